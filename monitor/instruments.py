@@ -1,0 +1,107 @@
+"""Instrument metadata: contract sizes, inverse flags, base/quote, funding intervals.
+
+Metadata comes from three layers, newest wins: the snapshot packaged with each venue module (so
+parsing works offline), a disk cache, and the venue's REST instrument list fetched at start-up. A
+symbol without metadata is reported once and skipped by the parsers, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import structlog
+
+__all__ = ["Instrument", "InstrumentRegistry", "load_instruments", "save_instruments"]
+
+log = structlog.get_logger(__name__)
+
+Kind = Literal["perp", "future", "spot"]
+
+
+class Instrument(msgspec.Struct, frozen=True, kw_only=True):
+    """Static facts about one venue symbol.
+
+    Attributes:
+        venue: venue id.
+        symbol: the venue's own symbol (e.g. ``BTCUSDT``, ``BTC-USD-SWAP``, ``XBTUSD``).
+        instrument: normalized id ``<BASE>-<QUOTE>-<PERP|SPOT|FUT>`` (e.g. ``BTC-USDT-PERP``).
+        base: base asset (``BTC``).
+        quote: quote currency (``USDT``, ``USD``, ``USDC``).
+        kind: perp, future or spot.
+        inverse: True when the contract is quoted in USD and settled in the base coin.
+        contract_size: one contract in base units (linear) or in USD (inverse); 1.0 when the
+            venue states sizes in base units already.
+        funding_interval_h: hours between fundings (perps), else 0.
+    """
+
+    venue: str
+    symbol: str
+    instrument: str
+    base: str
+    quote: str
+    kind: Kind
+    inverse: bool = False
+    contract_size: float = 1.0
+    funding_interval_h: float = 0.0
+
+
+_list_decoder = msgspec.json.Decoder(list[Instrument])
+
+
+def load_instruments(path: Path) -> list[Instrument]:
+    """Read instruments from a JSON file written by :func:`save_instruments`."""
+    return _list_decoder.decode(path.read_bytes())
+
+
+def save_instruments(path: Path, instruments: Iterable[Instrument]) -> None:
+    """Write instruments as JSON, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(sorted(instruments,
+                                                                   key=lambda i: i.symbol))))
+    tmp.replace(path)
+
+
+class InstrumentRegistry:
+    """Symbol → instrument lookup for one venue, reporting unknown symbols once.
+
+    Args:
+        venue: venue id.
+        instruments: initial instruments (usually the packaged snapshot).
+    """
+
+    def __init__(self, venue: str, instruments: Iterable[Instrument] = ()) -> None:
+        self.venue = venue
+        self._by_symbol: dict[str, Instrument] = {}
+        self._reported: set[str] = set()
+        self.update(instruments)
+
+    def update(self, instruments: Iterable[Instrument]) -> int:
+        """Add or replace instruments; return how many were given."""
+        n = 0
+        for inst in instruments:
+            self._by_symbol[inst.symbol] = inst
+            self._reported.discard(inst.symbol)
+            n += 1
+        return n
+
+    def get(self, symbol: str) -> Instrument | None:
+        """Return the instrument of ``symbol``, or None (logged once per symbol)."""
+        inst = self._by_symbol.get(symbol)
+        if inst is None and symbol not in self._reported:
+            self._reported.add(symbol)
+            log.warning("instruments.unknown_symbol", venue=self.venue, symbol=symbol)
+        return inst
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._by_symbol
+
+    def __len__(self) -> int:
+        return len(self._by_symbol)
+
+    def all(self) -> list[Instrument]:
+        """Return every known instrument."""
+        return list(self._by_symbol.values())

@@ -1,0 +1,173 @@
+"""The venue seam: what one venue module provides to the daemon.
+
+A venue lives in ``monitor/venues/<venue>/`` and exposes a ``VENUE: VenueSpec`` object. The spec
+says how to connect (URLs, subscribe frames, heartbeat, limits), how to parse raw frames into
+normalized events (a :class:`FrameParser`), which REST endpoints to poll, and how to read the
+venue's instrument metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from streams.events import Event
+
+__all__ = [
+    "CHANNELS",
+    "Channel",
+    "ConnectionPlan",
+    "FrameParser",
+    "Heartbeat",
+    "MissingMetadataError",
+    "ParseError",
+    "RestPoll",
+    "Stream",
+    "UnknownMessageError",
+    "VenueEndpoints",
+    "VenueSpec",
+]
+
+Channel = Literal["trades", "liquidations", "funding", "open_interest", "quotes"]
+CHANNELS: tuple[Channel, ...] = ("trades", "liquidations", "funding", "open_interest", "quotes")
+
+
+class ParseError(Exception):
+    """A frame that cannot be turned into events. ``kind`` labels the metric of skipped frames."""
+
+    kind = "malformed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnknownMessageError(ParseError):
+    """A well-formed frame of a type we do not handle."""
+
+    kind = "unknown"
+
+
+class MissingMetadataError(ParseError):
+    """A frame for a symbol with no instrument metadata: skipped, never guessed."""
+
+    kind = "no_metadata"
+
+
+class FrameParser(Protocol):
+    """Turns one raw text frame into normalized events.
+
+    Control frames (subscribe acks, pongs, heartbeats) return an empty list. Frames that cannot be
+    parsed raise :class:`ParseError` (or a subclass) with a human-readable reason.
+    """
+
+    venue: str
+
+    def parse(self, frame: str, ts_recv: int) -> list[Event]:
+        """Parse ``frame`` received at ``ts_recv`` (int ns)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One subscription: a channel of one venue symbol (``"*"`` for an all-market stream)."""
+
+    channel: Channel
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPlan:
+    """One websocket connection: where to connect, what to send after connecting, what it carries."""
+
+    key: str
+    url: str
+    subscribe: tuple[str, ...]
+    streams: tuple[Stream, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """The client side of a venue's keep-alive rule.
+
+    Attributes:
+        interval_s: send ``message`` this often; None when the server drives the keep-alive.
+        message: the text frame to send; None to send a websocket protocol ping frame.
+        idle_only: send only after ``interval_s`` without any frame received (OKX).
+    """
+
+    interval_s: float | None = None
+    message: str | None = None
+    idle_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RestPoll:
+    """A REST endpoint polled periodically.
+
+    The response body is handed to the venue's :class:`FrameParser` as a frame (and written to
+    captures like any websocket frame), so replays cover REST data too.
+
+    Attributes:
+        key: a stable name for logs and metrics.
+        url: the full URL.
+        interval_s: seconds between two polls of this endpoint.
+        weight: the venue's request weight of one call (for rate budgets).
+        streams: the streams this poll feeds (for the stale watchdog).
+    """
+
+    key: str
+    url: str
+    interval_s: float
+    weight: int = 1
+    streams: tuple[Stream, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VenueEndpoints:
+    """Base URLs of a venue, overridable by config (the simulator, a proxy, a testnet)."""
+
+    ws: str
+    rest: str
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    """Everything the daemon needs to know about one venue.
+
+    Attributes:
+        venue: the venue id used in events, config and the CLI (e.g. ``binance-usdm``).
+        kind: ``derivatives`` or ``spot``.
+        endpoints: default (live) base URLs.
+        heartbeat: the client keep-alive rule.
+        lifetime_s: the server's connection lifetime limit; connections rotate before it.
+        channels: the channels this venue publishes; a channel absent here has no public feed.
+        default_symbols: what ``riskmon run`` subscribes to by default.
+        plan: builds connection plans from endpoints and streams (splitting within limits).
+        polls: builds REST polls (e.g. open interest) from endpoints and streams; their bodies
+            are parsed by the same parser as the websocket frames.
+        make_parser: builds a parser over an instrument registry.
+        respond: reactive reply to a server frame (e.g. Deribit ``test_request``), or None.
+        quiet_s: how long each channel may be silent before it counts as stale.
+        instruments_url: REST path (relative to ``endpoints.rest``) of the instrument list.
+        parse_instruments: turns that REST body into instruments.
+        notes: what the venue does not publish, and its coverage caveats.
+    """
+
+    venue: str
+    kind: Literal["derivatives", "spot"]
+    endpoints: VenueEndpoints
+    heartbeat: Heartbeat
+    lifetime_s: float | None
+    channels: tuple[Channel, ...]
+    default_symbols: tuple[str, ...]
+    plan: Callable[[VenueEndpoints, Sequence[Stream]], list[ConnectionPlan]]
+    polls: Callable[[VenueEndpoints, Sequence[Stream]], list[RestPoll]]
+    make_parser: Callable[[InstrumentRegistry], FrameParser]
+    instruments_url: str
+    parse_instruments: Callable[[bytes], list[Instrument]]
+    respond: Callable[[str], str | None] | None = None
+    quiet_s: Mapping[Channel, float] = field(default_factory=dict)
+    notes: str = ""

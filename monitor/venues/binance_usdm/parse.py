@@ -1,0 +1,185 @@
+"""Parse Binance USD-M futures frames into normalized events."""
+
+from __future__ import annotations
+
+import msgspec
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.binance_usdm.schemas import (
+    BinanceAggTrade,
+    BinanceBookTicker,
+    BinanceForceOrder,
+    BinanceFrame,
+    BinanceMarkPrice,
+    BinanceOpenInterest,
+    BinancePayload,
+)
+from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+
+__all__ = ["VENUE_ID", "BinanceUsdmParser"]
+
+VENUE_ID = "binance-usdm"
+_MS = 1_000_000
+
+_frame_decoder = msgspec.json.Decoder(BinanceFrame, strict=False)
+_payload_decoder = msgspec.json.Decoder(BinancePayload, strict=False)
+_oi_decoder = msgspec.json.Decoder(BinanceOpenInterest, strict=False)
+
+
+class BinanceUsdmParser:
+    """Stateful parser: remembers the last mark price per symbol to value REST open interest.
+
+    Args:
+        instruments: the venue's instrument registry.
+    """
+
+    venue = VENUE_ID
+
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+        self._mark: dict[str, float] = {}
+
+    def parse(self, frame: str, ts_recv: int) -> list[Event]:
+        """Parse a combined-stream frame, a raw-stream payload or an open-interest REST body."""
+        try:
+            msg = _frame_decoder.decode(frame)
+        except msgspec.ValidationError as e:
+            return self._parse_other(frame, ts_recv, e)
+        except msgspec.DecodeError as e:
+            raise ParseError(f"invalid JSON: {e}") from e
+        data = msg.data
+        if data is None:
+            if msg.error is not None:
+                raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
+            if msg.id is not None:
+                return []  # subscribe / unsubscribe acknowledgement
+            return self._parse_other(frame, ts_recv, None)
+        if isinstance(data, list):
+            out: list[Event] = []
+            for item in data:
+                out.extend(self._payload(item, ts_recv))
+            return out
+        return self._payload(data, ts_recv)
+
+    def _parse_other(
+        self, frame: str, ts_recv: int, err: msgspec.ValidationError | None
+    ) -> list[Event]:
+        """Raw-stream payloads, REST bodies, and the reason a frame is not ours."""
+        try:
+            return self._payload(_payload_decoder.decode(frame), ts_recv)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        try:
+            return [self._open_interest(_oi_decoder.decode(frame), ts_recv)]
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        try:
+            obj = msgspec.json.decode(frame)
+        except msgspec.DecodeError as e:
+            raise ParseError(f"invalid JSON: {e}") from e
+        if isinstance(obj, dict):
+            kind = obj.get("e")
+            if kind is None and isinstance(obj.get("data"), dict):
+                kind = obj["data"].get("e")
+            if isinstance(kind, str) and kind not in _KNOWN:
+                raise UnknownMessageError(f"unknown event type {kind!r}")
+        raise ParseError(f"unexpected message shape: {err}" if err else "unexpected message shape")
+
+    def _instrument(self, symbol: str) -> Instrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise MissingMetadataError(f"no instrument metadata for {symbol}")
+        return inst
+
+    def _payload(self, p: BinancePayload, ts_recv: int) -> list[Event]:
+        if isinstance(p, BinanceAggTrade):
+            inst = self._instrument(p.s)
+            return [
+                Trade(
+                    venue=VENUE_ID,
+                    symbol=p.s,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=p.T * _MS,
+                    ts_recv=ts_recv,
+                    price=p.p,
+                    size=p.q,
+                    notional_usd=p.p * p.q,
+                    side="sell" if p.m else "buy",
+                )
+            ]
+        if isinstance(p, BinanceForceOrder):
+            o = p.o
+            inst = self._instrument(o.s)
+            size = o.z if o.z > 0 else o.q
+            price = o.ap if o.ap > 0 else o.p
+            return [
+                Liquidation(
+                    venue=VENUE_ID,
+                    symbol=o.s,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=o.T * _MS,
+                    ts_recv=ts_recv,
+                    price=price,
+                    size=size,
+                    notional_usd=price * size,
+                    side="long" if o.S == "SELL" else "short",
+                )
+            ]
+        if isinstance(p, BinanceMarkPrice):
+            inst = self._instrument(p.s)
+            self._mark[p.s] = p.p
+            if p.r is None:
+                return []
+            interval_h = inst.funding_interval_h or 8.0
+            return [
+                Funding(
+                    venue=VENUE_ID,
+                    symbol=p.s,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=p.E * _MS,
+                    ts_recv=ts_recv,
+                    rate=p.r,
+                    interval_h=interval_h,
+                    rate_8h=p.r * 8.0 / interval_h,
+                    mark_price=p.p,
+                    next_funding_ts=p.T * _MS if p.T else None,
+                )
+            ]
+        inst = self._instrument(p.s)
+        return [
+            Quote(
+                venue=VENUE_ID,
+                symbol=p.s,
+                instrument=inst.instrument,
+                asset=inst.base,
+                ts_event=(p.T or p.E) * _MS,
+                ts_recv=ts_recv,
+                bid=p.b,
+                ask=p.a,
+                bid_size=p.B,
+                ask_size=p.A,
+            )
+        ]
+
+    def _open_interest(self, body: BinanceOpenInterest, ts_recv: int) -> OpenInterest:
+        inst = self._instrument(body.symbol)
+        mark = self._mark.get(body.symbol)
+        if mark is None:
+            raise ParseError(f"open interest for {body.symbol} before any mark price")
+        return OpenInterest(
+            venue=VENUE_ID,
+            symbol=body.symbol,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=body.time * _MS,
+            ts_recv=ts_recv,
+            size=body.openInterest,
+            notional_usd=body.openInterest * mark,
+        )
+
+
+_KNOWN = {"aggTrade", "forceOrder", "markPriceUpdate", "bookTicker"}
