@@ -60,8 +60,9 @@ def save_instruments(path: Path, instruments: Iterable[Instrument]) -> None:
     """Write instruments as JSON, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(sorted(instruments,
-                                                                   key=lambda i: i.symbol))))
+    tmp.write_bytes(
+        msgspec.json.format(msgspec.json.encode(sorted(instruments, key=lambda i: i.symbol)))
+    )
     tmp.replace(path)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from streams.events import Event
+from streams.events import Event, FeedStatus
 from streams.processors.base import Processor
 from streams.signals import Signal
 
@@ -19,6 +19,9 @@ _NS = 1_000_000_000
 
 class StreamEngine:
     """Feed events to every processor and drive their ticks from event time.
+
+    A processor may declare ``event_types`` (a tuple of event classes); it is then only handed
+    events of those classes. Processors without it receive every event.
 
     Args:
         processors: the processors, called in order.
@@ -31,15 +34,34 @@ class StreamEngine:
         self.tick_ns = tick_ns
         self.watermark_ns = 0
         self._next_tick_ns: int | None = None
+        self._routes: dict[type, list[Processor]] = {}
+
+    def _route(self, cls: type) -> list[Processor]:
+        route: list[Processor] = []
+        for p in self.processors:
+            wanted = getattr(p, "event_types", None)
+            if wanted is None or issubclass(cls, wanted):
+                route.append(p)
+        self._routes[cls] = route
+        return route
 
     def on_event(self, event: Event) -> list[Signal]:
-        """Process one event; run any ticks that event time has passed first."""
-        out: list[Signal] = []
+        """Process one event; run any ticks that event time has passed first.
+
+        Market events move event time forward. :class:`FeedStatus` events do not: they are stamped
+        with the local clock, which is not the market's clock when a capture or a scenario plays.
+        """
         ts = event.ts_event
-        if ts > self.watermark_ns:
-            out.extend(self.advance(ts))
-        for p in self.processors:
-            out.extend(p.on_event(event))
+        out = (
+            self.advance(ts) if ts > self.watermark_ns and not isinstance(event, FeedStatus) else []
+        )
+        route = self._routes.get(type(event))
+        if route is None:
+            route = self._route(type(event))
+        for p in route:
+            got = p.on_event(event)
+            if got:
+                out.extend(got)
         return out
 
     def on_events(self, events: Iterable[Event]) -> list[Signal]:
@@ -62,6 +84,16 @@ class StreamEngine:
         if now_ns > self.watermark_ns:
             self.watermark_ns = now_ns
         return out
+
+    def flush(self) -> list[Signal]:
+        """Run the next tick boundary so that signals of the latest events are emitted.
+
+        Use at the end of a replay: processors emit on ticks, and events after the last tick
+        boundary would otherwise not show. Event time moves to that boundary.
+        """
+        if self._next_tick_ns is None:
+            return []
+        return self.advance(self._next_tick_ns)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the state of the engine and every processor."""

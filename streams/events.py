@@ -18,13 +18,16 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "EVENT_TYPE",
     "Event",
     "EventDecoder",
     "FeedStatus",
     "Funding",
     "Liquidation",
     "OpenInterest",
+    "PositionSide",
     "Quote",
+    "TakerSide",
     "Trade",
     "decode_event",
     "encode_event",
@@ -74,8 +77,8 @@ class Liquidation(_Base, frozen=True, kw_only=True, tag="liquidation"):
 class Funding(_Base, frozen=True, kw_only=True, tag="funding"):
     """A funding-rate update.
 
-    ``rate`` is as the venue states it for its own interval of ``interval_h`` hours; ``rate_8h`` is the
-    8-hour equivalent (``rate * 8 / interval_h``).
+    ``rate`` is as the venue states it for its own interval of ``interval_h`` hours;
+    ``rate_8h`` is the 8-hour equivalent (``rate * 8 / interval_h``).
     """
 
     rate: float
@@ -126,7 +129,19 @@ def encode_event(event: Event) -> bytes:
 
 def decode_event(data: bytes | str) -> Event:
     """Decode one JSON event line."""
-    return EventDecoder.decode(data)
+    event: Event = EventDecoder.decode(data)
+    return event
+
+
+#: the ``type`` key of each event class
+EVENT_TYPE: dict[type[Event], str] = {
+    Trade: "trade",
+    Liquidation: "liquidation",
+    Funding: "funding",
+    OpenInterest: "open_interest",
+    Quote: "quote",
+    FeedStatus: "feed_status",
+}
 
 
 def rate_8h(rate: float, interval_h: float) -> float:

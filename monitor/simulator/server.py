@@ -34,7 +34,7 @@ SESSION_QUEUE = 50_000
 
 def default_sim_venues() -> list[SimVenue]:
     """Return one simulator per venue whose simulator module is installed."""
-    from monitor.simulator.venues import all_sim_venues  # noqa: PLC0415 - avoids an import cycle
+    from monitor.simulator.venues import all_sim_venues
 
     return all_sim_venues()
 
@@ -62,8 +62,9 @@ class _Faults:
 
 
 class _Client:
-    def __init__(self, ws: web.WebSocketResponse, session: SimSession, request: web.Request,
-                 venue: str) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, session: SimSession, request: web.Request, venue: str
+    ) -> None:
         self.ws = ws
         self.request = request
         self.venue = venue
@@ -152,7 +153,7 @@ class ExchangeSimulator:
     # ---------------------------------------------------------------- publishing
 
     def publish(self, event: Event) -> int:
-        """Encode ``event`` for its venue and queue it to subscribed sessions; return frames queued."""
+        """Encode ``event`` for its venue, queue it to subscribed sessions; return frames queued."""
         sim = self.venues.get(event.venue)
         if sim is None:
             return 0
@@ -204,15 +205,20 @@ class ExchangeSimulator:
         return len(clients)
 
     def stall(self, venue: str, seconds: float) -> None:
-        """Keep connections open but send no data for ``seconds`` (protocol pings still answered)."""
+        """Keep connections open but send no data for ``seconds`` (pings still answered)."""
         self._faults[venue].stalled_until = time.monotonic() + seconds
 
     def refuse(self, venue: str, seconds: float) -> None:
         """Refuse new websocket connections (HTTP 503) for ``seconds``."""
         self._faults[venue].refuse_until = time.monotonic() + seconds
 
-    def rest_errors(self, venue: str, status: int, count: int, retry_after_s: float | None = None,
-                    ) -> None:
+    def rest_errors(
+        self,
+        venue: str,
+        status: int,
+        count: int,
+        retry_after_s: float | None = None,
+    ) -> None:
         """Answer the next ``count`` REST calls with ``status`` (e.g. 429 with Retry-After, 503)."""
         self._faults[venue].rest_errors.extend([(status, retry_after_s)] * count)
 
@@ -249,8 +255,13 @@ class ExchangeSimulator:
             return await self._websocket(request, venue, sim, path)
         return self._rest(venue, sim, path, request.query)
 
-    def _rest(self, venue: str, sim: SimVenue, path: str, query: Mapping[str, str],
-              ) -> web.StreamResponse:
+    def _rest(
+        self,
+        venue: str,
+        sim: SimVenue,
+        path: str,
+        query: Mapping[str, str],
+    ) -> web.StreamResponse:
         st = self.stats[venue]
         st.rest_calls += 1
         faults = self._faults[venue]
@@ -258,25 +269,38 @@ class ExchangeSimulator:
             status, retry_after = faults.rest_errors.pop(0)
             st.rest_errors += 1
             headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-            return web.json_response({"error": "injected", "status": status}, status=status,
-                                     headers=headers)
+            return web.json_response(
+                {"error": "injected", "status": status}, status=status, headers=headers
+            )
         reply = sim.rest(path, query)
         if reply is None:
             return web.json_response({"error": "not found"}, status=404)
         if isinstance(reply.body, str):
-            return web.Response(text=reply.body, status=reply.status, headers=reply.headers,
-                                content_type="application/json")
-        return web.Response(body=msgspec.json.encode(reply.body), status=reply.status,
-                            headers=reply.headers, content_type="application/json")
+            return web.Response(
+                text=reply.body,
+                status=reply.status,
+                headers=reply.headers,
+                content_type="application/json",
+            )
+        return web.Response(
+            body=msgspec.json.encode(reply.body),
+            status=reply.status,
+            headers=reply.headers,
+            content_type="application/json",
+        )
 
-    async def _websocket(self, request: web.Request, venue: str, sim: SimVenue, path: str,
-                         ) -> web.StreamResponse:
+    async def _websocket(
+        self,
+        request: web.Request,
+        venue: str,
+        sim: SimVenue,
+        path: str,
+    ) -> web.StreamResponse:
         st = self.stats[venue]
         if time.monotonic() < self._faults[venue].refuse_until:
             st.refused += 1
             return web.Response(status=503, text="refused by simulator")
-        ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, autoping=True,
-                                   max_msg_size=0)
+        ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, autoping=True, max_msg_size=0)
         await ws.prepare(request)
         session = SimSession(path=path, query=dict(request.query))
         client = _Client(ws, session, request, venue)
@@ -284,8 +308,11 @@ class ExchangeSimulator:
         st.connections += 1
         st.open_sessions += 1
         sender = asyncio.create_task(self._sender(client), name=f"sim-send-{venue}")
-        beat = (asyncio.create_task(self._beater(client, sim), name=f"sim-beat-{venue}")
-                if sim.heartbeat_interval_s else None)
+        beat = (
+            asyncio.create_task(self._beater(client, sim), name=f"sim-beat-{venue}")
+            if sim.heartbeat_interval_s
+            else None
+        )
         try:
             for frame in sim.on_open(session):
                 await ws.send_str(frame)
@@ -352,15 +379,18 @@ class ExchangeSimulator:
             result = self.send_unknown(venue, count)
         elif fault == "rest_error":
             ra = body.get("retry_after_s")
-            self.rest_errors(venue, int(body.get("status", 503)), count,
-                             None if ra is None else float(ra))
+            self.rest_errors(
+                venue, int(body.get("status", 503)), count, None if ra is None else float(ra)
+            )
         else:
             return web.json_response({"error": f"unknown fault {fault}"}, status=400)
         return web.json_response({"ok": True, "result": result})
 
     async def _stats(self, request: web.Request) -> web.Response:
-        out = {v: {k: val for k, val in vars(s).items() if k != "subscriptions_seen"}
-               for v, s in self.stats.items()}
+        out = {
+            v: {k: val for k, val in vars(s).items() if k != "subscriptions_seen"}
+            for v, s in self.stats.items()
+        }
         return web.json_response(out)
 
     def _spawn(self, coro: Any) -> None:

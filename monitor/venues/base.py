@@ -22,6 +22,7 @@ __all__ = [
     "FrameParser",
     "Heartbeat",
     "MissingMetadataError",
+    "NotReadyError",
     "ParseError",
     "RestPoll",
     "Stream",
@@ -48,6 +49,12 @@ class UnknownMessageError(ParseError):
     """A well-formed frame of a type we do not handle."""
 
     kind = "unknown"
+
+
+class NotReadyError(ParseError):
+    """A frame that cannot be valued yet (e.g. open interest before any mark price)."""
+
+    kind = "not_ready"
 
 
 class MissingMetadataError(ParseError):
@@ -80,7 +87,7 @@ class Stream:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionPlan:
-    """One websocket connection: where to connect, what to send after connecting, what it carries."""
+    """One websocket connection: where to connect, what to send on connect, what it carries."""
 
     key: str
     url: str

@@ -55,8 +55,11 @@ class BinanceUsdmSim(SimVenue):
         if method == "LIST_SUBSCRIPTIONS":
             subs = sorted(session.subscriptions)
             return [msgspec.json.encode({"result": subs, "id": rid}).decode()]
-        return [msgspec.json.encode({"error": {"code": 2, "msg": "Invalid request"},
-                                     "id": rid}).decode()]
+        return [
+            msgspec.json.encode(
+                {"error": {"code": 2, "msg": "Invalid request"}, "id": rid}
+            ).decode()
+        ]
 
     def encode(self, event: Event) -> list[tuple[str, str]]:
         if event.venue != self.venue:
@@ -66,28 +69,65 @@ class BinanceUsdmSim(SimVenue):
         low = sym.lower()
         e_ms = event.ts_event // _MS
         if isinstance(event, Trade):
-            data = {"e": "aggTrade", "E": e_ms, "a": e_ms, "s": sym, "p": _num(event.price),
-                    "q": _num(event.size), "nq": _num(event.size), "f": e_ms, "l": e_ms,
-                    "T": e_ms, "m": event.side == "sell"}
+            data = {
+                "e": "aggTrade",
+                "E": e_ms,
+                "a": e_ms,
+                "s": sym,
+                "p": _num(event.price),
+                "q": _num(event.size),
+                "nq": _num(event.size),
+                "f": e_ms,
+                "l": e_ms,
+                "T": e_ms,
+                "m": event.side == "sell",
+            }
             return [self._wrap(f"{low}@aggTrade", data)]
         if isinstance(event, Liquidation):
-            o = {"s": sym, "S": "SELL" if event.side == "long" else "BUY", "o": "LIMIT",
-                 "f": "IOC", "q": _num(event.size), "p": _num(event.price),
-                 "ap": _num(event.price), "X": "FILLED", "l": _num(event.size),
-                 "z": _num(event.size), "T": e_ms}
+            o = {
+                "s": sym,
+                "S": "SELL" if event.side == "long" else "BUY",
+                "o": "LIMIT",
+                "f": "IOC",
+                "q": _num(event.size),
+                "p": _num(event.price),
+                "ap": _num(event.price),
+                "X": "FILLED",
+                "l": _num(event.size),
+                "z": _num(event.size),
+                "T": e_ms,
+            }
             data = {"e": "forceOrder", "E": e_ms, "o": o}
             return [self._wrap(f"{low}@forceOrder", data), self._wrap("!forceOrder@arr", data)]
         if isinstance(event, Funding):
             nxt = (event.next_funding_ts or 0) // _MS
-            data = {"e": "markPriceUpdate", "E": e_ms, "s": sym, "p": _num(event.mark_price),
-                    "ap": _num(event.mark_price), "P": _num(event.mark_price),
-                    "i": _num(event.mark_price), "r": f"{event.rate:.8f}", "T": nxt}
-            return [self._wrap(f"{low}@markPrice@1s", data),
-                    self._wrap("!markPrice@arr@1s", [data])]
+            data = {
+                "e": "markPriceUpdate",
+                "E": e_ms,
+                "s": sym,
+                "p": _num(event.mark_price),
+                "ap": _num(event.mark_price),
+                "P": _num(event.mark_price),
+                "i": _num(event.mark_price),
+                "r": f"{event.rate:.8f}",
+                "T": nxt,
+            }
+            return [
+                self._wrap(f"{low}@markPrice@1s", data),
+                self._wrap("!markPrice@arr@1s", [data]),
+            ]
         if isinstance(event, Quote):
-            data = {"e": "bookTicker", "u": e_ms, "s": sym, "b": _num(event.bid),
-                    "B": _num(event.bid_size or 0.0), "a": _num(event.ask),
-                    "A": _num(event.ask_size or 0.0), "T": e_ms, "E": e_ms}
+            data = {
+                "e": "bookTicker",
+                "u": e_ms,
+                "s": sym,
+                "b": _num(event.bid),
+                "B": _num(event.bid_size or 0.0),
+                "a": _num(event.ask),
+                "A": _num(event.ask_size or 0.0),
+                "T": e_ms,
+                "E": e_ms,
+            }
             return [self._wrap(f"{low}@bookTicker", data)]
         return []  # open interest is served over REST
 
@@ -104,11 +144,20 @@ class BinanceUsdmSim(SimVenue):
             ev = self.latest.get(("OpenInterest", sym))
             if not isinstance(ev, OpenInterest):
                 return RestReply(400, {"code": -1121, "msg": "Invalid symbol."})
-            return RestReply(200, {"openInterest": _num(ev.size), "symbol": sym,
-                                   "time": ev.ts_event // _MS})
+            return RestReply(
+                200, {"openInterest": _num(ev.size), "symbol": sym, "time": ev.ts_event // _MS}
+            )
         if path == "/fapi/v1/exchangeInfo":
-            syms = [{"symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL",
-                     "status": "TRADING", "baseAsset": i.base, "quoteAsset": i.quote}
-                    for i in packaged_instruments(self.venue)]
+            syms = [
+                {
+                    "symbol": i.symbol,
+                    "pair": i.symbol,
+                    "contractType": "PERPETUAL",
+                    "status": "TRADING",
+                    "baseAsset": i.base,
+                    "quoteAsset": i.quote,
+                }
+                for i in packaged_instruments(self.venue)
+            ]
             return RestReply(200, {"timezone": "UTC", "symbols": syms})
         return None

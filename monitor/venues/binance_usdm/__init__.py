@@ -86,7 +86,9 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
 
 def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
     """Poll ``/fapi/v1/openInterest`` (weight 1) per symbol, within the REST weight budget."""
-    symbols = sorted({s.symbol for s in streams if s.channel == "open_interest" and s.symbol != "*"})
+    symbols = sorted(
+        {s.symbol for s in streams if s.channel == "open_interest" and s.symbol != "*"}
+    )
     if not symbols:
         return []
     interval = max(MIN_OI_INTERVAL_S, 60.0 * len(symbols) / REST_WEIGHT_BUDGET_PER_MIN)
@@ -147,5 +149,5 @@ VENUE = VenueSpec(
     instruments_url="/fapi/v1/exchangeInfo",
     parse_instruments=parse_instruments,
     quiet_s={"trades": 60.0, "funding": 10.0, "liquidations": 3600.0, "open_interest": 120.0},
-    notes="forceOrder sends at most one liquidation per symbol per second: totals are lower bounds.",
+    notes="forceOrder sends at most one liquidation per symbol per second: sums are lower bounds.",
 )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.base import (
+    MissingMetadataError,
+    NotReadyError,
+    ParseError,
+    UnknownMessageError,
+)
 from monitor.venues.binance_usdm.schemas import (
     BinanceAggTrade,
-    BinanceBookTicker,
     BinanceForceOrder,
     BinanceFrame,
     BinanceMarkPrice,
@@ -169,7 +173,7 @@ class BinanceUsdmParser:
         inst = self._instrument(body.symbol)
         mark = self._mark.get(body.symbol)
         if mark is None:
-            raise ParseError(f"open interest for {body.symbol} before any mark price")
+            raise NotReadyError(f"open interest for {body.symbol} before any mark price")
         return OpenInterest(
             venue=VENUE_ID,
             symbol=body.symbol,

@@ -1,0 +1,90 @@
+"""Capture files: raw frames as received, one JSON object per line.
+
+Format (a public contract): ``{"ts_recv": <int ns>, "venue": "<id>", "frame": "<raw text frame>"}``;
+gzip-compressed when the file name ends in ``.gz``. REST bodies polled by the daemon are captured
+as frames too, so a replay sees everything the live pipeline saw.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Literal
+
+import msgspec
+
+__all__ = ["CaptureLine", "CaptureWriter", "open_text", "read_frames"]
+
+
+class CaptureLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One captured frame."""
+
+    ts_recv: int
+    venue: str
+    frame: str
+
+
+_encoder = msgspec.json.Encoder()
+_line_decoder = msgspec.json.Decoder(CaptureLine)
+
+
+def open_text(path: str | Path, mode: str = "r") -> IO[str]:
+    """Open a text file, transparently gzip when the name ends in ``.gz``; ``-`` is stdin/stdout."""
+    if str(path) == "-":
+        return sys.stdin if "r" in mode else sys.stdout
+    p = Path(path)
+    if p.suffix == ".gz":
+        gz_mode: Literal["rt", "wt", "at"] = (
+            "rt" if "r" in mode else ("at" if "a" in mode else "wt")
+        )
+        return gzip.open(p, gz_mode, encoding="utf-8")
+    return p.open(mode, encoding="utf-8")
+
+
+class CaptureWriter:
+    """Append frames to a capture file. Not thread-safe; call from the event loop only."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open_text(self.path, "w")
+        self.lines = 0
+
+    def write(self, venue: str, frame: str, ts_recv: int) -> None:
+        """Append one frame."""
+        self._fh.write(
+            _encoder.encode(CaptureLine(ts_recv=ts_recv, venue=venue, frame=frame)).decode()
+        )
+        self._fh.write("\n")
+        self.lines += 1
+
+    def flush(self) -> None:
+        """Flush buffered lines to the OS."""
+        self._fh.flush()
+
+    def close(self) -> None:
+        """Flush and close."""
+        self._fh.close()
+
+
+def read_frames(
+    fh: IO[str], default_venue: str | None = None, now_ns: int | None = None
+) -> Iterator[tuple[int, CaptureLine]]:
+    """Yield ``(line_number, CaptureLine)`` from capture lines or bare frames (one per line).
+
+    A bare frame (any line that is not a capture object) gets ``default_venue`` and ``now_ns``
+    as its receive time. Blank lines are skipped.
+    """
+    for n, raw in enumerate(fh, 1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.startswith("{") and '"frame"' in line:
+            try:
+                yield n, _line_decoder.decode(line)
+                continue
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                pass
+        yield n, CaptureLine(ts_recv=now_ns or 0, venue=default_venue or "", frame=line)

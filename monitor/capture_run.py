@@ -1,0 +1,75 @@
+"""``riskmon capture``: record live frames (and polled REST bodies) to a capture file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiohttp
+from prometheus_client import CollectorRegistry
+
+from monitor.capture import CaptureWriter
+from monitor.daemon import venue_endpoints, venue_streams
+from monitor.feed import VenueFeed, refresh_instruments
+from monitor.metrics import MonitorMetrics
+from monitor.settings import Settings
+from monitor.venues import get_venue, load_registry
+from streams.events import Event
+
+__all__ = ["run_capture"]
+
+
+async def _discard(_: Event) -> None:
+    return None
+
+
+async def run_capture(
+    settings: Settings, venues: Sequence[str], out: Path, duration_s: float | None
+) -> int:
+    """Record frames of ``venues`` to ``out`` until ``duration_s`` passes or SIGINT/SIGTERM."""
+    writer = CaptureWriter(out)
+    metrics = MonitorMetrics(CollectorRegistry())
+    feeds = []
+    for vid in venues:
+        spec = get_venue(vid)
+        vs = settings.venues[vid]
+        feeds.append(
+            VenueFeed(
+                spec,
+                venue_endpoints(settings, spec, vs),
+                venue_streams(spec, vs),
+                load_registry(vid, settings.state_dir / "instruments"),
+                _discard,
+                metrics,
+                capture=writer,
+                poll_interval_s=vs.poll_interval_s,
+            )
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await asyncio.gather(
+                *(refresh_instruments(f.spec, f.endpoints, f.registry, http) for f in feeds)
+            )
+            tasks = [asyncio.create_task(f.run(http), name=f"capture:{f.venue}") for f in feeds]
+            flusher = asyncio.create_task(_flush_every(writer, 1.0), name="capture:flush")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration_s)
+            for t in [*tasks, flusher]:
+                t.cancel()
+            await asyncio.gather(*tasks, flusher, return_exceptions=True)
+    finally:
+        writer.close()
+    return writer.lines
+
+
+async def _flush_every(writer: CaptureWriter, period_s: float) -> None:
+    while True:
+        await asyncio.sleep(period_s)
+        writer.flush()

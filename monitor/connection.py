@@ -1,0 +1,234 @@
+"""Keep one websocket connection of a venue alive for months.
+
+A :class:`WebSocketConnection` owns one :class:`~monitor.venues.base.ConnectionPlan`: it connects,
+sends the subscribe frames (again after every reconnect), keeps the venue's heartbeat, answers
+server heartbeats, rotates before the venue's connection-lifetime limit, declares the connection
+stalled when it delivers no data for longer than its busiest channel allows, and reconnects with
+capped, jittered exponential backoff. Every state change is reported through ``on_status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from monitor.backoff import Backoff
+from monitor.venues.base import ConnectionPlan, VenueSpec
+
+__all__ = ["ConnState", "FrameHandler", "StatusHandler", "WebSocketConnection"]
+
+log = structlog.get_logger(__name__)
+
+ConnState = Literal["connecting", "connected", "subscribed", "stale", "disconnected", "rotating"]
+#: ``(connection_key, frame, ts_recv_ns) -> number of events it produced``
+FrameHandler = Callable[[str, str, int], Awaitable[int]]
+#: ``(connection_key, state, reason)``
+StatusHandler = Callable[[str, ConnState, str], Awaitable[None]]
+
+DEFAULT_QUIET_S = 60.0
+SUBSCRIBE_GAP_S = 0.25  # stay well under the venues' incoming-message limits (Binance: 10/s)
+ROTATE_MARGIN = 0.96  # rotate at 96% of the venue's lifetime limit (23 h of Binance's 24 h)
+
+
+class _Stalled(Exception):
+    pass
+
+
+class _Rotate(Exception):
+    pass
+
+
+class WebSocketConnection:
+    """One venue connection, reconnected forever until cancelled.
+
+    Args:
+        spec: the venue.
+        plan: what to connect to and subscribe.
+        on_frame: called with every text frame; returns the number of events parsed from it.
+        on_status: called on every state change.
+        backoff: reconnect delays.
+        reset_after_s: a connection that stayed up this long resets the backoff.
+        open_timeout_s: TCP + TLS + websocket handshake timeout.
+        ping_interval_s: protocol ping interval (detects dead TCP peers); None to disable.
+        ping_timeout_s: how long to wait for the pong.
+        stall_after_s: no data frame for this long ⇒ reconnect; default: the smallest
+            ``quiet_s`` of the plan's channels.
+        rng: randomness for the jitter (seed it in tests).
+    """
+
+    def __init__(
+        self,
+        spec: VenueSpec,
+        plan: ConnectionPlan,
+        on_frame: FrameHandler,
+        on_status: StatusHandler,
+        *,
+        backoff: Backoff | None = None,
+        reset_after_s: float = 30.0,
+        open_timeout_s: float = 10.0,
+        ping_interval_s: float | None = 20.0,
+        ping_timeout_s: float = 20.0,
+        stall_after_s: float | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.spec = spec
+        self.plan = plan
+        self.on_frame = on_frame
+        self.on_status = on_status
+        self.backoff = backoff or Backoff()
+        self.reset_after_s = reset_after_s
+        self.open_timeout_s = open_timeout_s
+        self.ping_interval_s = ping_interval_s
+        self.ping_timeout_s = ping_timeout_s
+        quiet = [spec.quiet_s.get(s.channel, DEFAULT_QUIET_S) for s in plan.streams]
+        self.stall_after_s = (
+            stall_after_s if stall_after_s is not None else min(quiet, default=DEFAULT_QUIET_S)
+        )
+        self.rng = rng or random.Random()
+        self.state: ConnState = "disconnected"
+        self.connects = 0
+        self.attempt = 0
+        self._last_frame = 0.0
+        self._last_data = 0.0
+        self._ws: ClientConnection | None = None
+        self._log = log.bind(venue=spec.venue, connection=plan.key)
+
+    async def _set(self, state: ConnState, reason: str = "") -> None:
+        self.state = state
+        await self.on_status(self.plan.key, state, reason)
+
+    async def run(self) -> None:
+        """Connect, subscribe, read; reconnect on any failure. Returns only when cancelled."""
+        while True:
+            reason = await self._session()
+            await self._set("disconnected", reason)
+            if reason == "rotation":
+                self.attempt = 0
+                continue
+            delay = self.backoff.delay(self.attempt, self.rng)
+            self.attempt += 1
+            self._log.info(
+                "feed.reconnect_wait", delay_s=round(delay, 3), attempt=self.attempt, reason=reason
+            )
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> str:
+        """Run one connection; return why it ended."""
+        await self._set("connecting")
+        started = time.monotonic()
+        try:
+            async with connect(
+                self.plan.url,
+                open_timeout=self.open_timeout_s,
+                ping_interval=self.ping_interval_s,
+                ping_timeout=self.ping_timeout_s,
+                close_timeout=2.0,
+                max_size=2**24,
+                max_queue=256,
+                compression=None,
+            ) as ws:
+                self._ws = ws
+                self.connects += 1
+                await self._set("connected")
+                for i, frame in enumerate(self.plan.subscribe):
+                    if i:
+                        await asyncio.sleep(SUBSCRIBE_GAP_S)
+                    await ws.send(frame)
+                self._last_frame = self._last_data = time.monotonic()
+                await self._set("subscribed")
+                return await self._serve(ws)
+        except asyncio.CancelledError:
+            raise
+        except _Rotate:
+            return "rotation"
+        except _Stalled:
+            return "stalled"
+        except ConnectionClosed as e:
+            return f"closed: code {e.rcvd.code if e.rcvd else 1006}"
+        except InvalidURI:
+            return "invalid url"
+        except InvalidHandshake as e:
+            return f"handshake failed: {type(e).__name__}"
+        except (OSError, TimeoutError) as e:
+            return f"connect failed: {type(e).__name__}"
+        finally:
+            self._ws = None
+            if time.monotonic() - started >= self.reset_after_s:
+                self.attempt = 0
+
+    async def _serve(self, ws: ClientConnection) -> str:
+        tasks = [
+            asyncio.create_task(self._read(ws), name=f"{self.plan.key}-read"),
+            asyncio.create_task(self._watch(), name=f"{self.plan.key}-watch"),
+        ]
+        if self.spec.heartbeat.interval_s:
+            tasks.append(asyncio.create_task(self._beat(ws), name=f"{self.plan.key}-beat"))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                t.result()  # re-raise the reason the session ended
+            return "server closed"
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _read(self, ws: ClientConnection) -> None:
+        respond = self.spec.respond
+        async for message in ws:
+            ts = time.time_ns()
+            now = time.monotonic()
+            self._last_frame = now
+            frame = message if isinstance(message, str) else message.decode("utf-8", "replace")
+            if respond is not None:
+                reply = respond(frame)
+                if reply is not None:
+                    await ws.send(reply)
+            if await self.on_frame(self.plan.key, frame, ts) > 0:
+                self._last_data = now
+                if self.state == "stale":
+                    await self._set("subscribed", "data resumed")
+
+    async def _watch(self) -> None:
+        """Stall and lifetime watchdog."""
+        lifetime = self.spec.lifetime_s
+        opened = time.monotonic()
+        step = max(0.05, min(1.0, self.stall_after_s / 4))
+        while True:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            silent = now - self._last_data
+            if silent > self.stall_after_s:
+                await self._set("stale", f"no data for {silent:.1f}s")
+                self._log.warning("feed.stalled", silent_for_s=round(silent, 1))
+                raise _Stalled
+            if lifetime is not None and now - opened > lifetime * ROTATE_MARGIN:
+                await self._set("rotating", "connection lifetime limit")
+                self._log.info("feed.rotating", lifetime_s=lifetime)
+                raise _Rotate
+
+    async def _beat(self, ws: ClientConnection) -> None:
+        hb = self.spec.heartbeat
+        assert hb.interval_s is not None
+        while True:
+            await asyncio.sleep(hb.interval_s if not hb.idle_only else hb.interval_s / 5)
+            if hb.idle_only and time.monotonic() - self._last_frame < hb.interval_s:
+                continue
+            if hb.message is None:
+                await ws.ping()
+            else:
+                await ws.send(hb.message)
+            if hb.idle_only:
+                self._last_frame = time.monotonic()
+
+    async def drop(self) -> None:
+        """Close the current connection (tests, admin); it reconnects."""
+        if self._ws is not None:
+            await self._ws.close()

@@ -1,0 +1,311 @@
+"""The always-on daemon: feeds → bus → pipeline → alert delivery, plus metrics and state.
+
+Every background task belongs to the daemon's task group; :meth:`Daemon.stop` (or SIGINT/SIGTERM
+under ``riskmon run``) ends them, writes a last state snapshot and flushes the capture file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from alerts.evaluator import AlertEvaluator
+from alerts.model import AlertNotice
+from alerts.rules import RuleSet, load_pack, load_rules
+from monitor.bus import InProcessBus
+from monitor.capture import CaptureWriter
+from monitor.exporter import SignalExporter
+from monitor.feed import VenueFeed, refresh_instruments
+from monitor.metrics import MonitorMetrics
+from monitor.pipeline import Pipeline
+from monitor.settings import Settings, VenueSettings
+from monitor.venues import get_venue, load_registry
+from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
+from streams.engine import StreamEngine
+from streams.processors import default_processors
+
+__all__ = ["Daemon", "Deliver", "load_ruleset", "venue_streams"]
+
+log = structlog.get_logger(__name__)
+
+#: hands alert notices to delivery (console, the dispatcher and its notifiers)
+Deliver = Callable[[Sequence[AlertNotice]], Awaitable[None]]
+
+_NS = 1_000_000_000
+_BATCH = 512
+
+
+def load_ruleset(rules: str) -> RuleSet:
+    """Load a packaged pack by name, or a rule file by path."""
+    if rules.endswith((".yaml", ".yml")) or "/" in rules:
+        return load_rules(rules)
+    return load_pack(rules)
+
+
+def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
+    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
+    channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
+    symbols = vs.symbols or list(spec.default_symbols)
+    out: list[Stream] = []
+    for ch in channels:
+        if vs.all_market and ch in ("liquidations", "funding"):
+            out.append(Stream(ch, "*"))
+        else:
+            out.extend(Stream(ch, sym) for sym in symbols)
+    return out
+
+
+def venue_endpoints(settings: Settings, spec: VenueSpec, vs: VenueSettings) -> VenueEndpoints:
+    """Live endpoints, or the simulator's, or the per-venue overrides."""
+    ep = spec.endpoints
+    if settings.simulator:
+        base = settings.simulator.rstrip("/")
+        ws = base.replace("https://", "wss://").replace("http://", "ws://")
+        ep = VenueEndpoints(ws=f"{ws}/{spec.venue}", rest=f"{base}/{spec.venue}")
+    return VenueEndpoints(ws=vs.ws_url or ep.ws, rest=vs.rest_url or ep.rest)
+
+
+class Daemon:
+    """The daemon.
+
+    Args:
+        settings: the settings.
+        deliver: where alert notices go (default: nowhere but the log and metrics).
+        registry: the Prometheus registry (a fresh one per test).
+        stall_after_s: override of every connection's stall limit (tests).
+        ping_interval_s: websocket protocol ping interval.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        deliver: Deliver | None = None,
+        registry: CollectorRegistry = REGISTRY,
+        stall_after_s: float | None = None,
+        ping_interval_s: float | None = 20.0,
+    ) -> None:
+        self.settings = settings
+        self.deliver = deliver
+        self.registry = registry
+        self.metrics = MonitorMetrics(registry)
+        self.exporter = SignalExporter(registry)
+        self.pipeline = Pipeline(
+            StreamEngine(default_processors()), AlertEvaluator(load_ruleset(settings.rules))
+        )
+        self.bus = InProcessBus(self.metrics, settings.bus.maxsize)
+        self.capture = CaptureWriter(settings.capture) if settings.capture else None
+        self.feeds: list[VenueFeed] = []
+        for vid, vs in settings.venues.items():
+            if not vs.enabled:
+                continue
+            spec = get_venue(vid)
+            registry_i = load_registry(vid, settings.state_dir / "instruments")
+            self.feeds.append(
+                VenueFeed(
+                    spec,
+                    venue_endpoints(settings, spec, vs),
+                    venue_streams(spec, vs),
+                    registry_i,
+                    self.bus.publish,
+                    self.metrics,
+                    capture=self.capture,
+                    stall_after_s=stall_after_s,
+                    ping_interval_s=ping_interval_s,
+                    poll_interval_s=vs.poll_interval_s,
+                )
+            )
+        self.events_processed = 0
+        self.notices: list[AlertNotice] = []
+        self.metrics_port: int | None = None
+        self._stop = asyncio.Event()
+        self._last_progress = time.monotonic()
+        self._state_path = settings.state_dir / "pipeline.json"
+        self._log = log.bind(component="daemon")
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def stop(self) -> None:
+        """Ask the daemon to shut down cleanly."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`; then snapshot state and release everything."""
+        self._restore_state()
+        runner = await self._start_metrics() if self.settings.metrics.enabled else None
+        try:
+            async with aiohttp.ClientSession() as http:
+                await self._refresh_instruments(http)
+                self._log.info(
+                    "daemon.started",
+                    venues=[f.venue for f in self.feeds],
+                    connections=sum(len(f.plans) for f in self.feeds),
+                    polls=sum(len(f.polls) for f in self.feeds),
+                    rules=self.settings.rules,
+                    metrics_port=self.metrics_port,
+                )
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        for feed in self.feeds:
+                            tg.create_task(feed.run(http), name=f"feed:{feed.venue}")
+                        tg.create_task(self._consume(), name="pipeline")
+                        tg.create_task(self._idle_ticker(), name="ticker")
+                        tg.create_task(self._snapshotter(), name="snapshots")
+                        tg.create_task(self._until_stopped(), name="stop")
+                except* _Stopping:
+                    pass
+        finally:
+            await self._drain()
+            self._save_state()
+            if self.capture is not None:
+                self.capture.close()
+            if runner is not None:
+                await runner.cleanup()
+            self._log.info(
+                "daemon.stopped", events=self.events_processed, notices=len(self.notices)
+            )
+
+    async def _until_stopped(self) -> None:
+        await self._stop.wait()
+        raise _Stopping
+
+    async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
+        cache = str(self.settings.state_dir / "instruments")
+        await asyncio.gather(
+            *(refresh_instruments(f.spec, f.endpoints, f.registry, http, cache) for f in self.feeds)
+        )
+
+    # ---------------------------------------------------------------- pipeline
+
+    async def _consume(self) -> None:
+        while True:
+            ev = await self.bus.get()
+            batch = [ev]
+            while len(batch) < _BATCH:
+                nxt = self.bus.get_nowait()
+                if nxt is None:
+                    break
+                batch.append(nxt)
+            await self._process(batch)
+
+    async def _process(self, batch: Sequence[Any]) -> None:
+        notices: list[AlertNotice] = []
+        signals = 0
+        now_ns = time.time_ns()
+        for ev in batch:
+            step = self.pipeline.on_event(ev)
+            self.exporter.update(step.signals)
+            signals += len(step.signals)
+            notices.extend(step.notices)
+            self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / _NS)
+        self.events_processed += len(batch)
+        self.metrics.bus_depth.set(self.bus.qsize())
+        if signals:
+            self.metrics.signals.inc(signals)
+        self._last_progress = time.monotonic()
+        await self._emit(notices)
+
+    async def _emit(self, notices: Sequence[AlertNotice]) -> None:
+        if not notices:
+            return
+        for n in notices:
+            self.metrics.alert_notices.labels(status=n.status, severity=n.severity).inc()
+            self._log.info(
+                "alert.notice",
+                status=n.status,
+                rule=n.rule,
+                severity=n.severity,
+                labels=n.labels,
+                value=n.value,
+                fingerprint=n.fingerprint,
+            )
+        self.notices.extend(notices)
+        if self.deliver is not None:
+            await self.deliver(notices)
+
+    async def _idle_ticker(self, period_s: float = 1.0) -> None:
+        """Advance event time through quiet periods so windows expire and staleness shows."""
+        while True:
+            await asyncio.sleep(period_s)
+            idle = time.monotonic() - self._last_progress
+            wm = self.pipeline.engine.watermark_ns
+            if idle >= period_s and wm > 0:
+                step = self.pipeline.advance(wm + int(idle * _NS))
+                self._last_progress = time.monotonic()
+                self.exporter.update(step.signals)
+                await self._emit(step.notices)
+
+    async def _drain(self) -> None:
+        batch = []
+        while (ev := self.bus.get_nowait()) is not None:
+            batch.append(ev)
+        if batch:
+            with contextlib.suppress(Exception):
+                await self._process(batch)
+
+    # ---------------------------------------------------------------- state
+
+    async def _snapshotter(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.snapshot_interval_s)
+            self._save_state()
+
+    def _save_state(self) -> None:
+        try:
+            self._state_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.pipeline.snapshot()), encoding="utf-8")
+            tmp.replace(self._state_path)
+        except (OSError, TypeError, ValueError) as e:
+            self._log.error("daemon.snapshot_failed", error=str(e))
+
+    def _restore_state(self) -> None:
+        if not self._state_path.is_file():
+            return
+        try:
+            self.pipeline.restore(json.loads(self._state_path.read_text(encoding="utf-8")))
+            self._log.info(
+                "daemon.state_restored",
+                path=str(self._state_path),
+                watermark_ns=self.pipeline.engine.watermark_ns,
+            )
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self._log.error("daemon.state_unreadable", path=str(self._state_path), error=str(e))
+
+    # ---------------------------------------------------------------- metrics endpoint
+
+    async def _start_metrics(self) -> web.AppRunner:
+        async def metrics(_: web.Request) -> web.Response:
+            return web.Response(
+                body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
+
+        async def healthz(_: web.Request) -> web.Response:
+            return web.json_response({"status": "ok", "events": self.events_processed})
+
+        app = web.Application()
+        app.router.add_get("/metrics", metrics)
+        app.router.add_get("/healthz", healthz)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        m = self.settings.metrics
+        site = web.TCPSite(runner, m.host, m.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.metrics_port = sockets[0].getsockname()[1] if sockets else m.port
+        return runner
+
+
+class _Stopping(Exception):
+    """Raised inside the task group to end it on a requested stop."""

@@ -1,0 +1,357 @@
+"""Run one venue: its websocket connections, its REST polls, parsing, and per-stream health.
+
+A :class:`VenueFeed` turns a :class:`~monitor.venues.base.VenueSpec` plus the configured streams
+into running connections. Every frame is captured (when a capture file is configured), parsed
+(bad frames are counted by reason and logged, never fatal), and its events handed to the sink.
+A per-stream watchdog tells a quiet channel from one that never delivered since subscribing,
+and reports both as :class:`~streams.events.FeedStatus` events and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiohttp
+import structlog
+
+from monitor.backoff import Backoff
+from monitor.capture import CaptureWriter
+from monitor.connection import ConnState, WebSocketConnection
+from monitor.instruments import InstrumentRegistry, save_instruments
+from monitor.metrics import MonitorMetrics
+from monitor.venues.base import (
+    Channel,
+    ParseError,
+    RestPoll,
+    Stream,
+    VenueEndpoints,
+    VenueSpec,
+)
+from streams.events import (
+    EVENT_TYPE,
+    Event,
+    FeedState,
+    FeedStatus,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    Quote,
+    Trade,
+)
+
+__all__ = ["EventSink", "VenueFeed", "refresh_instruments"]
+
+log = structlog.get_logger(__name__)
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+_CHANNEL_OF: dict[type[Event], Channel] = {
+    Trade: "trades",
+    Liquidation: "liquidations",
+    Funding: "funding",
+    OpenInterest: "open_interest",
+    Quote: "quotes",
+}
+_LOG_FIRST_N = 20
+_LOG_EVERY = 1000
+
+
+class VenueFeed:
+    """All connections and polls of one venue.
+
+    Args:
+        spec: the venue.
+        endpoints: base URLs (live, or the simulator).
+        streams: what to subscribe.
+        registry: the venue's instruments.
+        sink: where events go (the bus).
+        metrics: the daemon's metrics.
+        capture: optional capture file for raw frames.
+        backoff: reconnect/poll backoff.
+        ping_interval_s: websocket protocol ping interval.
+        stall_after_s: override of the connection stall limit (tests).
+        poll_interval_s: override of every REST poll's interval.
+        rng: randomness for jitter and poll staggering.
+    """
+
+    def __init__(
+        self,
+        spec: VenueSpec,
+        endpoints: VenueEndpoints,
+        streams: Sequence[Stream],
+        registry: InstrumentRegistry,
+        sink: EventSink,
+        metrics: MonitorMetrics,
+        *,
+        capture: CaptureWriter | None = None,
+        backoff: Backoff | None = None,
+        ping_interval_s: float | None = 20.0,
+        stall_after_s: float | None = None,
+        poll_interval_s: float | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.spec = spec
+        self.venue = spec.venue
+        self.endpoints = endpoints
+        self.streams = list(streams)
+        self.registry = registry
+        self.sink = sink
+        self.metrics = metrics
+        self.capture = capture
+        self.backoff = backoff or Backoff()
+        self.rng = rng or random.Random()
+        self.parser = spec.make_parser(registry)
+        self.plans = spec.plan(endpoints, self.streams)
+        self.polls = spec.polls(endpoints, self.streams)
+        if poll_interval_s is not None:
+            self.polls = [dataclasses.replace(p, interval_s=poll_interval_s) for p in self.polls]
+        self.connections = [
+            WebSocketConnection(
+                spec,
+                plan,
+                self._on_frame,
+                self._on_conn_status,
+                backoff=self.backoff,
+                ping_interval_s=ping_interval_s,
+                stall_after_s=stall_after_s,
+                rng=self.rng,
+            )
+            for plan in self.plans
+        ]
+        self.skipped: dict[str, int] = {}
+        self.frames = 0
+        self._m_frames = metrics.frames.labels(venue=self.venue)
+        # per-stream freshness, monotonic seconds
+        self._subscribed_at: dict[Stream, float] = {}
+        self._last_event: dict[Stream, float] = {}
+        self._stream_state: dict[Stream, FeedState] = {}
+        self._log = log.bind(venue=self.venue)
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self, http: aiohttp.ClientSession | None = None) -> None:
+        """Run every connection, poll and the watchdog until cancelled."""
+        now = time.monotonic()
+        for st in self.streams:
+            self._subscribed_at.setdefault(st, now)
+        async with asyncio.TaskGroup() as tg:
+            for conn in self.connections:
+                tg.create_task(conn.run(), name=f"{self.venue}:{conn.plan.key}")
+            if self.polls:
+                if http is None:
+                    raise ValueError("REST polls need an aiohttp session")
+                for poll in self.polls:
+                    tg.create_task(self._poll(http, poll), name=f"{self.venue}:{poll.key}")
+            tg.create_task(self._watchdog(), name=f"{self.venue}:watchdog")
+
+    # ------------------------------------------------------------------ frames
+
+    async def _on_frame(self, key: str, frame: str, ts_recv: int) -> int:
+        self.frames += 1
+        self._m_frames.inc()
+        if self.capture is not None:
+            self.capture.write(self.venue, frame, ts_recv)
+        try:
+            events = self.parser.parse(frame, ts_recv)
+        except ParseError as e:
+            self._skip(e.kind, e.reason, key)
+            return 0
+        except Exception as e:  # a parser bug must not take the connection down
+            self._skip("error", f"{type(e).__name__}: {e}", key)
+            return 0
+        if not events:
+            return 0
+        now = time.monotonic()
+        for ev in events:
+            ch = _CHANNEL_OF.get(type(ev))
+            if ch is not None:
+                st = Stream(ch, ev.symbol)
+                if st not in self._subscribed_at:
+                    st = Stream(ch, "*")
+                self._last_event[st] = now
+                if self._stream_state.get(st) in ("stale", "silent"):
+                    await self._stream_status(st, "subscribed", "data resumed", ev.ts_recv)
+            self.metrics.events.labels(venue=self.venue, type=EVENT_TYPE[type(ev)]).inc()
+            await self.sink(ev)
+        return len(events)
+
+    def _skip(self, kind: str, reason: str, key: str) -> None:
+        n = self.skipped.get(kind, 0) + 1
+        self.skipped[kind] = n
+        self.metrics.frames_skipped.labels(venue=self.venue, reason=kind).inc()
+        if n <= _LOG_FIRST_N or n % _LOG_EVERY == 0:
+            self._log.warning(
+                "feed.frame_skipped", kind=kind, reason=reason[:300], connection=key, count=n
+            )
+
+    # ------------------------------------------------------------------ status
+
+    async def _on_conn_status(self, key: str, state: ConnState, reason: str) -> None:
+        self.metrics.status_changes.labels(
+            venue=self.venue, channel="connection", status=state
+        ).inc()
+        self.metrics.connected.labels(venue=self.venue, connection=key).set(
+            1 if state == "subscribed" else 0
+        )
+        if state == "subscribed" and reason == "":
+            self.metrics.connects.labels(venue=self.venue).inc()
+            now = time.monotonic()
+            plan = next(p for p in self.plans if p.key == key)
+            for st in plan.streams:
+                self._subscribed_at[st] = now
+                self._last_event.pop(st, None)
+        elif state == "disconnected":
+            self.metrics.reconnects.labels(venue=self.venue, reason=_reason_label(reason)).inc()
+        self._log.info("feed.status", connection=key, state=state, reason=reason)
+        await self.sink(
+            FeedStatus(
+                venue=self.venue,
+                symbol="",
+                instrument="",
+                asset="",
+                ts_event=time.time_ns(),
+                ts_recv=time.time_ns(),
+                channel="connection",
+                status=state,
+                reason=f"{key}: {reason}" if reason else key,
+            )
+        )
+
+    async def _stream_status(self, st: Stream, state: FeedState, reason: str, ts: int) -> None:
+        self._stream_state[st] = state
+        self.metrics.status_changes.labels(venue=self.venue, channel=st.channel, status=state).inc()
+        self.metrics.stream_up.labels(venue=self.venue, channel=st.channel).set(
+            1 if state == "subscribed" else 0
+        )
+        inst = self.registry.get(st.symbol) if st.symbol != "*" else None
+        self._log.info(
+            "feed.stream_status", channel=st.channel, symbol=st.symbol, state=state, reason=reason
+        )
+        await self.sink(
+            FeedStatus(
+                venue=self.venue,
+                symbol=st.symbol,
+                instrument=inst.instrument if inst else "",
+                asset=inst.base if inst else "",
+                ts_event=ts,
+                ts_recv=ts,
+                channel=st.channel,
+                status=state,
+                reason=reason,
+            )
+        )
+
+    async def _watchdog(self, period_s: float = 1.0) -> None:
+        """Report streams that never delivered (silent) or went quiet (stale)."""
+        while True:
+            await asyncio.sleep(period_s)
+            now = time.monotonic()
+            for st, since in self._subscribed_at.items():
+                quiet = self.spec.quiet_s.get(st.channel, 60.0)
+                last = self._last_event.get(st)
+                state = self._stream_state.get(st)
+                if last is None and now - since > quiet and state != "silent":
+                    await self._stream_status(
+                        st,
+                        "silent",
+                        f"no data since subscribing {now - since:.0f}s ago",
+                        time.time_ns(),
+                    )
+                elif last is not None and now - last > quiet and state not in ("stale", "silent"):
+                    await self._stream_status(
+                        st, "stale", f"quiet for {now - last:.0f}s", time.time_ns()
+                    )
+
+    def stream_states(self) -> dict[Stream, FeedState]:
+        """The current state of every stream that changed state at least once."""
+        return dict(self._stream_state)
+
+    # ------------------------------------------------------------------ REST
+
+    async def _poll(self, http: aiohttp.ClientSession, poll: RestPoll) -> None:
+        await asyncio.sleep(self.rng.random() * min(poll.interval_s, 5.0))  # stagger
+        attempt = 0
+        while True:
+            delay = poll.interval_s
+            outcome = "ok"
+            try:
+                async with http.get(poll.url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                    body = await resp.text()
+                    ts = time.time_ns()
+                    if resp.status == 200:
+                        attempt = 0
+                        await self._on_frame(poll.key, body, ts)
+                    elif resp.status in (418, 429):
+                        outcome = "rate_limited"
+                        delay = max(delay, _retry_after(resp.headers.get("Retry-After"), 60.0))
+                        self._log.warning(
+                            "feed.rest_rate_limited",
+                            poll=poll.key,
+                            status=resp.status,
+                            retry_in_s=delay,
+                        )
+                    else:
+                        outcome = "http_error" if resp.status < 500 else "server_error"
+                        delay = max(delay, self.backoff.delay(attempt, self.rng))
+                        attempt += 1
+                        self._log.warning("feed.rest_error", poll=poll.key, status=resp.status)
+            except (aiohttp.ClientError, TimeoutError) as e:
+                outcome = "unreachable"
+                delay = max(delay, self.backoff.delay(attempt, self.rng))
+                attempt += 1
+                self._log.warning("feed.rest_unreachable", poll=poll.key, error=type(e).__name__)
+            self.metrics.rest_requests.labels(venue=self.venue, outcome=outcome).inc()
+            await asyncio.sleep(delay)
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default
+
+
+def _reason_label(reason: str) -> str:
+    """Map a disconnect reason to a closed label set."""
+    for label in ("rotation", "stalled", "closed", "handshake", "connect failed", "invalid url"):
+        if reason.startswith(label):
+            return label.replace(" ", "_")
+    return "other"
+
+
+async def refresh_instruments(
+    spec: VenueSpec,
+    endpoints: VenueEndpoints,
+    registry: InstrumentRegistry,
+    http: aiohttp.ClientSession,
+    cache_dir: str | None = None,
+) -> int:
+    """Load the venue's instrument list over REST into ``registry`` and the disk cache.
+
+    Failures are logged and leave the packaged snapshot / cache in place. Returns the number of
+    instruments loaded (0 on failure).
+    """
+    url = endpoints.rest.rstrip("/") + spec.instruments_url
+    try:
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=15)) as resp:
+            if resp.status != 200:
+                log.warning("instruments.refresh_failed", venue=spec.venue, status=resp.status)
+                return 0
+            body = await resp.read()
+        instruments = spec.parse_instruments(body)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
+        return 0
+    n = registry.update(instruments)
+    if cache_dir is not None and instruments:
+        from pathlib import Path
+
+        save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
+    log.info("instruments.refreshed", venue=spec.venue, count=n)
+    return n

@@ -1,0 +1,156 @@
+"""Daemon settings: a YAML file, overridable by ``RISKMON_*`` environment variables.
+
+Read once in the CLI and passed down; nothing reads settings at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitor.venues import VENUE_MODULES
+from monitor.venues.base import Channel
+
+__all__ = ["ConfigError", "Settings", "VenueSettings", "load_settings"]
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message is one line for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VenueSettings(_Strict):
+    """One venue.
+
+    Attributes:
+        enabled: subscribe to this venue.
+        symbols: venue symbols; default: the venue's majors.
+        channels: channels to subscribe; default: all the venue publishes.
+        all_market: use all-market streams where the venue has them (Binance ``!forceOrder@arr``).
+        ws_url: override the websocket base URL.
+        rest_url: override the REST base URL.
+        poll_interval_s: override the REST polling interval the venue module derives from its
+            rate budget (only lower it against a simulator or a venue that allows it).
+    """
+
+    enabled: bool = True
+    symbols: list[str] | None = None
+    channels: list[Channel] | None = None
+    all_market: bool = False
+    ws_url: str | None = None
+    rest_url: str | None = None
+    poll_interval_s: float | None = Field(default=None, gt=0)
+
+
+class MetricsSettings(_Strict):
+    """The /metrics and /healthz HTTP endpoint."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+
+
+class BusSettings(_Strict):
+    """Where events travel between the feeds and the processors."""
+
+    kind: Literal["in-process", "kafka"] = "in-process"
+    maxsize: int = Field(default=100_000, ge=1)
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic: str = "riskmon.events.v1"
+
+
+def _default_venues() -> dict[str, VenueSettings]:
+    return {vid: VenueSettings() for vid in VENUE_MODULES}
+
+
+class Settings(BaseSettings):
+    """Everything ``riskmon run`` needs.
+
+    Attributes:
+        venues: per-venue settings, keyed by venue id.
+        simulator: base URL of an exchange simulator; every venue is pointed at it.
+        rules: a rule pack name (``november-2025``) or a rule file path.
+        store: the SQLite store of alerts, outbox and silences.
+        state_dir: where processor snapshots and the instrument cache live.
+        capture: also record raw frames to this capture file.
+        snapshot_interval_s: how often processor state is written.
+        metrics: the metrics endpoint.
+        bus: the event bus.
+        alerting: receivers and routes, passed to the alert dispatcher.
+        log_format: ``json`` (default) or ``console``.
+        log_level: debug, info, warning, error.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="RISKMON_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    venues: dict[str, VenueSettings] = Field(default_factory=_default_venues)
+    simulator: str | None = None
+    rules: str = "november-2025"
+    store: Path = Path("riskmon.db")
+    state_dir: Path = Path("state")
+    capture: Path | None = None
+    snapshot_interval_s: float = Field(default=60.0, gt=0)
+    metrics: MetricsSettings = MetricsSettings()
+    bus: BusSettings = BusSettings()
+    alerting: dict[str, Any] = Field(default_factory=dict)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("venues")
+    @classmethod
+    def _known_venues(cls, v: dict[str, VenueSettings]) -> dict[str, VenueSettings]:
+        unknown = sorted(set(v) - set(VENUE_MODULES))
+        if unknown:
+            raise ValueError(
+                f"unknown venue(s) {', '.join(unknown)}; known: {', '.join(VENUE_MODULES)}"
+            )
+        return v
+
+
+def _one_line(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from a YAML file (or defaults), then the environment, then ``overrides``.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or not valid settings.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot read config {p}: {e.strerror or e}") from e
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{p}{where}: not valid YAML") from e
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: the top level must be a mapping of settings")
+        data = loaded
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        where = f"{path}: " if path is not None else ""
+        raise ConfigError(f"{where}{_one_line(e)}") from e

@@ -1,0 +1,74 @@
+"""Helpers shared by the processors: de-duplicated signal emission and instrument names."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from streams.signals import Signal
+
+__all__ = ["SeriesCache", "instrument_parts", "median"]
+
+
+class SeriesCache:
+    """Remember the last value emitted for every series and emit only changes.
+
+    Series are keyed by name and the tuple of label values (in the order of ``keys``). Other
+    processors (the composite) read current values through :meth:`get`. NaN is never emitted.
+    """
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def emit(
+        self,
+        out: list[Signal],
+        name: str,
+        keys: tuple[str, ...],
+        values: tuple[str, ...],
+        value: float,
+        ts: int,
+    ) -> None:
+        """Append a signal to ``out`` if ``value`` differs from the last one emitted."""
+        if value != value:  # NaN
+            return
+        k = (name, values)
+        if self.last.get(k) == value:
+            return
+        self.last[k] = value
+        out.append(Signal(name, dict(zip(keys, values, strict=True)), value, ts))
+
+    def get(self, name: str, *values: str) -> float | None:
+        """Return the last value emitted for ``name`` with these label values, if any."""
+        return self.last.get((name, values))
+
+    def snapshot(self) -> list[list[Any]]:
+        """Return the cache as JSON-safe data."""
+        return [[name, list(vals), value] for (name, vals), value in self.last.items()]
+
+    def restore(self, state: list[list[Any]]) -> None:
+        """Load data written by :meth:`snapshot`."""
+        self.last = {(str(n), tuple(str(v) for v in vals)): float(x) for n, vals, x in state}
+
+
+def instrument_parts(instrument: str) -> tuple[str, str, str]:
+    """Split ``BASE-QUOTE-KIND`` (e.g. ``USDE-USDT-SPOT``) into its three parts.
+
+    Missing parts are empty strings.
+    """
+    parts = instrument.split("-")
+    while len(parts) < 3:
+        parts.append("")
+    return parts[0], parts[1], parts[-1]
+
+
+def median(values: list[float]) -> float:
+    """Return the median of a non-empty list (mean of the middle two for even lengths)."""
+    s = sorted(values)
+    n = len(s)
+    if n == 0:
+        return math.nan
+    mid = n // 2
+    if n % 2:
+        return s[mid]
+    return (s[mid - 1] + s[mid]) / 2.0

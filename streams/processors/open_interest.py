@@ -1,0 +1,260 @@
+"""Open interest per asset and venue: totals, changes, drawdown from the rolling peak.
+
+Signals (see ``docs/signals.md``):
+
+- ``oi_usd{asset,venue}``: sum of the venue's instruments of the asset that are included (below),
+  and ``oi_usd{asset,venue="all"}`` across included venues.
+- ``oi_change_pct{asset,window}`` (1h, 24h) and ``oi_drawdown_pct{asset}`` (from the rolling 60-day
+  peak, <= 0, e.g. -35.0).
+- ``oi_complete{asset}``: 1 when every known instrument of the asset is fresh, else 0.
+- ``oi_venue_included{asset,venue}``: 1 while the venue counts in the total, else 0.
+
+Gaps. An instrument whose last update is older than ``hold_ns`` (5 min) is excluded; until then its
+last value is held. A venue is included while at least one of its instruments is. An instrument
+silent for ``forget_ns`` (24 h) is forgotten, so a delisting does not leave the asset incomplete.
+
+A total that lost a venue must not read as a crash, so changes and drawdowns are computed over the
+*same* venues at both ends: ``oi_change_pct`` compares the current sum of the included venues with
+the sum of those same venues ``window`` ago (venues with no value then are left out of both ends),
+and ``oi_drawdown_pct`` compares the current sum with the peak of the hourly sums of the included
+venues (hours in which one of them had no value are skipped). When no venue has a value at both
+ends the change is not emitted (the last value holds) rather than guessed.
+
+History: the per-venue value at the end of each minute (kept 24 h) and of each hour (kept 60 days),
+seeded on start-up from REST history with :meth:`OpenInterestProcessor.seed_history`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from streams.events import Event, OpenInterest
+from streams.processors._common import SeriesCache
+from streams.signals import Signal
+from streams.windows import NS_PER_HOUR, NS_PER_MINUTE, SampledHistory
+
+__all__ = ["OpenInterestConfig", "OpenInterestProcessor"]
+
+_DAY = 24 * NS_PER_HOUR
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class OpenInterestConfig:
+    """Settings of :class:`OpenInterestProcessor`.
+
+    Attributes:
+        hold_ns: how long a silent instrument keeps its last value before it is excluded.
+        forget_ns: how long before a silent instrument is forgotten entirely.
+        windows: ``(label, length_ns)`` of ``oi_change_pct`` (at most 24 h).
+        peak_window_ns: the window of the rolling peak for ``oi_drawdown_pct``.
+        lookback_ns: how far before ``now - window`` a venue's value may be taken from when the
+            history has no value exactly then (sparse backfills, e.g. hourly REST history).
+    """
+
+    hold_ns: int = 5 * NS_PER_MINUTE
+    forget_ns: int = _DAY
+    windows: tuple[tuple[str, int], ...] = (("1h", NS_PER_HOUR), ("24h", _DAY))
+    peak_window_ns: int = 60 * _DAY
+    lookback_ns: int = NS_PER_HOUR
+
+
+class _Asset:
+    __slots__ = ("hist", "peak_cache", "venue_idx", "venues")
+
+    def __init__(self, peak_window_ns: int) -> None:
+        self.venues: list[str] = []
+        self.venue_idx: dict[str, int] = {}
+        self.hist = SampledHistory(
+            [(NS_PER_MINUTE, 24 * 60 + 2), (NS_PER_HOUR, peak_window_ns // NS_PER_HOUR + 2)],
+            mode="last",
+            capacity=8,
+        )
+        self.peak_cache: tuple[tuple[Any, ...], float] | None = None
+
+    def venue_row(self, venue: str) -> int:
+        i = self.venue_idx.get(venue)
+        if i is None:
+            i = self.hist.add_row()
+            self.venues.append(venue)
+            self.venue_idx[venue] = i
+        return i
+
+
+class OpenInterestProcessor:
+    """Open interest totals and their changes, robust to venues dropping out.
+
+    Args:
+        config: settings; defaults to :class:`OpenInterestConfig`.
+    """
+
+    name = "open_interest"
+    event_types = (OpenInterest,)
+
+    def __init__(self, config: OpenInterestConfig | None = None) -> None:
+        self.config = config or OpenInterestConfig()
+        # (venue, instrument) -> [asset, usd, ts]
+        self._inst: dict[tuple[str, str], list[Any]] = {}
+        self._assets: dict[str, _Asset] = {}
+        self._series = SeriesCache()
+        self.late_events = 0
+        self.rejected_events = 0
+
+    @property
+    def assets(self) -> list[str]:
+        """The assets seen so far."""
+        return list(self._assets)
+
+    def _asset(self, asset: str) -> _Asset:
+        a = self._assets.get(asset)
+        if a is None:
+            a = self._assets[asset] = _Asset(self.config.peak_window_ns)
+        return a
+
+    def on_event(self, event: Event) -> list[Signal]:
+        """Store the instrument's latest open interest; signals follow on the next tick."""
+        if type(event) is not OpenInterest:
+            return []
+        usd = event.notional_usd
+        if not usd >= 0.0:
+            self.rejected_events += 1
+            return []
+        key = (event.venue, event.instrument)
+        rec = self._inst.get(key)
+        if rec is None:
+            self._inst[key] = [event.asset, usd, event.ts_event]
+            self._asset(event.asset).venue_row(event.venue)
+        elif event.ts_event >= rec[2]:
+            rec[1] = usd
+            rec[2] = event.ts_event
+        else:
+            self.late_events += 1
+        return []
+
+    def seed_history(self, asset: str, venue: str, points: Iterable[tuple[int, float]]) -> None:
+        """Backfill one venue's open interest (USD) history for ``asset``.
+
+        ``points`` are ``(ts_ns, usd)`` in any order, e.g. from a REST open-interest history. Each
+        point is the value at the end of its minute and hour; the daemon calls this on start-up
+        before replaying live events.
+        """
+        a = self._asset(asset)
+        row = a.venue_row(venue)
+        for ts, usd in sorted(points):
+            a.hist.record_row(row, int(ts), float(usd))
+        a.peak_cache = None
+
+    def on_tick(self, now_ns: int) -> list[Signal]:
+        """Apply staleness at ``now_ns``, record history and emit the changed figures."""
+        cfg = self.config
+        out: list[Signal] = []
+        per_asset: dict[str, dict[str, float]] = {}
+        incomplete: set[str] = set()
+        forget: list[tuple[str, str]] = []
+        for key, (asset, usd, ts) in self._inst.items():
+            age = now_ns - ts
+            if age > cfg.forget_ns:
+                forget.append(key)
+                continue
+            if age > cfg.hold_ns:
+                incomplete.add(asset)
+                continue
+            venues = per_asset.setdefault(asset, {})
+            venues[key[0]] = venues.get(key[0], 0.0) + usd
+        for key in forget:
+            del self._inst[key]
+        for name, a in self._assets.items():
+            self._tick_asset(out, name, a, per_asset.get(name, {}), name not in incomplete, now_ns)
+        return out
+
+    def _tick_asset(
+        self,
+        out: list[Signal],
+        asset: str,
+        a: _Asset,
+        venues: dict[str, float],
+        complete: bool,
+        now: int,
+    ) -> None:
+        emit = self._series.emit
+        cur = np.full(a.hist.n_rows, np.nan)
+        for v, usd in venues.items():
+            cur[a.venue_idx[v]] = usd
+        a.hist.record(now - 1, cur)
+        included = ~np.isnan(cur)
+        for i, v in enumerate(a.venues):
+            inc = bool(included[i])
+            emit(out, "oi_venue_included", ("asset", "venue"), (asset, v), float(inc), now)
+            if inc:
+                emit(out, "oi_usd", ("asset", "venue"), (asset, v), float(cur[i]), now)
+        emit(out, "oi_complete", ("asset",), (asset,), 1.0 if complete else 0.0, now)
+        if not included.any():
+            return
+        total = float(cur[included].sum())
+        emit(out, "oi_usd", ("asset", "venue"), (asset, "all"), total, now)
+        for label, window in self.config.windows:
+            then = a.hist.at(now - window - 1)
+            if np.isnan(then[included]).any():  # sparse (backfilled) history: look further back
+                then = a.hist.at_or_before(now - window - 1, self.config.lookback_ns)
+            both = included & ~np.isnan(then)
+            base = float(then[both].sum()) if both.any() else 0.0
+            if base > 0.0:
+                pct = (float(cur[both].sum()) / base - 1.0) * 100.0
+                emit(out, "oi_change_pct", ("asset", "window"), (asset, label), pct, now)
+        peak = max(self._peak(a, included, now), total)
+        if peak > 0.0:
+            dd = (total / peak - 1.0) * 100.0
+            emit(out, "oi_drawdown_pct", ("asset",), (asset,), dd, now)
+
+    def _peak(self, a: _Asset, included: BoolArray, now: int) -> float:
+        """Peak of the hourly sums of the included venues over completed hours in the window."""
+        last = (now - 1) // NS_PER_HOUR
+        first = (now - self.config.peak_window_ns) // NS_PER_HOUR
+        key = (first, last, a.hist.version, tuple(included.tolist()))
+        if a.peak_cache is not None and a.peak_cache[0] == key:
+            return a.peak_cache[1]
+        cols, _ = a.hist.columns(1, first, last - 1)
+        sums = cols[included].sum(axis=0) if cols.shape[1] else np.zeros(0)
+        sums = sums[~np.isnan(sums)]
+        peak = float(sums.max()) if sums.size else 0.0
+        a.peak_cache = (key, peak)
+        return peak
+
+    def value(self, name: str, *labels: str) -> float | None:
+        """Return the last emitted value of a series (labels in catalogue order), if any."""
+        return self._series.get(name, *labels)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the complete state as JSON-safe data."""
+        return {
+            "inst": [[v, i, rec[0], rec[1], rec[2]] for (v, i), rec in self._inst.items()],
+            "assets": {
+                name: {"venues": a.venues, "hist": a.hist.snapshot()}
+                for name, a in self._assets.items()
+            },
+            "series": self._series.snapshot(),
+            "late_events": self.late_events,
+            "rejected_events": self.rejected_events,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Load a state written by :meth:`snapshot`."""
+        self._inst = {
+            (str(v), str(i)): [str(asset), float(usd), int(ts)]
+            for v, i, asset, usd, ts in state["inst"]
+        }
+        self._assets = {}
+        for name, s in state["assets"].items():
+            a = _Asset(self.config.peak_window_ns)
+            a.venues = [str(v) for v in s["venues"]]
+            a.venue_idx = {v: i for i, v in enumerate(a.venues)}
+            a.hist.restore(s["hist"])
+            self._assets[str(name)] = a
+        self._series.restore(state["series"])
+        self.late_events = int(state["late_events"])
+        self.rejected_events = int(state["rejected_events"])
