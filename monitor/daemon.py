@@ -22,6 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
 from alerts.rules import RuleSet, load_pack, load_rules
+from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.exporter import SignalExporter
@@ -141,11 +142,13 @@ class Daemon:
 
     async def run(self) -> None:
         """Run until :meth:`stop`; then snapshot state and release everything."""
-        self._restore_state()
+        restored = self._restore_state()
         runner = await self._start_metrics() if self.settings.metrics.enabled else None
         try:
             async with aiohttp.ClientSession() as http:
                 await self._refresh_instruments(http)
+                if not restored:
+                    await self._backfill(http)
                 self._log.info(
                     "daemon.started",
                     venues=[f.venue for f in self.feeds],
@@ -183,6 +186,26 @@ class Daemon:
         cache = str(self.settings.state_dir / "instruments")
         await asyncio.gather(
             *(refresh_instruments(f.spec, f.endpoints, f.registry, http, cache) for f in self.feeds)
+        )
+
+    async def _backfill(self, http: aiohttp.ClientSession) -> None:
+        targets: dict[str, Seedable] = {
+            p.name: p
+            for p in self.pipeline.engine.processors
+            if p.name in ("price", "open_interest") and isinstance(p, Seedable)
+        }
+        await asyncio.gather(
+            *(
+                backfill_venue(
+                    f.spec,
+                    f.endpoints,
+                    sorted({s.symbol for s in f.streams}),
+                    f.registry,
+                    http,
+                    targets,
+                )
+                for f in self.feeds
+            )
         )
 
     # ---------------------------------------------------------------- pipeline
@@ -269,18 +292,21 @@ class Daemon:
         except (OSError, TypeError, ValueError) as e:
             self._log.error("daemon.snapshot_failed", error=str(e))
 
-    def _restore_state(self) -> None:
+    def _restore_state(self) -> bool:
+        """Load the last snapshot; False when there is none (or it is unreadable)."""
         if not self._state_path.is_file():
-            return
+            return False
         try:
             self.pipeline.restore(json.loads(self._state_path.read_text(encoding="utf-8")))
-            self._log.info(
-                "daemon.state_restored",
-                path=str(self._state_path),
-                watermark_ns=self.pipeline.engine.watermark_ns,
-            )
         except (OSError, ValueError, KeyError, TypeError) as e:
             self._log.error("daemon.state_unreadable", path=str(self._state_path), error=str(e))
+            return False
+        self._log.info(
+            "daemon.state_restored",
+            path=str(self._state_path),
+            watermark_ns=self.pipeline.engine.watermark_ns,
+        )
+        return True
 
     # ---------------------------------------------------------------- metrics endpoint
 

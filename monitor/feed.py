@@ -14,6 +14,7 @@ import dataclasses
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import aiohttp
 import structlog
@@ -332,26 +333,37 @@ async def refresh_instruments(
     http: aiohttp.ClientSession,
     cache_dir: str | None = None,
 ) -> int:
-    """Load the venue's instrument list over REST into ``registry`` and the disk cache.
+    """Load the venue's instrument lists over REST into ``registry`` and the disk cache.
 
     Failures are logged and leave the packaged snapshot / cache in place. Returns the number of
     instruments loaded (0 on failure).
     """
-    url = endpoints.rest.rstrip("/") + spec.instruments_url
-    try:
-        async with http.get(url, timeout=aiohttp.ClientTimeout(total=15)) as resp:
-            if resp.status != 200:
-                log.warning("instruments.refresh_failed", venue=spec.venue, status=resp.status)
-                return 0
-            body = await resp.read()
-        instruments = spec.parse_instruments(body)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-        log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
+    base = endpoints.rest.rstrip("/")
+    loaded = []
+    for path in (spec.instruments_url, *spec.extra_instruments_urls):
+        url = base + path
+        try:
+            if spec.instruments_body is not None:
+                req = http.post(
+                    url,
+                    data=spec.instruments_body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=aiohttp.ClientTimeout(total=15),
+                )
+            else:
+                req = http.get(url, timeout=aiohttp.ClientTimeout(total=15))
+            async with req as resp:
+                if resp.status != 200:
+                    log.warning("instruments.refresh_failed", venue=spec.venue, status=resp.status)
+                    continue
+                body = await resp.read()
+            loaded.extend(spec.parse_instruments(body))
+        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+            log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
+    if not loaded:
         return 0
-    n = registry.update(instruments)
-    if cache_dir is not None and instruments:
-        from pathlib import Path
-
+    n = registry.update(loaded)
+    if cache_dir is not None:
         save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
     log.info("instruments.refreshed", venue=spec.venue, count=n)
     return n

@@ -82,6 +82,10 @@ class SimVenue(abc.ABC):
         """Answer a REST call to ``/<venue><path>``; None for 404."""
         return None
 
+    def rest_post(self, path: str, query: Mapping[str, str], body: bytes) -> RestReply | None:
+        """Answer a REST POST to ``/<venue><path>``; None for 404."""
+        return None
+
     def remember(self, event: Event) -> None:
         """Keep ``event`` as the latest of its kind for its symbol."""
         self.latest[(type(event).__name__, event.symbol)] = event

@@ -253,7 +253,8 @@ class ExchangeSimulator:
         path = "/" + request.match_info["tail"]
         if request.headers.get("Upgrade", "").lower() == "websocket" and path in sim.ws_paths:
             return await self._websocket(request, venue, sim, path)
-        return self._rest(venue, sim, path, request.query)
+        body = await request.read() if request.method == "POST" else None
+        return self._rest(venue, sim, path, request.query, body)
 
     def _rest(
         self,
@@ -261,6 +262,7 @@ class ExchangeSimulator:
         sim: SimVenue,
         path: str,
         query: Mapping[str, str],
+        body: bytes | None,
     ) -> web.StreamResponse:
         st = self.stats[venue]
         st.rest_calls += 1
@@ -272,7 +274,7 @@ class ExchangeSimulator:
             return web.json_response(
                 {"error": "injected", "status": status}, status=status, headers=headers
             )
-        reply = sim.rest(path, query)
+        reply = sim.rest(path, query) if body is None else sim.rest_post(path, query, body)
         if reply is None:
             return web.json_response({"error": "not found"}, status=404)
         if isinstance(reply.body, str):

@@ -17,6 +17,7 @@ from streams.events import Event
 
 __all__ = [
     "CHANNELS",
+    "BackfillRequest",
     "Channel",
     "ConnectionPlan",
     "FrameParser",
@@ -133,6 +134,23 @@ class RestPoll:
 
 
 @dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    """A REST history request made once at start-up when there is no saved state.
+
+    Attributes:
+        kind: ``price`` (klines) or ``open_interest`` (USD history).
+        symbol: the venue symbol.
+        url: the full URL.
+        parse: turns the body into ``(ts_ns, value)`` points (price, or open interest in USD).
+    """
+
+    kind: Literal["price", "open_interest"]
+    symbol: str
+    url: str
+    parse: Callable[[bytes], list[tuple[int, float]]]
+
+
+@dataclass(frozen=True, slots=True)
 class VenueEndpoints:
     """Base URLs of a venue, overridable by config (the simulator, a proxy, a testnet)."""
 
@@ -159,7 +177,10 @@ class VenueSpec:
         respond: reactive reply to a server frame (e.g. Deribit ``test_request``), or None.
         quiet_s: how long each channel may be silent before it counts as stale.
         instruments_url: REST path (relative to ``endpoints.rest``) of the instrument list.
-        parse_instruments: turns that REST body into instruments.
+        instruments_body: when set, the instrument list is a POST of this JSON body.
+        extra_instruments_urls: more instrument-list paths (other categories), same parser.
+        backfill: builds start-up history requests for symbols; None when the venue has none.
+        parse_instruments: turns each instrument-list body into instruments.
         notes: what the venue does not publish, and its coverage caveats.
     """
 
@@ -176,5 +197,8 @@ class VenueSpec:
     instruments_url: str
     parse_instruments: Callable[[bytes], list[Instrument]]
     respond: Callable[[str], str | None] | None = None
+    instruments_body: bytes | None = None
+    extra_instruments_urls: tuple[str, ...] = ()
+    backfill: Callable[[VenueEndpoints, Sequence[str]], list[BackfillRequest]] | None = None
     quiet_s: Mapping[Channel, float] = field(default_factory=dict)
     notes: str = ""

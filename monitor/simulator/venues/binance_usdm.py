@@ -31,6 +31,24 @@ class BinanceUsdmSim(SimVenue):
     venue = "binance-usdm"
     ws_paths = ("/market/stream", "/public/stream", "/market/ws", "/public/ws", "/stream")
 
+    def __init__(self) -> None:
+        super().__init__()
+        # symbol -> {hour start ms: (close price, OI USD)}: what the klines and OI history serve
+        self.hourly: dict[str, dict[int, list[float]]] = {}
+
+    def _record(self, event: Event) -> None:
+        hour = event.ts_event // _MS // 3_600_000 * 3_600_000
+        rows = self.hourly.setdefault(event.symbol, {})
+        row = rows.setdefault(hour, [0.0, 0.0])
+        if isinstance(event, Funding):
+            row[0] = event.mark_price
+        elif isinstance(event, Trade):
+            row[0] = event.price
+        elif isinstance(event, OpenInterest):
+            row[1] = event.notional_usd
+        if len(rows) > 24 * 120:
+            del rows[min(rows)]
+
     def on_message(self, session: SimSession, text: str) -> list[str]:
         try:
             req = msgspec.json.decode(text)
@@ -65,6 +83,7 @@ class BinanceUsdmSim(SimVenue):
         if event.venue != self.venue:
             return []
         self.remember(event)
+        self._record(event)
         sym = event.symbol
         low = sym.lower()
         e_ms = event.ts_event // _MS
@@ -146,6 +165,46 @@ class BinanceUsdmSim(SimVenue):
                 return RestReply(400, {"code": -1121, "msg": "Invalid symbol."})
             return RestReply(
                 200, {"openInterest": _num(ev.size), "symbol": sym, "time": ev.ts_event // _MS}
+            )
+        if path == "/fapi/v1/klines":
+            limit = int(query.get("limit", "500"))
+            rows = sorted(self.hourly.get(query.get("symbol", ""), {}).items())[-limit:]
+            return RestReply(
+                200,
+                [
+                    [
+                        h,
+                        _num(p),
+                        _num(p),
+                        _num(p),
+                        _num(p),
+                        "0",
+                        h + 3_599_999,
+                        "0",
+                        0,
+                        "0",
+                        "0",
+                        "0",
+                    ]
+                    for h, (p, _) in rows
+                    if p > 0
+                ],
+            )
+        if path == "/futures/data/openInterestHist":
+            limit = int(query.get("limit", "30"))
+            rows = sorted(self.hourly.get(query.get("symbol", ""), {}).items())[-limit:]
+            return RestReply(
+                200,
+                [
+                    {
+                        "symbol": query.get("symbol"),
+                        "sumOpenInterest": "0",
+                        "sumOpenInterestValue": _num(oi),
+                        "timestamp": h,
+                    }
+                    for h, (_, oi) in rows
+                    if oi > 0
+                ],
             )
         if path == "/fapi/v1/exchangeInfo":
             syms = [

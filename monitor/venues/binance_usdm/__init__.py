@@ -16,6 +16,7 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.venues.base import (
+    BackfillRequest,
     Channel,
     ConnectionPlan,
     Heartbeat,
@@ -105,6 +106,63 @@ def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[Res
     ]
 
 
+KLINE_INTERVAL = "2h"
+KLINE_LIMIT = 1080  # 90 days of 2 h klines: the price processor's rolling-high window
+OI_HIST_PERIOD = "1h"
+OI_HIST_LIMIT = 500  # Binance keeps only the latest 30 days of open-interest history
+
+_klines_decoder = msgspec.json.Decoder(list[list[str | int | float]])
+
+
+class _OpenInterestHist(msgspec.Struct):
+    sumOpenInterestValue: float  # USD
+    timestamp: int  # ms
+
+
+_oi_hist_decoder = msgspec.json.Decoder(list[_OpenInterestHist], strict=False)
+
+
+def parse_klines(body: bytes) -> list[tuple[int, float]]:
+    """``GET /fapi/v1/klines`` rows → ``(close time ns, close price)``."""
+    out = []
+    for row in _klines_decoder.decode(body):
+        close_ms, close = row[6], row[4]
+        out.append((int(close_ms) * 1_000_000, float(close)))
+    return out
+
+
+def parse_open_interest_hist(body: bytes) -> list[tuple[int, float]]:
+    """``GET /futures/data/openInterestHist`` rows → ``(ts ns, open interest USD)``."""
+    return [
+        (r.timestamp * 1_000_000, r.sumOpenInterestValue) for r in _oi_hist_decoder.decode(body)
+    ]
+
+
+def plan_backfill(endpoints: VenueEndpoints, symbols: Sequence[str]) -> list[BackfillRequest]:
+    """90 days of 2 h klines and 30 days of hourly open-interest value per symbol."""
+    base = endpoints.rest.rstrip("/")
+    out: list[BackfillRequest] = []
+    for sym in symbols:
+        out.append(
+            BackfillRequest(
+                "price",
+                sym,
+                f"{base}/fapi/v1/klines?symbol={sym}&interval={KLINE_INTERVAL}&limit={KLINE_LIMIT}",
+                parse_klines,
+            )
+        )
+        out.append(
+            BackfillRequest(
+                "open_interest",
+                sym,
+                f"{base}/futures/data/openInterestHist?symbol={sym}&period={OI_HIST_PERIOD}"
+                f"&limit={OI_HIST_LIMIT}",
+                parse_open_interest_hist,
+            )
+        )
+    return out
+
+
 class _ExchangeInfoSymbol(msgspec.Struct):
     symbol: str
     baseAsset: str
@@ -148,6 +206,7 @@ VENUE = VenueSpec(
     make_parser=BinanceUsdmParser,
     instruments_url="/fapi/v1/exchangeInfo",
     parse_instruments=parse_instruments,
+    backfill=plan_backfill,
     quiet_s={"trades": 60.0, "funding": 10.0, "liquidations": 3600.0, "open_interest": 120.0},
     notes="forceOrder sends at most one liquidation per symbol per second: sums are lower bounds.",
 )

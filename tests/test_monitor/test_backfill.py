@@ -1,0 +1,132 @@
+"""Start-up backfill from REST history, served by the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiohttp
+
+from monitor.backfill import backfill_venue
+from monitor.simulator.server import ExchangeSimulator
+from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
+from monitor.venues import get_venue, load_registry
+from monitor.venues.base import VenueEndpoints
+from streams.events import Funding, OpenInterest
+from streams.processors import default_processors
+
+V = "binance-usdm"
+H = 3_600_000_000_000
+T0 = 1_760_000_400_000_000_000 // H * H  # an hour boundary in Oct 2025
+
+
+class Recorder:
+    """A hand-written seed target that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.seeds: list[tuple[str, str, list[tuple[int, float]]]] = []
+
+    def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
+        self.seeds.append((asset, venue, list(points)))
+
+
+async def test_backfill_reads_klines_and_oi_history() -> None:
+    """Klines (close) and OI history (USD) reach the targets, per asset and venue."""
+    sim = BinanceUsdmSim()
+    for h, (px, oi) in enumerate([(120_000.0, 9e9), (121_000.0, 9.2e9), (119_500.0, 8.8e9)]):
+        sim.encode(
+            Funding(
+                venue=V,
+                symbol="BTCUSDT",
+                instrument="BTC-USDT-PERP",
+                asset="BTC",
+                ts_event=T0 + h * H,
+                ts_recv=0,
+                rate=0.0001,
+                interval_h=8.0,
+                rate_8h=0.0001,
+                mark_price=px,
+                next_funding_ts=None,
+            )
+        )
+        sim.encode(
+            OpenInterest(
+                venue=V,
+                symbol="BTCUSDT",
+                instrument="BTC-USDT-PERP",
+                asset="BTC",
+                ts_event=T0 + h * H,
+                ts_recv=0,
+                size=oi / px,
+                notional_usd=oi,
+            )
+        )
+    price, oi_rec = Recorder(), Recorder()
+    async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
+        n = await backfill_venue(
+            get_venue(V),
+            VenueEndpoints(ws=server.ws_base(V), rest=server.rest_base(V)),
+            ["BTCUSDT", "ETHUSDT", "*"],
+            load_registry(V),
+            http,
+            {"price": price, "open_interest": oi_rec},
+        )
+    assert n == 6
+    assert price.seeds == [
+        (
+            "BTC",
+            V,
+            [
+                (T0 + h * H + H - 1_000_000, p)
+                for h, p in enumerate([120_000.0, 121_000.0, 119_500.0])
+            ],
+        )
+    ]
+    assert oi_rec.seeds == [
+        ("BTC", V, [(T0 + h * H, v) for h, v in enumerate([9e9, 9.2e9, 8.8e9])])
+    ]
+
+
+async def test_backfill_seeds_real_processors_for_drawdown() -> None:
+    """Seeded OI history makes the 60-day peak meaningful for the first live value."""
+    procs = {p.name: p for p in default_processors()}
+    sim = BinanceUsdmSim()
+    for h in range(48):
+        sim.encode(
+            OpenInterest(
+                venue=V,
+                symbol="BTCUSDT",
+                instrument="BTC-USDT-PERP",
+                asset="BTC",
+                ts_event=T0 + h * H,
+                ts_recv=0,
+                size=1.0,
+                notional_usd=10e9,
+            )
+        )
+    async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
+        await backfill_venue(
+            get_venue(V),
+            VenueEndpoints(ws=server.ws_base(V), rest=server.rest_base(V)),
+            ["BTCUSDT"],
+            load_registry(V),
+            http,
+            {"open_interest": procs["open_interest"]},
+        )  # type: ignore[dict-item]
+    oi = procs["open_interest"]
+    now = T0 + 48 * H
+    oi.on_event(
+        OpenInterest(
+            venue=V,
+            symbol="BTCUSDT",
+            instrument="BTC-USDT-PERP",
+            asset="BTC",
+            ts_event=now,
+            ts_recv=0,
+            size=1.0,
+            notional_usd=7e9,
+        )
+    )
+    signals = oi.on_tick(now + 1_000_000_000)
+    dd = [s.value for s in signals if s.name == "oi_drawdown_pct" and s.labels["asset"] == "BTC"]
+    assert dd
+    assert round(dd[-1], 6) == -30.0

@@ -1,0 +1,65 @@
+"""Instrument metadata: packaged snapshot, REST refresh (GET and POST), disk cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from monitor.feed import refresh_instruments
+from monitor.instruments import InstrumentRegistry, load_instruments
+from monitor.simulator.server import ExchangeSimulator
+from monitor.simulator.venues import sim_venue
+from monitor.venues import get_venue, load_registry
+from monitor.venues.base import VenueEndpoints
+
+
+def test_packaged_snapshot_covers_majors() -> None:
+    """Every derivatives venue ships metadata for BTC so parsing works offline."""
+    for vid in ("binance-usdm", "bybit-linear", "okx-swap", "hyperliquid"):
+        reg = load_registry(vid)
+        assert any(i.base == "BTC" for i in reg.all()), vid
+
+
+def test_unknown_symbol_reported_once() -> None:
+    """A symbol without metadata returns None; the registry remembers it reported it."""
+    reg = InstrumentRegistry("binance-usdm")
+    assert reg.get("NOPEUSDT") is None
+    assert reg.get("NOPEUSDT") is None
+    assert reg._reported == {"NOPEUSDT"}
+
+
+async def test_refresh_over_rest_get_post_and_cache(tmp_path: Path) -> None:
+    """Instrument lists load from the simulator's REST (GET, POST, two categories) into a cache."""
+    venues = ("binance-usdm", "bybit-linear", "hyperliquid")
+    async with (
+        ExchangeSimulator([sim_venue(v) for v in venues]) as sim,
+        aiohttp.ClientSession() as http,
+    ):
+        for vid in venues:
+            spec = get_venue(vid)
+            reg = InstrumentRegistry(vid)
+            ep = VenueEndpoints(ws=sim.ws_base(vid), rest=sim.rest_base(vid))
+            n = await refresh_instruments(spec, ep, reg, http, str(tmp_path))
+            assert n > 0, vid
+            assert len(reg) == n, vid
+            cached = load_instruments(tmp_path / f"{vid}.json")
+            assert {i.symbol for i in cached} == {i.symbol for i in reg.all()}
+        bybit = load_instruments(tmp_path / "bybit-linear.json")
+        assert any(i.inverse for i in bybit)
+        assert any(not i.inverse for i in bybit)
+    reg2 = load_registry("binance-usdm", tmp_path)
+    assert len(reg2) >= len(load_registry("binance-usdm"))
+
+
+async def test_refresh_failure_keeps_snapshot(tmp_path: Path) -> None:
+    """An unreachable REST endpoint leaves the packaged snapshot in place."""
+    spec = get_venue("binance-usdm")
+    reg = load_registry("binance-usdm")
+    before = len(reg)
+    async with aiohttp.ClientSession() as http:
+        n = await refresh_instruments(
+            spec, VenueEndpoints(ws="ws://127.0.0.1:9", rest="http://127.0.0.1:9"), reg, http
+        )
+    assert n == 0
+    assert len(reg) == before
