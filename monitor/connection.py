@@ -45,6 +45,10 @@ class _Rotate(Exception):
     pass
 
 
+class _Requested(Exception):
+    pass
+
+
 class WebSocketConnection:
     """One venue connection, reconnected forever until cancelled.
 
@@ -109,7 +113,7 @@ class WebSocketConnection:
         while True:
             reason = await self._session()
             await self._set("disconnected", reason)
-            if reason == "rotation":
+            if reason.startswith("rotation"):
                 self.attempt = 0
                 continue
             delay = self.backoff.delay(self.attempt, self.rng)
@@ -148,6 +152,8 @@ class WebSocketConnection:
             raise
         except _Rotate:
             return "rotation"
+        except _Requested:
+            return "rotation: requested by the server"
         except _Stalled:
             return "stalled"
         except ConnectionClosed as e:
@@ -182,6 +188,7 @@ class WebSocketConnection:
 
     async def _read(self, ws: ClientConnection) -> None:
         respond = self.spec.respond
+        reconnect_on = self.spec.reconnect_on
         async for message in ws:
             ts = time.time_ns()
             now = time.monotonic()
@@ -191,6 +198,9 @@ class WebSocketConnection:
                 reply = respond(frame)
                 if reply is not None:
                     await ws.send(reply)
+            if reconnect_on is not None and reconnect_on(frame):
+                await self._set("rotating", "the server asked for a reconnect")
+                raise _Requested
             if await self.on_frame(self.plan.key, frame, ts) > 0:
                 self._last_data = now
                 if self.state == "stale":

@@ -180,6 +180,8 @@ class VenueSpec:
         instruments_body: when set, the instrument list is a POST of this JSON body.
         extra_instruments_urls: more instrument-list paths (other categories), same parser.
         backfill: builds start-up history requests for symbols; None when the venue has none.
+        reconnect_on: True for a server frame that asks the client to reconnect now (Bitstamp
+            ``bts:request_reconnect``, OKX service-upgrade notice 64008).
         parse_instruments: turns each instrument-list body into instruments.
         notes: what the venue does not publish, and its coverage caveats.
     """
@@ -200,5 +202,6 @@ class VenueSpec:
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()
     backfill: Callable[[VenueEndpoints, Sequence[str]], list[BackfillRequest]] | None = None
+    reconnect_on: Callable[[str], bool] | None = None
     quiet_s: Mapping[Channel, float] = field(default_factory=dict)
     notes: str = ""

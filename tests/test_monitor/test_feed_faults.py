@@ -262,3 +262,35 @@ async def test_liquidation_roundtrip_over_websocket(h: Harness) -> None:
     await eventually(lambda: any(isinstance(e, Liquidation) for e in h.events))
     got = next(e for e in h.events if isinstance(e, Liquidation))
     assert (got.side, got.price, got.size, got.ts_event) == ("long", 84_000.0, 1.5, T)
+
+
+async def test_server_requested_reconnect_bitstamp() -> None:
+    """Bitstamp's bts:request_reconnect makes the feed reconnect and resubscribe at once."""
+    from monitor.simulator.venues.bitstamp import BitstampSim
+
+    bitstamp = BitstampSim()
+    sim = ExchangeSimulator([bitstamp], ping_interval_s=None)
+    events: list[Event] = []
+
+    async def sink(ev: Event) -> None:
+        events.append(ev)
+
+    async with sim:
+        spec = get_venue("bitstamp")
+        feed = VenueFeed(spec, VenueEndpoints(ws=sim.ws_base("bitstamp"),
+                                              rest=sim.rest_base("bitstamp")),
+                         [Stream("quotes", "usdtusd")], load_registry("bitstamp"), sink,
+                         MonitorMetrics(CollectorRegistry()), backoff=FAST, ping_interval_s=None)
+        task = asyncio.create_task(feed.run())
+        try:
+            await eventually(lambda: feed.connections[0].state == "subscribed")
+            sim.send_raw("bitstamp", [bitstamp.reconnect_request()])
+            await eventually(lambda: sim.stats["bitstamp"].connections == 2
+                             and feed.connections[0].state == "subscribed", what="reconnect")
+            assert sim.sessions("bitstamp")[0].subscriptions
+            reasons = [e.reason for e in events if isinstance(e, FeedStatus)
+                       and e.status == "rotating"]
+            assert any("asked for a reconnect" in r for r in reasons)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

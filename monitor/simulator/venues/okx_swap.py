@@ -1,0 +1,263 @@
+"""OKX v5 public websocket on the simulator: ``/ws/v5/public``.
+
+Speaks OKX's ``{"op":"subscribe","args":[{"channel":..,"instId":..}]}`` handshake (one
+``"event":"subscribe"`` ack per arg, ``"event":"error"`` for unknown channels), answers the text
+``ping`` with ``pong``, and renders events in contracts (``size / ctVal``; inverse swaps: USD /
+ctVal). A funding event also pushes a ``mark-price`` frame, since ``funding-rate`` has no mark.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import msgspec
+
+from monitor.instruments import Instrument
+from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.venues import packaged_instruments
+from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+
+__all__ = ["OkxSwapSim"]
+
+_MS = 1_000_000
+_HOUR_MS = 3_600_000
+_INST_CHANNELS = frozenset({"trades", "funding-rate", "open-interest", "mark-price", "tickers"})
+_INST_TYPES = frozenset({"SWAP", "FUTURES", "MARGIN", "OPTION"})
+
+
+def _num(x: float) -> str:
+    return f"{x:.10f}".rstrip("0").rstrip(".") if x == x else "0"
+
+
+class OkxSwapSim(SimVenue):
+    """OKX's public websocket and the instruments REST endpoint."""
+
+    venue = "okx-swap"
+    ws_paths = ("/ws/v5/public",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instruments: dict[str, Instrument] = {
+            i.symbol: i for i in packaged_instruments(self.venue)
+        }
+        self._trade_id = itertools.count(2_701_364_977)
+
+    # ------------------------------------------------------------------ protocol
+
+    def on_message(self, session: SimSession, text: str) -> list[str]:
+        conn_id = f"{id(session) & 0xFFFFFFFF:08x}"
+        if text == "ping":
+            session.pings += 1
+            return ["pong"]
+        try:
+            req = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            return [_error("", "60012", f"Invalid request: {text[:64]}", conn_id)]
+        if not isinstance(req, dict):
+            return [_error("", "60012", f"Invalid request: {text[:64]}", conn_id)]
+        rid = str(req.get("id", ""))
+        op = req.get("op")
+        if op not in ("subscribe", "unsubscribe"):
+            return [_error(rid, "60019", f"Invalid op: {op}", conn_id)]
+        out: list[str] = []
+        for arg in req.get("args") or []:
+            if not isinstance(arg, dict):
+                out.append(_error(rid, "60012", "Invalid request", conn_id))
+                continue
+            topic = _topic(arg)
+            if topic is None:
+                msg = (
+                    f"Wrong URL or channel:{arg.get('channel')},instId:{arg.get('instId')} "
+                    "doesn't exist. Please use the correct URL, channel and parameters "
+                    "referring to API document."
+                )
+                out.append(_error(rid, "60018", msg, conn_id))
+                continue
+            if op == "subscribe":
+                session.subscriptions.add(topic)
+            else:
+                session.subscriptions.discard(topic)
+            ack: dict[str, object] = {"event": op, "arg": arg, "connId": conn_id}
+            if rid:
+                ack = {"id": rid, **ack}
+            out.append(msgspec.json.encode(ack).decode())
+        return out
+
+    def unknown_frame(self) -> str:
+        return (
+            '{"arg":{"channel":"adl-warning","instType":"SWAP","instFamily":"BTC-USDT"},'
+            '"data":[{"instType":"SWAP","instFamily":"BTC-USDT","state":"normal","bal":"280",'
+            '"ccy":"USDT","ts":"1781416439080"}]}'
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def encode(self, event: Event) -> list[tuple[str, str]]:
+        if event.venue != self.venue:
+            return []
+        inst = self.instruments.get(event.symbol)
+        if inst is None:
+            return []
+        self.remember(event)
+        sym = event.symbol
+        ts = str(event.ts_event // _MS)
+        if isinstance(event, Trade):
+            data = {
+                "instId": sym,
+                "tradeId": str(next(self._trade_id)),
+                "px": _num(event.price),
+                "sz": _num(_contracts(inst, event.size, event.notional_usd)),
+                "side": event.side,
+                "ts": ts,
+                "count": "1",
+                "source": "0",
+                "seqId": next(self._trade_id),
+            }
+            return [_push(f"trades:{sym}", {"channel": "trades", "instId": sym}, [data])]
+        if isinstance(event, Liquidation):
+            family = f"{inst.base}-{inst.quote}"
+            detail = {
+                "bkLoss": "0",
+                "bkPx": _num(event.price),
+                "ccy": "",
+                "posSide": "net",
+                "side": "sell" if event.side == "long" else "buy",  # net mode: order side
+                "sz": _num(_contracts(inst, event.size, event.notional_usd)),
+                "ts": ts,
+            }
+            data = {
+                "details": [detail],
+                "instFamily": family,
+                "instId": sym,
+                "instType": "SWAP",
+                "uly": family,
+            }
+            arg = {"channel": "liquidation-orders", "instType": "SWAP"}
+            return [_push("liquidation-orders:SWAP", arg, [data])]
+        if isinstance(event, Funding):
+            funding_ms = (event.next_funding_ts or event.ts_event) // _MS
+            data = {
+                "formulaType": "noRate",
+                "fundingRate": _num(event.rate),
+                "fundingTime": str(funding_ms),
+                "impactValue": "",
+                "instId": sym,
+                "instType": "SWAP",
+                "interestRate": "",
+                "method": "current_period",
+                "maxFundingRate": "0.00375",
+                "minFundingRate": "-0.00375",
+                "nextFundingRate": "",
+                "nextFundingTime": str(funding_ms + round(event.interval_h * _HOUR_MS)),
+                "premium": "0",
+                "settFundingRate": _num(event.rate),
+                "settState": "settled",
+                "ts": ts,
+            }
+            mark = {"instId": sym, "instType": "SWAP", "markPx": _num(event.mark_price), "ts": ts}
+            return [
+                _push(f"mark-price:{sym}", {"channel": "mark-price", "instId": sym}, [mark]),
+                _push(f"funding-rate:{sym}", {"channel": "funding-rate", "instId": sym}, [data]),
+            ]
+        if isinstance(event, OpenInterest):
+            data = {
+                "instId": sym,
+                "instType": "SWAP",
+                "oi": _num(_contracts(inst, event.size, event.notional_usd)),
+                "oiCcy": _num(event.size),
+                "oiUsd": _num(event.notional_usd),
+                "ts": ts,
+            }
+            arg = {"channel": "open-interest", "instId": sym}
+            return [_push(f"open-interest:{sym}", arg, [data])]
+        if isinstance(event, Quote):
+            data = {
+                "instType": "SWAP",
+                "instId": sym,
+                "last": _num((event.bid + event.ask) / 2),
+                "lastSz": "1",
+                "askPx": _num(event.ask),
+                "askSz": _book_contracts(inst, event.ask_size, event.ask),
+                "bidPx": _num(event.bid),
+                "bidSz": _book_contracts(inst, event.bid_size, event.bid),
+                "open24h": _num(event.bid),
+                "high24h": _num(event.ask),
+                "low24h": _num(event.bid),
+                "volCcy24h": "0",
+                "vol24h": "0",
+                "sodUtc0": _num(event.bid),
+                "sodUtc8": _num(event.bid),
+                "ts": ts,
+            }
+            return [_push(f"tickers:{sym}", {"channel": "tickers", "instId": sym}, [data])]
+        return []
+
+    # ------------------------------------------------------------------ REST
+
+    def rest(self, path: str, query: Mapping[str, str]) -> RestReply | None:
+        if path != "/api/v5/public/instruments":
+            return None
+        if query.get("instType") != "SWAP":
+            return RestReply(400, {"code": "51000", "msg": "Parameter instType error", "data": []})
+        rows = []
+        for i in self.instruments.values():
+            family = f"{i.base}-{i.quote}"
+            rows.append(
+                {
+                    "instType": "SWAP",
+                    "instId": i.symbol,
+                    "uly": family,
+                    "instFamily": family,
+                    "baseCcy": "",
+                    "quoteCcy": "",
+                    "settleCcy": i.base if i.inverse else i.quote,
+                    "ctVal": _num(i.contract_size),
+                    "ctMult": "1",
+                    "ctValCcy": "USD" if i.inverse else i.base,
+                    "ctType": "inverse" if i.inverse else "linear",
+                    "state": "live",
+                    "listTime": "1606468572000",
+                    "lotSz": "0.01",
+                    "minSz": "0.01",
+                    "tickSz": "0.1",
+                }
+            )
+        return RestReply(200, {"code": "0", "msg": "", "data": rows})
+
+
+def _topic(arg: Mapping[str, object]) -> str | None:
+    channel = arg.get("channel")
+    if channel == "liquidation-orders":
+        inst_type = arg.get("instType")
+        return f"liquidation-orders:{inst_type}" if inst_type in _INST_TYPES else None
+    inst_id = arg.get("instId")
+    if channel in _INST_CHANNELS and isinstance(inst_id, str) and inst_id:
+        return f"{channel}:{inst_id}"
+    return None
+
+
+def _push(topic: str, arg: Mapping[str, str], data: object) -> tuple[str, str]:
+    return topic, msgspec.json.encode({"arg": arg, "data": data}).decode()
+
+
+def _error(rid: str, code: str, msg: str, conn_id: str) -> str:
+    body: dict[str, str] = {"event": "error", "code": code, "msg": msg, "connId": conn_id}
+    if rid:
+        body = {"id": rid, **body}
+    return msgspec.json.encode(body).decode()
+
+
+def _contracts(inst: Instrument, size: float, notional_usd: float) -> float:
+    """OKX's ``sz``: base / ctVal (linear) or USD / ctVal (inverse)."""
+    if inst.inverse:
+        return notional_usd / inst.contract_size
+    return size / inst.contract_size
+
+
+def _book_contracts(inst: Instrument, size: float | None, price: float) -> str:
+    if size is None:
+        return ""
+    if inst.inverse:
+        return _num(size * price / inst.contract_size)
+    return _num(size / inst.contract_size)

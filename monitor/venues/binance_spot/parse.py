@@ -1,0 +1,114 @@
+"""Parse Binance Spot combined-stream frames into normalized events.
+
+``@bookTicker`` gives Quote events; the spot payload has no event time, so
+``ts_event = ts_recv``. ``@aggTrade`` gives Trade events (``m`` true = the buyer was the maker, so
+the taker sold). Instruments keep their quote currency (``USDC-USDT-SPOT``) so the peg processor
+can chain them through USDT/USD; ``notional_usd`` takes USDT at par.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.binance_spot.schemas import (
+    BinanceSpotAggTrade,
+    BinanceSpotBookTicker,
+    BinanceSpotFrame,
+)
+from streams.events import Event, Quote, Trade
+
+__all__ = ["USD_QUOTES", "VENUE_ID", "BinanceSpotParser"]
+
+VENUE_ID = "binance-spot"
+_MS = 1_000_000
+# quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
+USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
+
+_frame_decoder = msgspec.json.Decoder(BinanceSpotFrame, strict=False)
+_book_decoder = msgspec.json.Decoder(BinanceSpotBookTicker, strict=False)
+_agg_decoder = msgspec.json.Decoder(BinanceSpotAggTrade, strict=False)
+
+
+class BinanceSpotParser:
+    """Stateless parser of Binance Spot streams.
+
+    Args:
+        instruments: the venue's instrument registry (symbols like ``USDCUSDT``).
+    """
+
+    venue = VENUE_ID
+
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+
+    def parse(self, frame: str, ts_recv: int) -> list[Event]:
+        """Parse a combined-stream frame (or a raw-stream payload); replies return ``[]``."""
+        try:
+            msg = _frame_decoder.decode(frame)
+        except msgspec.ValidationError as e:
+            raise ParseError(f"unexpected message shape: {e}") from e
+        except msgspec.DecodeError as e:
+            raise ParseError(f"invalid JSON: {e}") from e
+        try:
+            if msg.stream is not None:
+                if not msg.data:
+                    raise ParseError(f"stream {msg.stream} without data")
+                kind = msg.stream.rpartition("@")[2]
+                if kind == "bookTicker":
+                    return [self._quote(_book_decoder.decode(msg.data), ts_recv)]
+                if kind == "aggTrade":
+                    return [self._trade(_agg_decoder.decode(msg.data), ts_recv)]
+                raise UnknownMessageError(f"unknown stream {msg.stream!r}")
+            if msg.error is not None:
+                raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
+            if msg.id is not None:
+                return []  # SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS replies
+            if msg.e == "aggTrade":  # raw /ws stream
+                return [self._trade(_agg_decoder.decode(frame), ts_recv)]
+            if msg.e is not None:
+                raise UnknownMessageError(f"unknown event type {msg.e!r}")
+            if msg.u is not None:
+                return [self._quote(_book_decoder.decode(frame), ts_recv)]
+        except msgspec.ValidationError as e:
+            raise ParseError(f"bad payload: {e}") from e
+        raise ParseError("unexpected message shape")
+
+    def _instrument(self, symbol: str) -> Instrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise MissingMetadataError(f"no instrument metadata for {symbol}")
+        return inst
+
+    def _quote(self, p: BinanceSpotBookTicker, ts_recv: int) -> Quote:
+        inst = self._instrument(p.s)
+        return Quote(
+            venue=VENUE_ID,
+            symbol=p.s,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=ts_recv,  # spot bookTicker carries no time
+            ts_recv=ts_recv,
+            bid=p.b,
+            ask=p.a,
+            bid_size=p.B,
+            ask_size=p.A,
+        )
+
+    def _trade(self, p: BinanceSpotAggTrade, ts_recv: int) -> Trade:
+        inst = self._instrument(p.s)
+        if inst.quote not in USD_QUOTES:
+            raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+        return Trade(
+            venue=VENUE_ID,
+            symbol=p.s,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=p.T * _MS,
+            ts_recv=ts_recv,
+            price=p.p,
+            size=p.q,
+            notional_usd=p.p * p.q,
+            side="sell" if p.m else "buy",
+        )

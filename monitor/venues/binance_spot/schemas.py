@@ -1,0 +1,66 @@
+"""Binance Spot websocket (combined streams) and REST wire schemas.
+
+Docs: developers.binance.com, Spot "WebSocket Streams" (``<symbol>@bookTicker``,
+``<symbol>@aggTrade``), REST ``GET /api/v3/exchangeInfo``. Numbers arrive as strings; decoders
+run with ``strict=False``. The spot ``bookTicker`` payload has NO event type and NO time field.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "BinanceSpotAggTrade",
+    "BinanceSpotBookTicker",
+    "BinanceSpotExchangeInfo",
+    "BinanceSpotFrame",
+    "BinanceSpotSymbol",
+]
+
+
+class BinanceSpotError(msgspec.Struct, frozen=True):
+    code: int
+    msg: str
+
+
+class BinanceSpotFrame(msgspec.Struct, frozen=True):
+    """A combined-stream envelope or a request reply."""
+
+    stream: str | None = None  # e.g. "usdcusdt@bookTicker"
+    data: msgspec.Raw = msgspec.Raw()  # payload, decoded by stream suffix
+    id: int | str | None = None  # request replies
+    result: msgspec.Raw = msgspec.Raw()  # null for SUBSCRIBE, a list for LIST_SUBSCRIPTIONS
+    error: BinanceSpotError | None = None
+    e: str | None = None  # raw-stream payloads (no envelope): the event type, if any
+    u: int | None = None  # raw-stream bookTicker: order book update id
+
+
+class BinanceSpotBookTicker(msgspec.Struct, frozen=True):
+    u: int  # order book update id
+    s: str  # symbol
+    b: float  # best bid
+    B: float  # best bid quantity, base units
+    a: float  # best ask
+    A: float  # best ask quantity, base units
+
+
+class BinanceSpotAggTrade(msgspec.Struct, frozen=True):
+    E: int  # event time, ms
+    s: str  # symbol
+    p: float  # price
+    q: float  # quantity, base units
+    T: int  # trade time, ms
+    m: bool  # buyer is the maker (so the taker sold)
+    a: int = 0  # aggregate trade id
+    e: str = "aggTrade"
+
+
+class BinanceSpotSymbol(msgspec.Struct, frozen=True):
+    symbol: str
+    baseAsset: str
+    quoteAsset: str
+    status: str = "TRADING"
+
+
+class BinanceSpotExchangeInfo(msgspec.Struct, frozen=True):
+    symbols: list[BinanceSpotSymbol]

@@ -1,0 +1,266 @@
+"""Parse Bybit v5 public frames (linear and inverse perpetuals) into normalized events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.bybit_linear.schemas import (
+    BybitEnvelope,
+    BybitLiquidation,
+    BybitTicker,
+    BybitTrade,
+)
+from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+
+__all__ = ["VENUE_ID", "BybitLinearParser"]
+
+VENUE_ID = "bybit-linear"
+_MS = 1_000_000
+
+_envelope_decoder = msgspec.json.Decoder(BybitEnvelope, strict=False)
+_trades_decoder = msgspec.json.Decoder(list[BybitTrade], strict=False)
+_liquidations_decoder = msgspec.json.Decoder(list[BybitLiquidation], strict=False)
+_ticker_decoder = msgspec.json.Decoder(BybitTicker, strict=False)
+
+_OP_REPLIES = frozenset({"subscribe", "unsubscribe", "ping", "pong"})
+
+
+@dataclass(slots=True)
+class _TickerState:
+    """The merged ``tickers`` state of one symbol (None = not known yet)."""
+
+    mark: float | None = None
+    rate: float | None = None
+    interval_h: float | None = None
+    next_ms: int | None = None
+    oi: float | None = None
+    single_oi: float | None = None
+    bid: float | None = None
+    bid_size: float | None = None
+    ask: float | None = None
+    ask_size: float | None = None
+
+
+class BybitLinearParser:
+    """Stateful parser: merges ``tickers`` deltas into a per-symbol snapshot.
+
+    Sizes: linear symbols state base coin; inverse symbols (``BTCUSD``) state USD contracts,
+    converted with the instrument's ``contract_size`` (USD per contract) and the trade price.
+
+    Open interest: ``singleOpenInterest`` (one side) when the venue sends it, because the
+    current docs label ``openInterest`` "both sides" and the :class:`OpenInterest` contract is
+    one side of the book; frames without it fall back to ``openInterest`` as published.
+
+    Args:
+        instruments: the venue's instrument registry.
+    """
+
+    venue = VENUE_ID
+
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+        self._tickers: dict[str, _TickerState] = {}
+
+    def parse(self, frame: str, ts_recv: int) -> list[Event]:
+        """Parse one frame of a ``/v5/public/linear`` or ``/v5/public/inverse`` connection."""
+        try:
+            env = _envelope_decoder.decode(frame)
+            topic = env.topic
+            if not topic:
+                return self._op_reply(env)
+            kind = topic.partition(".")[0]
+            if kind == "publicTrade":
+                return self._trades(_trades_decoder.decode(env.data), ts_recv)
+            if kind == "allLiquidation":
+                return self._liquidations(_liquidations_decoder.decode(env.data), ts_recv)
+            if kind == "tickers":
+                return self._ticker(env, _ticker_decoder.decode(env.data), ts_recv)
+        except msgspec.DecodeError as e:
+            raise ParseError(f"invalid JSON: {e}") from e
+        except msgspec.ValidationError as e:
+            raise ParseError(f"unexpected message shape: {e}") from e
+        raise UnknownMessageError(f"unknown topic {topic!r}")
+
+    @staticmethod
+    def _op_reply(env: BybitEnvelope) -> list[Event]:
+        if env.op not in _OP_REPLIES:
+            if env.op:
+                raise UnknownMessageError(f"unknown op {env.op!r}")
+            raise ParseError("frame has neither topic nor op")
+        if env.success is False:
+            raise ParseError(f"{env.op} request {env.req_id!r} failed: {env.ret_msg}")
+        return []  # subscribe acknowledgement or pong
+
+    def _instrument(self, symbol: str) -> Instrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise MissingMetadataError(f"no instrument metadata for {symbol}")
+        return inst
+
+    def _trades(self, trades: list[BybitTrade], ts_recv: int) -> list[Event]:
+        out: list[Event] = []
+        for t in trades:
+            inst = self._instrument(t.s)
+            if inst.inverse:
+                notional = t.v * inst.contract_size
+                size = notional / t.p
+            else:
+                size = t.v * inst.contract_size
+                notional = size * t.p
+            out.append(
+                Trade(
+                    venue=VENUE_ID,
+                    symbol=t.s,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=t.T * _MS,
+                    ts_recv=ts_recv,
+                    price=t.p,
+                    size=size,
+                    notional_usd=notional,
+                    side="buy" if t.S == "Buy" else "sell",
+                )
+            )
+        return out
+
+    def _liquidations(self, liqs: list[BybitLiquidation], ts_recv: int) -> list[Event]:
+        out: list[Event] = []
+        for q in liqs:
+            inst = self._instrument(q.s)
+            if inst.inverse:
+                notional = q.v * inst.contract_size
+                size = notional / q.p
+            else:
+                size = q.v * inst.contract_size
+                notional = size * q.p
+            out.append(
+                Liquidation(
+                    venue=VENUE_ID,
+                    symbol=q.s,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=q.T * _MS,
+                    ts_recv=ts_recv,
+                    price=q.p,
+                    size=size,
+                    notional_usd=notional,
+                    # S is the POSITION side: "Buy" = a long was liquidated (all-liquidation.mdx)
+                    side="long" if q.S == "Buy" else "short",
+                )
+            )
+        return out
+
+    def _ticker(self, env: BybitEnvelope, t: BybitTicker, ts_recv: int) -> list[Event]:
+        inst = self._instrument(t.symbol)
+        if env.type == "snapshot":
+            st = self._tickers[t.symbol] = _TickerState()
+        elif env.type == "delta":
+            st = self._tickers.setdefault(t.symbol, _TickerState())
+        else:
+            raise ParseError(f"unknown tickers type {env.type!r}")
+        snapshot = env.type == "snapshot"
+        funding_changed = snapshot
+        oi_changed = snapshot
+        quote_changed = snapshot
+        # merge: a field missing from a delta keeps its previous value
+        if t.markPrice is not None:
+            st.mark = t.markPrice
+            funding_changed = True
+        if t.fundingRate is not None:
+            st.rate = t.fundingRate
+            funding_changed = True
+        if t.fundingIntervalHour is not None:
+            st.interval_h = t.fundingIntervalHour
+            funding_changed = True
+        if t.nextFundingTime is not None:
+            st.next_ms = t.nextFundingTime
+            funding_changed = True
+        if t.openInterest is not None:
+            st.oi = t.openInterest
+            oi_changed = True
+        if t.singleOpenInterest is not None:
+            st.single_oi = t.singleOpenInterest
+            oi_changed = True
+        if t.bid1Price is not None:
+            st.bid = t.bid1Price
+            quote_changed = True
+        if t.bid1Size is not None:
+            st.bid_size = t.bid1Size
+            quote_changed = True
+        if t.ask1Price is not None:
+            st.ask = t.ask1Price
+            quote_changed = True
+        if t.ask1Size is not None:
+            st.ask_size = t.ask1Size
+            quote_changed = True
+
+        ts_event = env.ts * _MS
+        out: list[Event] = []
+        mark = st.mark
+        if funding_changed and st.rate is not None and mark is not None:
+            interval_h = st.interval_h or inst.funding_interval_h
+            if interval_h > 0:
+                out.append(
+                    Funding(
+                        venue=VENUE_ID,
+                        symbol=t.symbol,
+                        instrument=inst.instrument,
+                        asset=inst.base,
+                        ts_event=ts_event,
+                        ts_recv=ts_recv,
+                        rate=st.rate,
+                        interval_h=interval_h,
+                        rate_8h=st.rate * 8.0 / interval_h,
+                        mark_price=mark,
+                        next_funding_ts=st.next_ms * _MS if st.next_ms else None,
+                    )
+                )
+        oi = st.single_oi if st.single_oi is not None else st.oi
+        if oi_changed and oi is not None and mark:
+            if inst.inverse:
+                notional = oi * inst.contract_size
+                size = notional / mark
+            else:
+                size = oi * inst.contract_size
+                notional = size * mark
+            out.append(
+                OpenInterest(
+                    venue=VENUE_ID,
+                    symbol=t.symbol,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=ts_event,
+                    ts_recv=ts_recv,
+                    size=size,
+                    notional_usd=notional,
+                )
+            )
+        if quote_changed and st.bid is not None and st.ask is not None:
+            out.append(
+                Quote(
+                    venue=VENUE_ID,
+                    symbol=t.symbol,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=ts_event,
+                    ts_recv=ts_recv,
+                    bid=st.bid,
+                    ask=st.ask,
+                    bid_size=_base_size(inst, st.bid_size, st.bid),
+                    ask_size=_base_size(inst, st.ask_size, st.ask),
+                )
+            )
+        return out
+
+
+def _base_size(inst: Instrument, size: float | None, price: float) -> float | None:
+    """Convert a book size to base units (inverse books are in USD contracts)."""
+    if size is None:
+        return None
+    if inst.inverse:
+        return size * inst.contract_size / price if price else None
+    return size * inst.contract_size

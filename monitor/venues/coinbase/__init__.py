@@ -1,0 +1,95 @@
+"""Coinbase Exchange [coinbase]: USD-quoted stablecoin books (``ws-feed.exchange.coinbase.com``).
+
+Channels: quotes (``ticker``: best bid/ask, sent on each match, so a book without trades is
+silent), trades (``matches``), plus ``heartbeat`` for every product (1/s, so a quiet product is
+told from a dead connection). A subscribe must arrive within 5 s of connecting.
+
+USDC: Coinbase treats USDC 1:1 with USD (balances convert freely), so there is no USDC-USD
+market; "-USDC" products are aliases of the "-USD" books. USDC's peg is therefore not observable
+here; use Kraken/Bitstamp USDC/USD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from monitor.instruments import Instrument
+from monitor.venues.base import (
+    ConnectionPlan,
+    Heartbeat,
+    RestPoll,
+    Stream,
+    VenueEndpoints,
+    VenueSpec,
+)
+from monitor.venues.coinbase.parse import VENUE_ID, CoinbaseParser
+from monitor.venues.coinbase.schemas import CoinbaseProduct
+
+__all__ = ["VENUE", "CoinbaseParser", "parse_instruments", "plan_connections", "plan_polls"]
+
+WS_PATH = "/"  # the feed is served at the root
+
+
+def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
+    """One connection, one subscribe: ``ticker`` + ``heartbeat`` (+ ``matches`` for trades)."""
+    kept = [s for s in streams if s.channel in ("quotes", "trades") and s.symbol != "*"]
+    if not kept:
+        return []
+    quotes = sorted({s.symbol for s in kept if s.channel == "quotes"})
+    trades = sorted({s.symbol for s in kept if s.channel == "trades"})
+    everything = sorted({s.symbol for s in kept})
+    channels: list[dict[str, object]] = [{"name": "heartbeat", "product_ids": everything}]
+    if quotes:
+        channels.append({"name": "ticker", "product_ids": quotes})
+    if trades:
+        channels.append({"name": "matches", "product_ids": trades})
+    frame = msgspec.json.encode({"type": "subscribe", "channels": channels}).decode()
+    url = endpoints.ws.rstrip("/") + WS_PATH
+    return [ConnectionPlan(key="feed", url=url, subscribe=(frame,), streams=tuple(kept))]
+
+
+def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
+    """Coinbase needs no REST polling."""
+    return []
+
+
+def parse_instruments(body: bytes) -> list[Instrument]:
+    """Read spot products from ``GET /products``."""
+    rows = msgspec.json.decode(body, type=list[CoinbaseProduct], strict=False)
+    return [
+        Instrument(
+            venue=VENUE_ID,
+            symbol=p.id,
+            instrument=f"{p.base_currency.upper()}-{p.quote_currency.upper()}-SPOT",
+            base=p.base_currency.upper(),
+            quote=p.quote_currency.upper(),
+            kind="spot",
+        )
+        for p in rows
+        if p.status in ("online", "")
+    ]
+
+
+VENUE = VenueSpec(
+    venue=VENUE_ID,
+    kind="spot",
+    endpoints=VenueEndpoints(
+        ws="wss://ws-feed.exchange.coinbase.com", rest="https://api.exchange.coinbase.com"
+    ),
+    heartbeat=Heartbeat(),  # the heartbeat channel sends one message per product per second
+    lifetime_s=None,
+    channels=("trades", "quotes"),
+    default_symbols=("USDT-USD", "DAI-USD", "PYUSD-USD"),
+    plan=plan_connections,
+    polls=plan_polls,
+    make_parser=CoinbaseParser,
+    instruments_url="/products",
+    parse_instruments=parse_instruments,
+    quiet_s={"quotes": 900.0, "trades": 900.0},
+    notes=(
+        "Spot only. No USDC-USD market (USDC is 1:1 with USD at Coinbase; -USDC products alias "
+        "-USD books). Quotes come from the ticker channel, which only sends on trades."
+    ),
+)

@@ -1,0 +1,172 @@
+"""Parse Hyperliquid websocket frames into normalized events."""
+
+from __future__ import annotations
+
+import msgspec
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.hyperliquid.schemas import (
+    HlActiveAssetCtx,
+    HlActiveAssetCtxFrame,
+    HlBbo,
+    HlBboFrame,
+    HlErrorFrame,
+    HlFrame,
+    HlTrade,
+    HlTradesFrame,
+)
+from streams.events import Event, Funding, OpenInterest, Quote, Trade
+
+__all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "HyperliquidParser"]
+
+VENUE_ID = "hyperliquid"
+FUNDING_INTERVAL_H = 1.0  # Hyperliquid pays funding every hour; ``funding`` is the hourly rate
+_MS = 1_000_000
+
+_frame_decoder = msgspec.json.Decoder(HlFrame, strict=False)
+_KNOWN = frozenset({"trades", "activeAssetCtx", "bbo", "subscriptionResponse", "pong", "error"})
+
+
+class HyperliquidParser:
+    """Stateful parser: drops trades already seen.
+
+    On (re)subscribe Hyperliquid back-fills about 30 recent trades; trades at or before the last
+    seen ``(time, tid)`` of a coin are dropped so a reconnect does not double count.
+
+    ``activeAssetCtx`` has no timestamp on the wire: its events carry ``ts_event = ts_recv``.
+
+    Args:
+        instruments: the venue's instrument registry.
+    """
+
+    venue = VENUE_ID
+
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+        self._last_trade: dict[str, tuple[int, set[int]]] = {}
+
+    def parse(self, frame: str, ts_recv: int) -> list[Event]:
+        """Parse one frame of a ``/ws`` connection."""
+        try:
+            msg = _frame_decoder.decode(frame)
+        except msgspec.ValidationError as e:
+            raise self._not_ours(frame, e) from e
+        except msgspec.DecodeError as e:
+            raise ParseError(f"invalid JSON: {e}") from e
+        if isinstance(msg, HlTradesFrame):
+            return self._trades(msg.data, ts_recv)
+        if isinstance(msg, HlActiveAssetCtxFrame):
+            return self._asset_ctx(msg.data, ts_recv)
+        if isinstance(msg, HlBboFrame):
+            return self._bbo(msg.data, ts_recv)
+        if isinstance(msg, HlErrorFrame):
+            raise ParseError(f"venue error: {msg.data}")
+        return []  # subscriptionResponse, pong
+
+    @staticmethod
+    def _not_ours(frame: str, err: msgspec.ValidationError) -> ParseError:
+        try:
+            obj = msgspec.json.decode(frame)
+        except msgspec.DecodeError as e:
+            return ParseError(f"invalid JSON: {e}")
+        if isinstance(obj, dict):
+            channel = obj.get("channel")
+            if isinstance(channel, str) and channel not in _KNOWN:
+                return UnknownMessageError(f"unknown channel {channel!r}")
+        return ParseError(f"unexpected message shape: {err}")
+
+    def _instrument(self, coin: str) -> Instrument:
+        inst = self.instruments.get(coin)
+        if inst is None:
+            raise MissingMetadataError(f"no instrument metadata for {coin}")
+        return inst
+
+    def _trades(self, trades: list[HlTrade], ts_recv: int) -> list[Event]:
+        out: list[Event] = []
+        seen: dict[str, tuple[int, set[int]]] = {}
+        for t in trades:
+            inst = self._instrument(t.coin)
+            last_time, last_tids = self._last_trade.get(t.coin, (-1, set()))
+            if t.time < last_time or (t.time == last_time and t.tid in last_tids):
+                continue  # back-filled after a (re)subscribe: already emitted
+            top_time, top_tids = seen.setdefault(t.coin, (t.time, set()))
+            if t.time > top_time:
+                seen[t.coin] = (t.time, {t.tid})
+            elif t.time == top_time:
+                top_tids.add(t.tid)
+            out.append(
+                Trade(
+                    venue=VENUE_ID,
+                    symbol=t.coin,
+                    instrument=inst.instrument,
+                    asset=inst.base,
+                    ts_event=t.time * _MS,
+                    ts_recv=ts_recv,
+                    price=t.px,
+                    size=t.sz * inst.contract_size,
+                    notional_usd=t.px * t.sz * inst.contract_size,
+                    side="buy" if t.side == "B" else "sell",
+                )
+            )
+        for coin, (top_time, top_tids) in seen.items():
+            last_time, last_tids = self._last_trade.get(coin, (-1, set()))
+            if top_time > last_time:
+                self._last_trade[coin] = (top_time, top_tids)
+            elif top_time == last_time:
+                last_tids.update(top_tids)
+        return out
+
+    def _asset_ctx(self, msg: HlActiveAssetCtx, ts_recv: int) -> list[Event]:
+        inst = self._instrument(msg.coin)
+        ctx = msg.ctx
+        if ctx.funding is None or ctx.openInterest is None:
+            raise UnknownMessageError(f"activeAssetCtx of {msg.coin} is not a perp context")
+        size = ctx.openInterest * inst.contract_size
+        return [
+            Funding(
+                venue=VENUE_ID,
+                symbol=msg.coin,
+                instrument=inst.instrument,
+                asset=inst.base,
+                ts_event=ts_recv,  # the context carries no timestamp
+                ts_recv=ts_recv,
+                rate=ctx.funding,
+                interval_h=FUNDING_INTERVAL_H,
+                rate_8h=ctx.funding * 8.0 / FUNDING_INTERVAL_H,
+                mark_price=ctx.markPx,
+                next_funding_ts=None,
+            ),
+            OpenInterest(
+                venue=VENUE_ID,
+                symbol=msg.coin,
+                instrument=inst.instrument,
+                asset=inst.base,
+                ts_event=ts_recv,
+                ts_recv=ts_recv,
+                size=size,
+                notional_usd=size * ctx.markPx,
+            ),
+        ]
+
+    def _bbo(self, msg: HlBbo, ts_recv: int) -> list[Event]:
+        inst = self._instrument(msg.coin)
+        levels = msg.bbo
+        bid = levels[0] if levels else None
+        ask = levels[1] if len(levels) > 1 else None
+        if bid is None or ask is None:
+            return []  # one side of the book is empty: no quote
+        return [
+            Quote(
+                venue=VENUE_ID,
+                symbol=msg.coin,
+                instrument=inst.instrument,
+                asset=inst.base,
+                ts_event=msg.time * _MS,
+                ts_recv=ts_recv,
+                bid=bid.px,
+                ask=ask.px,
+                bid_size=bid.sz * inst.contract_size,
+                ask_size=ask.sz * inst.contract_size,
+            )
+        ]

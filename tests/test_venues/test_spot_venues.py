@@ -1,0 +1,480 @@
+"""Stablecoin spot venues [kraken, coinbase, bitstamp, binance-spot]: parsers and simulators."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import msgspec
+import pytest
+import websockets
+
+from monitor.instruments import Instrument
+from monitor.simulator.base import SimVenue
+from monitor.simulator.server import ExchangeSimulator
+from monitor.simulator.venues.binance_spot import BinanceSpotSim
+from monitor.simulator.venues.bitstamp import BitstampSim
+from monitor.simulator.venues.coinbase import CoinbaseSim
+from monitor.simulator.venues.kraken import KrakenSim
+from monitor.venues import get_venue, load_registry, packaged_instruments
+from monitor.venues.base import (
+    FrameParser,
+    MissingMetadataError,
+    ParseError,
+    Stream,
+    UnknownMessageError,
+    VenueEndpoints,
+)
+from streams.events import Event, Quote, Trade
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "ws"
+RECV = 1_790_000_000_000_000_000
+MS = 1_000_000
+SPOT = ("kraken", "coinbase", "bitstamp", "binance-spot")
+SIMS: dict[str, Callable[[], SimVenue]] = {
+    "kraken": KrakenSim,
+    "coinbase": CoinbaseSim,
+    "bitstamp": BitstampSim,
+    "binance-spot": BinanceSpotSim,
+}
+
+
+def frame(venue: str, name: str) -> str:
+    return (DATA / venue / name).read_text().strip()
+
+
+def spot(venue: str, symbol: str, base: str, quote: str) -> Instrument:
+    return Instrument(
+        venue=venue,
+        symbol=symbol,
+        instrument=f"{base}-{quote}-SPOT",
+        base=base,
+        quote=quote,
+        kind="spot",
+    )
+
+
+def make_parser(venue: str, *extra: Instrument) -> FrameParser:
+    reg = load_registry(venue)
+    reg.update(extra)
+    return get_venue(venue).make_parser(reg)
+
+
+def ids(venue: str, symbol: str, base: str, quote: str) -> dict[str, str]:
+    return {"venue": venue, "symbol": symbol, "instrument": f"{base}-{quote}-SPOT", "asset": base}
+
+
+def same(actual: list[Event], expected: list[Event]) -> None:
+    """Compare events field by field, floats to 1e-9 relative, ignoring ts_recv."""
+    assert [type(e) for e in actual] == [type(e) for e in expected]
+    for a, e in zip(actual, expected, strict=True):
+        da, de = msgspec.structs.asdict(a), msgspec.structs.asdict(e)
+        da.pop("ts_recv")
+        de.pop("ts_recv")
+        for k, v in de.items():
+            if isinstance(v, float):
+                assert da[k] == pytest.approx(v, rel=1e-9, abs=1e-12), k
+            else:
+                assert da[k] == v, k
+
+
+async def eventually(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def garbage(p: FrameParser, good: str) -> None:
+    for bad in ("\x00garbage-}{", good[: len(good) // 2]):
+        with pytest.raises(ParseError) as info:
+            p.parse(bad, RECV)
+        assert not isinstance(info.value, (UnknownMessageError, MissingMetadataError))
+
+
+# ---------------------------------------------------------------------- Kraken v2
+
+
+def test_kraken_ticker_gives_quote() -> None:
+    """A v2 ticker update is a Quote with base-unit sizes and the RFC3339 time in ns."""
+    p = make_parser("kraken", spot("kraken", "BTC/USD", "BTC", "USD"))
+    assert p.parse(frame("kraken", "ticker_update.json"), RECV) == [
+        Quote(
+            **ids("kraken", "BTC/USD", "BTC", "USD"),
+            ts_event=1_783_641_602_123_456_000,
+            ts_recv=RECV,
+            bid=99.9,
+            ask=100.1,
+            bid_size=1.2,
+            ask_size=2.3,
+        )
+    ]
+
+
+def test_kraken_trades_side_is_taker() -> None:
+    """Both documented MATIC/USD trades parse, side = taker side, notional in USD."""
+    p = make_parser("kraken", spot("kraken", "MATIC/USD", "MATIC", "USD"))
+    m = ids("kraken", "MATIC/USD", "MATIC", "USD")
+    assert p.parse(frame("kraken", "trade_snapshot.json"), RECV) == [
+        Trade(
+            **m,
+            ts_event=1_695_628_116_925_533_000,
+            ts_recv=RECV,
+            price=0.5147,
+            size=6423.46326,
+            notional_usd=0.5147 * 6423.46326,
+            side="buy",
+        ),
+        Trade(
+            **m,
+            ts_event=1_695_628_176_925_603_000,
+            ts_recv=RECV,
+            price=0.5147,
+            size=1136.19677815,
+            notional_usd=0.5147 * 1136.19677815,
+            side="buy",
+        ),
+    ]
+
+
+def test_kraken_control_error_unknown_and_missing() -> None:
+    """Heartbeat/pong/acks are control; errors, unknown channels, unknown symbols raise."""
+    p = make_parser("kraken")
+    for name in ("heartbeat.json", "pong_constructed.json", "subscribe_ack_constructed.json"):
+        assert p.parse(frame("kraken", name), RECV) == []
+    with pytest.raises(ParseError):
+        p.parse(frame("kraken", "subscribe_error_constructed.json"), RECV)
+    with pytest.raises(UnknownMessageError):
+        p.parse(KrakenSim().unknown_frame(), RECV)
+    with pytest.raises(MissingMetadataError):
+        p.parse(frame("kraken", "ticker_update.json"), RECV)
+    garbage(p, frame("kraken", "trade_snapshot.json"))
+
+
+def test_kraken_plan_subscribes_bbo_ticker_and_trades_without_snapshot() -> None:
+    """Quotes use ticker with event_trigger bbo; trades are subscribed with snapshot false."""
+    ep = VenueEndpoints(ws="wss://ws.kraken.com", rest="https://api.kraken.com")
+    streams = [Stream("quotes", "USDT/USD"), Stream("trades", "USDT/USD")]
+    (plan,) = get_venue("kraken").plan(ep, streams)
+    assert plan.url == "wss://ws.kraken.com/v2"
+    ticker, trade = (msgspec.json.decode(f) for f in plan.subscribe)
+    assert ticker["params"] == {"channel": "ticker", "symbol": ["USDT/USD"], "event_trigger": "bbo"}
+    assert trade["params"] == {"channel": "trade", "symbol": ["USDT/USD"], "snapshot": False}
+    assert get_venue("kraken").heartbeat.message == frame("kraken", "ping.json").replace(
+        ',"req_id":101', ""
+    )
+
+
+# ---------------------------------------------------------------------- Coinbase Exchange
+
+
+def test_coinbase_ticker_gives_quote_without_sizes() -> None:
+    """The documented ticker has best bid/ask but no sizes: sizes are None."""
+    p = make_parser("coinbase", spot("coinbase", "BTC-USD", "BTC", "USD"))
+    assert p.parse(frame("coinbase", "ticker_docs.json"), RECV) == [
+        Quote(
+            **ids("coinbase", "BTC-USD", "BTC", "USD"),
+            ts_event=1_504_371_949_250_000_000,
+            ts_recv=RECV,
+            bid=4388.0,
+            ask=4388.01,
+            bid_size=None,
+            ask_size=None,
+        )
+    ]
+
+
+def test_coinbase_match_side_is_the_makers() -> None:
+    """A match with side sell means the maker sold: the taker bought."""
+    p = make_parser("coinbase", spot("coinbase", "BTC-USD", "BTC", "USD"))
+    assert p.parse(frame("coinbase", "match_docs.json"), RECV) == [
+        Trade(
+            **ids("coinbase", "BTC-USD", "BTC", "USD"),
+            ts_event=1_415_348_367_028_459_000,
+            ts_recv=RECV,
+            price=400.23,
+            size=5.23512,
+            notional_usd=400.23 * 5.23512,
+            side="buy",
+        )
+    ]
+
+
+def test_coinbase_control_error_unknown_and_missing() -> None:
+    """Heartbeats, subscriptions and last_match are control; errors and unknown types raise."""
+    p = make_parser("coinbase", spot("coinbase", "BTC-USD", "BTC", "USD"))
+    assert p.parse(frame("coinbase", "heartbeat_docs.json"), RECV) == []
+    assert p.parse(frame("coinbase", "subscriptions_constructed.json"), RECV) == []
+    last = frame("coinbase", "match_docs.json").replace('"type":"match"', '"type":"last_match"')
+    assert p.parse(last, RECV) == []
+    with pytest.raises(ParseError) as info:
+        p.parse(frame("coinbase", "error_subscribe.json"), RECV)
+    assert type(info.value) is ParseError
+    with pytest.raises(UnknownMessageError):
+        p.parse(CoinbaseSim().unknown_frame(), RECV)
+    with pytest.raises(MissingMetadataError):
+        make_parser("coinbase").parse(frame("coinbase", "ticker_docs.json"), RECV)
+    garbage(p, frame("coinbase", "match_docs.json"))
+
+
+def test_coinbase_plan_has_heartbeat_for_every_product_and_root_path() -> None:
+    """One subscribe: heartbeat for all products, ticker for quotes, matches for trades."""
+    ep = VenueEndpoints(
+        ws="wss://ws-feed.exchange.coinbase.com", rest="https://api.exchange.coinbase.com"
+    )
+    streams = [Stream("quotes", "USDT-USD"), Stream("trades", "DAI-USD")]
+    (plan,) = get_venue("coinbase").plan(ep, streams)
+    assert plan.url == "wss://ws-feed.exchange.coinbase.com/"
+    (sub,) = (msgspec.json.decode(f) for f in plan.subscribe)
+    assert sub == {
+        "type": "subscribe",
+        "channels": [
+            {"name": "heartbeat", "product_ids": ["DAI-USD", "USDT-USD"]},
+            {"name": "ticker", "product_ids": ["USDT-USD"]},
+            {"name": "matches", "product_ids": ["DAI-USD"]},
+        ],
+    }
+    assert "USDC-USD" not in load_registry("coinbase")
+
+
+# ---------------------------------------------------------------------- Bitstamp
+
+
+def test_bitstamp_trade_type_zero_is_a_buy() -> None:
+    """live_trades: type 0 is a taker buy; microtimestamp gives ns."""
+    p = make_parser("bitstamp", spot("bitstamp", "btcusd", "BTC", "USD"))
+    assert p.parse(frame("bitstamp", "live_trade_trimmed.json"), RECV) == [
+        Trade(
+            **ids("bitstamp", "btcusd", "BTC", "USD"),
+            ts_event=1_781_416_599_325_000_000,
+            ts_recv=RECV,
+            price=64319.29,
+            size=0.00024876,
+            notional_usd=64319.29 * 0.00024876,
+            side="buy",
+        )
+    ]
+
+
+def test_bitstamp_order_book_first_level_is_the_quote() -> None:
+    """order_book_usdtusd: the best bid and ask are the first levels."""
+    p = make_parser("bitstamp")
+    assert p.parse(frame("bitstamp", "order_book_constructed.json"), RECV) == [
+        Quote(
+            **ids("bitstamp", "usdtusd", "USDT", "USD"),
+            ts_event=1_781_416_600_123_456_000,
+            ts_recv=RECV,
+            bid=0.99985,
+            ask=0.99995,
+            bid_size=250000.0,
+            ask_size=120000.5,
+        )
+    ]
+
+
+def test_bitstamp_control_unknown_and_missing() -> None:
+    """Acks, heartbeat replies and reconnect requests are control frames."""
+    p = make_parser("bitstamp")
+    for name in ("subscription_succeeded.json", "heartbeat_reply.json", "request_reconnect.json"):
+        assert p.parse(frame("bitstamp", name), RECV) == []
+    with pytest.raises(UnknownMessageError):
+        p.parse(BitstampSim().unknown_frame(), RECV)
+    with pytest.raises(ParseError):
+        p.parse('{"event":"bts:error","channel":"","data":{"code":null,"message":"Bad"}}', RECV)
+    with pytest.raises(MissingMetadataError):
+        p.parse(frame("bitstamp", "live_trade_trimmed.json"), RECV)
+    garbage(p, frame("bitstamp", "order_book_constructed.json"))
+
+
+def test_bitstamp_plan_one_subscribe_per_channel() -> None:
+    """Each channel is its own bts:subscribe; the client heartbeat is bts:heartbeat."""
+    ep = VenueEndpoints(ws="wss://ws.bitstamp.net", rest="https://www.bitstamp.net")
+    (plan,) = get_venue("bitstamp").plan(
+        ep, [Stream("quotes", "usdtusd"), Stream("trades", "usdtusd")]
+    )
+    assert plan.url == "wss://ws.bitstamp.net/"
+    assert [msgspec.json.decode(f) for f in plan.subscribe] == [
+        {"event": "bts:subscribe", "data": {"channel": "order_book_usdtusd"}},
+        {"event": "bts:subscribe", "data": {"channel": "live_trades_usdtusd"}},
+    ]
+    assert get_venue("bitstamp").heartbeat.message == '{"event":"bts:heartbeat"}'
+
+
+# ---------------------------------------------------------------------- Binance Spot
+
+
+def test_binance_spot_book_ticker_has_no_event_time() -> None:
+    """Spot bookTicker carries no time: ts_event is the receive time."""
+    p = make_parser(
+        "binance-spot",
+        spot("binance-spot", "BNBUSDT", "BNB", "USDT"),
+        spot("binance-spot", "BTCUSDT", "BTC", "USDT"),
+    )
+    assert p.parse(frame("binance-spot", "book_ticker_docs.json"), RECV) == [
+        Quote(
+            **ids("binance-spot", "BNBUSDT", "BNB", "USDT"),
+            ts_event=RECV,
+            ts_recv=RECV,
+            bid=25.3519,
+            ask=25.3652,
+            bid_size=31.21,
+            ask_size=40.66,
+        )
+    ]
+    assert p.parse(frame("binance-spot", "book_ticker_raw_td.json"), RECV) == [
+        Quote(
+            **ids("binance-spot", "BTCUSDT", "BTC", "USDT"),
+            ts_event=RECV,
+            ts_recv=RECV,
+            bid=8010.0,
+            ask=8012.15,
+            bid_size=0.142459,
+            ask_size=0.031201,
+        )
+    ]
+
+
+def test_binance_spot_agg_trade_and_non_usd_quotes() -> None:
+    """aggTrade m=true is a taker sell; a BTC-quoted trade cannot be valued in USD."""
+    p = make_parser("binance-spot", spot("binance-spot", "BNBBTC", "BNB", "BTC"))
+    with pytest.raises(ParseError):
+        p.parse(frame("binance-spot", "agg_trade_docs.json"), RECV)
+    usdc = (
+        frame("binance-spot", "agg_trade_docs.json")
+        .replace("BNBBTC", "USDCUSDT")
+        .replace("bnbbtc", "usdcusdt")
+        .replace('"p":"0.001"', '"p":"0.9998"')
+    )
+    assert p.parse(usdc, RECV) == [
+        Trade(
+            **ids("binance-spot", "USDCUSDT", "USDC", "USDT"),
+            ts_event=1_672_515_782_136 * MS,
+            ts_recv=RECV,
+            price=0.9998,
+            size=100.0,
+            notional_usd=99.98,
+            side="sell",
+        )
+    ]
+
+
+def test_binance_spot_control_unknown_and_missing() -> None:
+    """Subscribe replies are control; unknown streams and symbols raise."""
+    p = make_parser("binance-spot")
+    assert p.parse(frame("binance-spot", "subscribe_reply.json"), RECV) == []
+    with pytest.raises(UnknownMessageError):
+        p.parse(BinanceSpotSim().unknown_frame(), RECV)
+    with pytest.raises(MissingMetadataError):
+        p.parse(frame("binance-spot", "book_ticker_docs.json"), RECV)
+    garbage(p, frame("binance-spot", "book_ticker_docs.json"))
+
+
+def test_binance_spot_keeps_usdt_as_quote() -> None:
+    """USDC/USDT stays USDC-USDT-SPOT so the peg processor can chain it through USDT/USD."""
+    reg = load_registry("binance-spot")
+    usdc = reg.get("USDCUSDT")
+    assert usdc is not None
+    assert (usdc.instrument, usdc.base, usdc.quote) == ("USDC-USDT-SPOT", "USDC", "USDT")
+
+
+# ---------------------------------------------------------------------- all spot venues
+
+
+@pytest.mark.parametrize("venue", SPOT)
+def test_roundtrip_through_simulator(venue: str) -> None:
+    """Quotes and trades survive SimVenue.encode → parse for every default symbol."""
+    sim = SIMS[venue]()
+    p = make_parser(venue)
+    reg = load_registry(venue)
+    events: list[Event] = []
+    for i, sym in enumerate(get_venue(venue).default_symbols):
+        inst = reg.get(sym)
+        assert inst is not None
+        m = {"venue": venue, "symbol": sym, "instrument": inst.instrument, "asset": inst.base}
+        ts = (1_790_000_000_000 + i) * MS
+        events.append(
+            Quote(
+                **m,
+                ts_event=ts,
+                ts_recv=0,
+                bid=0.9995,
+                ask=1.0005,
+                bid_size=1500.0,
+                ask_size=2500.25,
+            )
+        )
+        events.append(
+            Trade(
+                **m,
+                ts_event=ts,
+                ts_recv=0,
+                price=0.9999,
+                size=1234.5,
+                notional_usd=0.9999 * 1234.5,
+                side="sell",
+            )
+        )
+    out = [e for ev in events for _, text in sim.encode(ev) for e in p.parse(text, RECV)]
+    expected = [
+        msgspec.structs.replace(e, ts_event=RECV)
+        if venue == "binance-spot" and isinstance(e, Quote)
+        else e
+        for e in events
+    ]
+    same(out, expected)
+
+
+@pytest.mark.parametrize("venue", SPOT)
+async def test_websocket_session_against_simulator(venue: str) -> None:
+    """Connect to the plan URL, subscribe, receive published events; REST metadata matches."""
+    spec = get_venue(venue)
+    async with ExchangeSimulator([SIMS[venue]()], ping_interval_s=None) as sim:
+        ep = VenueEndpoints(ws=sim.ws_base(venue), rest=sim.rest_base(venue))
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(ep.rest + spec.instruments_url) as resp,
+        ):
+            assert resp.status == 200
+            body = await resp.read()
+        assert sorted(spec.parse_instruments(body), key=lambda i: i.symbol) == sorted(
+            packaged_instruments(venue), key=lambda i: i.symbol
+        )
+
+        sym = spec.default_symbols[0]
+        inst = load_registry(venue).get(sym)
+        assert inst is not None
+        (plan,) = spec.plan(ep, [Stream("quotes", sym), Stream("trades", sym)])
+        p = spec.make_parser(load_registry(venue))
+        got: list[Event] = []
+        async with websockets.connect(plan.url) as ws:
+            for f in plan.subscribe:
+                await ws.send(f)
+
+            async def reader() -> None:
+                async for msg in ws:
+                    assert isinstance(msg, str)
+                    got.extend(p.parse(msg, RECV))
+
+            task = asyncio.create_task(reader())
+            await eventually(lambda: any(len(s.subscriptions) >= 2 for s in sim.sessions(venue)))
+            if spec.heartbeat.message is not None:
+                await ws.send(spec.heartbeat.message)
+                await eventually(lambda: sim.sessions(venue)[0].pings == 1)
+            m = {"venue": venue, "symbol": sym, "instrument": inst.instrument, "asset": inst.base}
+            ts = 1_790_000_000_000 * MS
+            quote = Quote(
+                **m, ts_event=ts, ts_recv=0, bid=0.9997, ask=0.9999, bid_size=10.0, ask_size=20.0
+            )
+            trade = Trade(
+                **m, ts_event=ts, ts_recv=0, price=0.9998, size=50.0, notional_usd=49.99, side="buy"
+            )
+            assert sim.publish_many([quote, trade]) == 2
+            await eventually(lambda: len(got) >= 2)
+            task.cancel()
+        if venue == "binance-spot":
+            quote = msgspec.structs.replace(quote, ts_event=RECV)
+        same(got, [quote, trade])
