@@ -15,6 +15,8 @@ from streams.signals import Signal
 __all__ = ["StreamEngine"]
 
 _NS = 1_000_000_000
+_IDLE_MINUTE_STEP_NS = 600 * _NS  # after 10 minutes without market events, tick every minute
+_IDLE_HOUR_STEP_NS = 86_400 * _NS  # after a day, every hour
 
 
 class StreamEngine:
@@ -33,6 +35,7 @@ class StreamEngine:
         self.processors = list(processors)
         self.tick_ns = tick_ns
         self.watermark_ns = 0
+        self._last_event_ns = 0
         self._next_tick_ns: int | None = None
         self._routes: dict[type, list[Processor]] = {}
 
@@ -52,9 +55,13 @@ class StreamEngine:
         with the local clock, which is not the market's clock when a capture or a scenario plays.
         """
         ts = event.ts_event
-        out = (
-            self.advance(ts) if ts > self.watermark_ns and not isinstance(event, FeedStatus) else []
-        )
+        market = not isinstance(event, FeedStatus)
+        out = self.advance(ts) if ts > self.watermark_ns and market else []
+        if market and ts > self._last_event_ns:
+            self._last_event_ns = ts
+            resume = (ts // self.tick_ns + 1) * self.tick_ns
+            if self._next_tick_ns is not None and self._next_tick_ns > resume:
+                self._next_tick_ns = resume  # events flow again: back to every tick
         route = self._routes.get(type(event))
         if route is None:
             route = self._route(type(event))
@@ -72,7 +79,13 @@ class StreamEngine:
         return out
 
     def advance(self, now_ns: int) -> list[Signal]:
-        """Move event time to ``now_ns``, running every tick boundary crossed on the way."""
+        """Move event time to ``now_ns``, running the tick boundaries crossed on the way.
+
+        While events flow, every ``tick_ns`` boundary runs. Across a gap without market events
+        the step widens (every minute after 10 minutes of silence, every hour after a day), so a
+        restart after downtime or a sparse capture does not run 86,400 idle ticks per day. The
+        steps depend only on event times, so replays stay deterministic.
+        """
         out: list[Signal] = []
         if self._next_tick_ns is None:
             self._next_tick_ns = (now_ns // self.tick_ns + 1) * self.tick_ns
@@ -80,10 +93,19 @@ class StreamEngine:
             t = self._next_tick_ns
             for p in self.processors:
                 out.extend(p.on_tick(t))
-            self._next_tick_ns = t + self.tick_ns
+            step = self._step(t)
+            self._next_tick_ns = (t // step + 1) * step
         if now_ns > self.watermark_ns:
             self.watermark_ns = now_ns
         return out
+
+    def _step(self, t: int) -> int:
+        idle = t - self._last_event_ns
+        if idle < _IDLE_MINUTE_STEP_NS:
+            return self.tick_ns
+        if idle < _IDLE_HOUR_STEP_NS:
+            return max(self.tick_ns, 60 * _NS)
+        return max(self.tick_ns, 3600 * _NS)
 
     def flush(self) -> list[Signal]:
         """Run the next tick boundary so that signals of the latest events are emitted.
@@ -99,6 +121,7 @@ class StreamEngine:
         """Return the state of the engine and every processor."""
         return {
             "watermark_ns": self.watermark_ns,
+            "last_event_ns": self._last_event_ns,
             "next_tick_ns": self._next_tick_ns,
             "processors": {p.name: p.snapshot() for p in self.processors},
         }
@@ -106,6 +129,7 @@ class StreamEngine:
     def restore(self, state: dict[str, Any]) -> None:
         """Restore a state written by :meth:`snapshot`; unknown processors are ignored."""
         self.watermark_ns = int(state.get("watermark_ns", 0))
+        self._last_event_ns = int(state.get("last_event_ns", self.watermark_ns))
         nt = state.get("next_tick_ns")
         self._next_tick_ns = None if nt is None else int(nt)
         saved = state.get("processors", {})
