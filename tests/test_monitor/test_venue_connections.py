@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections.abc import AsyncIterator
 
@@ -33,8 +34,9 @@ VENUES = sorted(VENUE_MODULES)
 class Run:
     """A venue feed connected to the simulator, collecting events."""
 
-    def __init__(self, venue: str, sim: ExchangeSimulator, feed: VenueFeed,
-                 events: list[Event]) -> None:
+    def __init__(
+        self, venue: str, sim: ExchangeSimulator, feed: VenueFeed, events: list[Event]
+    ) -> None:
         self.venue = venue
         self.sim = sim
         self.feed = feed
@@ -51,20 +53,31 @@ class Run:
         if self.inst.base == "ETH":
             price = 3_000.0 + self.n
         size = 0.5 if price > 100 else 1000.0
-        return Trade(venue=self.venue, symbol=self.symbol, instrument=self.inst.instrument,
-                     asset=self.inst.base, ts_event=T + self.n * 1_000_000_000, ts_recv=0,
-                     price=price, size=size, notional_usd=price * size, side="buy")
+        return Trade(
+            venue=self.venue,
+            symbol=self.symbol,
+            instrument=self.inst.instrument,
+            asset=self.inst.base,
+            ts_event=T + self.n * 1_000_000_000,
+            ts_recv=0,
+            price=price,
+            size=size,
+            notional_usd=price * size,
+            side="buy",
+        )
 
     def trades(self) -> list[Trade]:
         return [e for e in self.events if isinstance(e, Trade)]
 
     def subscribed(self) -> bool:
         return all(c.state == "subscribed" for c in self.feed.connections) and all(
-            s.subscriptions for s in self.sim.sessions(self.venue))
+            s.subscriptions for s in self.sim.sessions(self.venue)
+        )
 
     async def deliver_one(self) -> None:
         before = len(self.trades())
         ev = self.trade()
+
         # a venue may need a moment to attach the subscription after the ack: publish until seen
         async def seen() -> bool:
             for _ in range(200):
@@ -73,6 +86,7 @@ class Run:
                 if len(self.trades()) > before:
                     return True
             return False
+
         assert await seen(), f"{self.venue}: trade not delivered"
         got = self.trades()[-1]
         assert (got.venue, got.symbol, got.asset) == (self.venue, self.symbol, self.inst.base)
@@ -90,10 +104,18 @@ async def run_venue(venue: str, stall_after_s: float | None = None) -> AsyncIter
         events.append(ev)
 
     async with sim, aiohttp.ClientSession() as http:
-        feed = VenueFeed(spec, VenueEndpoints(ws=sim.ws_base(venue), rest=sim.rest_base(venue)),
-                         [Stream("trades", spec.default_symbols[0])], load_registry(venue), sink,
-                         MonitorMetrics(CollectorRegistry()), backoff=FAST,
-                         stall_after_s=stall_after_s, ping_interval_s=None, rng=random.Random(3))
+        feed = VenueFeed(
+            spec,
+            VenueEndpoints(ws=sim.ws_base(venue), rest=sim.rest_base(venue)),
+            [Stream("trades", spec.default_symbols[0])],
+            load_registry(venue),
+            sink,
+            MonitorMetrics(CollectorRegistry()),
+            backoff=FAST,
+            stall_after_s=stall_after_s,
+            ping_interval_s=None,
+            rng=random.Random(3),
+        )
         task = asyncio.create_task(feed.run(http))
         r = Run(venue, sim, feed, events)
         try:
@@ -126,8 +148,9 @@ async def test_drop_reconnects_and_resubscribes(venue: str) -> None:
         await r.deliver_one()
         subs = [set(s.subscriptions) for s in r.sim.sessions(venue)]
         await r.sim.drop(venue)
-        await eventually(lambda: r.sim.stats[venue].connections == 2 and r.subscribed(),
-                         what="reconnect")
+        await eventually(
+            lambda: r.sim.stats[venue].connections == 2 and r.subscribed(), what="reconnect"
+        )
         assert [set(s.subscriptions) for s in r.sim.sessions(venue)] == subs
         await r.deliver_one()
         assert any(isinstance(e, FeedStatus) and e.status == "disconnected" for e in r.events)
@@ -139,6 +162,76 @@ async def test_stall_reconnects(venue: str) -> None:
     async with run_venue(venue, stall_after_s=0.5) as r:
         await r.deliver_one()
         r.sim.stall(venue, 0.8)
-        await eventually(lambda: r.sim.stats[venue].connections >= 2 and r.subscribed(),
-                         timeout_s=10, what="reconnect after stall")
+        await eventually(
+            lambda: r.sim.stats[venue].connections >= 2 and r.subscribed(),
+            timeout_s=10,
+            what="reconnect after stall",
+        )
         assert any(isinstance(e, FeedStatus) and e.status == "stale" for e in r.events)
+
+
+@contextlib.asynccontextmanager
+async def run_with_spec(venue: str, **changes: object) -> AsyncIterator[Run]:
+    """Like :func:`run_venue` with some VenueSpec fields replaced (short timers for tests)."""
+    spec = dataclasses.replace(get_venue(venue), **changes)  # type: ignore[arg-type]
+    sim = ExchangeSimulator([sim_venue(venue)], ping_interval_s=None)
+    events: list[Event] = []
+
+    async def sink(ev: Event) -> None:
+        events.append(ev)
+
+    async with sim:
+        feed = VenueFeed(
+            spec,
+            VenueEndpoints(ws=sim.ws_base(venue), rest=sim.rest_base(venue)),
+            [Stream("trades", spec.default_symbols[0])],
+            load_registry(venue),
+            sink,
+            MonitorMetrics(CollectorRegistry()),
+            backoff=FAST,
+            ping_interval_s=None,
+        )
+        task = asyncio.create_task(feed.run())
+        r = Run(venue, sim, feed, events)
+        try:
+            await eventually(r.subscribed, what=f"{venue} subscribed")
+            yield r
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_rotates_before_the_lifetime_limit() -> None:
+    """A connection is replaced before the venue's lifetime limit, without backoff."""
+    async with run_with_spec("binance-usdm", lifetime_s=0.6) as r:
+        await eventually(
+            lambda: r.sim.stats["binance-usdm"].connections >= 3 and r.subscribed(),
+            timeout_s=10,
+            what="two rotations",
+        )
+        rotating = [e for e in r.events if isinstance(e, FeedStatus) and e.status == "rotating"]
+        assert len(rotating) >= 2
+        assert "lifetime" in rotating[0].reason
+        await r.deliver_one()
+
+
+@pytest.mark.parametrize(
+    ("venue", "message"),
+    [
+        ("bybit-linear", '{"op":"ping"}'),
+        ("hyperliquid", '{"method":"ping"}'),
+        ("okx-swap", "ping"),
+        ("bitmex", "ping"),
+    ],
+)
+async def test_client_heartbeats_reach_the_venue(venue: str, message: str) -> None:
+    """The venue's text heartbeat is sent on schedule (idle-only ones when the line is quiet)."""
+    hb = get_venue(venue).heartbeat
+    assert hb.message == message
+    async with run_with_spec(venue, heartbeat=dataclasses.replace(hb, interval_s=0.2)) as r:
+        [session] = r.sim.sessions(venue)
+        start = session.client_frames
+        await eventually(
+            lambda: session.client_frames >= start + 3, timeout_s=5, what="three heartbeats"
+        )
+        assert session.subscriptions
