@@ -19,9 +19,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 from monitor.logs import configure_logging
 
 if TYPE_CHECKING:
-    from alerts.model import AlertNotice
     from alerts.rules import RuleSet
-    from monitor.daemon import Deliver
 
 __all__ = ["main"]
 
@@ -42,17 +40,43 @@ def _fail(msg: str) -> NoReturn:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
-    from monitor.simulator.scenarios import SCENARIOS
+    from monitor.simulator.scenarios import SCENARIOS, get_scenario
 
     if args.scenario not in SCENARIOS:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
+    if args.speed is not None and args.speed <= 0:
+        raise CliError("--speed must be positive")
     configure_logging("console", "warning" if not args.verbose else "info")
+    info = get_scenario(args.scenario, args.seed).info
+    speed = info.demo_speed if args.speed is None else args.speed
+    span_h = (info.end_ns - info.start_ns) / 3.6e12
     print(
-        f"riskmon demo: playing scenario {args.scenario!r} at {args.speed:g}x through the "
-        "exchange simulator on 127.0.0.1 and the full daemon over real websockets",
+        f"riskmon demo: playing {args.scenario!r} ({span_h:.1f} h of event time) at {speed:g}x "
+        f"(about {span_h * 3600 / speed / 60:.1f} min) through the exchange simulator on "
+        f"127.0.0.1 and the full daemon over real websockets ({len(info.symbols)} venues)",
         file=sys.stderr,
     )
-    result = asyncio.run(run_demo(args.scenario, speed=args.speed, seed=args.seed, out=sys.stdout))
+    live = sys.stdout.isatty() and not args.plain
+    if live:
+        from rich.console import Console
+
+        from monitor.demo_view import DemoView
+
+        view = DemoView(info, speed, Console())
+        with view:
+            result = asyncio.run(
+                run_demo(
+                    args.scenario,
+                    speed=speed,
+                    seed=args.seed,
+                    on_notices=view.on_notices,
+                    on_signals=view.on_signals,
+                )
+            )
+        view.console.print(view.summary(result))
+    else:
+        result = asyncio.run(run_demo(args.scenario, speed=speed, seed=args.seed, out=sys.stdout))
+        _print_demo_summary(result)
     counts = result.counts()
     print(
         f"riskmon demo: done in {result.wall_s:.1f}s: {result.events_published} events played, "
@@ -64,18 +88,87 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_demo_summary(result: object) -> None:
+    """The first firing of each rule and severity, as plain lines on stderr."""
+    from datetime import UTC, datetime
+
+    from monitor.demo import DemoResult
+
+    assert isinstance(result, DemoResult)
+    seen: set[tuple[str, str, str]] = set()
+    print("riskmon demo: first firing of each alert (event time, UTC):", file=sys.stderr)
+    for n in result.notices:
+        key = (n.rule, n.severity, n.labels.get("tier", ""))
+        if n.status != "firing" or key in seen:
+            continue
+        seen.add(key)
+        when = datetime.fromtimestamp(n.starts_at / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        tier = "+extreme" if key[2] == "extreme" else ""
+        print(f"  {when}  {n.severity}{tier:8}  {n.rule}: {n.summary}", file=sys.stderr)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    import json
+
+    from monitor.backtest import (
+        backtest_capture,
+        backtest_scenario,
+        format_table,
+        summary,
+        write_report,
+    )
+    from monitor.simulator.scenarios import SCENARIOS
+
+    if (args.file is None) == (args.scenario is None):
+        raise CliError("give either a capture FILE or --scenario NAME")
+    if args.scenario is not None and args.scenario not in SCENARIOS:
+        raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
+    if args.file is not None and not Path(args.file).is_file():
+        raise CliError(f"cannot read {args.file}: no such file")
+    _load_rules_or_fail(args.rules)
+    configure_logging("console", "info" if args.verbose else "warning")
+    if args.scenario is not None:
+        result = backtest_scenario(args.scenario, seed=args.seed, rules=args.rules)
+    else:
+        result = backtest_capture(args.file, rules=args.rules)
+    if args.report:
+        try:
+            write_report(result, args.report)
+        except OSError as e:
+            raise CliError(f"cannot write {args.report}: {e.strerror or e}") from e
+    if args.json:
+        print(json.dumps(summary(result)))
+    else:
+        print(format_table(result))
+    c = result.counts()
+    print(
+        f"riskmon backtest: {result.scenario}: {result.input_events} events, "
+        f"{result.stats.frames} frames parsed, {sum(result.stats.skipped.values())} skipped, "
+        f"{c['critical']} critical / {c['warning']} warning / {c['info']} info firing notices "
+        f"in {result.wall_s:.1f}s" + (f"; report: {args.report}" if args.report else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from alerts.rules import RuleError
-    from monitor.daemon import Daemon
+    from alerts.service import AlertService
+    from monitor.daemon import Daemon, alert_settings
     from monitor.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(args.config)
+        alerting = alert_settings(settings)
     except ConfigError as e:
         raise CliError(str(e)) from e
+    except ValidationError as e:
+        raise CliError(f"{args.config or 'settings'}: alerting: {_first_line(e)}") from e
     configure_logging(settings.log_format, settings.log_level)
     try:
-        daemon = Daemon(settings, deliver=_console_delivery())
+        daemon = Daemon(settings, alert_service=AlertService.from_settings(alerting))
     except RuleError as e:
         raise CliError(f"rules {settings.rules}: {_first_line(e)}") from e
     except (ValueError, KeyError, OSError) as e:
@@ -89,17 +182,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(main())
-
-
-def _console_delivery() -> Deliver:
-    """Deliver notices as JSON lines on stdout."""
-    from alerts.notify.console import write_notices
-
-    async def deliver(notices: Sequence[AlertNotice]) -> None:
-        write_notices(notices, sys.stdout)
-        sys.stdout.flush()
-
-    return deliver
 
 
 def _first_line(e: Exception) -> str:
@@ -220,19 +302,72 @@ def build_parser() -> argparse.ArgumentParser:
         help="play a stress scenario offline through the simulator and "
         "the full daemon; print alerts as they fire",
         description="Start the exchange simulator on 127.0.0.1, run the daemon "
-        "against it over real websockets, play a scenario compressed in time, "
-        "and print each alert as a JSON line as it fires.",
+        "against it over real websockets, play a scenario compressed in time (the November "
+        "2025 deleveraging by default, in about two minutes), show a live view of prices, "
+        "open interest, liquidations, pegs and firing alerts, print each alert as it fires "
+        "and a summary at the end. When stdout is not a terminal, alerts are printed as "
+        "JSON lines instead of the live view.",
     )
-    d.add_argument("--scenario", default="cascade", help="scenario to play (default: cascade)")
+    d.add_argument(
+        "--scenario",
+        default="november-2025",
+        help="scenario to play (default: november-2025); also october-10-2025, "
+        "march-2023-usdc, august-2024, calm-week, november-2025-morning, cascade",
+    )
     d.add_argument(
         "--speed",
         type=float,
-        default=60.0,
-        help="event-time compression, e.g. 60 = one hour per minute (default: 60)",
+        default=None,
+        help="event-time compression, e.g. 60 = one hour per minute (default: the "
+        "scenario's own, about two minutes of wall time)",
     )
     d.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    d.add_argument(
+        "--plain",
+        action="store_true",
+        help="no live view: print alerts as JSON lines (the default when stdout is not a terminal)",
+    )
     d.add_argument("-v", "--verbose", action="store_true", help="show the daemon's logs")
     d.set_defaults(func=_cmd_demo)
+
+    b = sub.add_parser(
+        "backtest",
+        help="run a scenario or a capture through the pipeline at full speed; write a report",
+        description="Run a scenario (rendered by each venue's simulator and parsed by the real "
+        "venue parsers, without sockets) or a capture file through processors and rules as "
+        "fast as possible, in event time. Prints the alert table (first fire, lead time "
+        "before the episode's worst point, duration) and alerts per day by severity, or one "
+        "JSON object with --json. The same scenario and seed (or capture) always give the "
+        "same result.",
+        epilog="examples: riskmon backtest --scenario november-2025 --report nov.html; "
+        "riskmon backtest capture.jsonl.gz --json",
+    )
+    b.add_argument("file", nargs="?", default=None, metavar="CAPTURE", help="capture file (.gz ok)")
+    b.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="scenario to run instead of a capture (see docs/scenarios.md): november-2025, "
+        "october-10-2025, march-2023-usdc, august-2024, calm-week, ...",
+    )
+    b.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    b.add_argument(
+        "--rules",
+        default="november-2025",
+        help="rule pack name or rule file (default: november-2025)",
+    )
+    b.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a self-contained HTML report (charts embedded as PNG)",
+    )
+    b.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: {"scenario", "alerts" (as riskmon replay prints them), '
+        '"counts" by severity, "table", "per_day", ...}',
+    )
+    b.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
+    b.set_defaults(func=_cmd_backtest)
 
     r = sub.add_parser(
         "run",

@@ -22,6 +22,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
 from alerts.rules import RuleSet, load_pack, load_rules
+from alerts.service import AlertService
+from alerts.settings import AlertsSettings
 from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
@@ -34,23 +36,44 @@ from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
 from streams.engine import StreamEngine
 from streams.processors import default_processors
+from streams.signals import Signal
 
-__all__ = ["Daemon", "Deliver", "load_ruleset", "venue_streams"]
+__all__ = ["Daemon", "Deliver", "SignalSink", "load_ruleset", "venue_streams"]
 
 log = structlog.get_logger(__name__)
 
 #: hands alert notices to delivery (console, the dispatcher and its notifiers)
 Deliver = Callable[[Sequence[AlertNotice]], Awaitable[None]]
+#: sees every batch of signals the pipeline produced (the demo's live view); must not block
+SignalSink = Callable[[Sequence[Signal]], None]
 
 _NS = 1_000_000_000
 _BATCH = 512
 
 
+def _is_rule_file(rules: str) -> bool:
+    return rules.endswith((".yaml", ".yml")) or "/" in rules
+
+
 def load_ruleset(rules: str) -> RuleSet:
     """Load a packaged pack by name, or a rule file by path."""
-    if rules.endswith((".yaml", ".yml")) or "/" in rules:
-        return load_rules(rules)
-    return load_pack(rules)
+    return load_rules(rules) if _is_rule_file(rules) else load_pack(rules)
+
+
+def alert_settings(settings: Settings) -> AlertsSettings:
+    """The alert service's settings: the ``alerting`` section plus ``rules`` and ``store``.
+
+    Raises:
+        pydantic.ValidationError: the ``alerting`` section is invalid.
+    """
+    data = dict(settings.alerting)
+    if _is_rule_file(settings.rules):
+        data.setdefault("pack", None)
+        data.setdefault("rule_files", [settings.rules])
+    else:
+        data.setdefault("pack", settings.rules)
+    data.setdefault("db_path", settings.store)
+    return AlertsSettings(**data)
 
 
 def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
@@ -81,29 +104,40 @@ class Daemon:
 
     Args:
         settings: the settings.
-        deliver: where alert notices go (default: nowhere but the log and metrics).
+        alert_service: the store, dispatcher and notifiers; started and closed with the daemon.
+            Its rules are evaluated and every notice is submitted to it.
+        deliver: also (or, without a service, only) hand notices here.
         registry: the Prometheus registry (a fresh one per test).
         stall_after_s: override of every connection's stall limit (tests).
         ping_interval_s: websocket protocol ping interval.
+        on_signals: called with the signals of every processed batch and idle tick (optional;
+            the demo's live view). It runs on the pipeline task and must return quickly.
     """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        alert_service: AlertService | None = None,
         deliver: Deliver | None = None,
         registry: CollectorRegistry = REGISTRY,
         stall_after_s: float | None = None,
         ping_interval_s: float | None = 20.0,
+        on_signals: SignalSink | None = None,
     ) -> None:
         self.settings = settings
         self.deliver = deliver
+        self.on_signals = on_signals
         self.registry = registry
         self.metrics = MonitorMetrics(registry)
         self.exporter = SignalExporter(registry)
-        self.pipeline = Pipeline(
-            StreamEngine(default_processors()), AlertEvaluator(load_ruleset(settings.rules))
+        self.alert_service = alert_service
+        evaluator = (
+            alert_service.new_evaluator()
+            if alert_service is not None
+            else AlertEvaluator(load_ruleset(settings.rules))
         )
+        self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
         self.bus = InProcessBus(self.metrics, settings.bus.maxsize)
         self.capture = CaptureWriter(settings.capture) if settings.capture else None
         self.feeds: list[VenueFeed] = []
@@ -144,6 +178,8 @@ class Daemon:
         """Run until :meth:`stop`; then snapshot state and release everything."""
         restored = self._restore_state()
         runner = await self._start_metrics() if self.settings.metrics.enabled else None
+        if self.alert_service is not None:
+            await self.alert_service.start()
         try:
             async with aiohttp.ClientSession() as http:
                 await self._refresh_instruments(http)
@@ -172,6 +208,8 @@ class Daemon:
             self._save_state()
             if self.capture is not None:
                 self.capture.close()
+            if self.alert_service is not None:
+                await self.alert_service.aclose()
             if runner is not None:
                 await runner.cleanup()
             self._log.info(
@@ -225,9 +263,12 @@ class Daemon:
         notices: list[AlertNotice] = []
         signals = 0
         now_ns = time.time_ns()
+        sink = self.on_signals
         for ev in batch:
             step = self.pipeline.on_event(ev)
             self.exporter.update(step.signals)
+            if sink is not None and step.signals:
+                sink(step.signals)
             signals += len(step.signals)
             notices.extend(step.notices)
             self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / _NS)
@@ -253,6 +294,8 @@ class Daemon:
                 fingerprint=n.fingerprint,
             )
         self.notices.extend(notices)
+        if self.alert_service is not None:
+            await self.alert_service.submit(notices)
         if self.deliver is not None:
             await self.deliver(notices)
 
@@ -266,6 +309,8 @@ class Daemon:
                 step = self.pipeline.advance(wm + int(idle * _NS))
                 self._last_progress = time.monotonic()
                 self.exporter.update(step.signals)
+                if self.on_signals is not None and step.signals:
+                    self.on_signals(step.signals)
                 await self._emit(step.notices)
 
     async def _drain(self) -> None:

@@ -38,24 +38,66 @@ async def test_run_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path: Path) -
             f"store: {tmp_path / 'riskmon.db'}\nmetrics: {{host: 127.0.0.1, port: {port}}}\n"
         )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "monitor.cli", "run", "--config", str(cfg),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "run",
+            "--config",
+            str(cfg),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
-            await eventually(lambda: any(s.subscriptions for s in sim.sessions(V)),
-                             timeout_s=30, what="daemon subscribed")
+            await eventually(
+                lambda: any(s.subscriptions for s in sim.sessions(V)),
+                timeout_s=30,
+                what="daemon subscribed",
+            )
             for i in range(30):
                 ts = T + i * 1_000_000_000
-                sim.publish(Trade(venue=V, symbol="BTCUSDT", instrument="BTC-USDT-PERP",
-                                  asset="BTC", ts_event=ts, ts_recv=0, price=85_000.0, size=1.0,
-                                  notional_usd=85_000.0, side="sell"))
-                sim.publish(Funding(venue=V, symbol="BTCUSDT", instrument="BTC-USDT-PERP",
-                                    asset="BTC", ts_event=ts, ts_recv=0, rate=0.0001,
-                                    interval_h=8.0, rate_8h=0.0001, mark_price=85_000.0,
-                                    next_funding_ts=None))
-            sim.publish(Liquidation(venue=V, symbol="BTCUSDT", instrument="BTC-USDT-PERP",
-                                    asset="BTC", ts_event=T + 10_000_000_000, ts_recv=0,
-                                    price=85_000.0, size=2.0, notional_usd=170_000.0,
-                                    side="long"))
+                sim.publish(
+                    Trade(
+                        venue=V,
+                        symbol="BTCUSDT",
+                        instrument="BTC-USDT-PERP",
+                        asset="BTC",
+                        ts_event=ts,
+                        ts_recv=0,
+                        price=85_000.0,
+                        size=1.0,
+                        notional_usd=85_000.0,
+                        side="sell",
+                    )
+                )
+                sim.publish(
+                    Funding(
+                        venue=V,
+                        symbol="BTCUSDT",
+                        instrument="BTC-USDT-PERP",
+                        asset="BTC",
+                        ts_event=ts,
+                        ts_recv=0,
+                        rate=0.0001,
+                        interval_h=8.0,
+                        rate_8h=0.0001,
+                        mark_price=85_000.0,
+                        next_funding_ts=None,
+                    )
+                )
+            sim.publish(
+                Liquidation(
+                    venue=V,
+                    symbol="BTCUSDT",
+                    instrument="BTC-USDT-PERP",
+                    asset="BTC",
+                    ts_event=T + 10_000_000_000,
+                    ts_recv=0,
+                    price=85_000.0,
+                    size=2.0,
+                    notional_usd=170_000.0,
+                    side="long",
+                )
+            )
             text = ""
             async with aiohttp.ClientSession() as http:
                 for _ in range(300):
@@ -81,3 +123,116 @@ async def test_run_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     assert all("level" in entry and "timestamp" in entry for entry in logs)
     state = json.loads((tmp_path / "state" / "pipeline.json").read_text())
     assert state["engine"]["watermark_ns"] >= T + 29_000_000_000
+
+
+async def test_run_delivers_to_slack_and_keeps_history(tmp_path: Path) -> None:
+    """A liquidation burst through `riskmon run` reaches a Slack webhook and the alert store."""
+    from aiohttp import web
+
+    received: list[dict[str, object]] = []
+
+    async def slack(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", slack)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    slack_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", slack_port).start()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: long_liquidations_1h\n"
+        "    signal: liq_usd\n"
+        "    match: {asset: all, side: long, window: 1h}\n"
+        "    op: '>='\n"
+        "    level: critical\n"
+        "    threshold: 1e6\n"
+        "    annotations: {summary: 'Longs liquidated {value_h} USD in 1 h'}\n"
+    )
+    db = tmp_path / "riskmon.db"
+    async with ExchangeSimulator([BinanceUsdmSim()]) as sim:
+        cfg = tmp_path / "riskmon.yaml"
+        cfg.write_text(
+            f"venues:\n  binance-usdm: {{symbols: [BTCUSDT], channels: [trades, liquidations]}}\n"
+            f"simulator: {sim.url}\nstate_dir: {tmp_path / 'state'}\nstore: {db}\n"
+            f"rules: {rules}\nmetrics: {{enabled: false}}\n"
+            "alerting:\n"
+            "  receivers:\n"
+            f"    - {{type: slack, name: desk, url: 'http://127.0.0.1:{slack_port}/hook'}}\n"
+            "  routes:\n"
+            "    - {receiver: desk, group_wait_s: 0.2, group_by: [alertname]}\n"
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "run",
+            "--config",
+            str(cfg),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await eventually(
+                lambda: any(s.subscriptions for s in sim.sessions(V)),
+                timeout_s=30,
+                what="daemon subscribed",
+            )
+            for i in range(5):
+                sim.publish(
+                    Liquidation(
+                        venue=V,
+                        symbol="BTCUSDT",
+                        instrument="BTC-USDT-PERP",
+                        asset="BTC",
+                        ts_event=T + i * 1_000_000_000,
+                        ts_recv=0,
+                        price=80_000.0,
+                        size=5.0,
+                        notional_usd=400_000.0,
+                        side="long",
+                    )
+                )
+            sim.publish(
+                Trade(
+                    venue=V,
+                    symbol="BTCUSDT",
+                    instrument="BTC-USDT-PERP",
+                    asset="BTC",
+                    ts_event=T + 7_000_000_000,
+                    ts_recv=0,
+                    price=80_000.0,
+                    size=1.0,
+                    notional_usd=80_000.0,
+                    side="sell",
+                )
+            )
+            await eventually(lambda: bool(received), timeout_s=30, what="a Slack message")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.communicate(), 30)
+            await runner.cleanup()
+    assert proc.returncode == 0
+    text = json.dumps(received[0])
+    assert "long_liquidations_1h" in text
+    assert "blocks" in received[0]
+    assert "text" in received[0]
+    hist = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "alerts",
+        "list",
+        "--json",
+        "--db",
+        str(db),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _ = await hist.communicate()
+    rows = [json.loads(x) for x in out.decode().splitlines()]
+    assert [r["rule"] for r in rows] == ["long_liquidations_1h"]
+    assert rows[0]["severity"] == "critical"

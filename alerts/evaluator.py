@@ -1,0 +1,418 @@
+"""The rule evaluator: signals in, alert state changes out. Pure, deterministic, in event time.
+
+For each rule and each alert identity (the series' labels, or the ``on`` labels of a composite
+rule) the evaluator keeps the last value of every selected series and walks the Prometheus state
+machine, with hysteresis added::
+
+    inactive --condition true--> pending --true for `for`--> FIRING (notice "firing")
+    pending --condition false--> inactive (no notice)
+    firing --condition false for `keep_firing_for`--> RESOLVED (notice "resolved")
+
+A condition with a ``clear`` threshold latches: it stays true until the value crosses ``clear``.
+Series keep their last value until a new sample arrives (processors emit on change), so time only
+moves through sample timestamps and :meth:`AlertEvaluator.on_tick`. Absence rules fire when a
+selected series has sent nothing for ``after`` (or none was ever seen since the evaluator started).
+
+Nothing here does I/O or reads a clock: the same signals give the same notices, every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerts.model import AlertNotice
+from alerts.rules.model import Condition, Rule, RuleSet, fingerprint
+from alerts.rules.template import render
+from streams.signals import Signal
+
+__all__ = ["AlertEvaluator"]
+
+_INACTIVE, _PENDING, _FIRING = 0, 1, 2
+_SNAPSHOT_VERSION = 1
+
+LabelKey = tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class _Series:
+    value: float
+    ts: int
+    latched: bool
+
+
+@dataclass(slots=True)
+class _AlertState:
+    labels: dict[str, str]
+    conds: list[dict[LabelKey, _Series]]
+    phase: int = _INACTIVE
+    pending_since: int = 0
+    fired_at: int = 0
+    inactive_since: int | None = None
+    value: float = 0.0
+    fingerprint: str = ""
+
+
+@dataclass(slots=True)
+class _RuleState:
+    rule: Rule
+    alerts: dict[LabelKey, _AlertState] = field(default_factory=dict)
+    timers: set[LabelKey] = field(default_factory=set)
+
+
+class AlertEvaluator:
+    """Evaluate rules over a stream of signals, in event time.
+
+    Args:
+        rules: a :class:`RuleSet` or a sequence of :class:`Rule`.
+        start_ns: event time at which absence rules start counting for series never seen;
+            defaults to the timestamp of the first signal or tick.
+    """
+
+    def __init__(self, rules: RuleSet | Sequence[Rule], start_ns: int | None = None) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules.rules if isinstance(rules, RuleSet) else rules)
+        self._states = [_RuleState(r) for r in self.rules]
+        self._by_signal: dict[str, list[tuple[int, int]]] = {}
+        self._absent: list[int] = []
+        for i, r in enumerate(self.rules):
+            for j, c in enumerate(r.conditions):
+                self._by_signal.setdefault(c.signal, []).append((i, j))
+            if r.absent is not None:
+                self._by_signal.setdefault(r.absent.signal, []).append((i, -1))
+                self._absent.append(i)
+        self._select_cache: dict[tuple[str, LabelKey], list[tuple[int, int]]] = {}
+        self.now_ns = 0
+        self.start_ns = start_ns
+        self.evaluations = 0
+
+    # --- public API ------------------------------------------------------------------------
+
+    def on_signals(self, signals: Iterable[Signal]) -> list[AlertNotice]:
+        """Fold signals in (each evaluated at its own timestamp); return the state changes."""
+        out: list[AlertNotice] = []
+        for s in signals:
+            if s.ts > self.now_ns:
+                self.now_ns = s.ts
+            if self.start_ns is None:
+                self.start_ns = s.ts
+            refs = self._by_signal.get(s.name)
+            if refs is None:
+                continue
+            lkey = tuple(sorted(s.labels.items()))
+            ckey = (s.name, lkey)
+            selected = self._select_cache.get(ckey)
+            if selected is None:
+                selected = self._select(refs, s.labels)
+                if len(self._select_cache) > 1_000_000:
+                    self._select_cache.clear()
+                self._select_cache[ckey] = selected
+            for ri, ci in selected:
+                self._update(ri, ci, s, lkey, out)
+        return out
+
+    def on_tick(self, now_ns: int) -> list[AlertNotice]:
+        """Advance event time to ``now_ns``; run the `for`/`keep_firing_for` and absence timers."""
+        if now_ns > self.now_ns:
+            self.now_ns = now_ns
+        if self.start_ns is None:
+            self.start_ns = now_ns
+        now = self.now_ns
+        out: list[AlertNotice] = []
+        for i, st in enumerate(self._states):
+            if st.rule.absent is not None:
+                continue
+            if st.timers:
+                for key in sorted(st.timers):
+                    a = st.alerts.get(key)
+                    if a is not None:
+                        self._evaluate(i, st, key, a, now, out)
+        for i in self._absent:
+            self._evaluate_absent(i, now, out)
+        return out
+
+    def active(self) -> list[AlertNotice]:
+        """Return a "firing" notice for every alert currently firing (e.g. to re-send)."""
+        return [
+            self._notice(st.rule, a, "firing", None)
+            for st in self._states
+            for a in st.alerts.values()
+            if a.phase == _FIRING
+        ]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the state as a JSON-serialisable dict (see :meth:`restore`)."""
+        rules: dict[str, Any] = {}
+        for st in self._states:
+            if not st.alerts:
+                continue
+            rules[st.rule.id] = [
+                {
+                    "key": [list(kv) for kv in key],
+                    "labels": a.labels,
+                    "phase": a.phase,
+                    "pending_since": a.pending_since,
+                    "fired_at": a.fired_at,
+                    "inactive_since": a.inactive_since,
+                    "value": a.value,
+                    "conds": [
+                        [[[list(kv) for kv in sk], s.value, s.ts, s.latched] for sk, s in c.items()]
+                        for c in a.conds
+                    ],
+                }
+                for key, a in st.alerts.items()
+            ]
+        return {
+            "version": _SNAPSHOT_VERSION,
+            "now_ns": self.now_ns,
+            "start_ns": self.start_ns,
+            "rules": rules,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Load a state produced by :meth:`snapshot`; state of rules no longer loaded is dropped.
+
+        Raises:
+            ValueError: the snapshot has an unknown version.
+        """
+        if state.get("version") != _SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported evaluator snapshot version {state.get('version')!r}")
+        self.now_ns = int(state["now_ns"])
+        start = state.get("start_ns")
+        self.start_ns = None if start is None else int(start)
+        by_id = {st.rule.id: st for st in self._states}
+        for st in self._states:
+            st.alerts.clear()
+            st.timers.clear()
+        for rid, alerts in state["rules"].items():
+            rst = by_id.get(rid)
+            if rst is None:
+                continue
+            ncond = max(1, len(rst.rule.conditions))
+            for item in alerts:
+                key: LabelKey = tuple((str(k), str(v)) for k, v in item["key"])
+                conds: list[dict[LabelKey, _Series]] = [{} for _ in range(ncond)]
+                for j, c in enumerate(item["conds"][:ncond]):
+                    for sk, value, ts, latched in c:
+                        conds[j][tuple((str(k), str(v)) for k, v in sk)] = _Series(
+                            float(value), int(ts), bool(latched)
+                        )
+                labels = {str(k): str(v) for k, v in item["labels"].items()}
+                a = _AlertState(
+                    labels=labels,
+                    conds=conds,
+                    phase=int(item["phase"]),
+                    pending_since=int(item["pending_since"]),
+                    fired_at=int(item["fired_at"]),
+                    inactive_since=(
+                        None if item["inactive_since"] is None else int(item["inactive_since"])
+                    ),
+                    value=float(item["value"]),
+                    fingerprint=fingerprint(rst.rule.name, labels),
+                )
+                rst.alerts[key] = a
+                if a.phase == _PENDING or (a.phase == _FIRING and a.inactive_since is not None):
+                    rst.timers.add(key)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _select(self, refs: list[tuple[int, int]], labels: dict[str, str]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for ri, ci in refs:
+            r = self.rules[ri]
+            if ci < 0:
+                assert r.absent is not None
+                if r.absent.selects(labels):
+                    out.append((ri, ci))
+                continue
+            if not r.conditions[ci].selects(labels):
+                continue
+            if r.on is not None and any(lbl not in labels for lbl in r.on):
+                continue
+            out.append((ri, ci))
+        return out
+
+    def _alert_labels(self, rule: Rule, key: LabelKey) -> dict[str, str]:
+        labels = dict(key)
+        labels.update(rule.labels)
+        return labels
+
+    def _update(self, ri: int, ci: int, s: Signal, lkey: LabelKey, out: list[AlertNotice]) -> None:
+        st = self._states[ri]
+        rule = st.rule
+        if ci < 0:  # absence rule: remember when the series was last seen
+            a = st.alerts.get(lkey)
+            if a is None:
+                a = _AlertState(labels=self._alert_labels(rule, lkey), conds=[{}])
+                a.fingerprint = fingerprint(rule.name, a.labels)
+                st.alerts[lkey] = a
+            a.conds[0][()] = _Series(s.value, s.ts, False)
+            self._evaluate_absent_one(st, lkey, a, s.ts, out)
+            return
+        key: LabelKey = lkey if rule.on is None else tuple((lbl, s.labels[lbl]) for lbl in rule.on)
+        a = st.alerts.get(key)
+        if a is None:
+            labels = self._alert_labels(rule, key)
+            a = _AlertState(labels=labels, conds=[{} for _ in rule.conditions])
+            a.fingerprint = fingerprint(rule.name, labels)
+            st.alerts[key] = a
+        series = a.conds[ci]
+        cond = rule.conditions[ci]
+        prev = series.get(lkey)
+        latched = cond.step(prev.latched if prev is not None else False, s.value)
+        if prev is None:
+            series[lkey] = _Series(s.value, s.ts, latched)
+        else:
+            prev.value, prev.ts, prev.latched = s.value, s.ts, latched
+        self._evaluate(ri, st, key, a, s.ts if s.ts > 0 else self.now_ns, out)
+
+    @staticmethod
+    def _cond_true(cond: Condition, series: dict[LabelKey, _Series]) -> tuple[bool, float | None]:
+        best: float | None = None
+        hit = False
+        for s in series.values():
+            if s.latched:
+                hit = True
+                if best is None:
+                    best = s.value
+                elif cond.op in (">", ">="):
+                    best = max(best, s.value)
+                elif cond.op in ("<", "<="):
+                    best = min(best, s.value)
+            elif best is None and not hit:
+                best = s.value
+        return hit, best
+
+    def _evaluate(
+        self,
+        ri: int,
+        st: _RuleState,
+        key: LabelKey,
+        a: _AlertState,
+        now: int,
+        out: list[AlertNotice],
+    ) -> None:
+        self.evaluations += 1
+        rule = st.rule
+        values: dict[str, float] = {}
+        if len(rule.conditions) == 1:
+            active, v = self._cond_true(rule.conditions[0], a.conds[0])
+            if v is not None:
+                values[rule.conditions[0].id] = v
+        else:
+            truths: list[bool] = []
+            for cond, series in zip(rule.conditions, a.conds, strict=True):
+                t, v = self._cond_true(cond, series)
+                truths.append(t)
+                if v is not None:
+                    values[cond.id] = v
+            active = all(truths) if rule.mode == "all" else any(truths)
+        if values:
+            vf = rule.value_from or rule.conditions[0].id
+            a.value = values.get(vf, next(iter(values.values())))
+        self._advance(st, key, a, active, now, out, values)
+
+    def _advance(
+        self,
+        st: _RuleState,
+        key: LabelKey,
+        a: _AlertState,
+        active: bool,
+        now: int,
+        out: list[AlertNotice],
+        values: dict[str, float],
+    ) -> None:
+        rule = st.rule
+        if active:
+            a.inactive_since = None
+            if a.phase == _INACTIVE:
+                a.phase = _PENDING
+                a.pending_since = now
+            if a.phase == _PENDING:
+                if now - a.pending_since >= rule.for_ns:
+                    a.phase = _FIRING
+                    a.fired_at = now
+                    st.timers.discard(key)
+                    out.append(self._notice(rule, a, "firing", None, values))
+                else:
+                    st.timers.add(key)
+            else:
+                st.timers.discard(key)
+            return
+        if a.phase == _PENDING:
+            a.phase = _INACTIVE
+            st.timers.discard(key)
+        elif a.phase == _FIRING:
+            if a.inactive_since is None:
+                a.inactive_since = now
+            if now - a.inactive_since >= rule.keep_firing_for_ns:
+                a.phase = _INACTIVE
+                st.timers.discard(key)
+                out.append(self._notice(rule, a, "resolved", now, values))
+                a.inactive_since = None
+            else:
+                st.timers.add(key)
+
+    def _evaluate_absent_one(
+        self, st: _RuleState, key: LabelKey, a: _AlertState, now: int, out: list[AlertNotice]
+    ) -> None:
+        self.evaluations += 1
+        assert st.rule.absent is not None
+        last = a.conds[0].get(())
+        since = last.ts if last is not None else (self.start_ns or now)
+        silent_ns = max(0, now - since)
+        a.value = silent_ns / 1e9
+        self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out, {})
+
+    def _evaluate_absent(self, ri: int, now: int, out: list[AlertNotice]) -> None:
+        st = self._states[ri]
+        rule = st.rule
+        assert rule.absent is not None
+        if not st.alerts:
+            # nothing selected was ever seen: one alert labelled with the equality matchers
+            key: LabelKey = tuple(
+                sorted((m.name, m.value) for m in rule.absent.matchers if m.op == "=")
+            )
+            labels = self._alert_labels(rule, key)
+            labels.setdefault("signal", rule.absent.signal)
+            a = _AlertState(labels=labels, conds=[{}])
+            a.fingerprint = fingerprint(rule.name, labels)
+            st.alerts[key] = a
+        for key in sorted(st.alerts):
+            a = st.alerts[key]
+            if not a.conds[0] and len(st.alerts) > 1:
+                # a "never seen" placeholder, superseded by real series: resolve, then drop it
+                if a.phase != _INACTIVE:
+                    self._advance(st, key, a, False, now, out, {})
+                if a.phase == _INACTIVE:
+                    del st.alerts[key]
+                    st.timers.discard(key)
+                continue
+            self._evaluate_absent_one(st, key, a, now, out)
+
+    def _notice(
+        self,
+        rule: Rule,
+        a: _AlertState,
+        status: str,
+        ends_at: int | None,
+        values: dict[str, float] | None = None,
+    ) -> AlertNotice:
+        fields: dict[str, float] = dict(values or {})
+        fields["value"] = a.value
+        if rule.conditions:
+            fields.setdefault("threshold", rule.conditions[0].threshold)
+        if rule.absent is not None:
+            fields["after"] = rule.absent.after_ns / 1e9
+        summary = render(rule.annotations.get("summary", rule.name), a.labels, fields)
+        return AlertNotice(
+            status="firing" if status == "firing" else "resolved",
+            rule=rule.name,
+            severity=rule.severity,
+            labels=dict(a.labels),
+            value=a.value,
+            starts_at=a.fired_at,
+            ends_at=ends_at,
+            fingerprint=a.fingerprint,
+            summary=summary,
+        )

@@ -1,0 +1,105 @@
+"""Alertmanager notifier: POST /api/v2/alerts, as an Alertmanager client must.
+
+Firing alerts are sent with ``endsAt`` = now + ``resolve_after_s`` and must be re-sent before that
+(route this receiver with a short ``repeat_interval``, e.g. 60 s, which the settings default to).
+Resolved alerts are sent with their ``endsAt`` and re-sent with every post for
+``resolved_resend_s`` (5 minutes) after resolution, as the Alertmanager docs ask.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+from pydantic import SecretStr
+
+from alerts.notify.base import AlertItem, Notification, NotifyResult
+from alerts.notify.http import post_json
+
+__all__ = ["AlertmanagerNotifier", "to_am_alert"]
+
+
+def _rfc3339(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def to_am_alert(a: AlertItem, ends_ns: int | None, generator_url: str = "") -> dict[str, object]:
+    """Convert an alert into Alertmanager's API v2 ``postableAlert``."""
+    labels = {"alertname": a.rule, **a.labels}
+    annotations = {"summary": a.summary, **a.annotations, "fingerprint": a.fingerprint}
+    out: dict[str, object] = {
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": _rfc3339(a.starts_at),
+    }
+    if ends_ns is not None:
+        out["endsAt"] = _rfc3339(ends_ns)
+    if generator_url:
+        out["generatorURL"] = generator_url
+    return out
+
+
+class AlertmanagerNotifier:
+    """Push alerts to an Alertmanager (or compatible) ``/api/v2/alerts`` endpoint."""
+
+    def __init__(
+        self,
+        name: str,
+        url: SecretStr,
+        session: aiohttp.ClientSession | None = None,
+        timeout_s: float = 10.0,
+        resolve_after_s: float = 300.0,
+        resolved_resend_s: float = 300.0,
+        generator_url: str = "",
+        min_interval_s: float = 0.0,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self._session = session
+        self._own_session = session is None
+        self.timeout_s = timeout_s
+        self.resolve_after_s = resolve_after_s
+        self.resolved_resend_s = resolved_resend_s
+        self.generator_url = generator_url
+        self.min_interval_s = min_interval_s
+        self._recent_resolved: dict[str, tuple[float, dict[str, object]]] = {}
+
+    def __repr__(self) -> str:
+        return f"AlertmanagerNotifier(name={self.name!r}, url=SecretStr('**********'))"
+
+    async def notify(self, notification: Notification) -> NotifyResult:
+        """Post the alerts (plus recently resolved ones); never raises."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        now = time.time()
+        ends_firing = int((now + self.resolve_after_s) * 1e9)
+        body: list[dict[str, object]] = []
+        for a in notification.alerts:
+            if a.status == "resolved":
+                am = to_am_alert(a, a.ends_at or int(now * 1e9), self.generator_url)
+                self._recent_resolved[a.fingerprint] = (now, am)
+            else:
+                self._recent_resolved.pop(a.fingerprint, None)
+                body.append(to_am_alert(a, ends_firing, self.generator_url))
+        for fp, (t, am) in list(self._recent_resolved.items()):
+            if now - t > self.resolved_resend_s:
+                del self._recent_resolved[fp]
+            else:
+                body.append(am)
+        base = self._url.get_secret_value().rstrip("/")
+        return await post_json(
+            self._session,
+            base + "/api/v2/alerts",
+            json.dumps(body).encode(),
+            {"Idempotency-Key": notification.idempotency_key},
+            self.timeout_s,
+            [base],
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if this notifier created it."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None

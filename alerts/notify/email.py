@@ -1,0 +1,171 @@
+"""Email notifier over SMTP (aiosmtplib): STARTTLS or implicit TLS, auth, HTML + plain text.
+
+One message per notification (= per group). ``Message-ID`` is derived from the idempotency key,
+so a re-delivery after a crash carries the same id and mail systems can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import html
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Literal
+
+import aiosmtplib
+from pydantic import SecretStr
+
+from alerts.notify.base import Notification, NotifyResult
+from alerts.notify.http import redact
+
+__all__ = ["EmailNotifier", "render_email"]
+
+TlsMode = Literal["starttls", "implicit", "none"]
+
+
+def _ts(ns: int | None) -> str:
+    if ns is None:
+        return "-"
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def render_email(n: Notification, sender: str, to: list[str]) -> EmailMessage:
+    """Build the multipart (plain text + HTML) message for a notification."""
+    firing, resolved = n.firing, n.resolved
+    head = f"FIRING:{len(firing)}" if firing else f"RESOLVED:{len(resolved)}"
+    worst = (
+        "critical"
+        if any(a.severity == "critical" for a in firing)
+        else ("warning" if any(a.severity == "warning" for a in firing) else "info")
+    )
+    group = " ".join(f"{k}={v}" for k, v in sorted(n.group_labels.items()))
+    subject = f"[riskmon] [{head}] {worst.upper()} {group}".strip()
+    msg = EmailMessage()
+    msg["Subject"] = subject.replace("\n", " ")[:200]
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = f"<{n.idempotency_key}@riskmon>"
+    msg["X-Riskmon-Idempotency-Key"] = n.idempotency_key
+    lines = [subject, ""]
+    rows: list[str] = []
+    for a in n.alerts:
+        state = "RESOLVED" if a.status == "resolved" else a.severity.upper()
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))
+        lines += [
+            f"{state} {a.rule}: {a.summary}",
+            f"  labels: {labels}",
+            f"  value: {a.value:.6g}  since: {_ts(a.starts_at)}"
+            + (f"  resolved: {_ts(a.ends_at)}" if a.ends_at else ""),
+        ]
+        if a.annotations.get("runbook"):
+            lines.append(f"  runbook: {a.annotations['runbook']}")
+        lines.append(f"  fingerprint: {a.fingerprint}")
+        lines.append("")
+        colour = {"CRITICAL": "#c0392b", "WARNING": "#d68910", "RESOLVED": "#1e8449"}.get(
+            state, "#2e86c1"
+        )
+        rows.append(
+            "<tr>"
+            f'<td style="color:{colour};font-weight:bold">{html.escape(state)}</td>'
+            f"<td>{html.escape(a.rule)}</td>"
+            f"<td>{html.escape(a.summary)}<br><small>{html.escape(labels)}</small>"
+            + (
+                f"<br><i>Runbook:</i> {html.escape(a.annotations['runbook'])}"
+                if a.annotations.get("runbook")
+                else ""
+            )
+            + f"</td><td>{html.escape(_ts(a.starts_at))}</td></tr>"
+        )
+    lines.append(f"notification {n.idempotency_key}")
+    msg.set_content("\n".join(lines))
+    msg.add_alternative(
+        "<html><body>"
+        f"<h3>{html.escape(subject)}</h3>"
+        '<table border="1" cellpadding="4" cellspacing="0">'
+        "<tr><th>State</th><th>Rule</th><th>Summary</th><th>Since</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        f"<p><small>notification {html.escape(n.idempotency_key)}</small></p>"
+        "</body></html>",
+        subtype="html",
+    )
+    return msg
+
+
+class EmailNotifier:
+    """Send one email per notification through an SMTP server."""
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int,
+        sender: str,
+        to: list[str],
+        tls: TlsMode = "starttls",
+        username: str | None = None,
+        password: SecretStr | None = None,
+        timeout_s: float = 20.0,
+        ca_file: Path | None = None,
+        verify_tls: bool = True,
+        min_interval_s: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.to = list(to)
+        self.tls = tls
+        self.username = username
+        self._password = password
+        self.timeout_s = timeout_s
+        self.min_interval_s = min_interval_s
+        ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if not verify_tls:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        self._tls_context = ctx
+
+    def __repr__(self) -> str:
+        return (
+            f"EmailNotifier(name={self.name!r}, host={self.host!r}, port={self.port},"
+            f" tls={self.tls!r}, username={self.username!r}, password=SecretStr('**********'))"
+        )
+
+    async def notify(self, notification: Notification) -> NotifyResult:
+        """Send the message; never raises."""
+        msg = render_email(notification, self.sender, self.to)
+        password = self._password.get_secret_value() if self._password is not None else None
+        try:
+            await aiosmtplib.send(
+                msg,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=password,
+                use_tls=self.tls == "implicit",
+                start_tls=True
+                if self.tls == "starttls"
+                else (None if self.tls == "implicit" else False),
+                tls_context=self._tls_context if self.tls != "none" else None,
+                timeout=self.timeout_s,
+            )
+        except aiosmtplib.SMTPAuthenticationError as e:
+            return NotifyResult(ok=False, broken=True, error=f"SMTP auth failed ({e.code})")
+        except aiosmtplib.SMTPRecipientsRefused:
+            return NotifyResult(ok=False, broken=True, error="SMTP recipients refused")
+        except aiosmtplib.SMTPResponseException as e:
+            secrets = [password or ""]
+            text = redact(str(e.message)[:120], secrets)
+            if 400 <= e.code < 500:
+                return NotifyResult(ok=False, retryable=True, error=f"SMTP {e.code} {text}")
+            return NotifyResult(ok=False, broken=True, error=f"SMTP {e.code} {text}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+            return NotifyResult(ok=False, retryable=True, error=f"SMTP error ({type(e).__name__})")
+        return NotifyResult(ok=True)
+
+    async def aclose(self) -> None:
+        """Nothing to close: each send uses its own connection."""

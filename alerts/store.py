@@ -1,0 +1,559 @@
+"""The durable alert store (SQLite, WAL): alert history, the notification outbox, silences, nflog.
+
+An alert state change is written here before anything is sent. Every notification is an outbox
+row with a unique idempotency key, inserted in the same transaction as the notification-log entry
+that records it, so a crash either keeps both (the row is delivered after restart, with the same
+key) or neither (the group is flushed again after restart and produces the same key).
+
+The store is synchronous and not thread-safe; the dispatcher confines it to one worker thread
+(:class:`AsyncStore`), and the CLI uses it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from alerts.matchers import Matcher, parse_matcher
+from alerts.model import AlertNotice
+
+__all__ = [
+    "AlertRow",
+    "AsyncStore",
+    "NflogEntry",
+    "OutboxRow",
+    "Silence",
+    "Store",
+    "StoreError",
+]
+
+T = TypeVar("T")
+OutboxState = Literal["pending", "delivered", "dead"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    fingerprint TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    annotations TEXT NOT NULL,
+    status TEXT NOT NULL,
+    value REAL NOT NULL,
+    summary TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER,
+    first_seen_ns INTEGER NOT NULL,
+    updated_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, updated_ns);
+CREATE TABLE IF NOT EXISTS alert_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    value REAL NOT NULL,
+    summary TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER,
+    recorded_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events(fingerprint, id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    receiver TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    group_key TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ns INTEGER NOT NULL,
+    created_ns INTEGER NOT NULL,
+    delivered_ns INTEGER,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(receiver, state, priority, next_attempt_ns, id);
+CREATE TABLE IF NOT EXISTS nflog (
+    receiver TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    firing TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sent_ns INTEGER NOT NULL,
+    PRIMARY KEY (receiver, group_key)
+);
+CREATE TABLE IF NOT EXISTS silences (
+    id TEXT PRIMARY KEY,
+    matchers TEXT NOT NULL,
+    starts_ns INTEGER NOT NULL,
+    ends_ns INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    created_ns INTEGER NOT NULL
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used (message names the path, never a secret)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as stored: its last state plus bookkeeping times (wall clock, ns)."""
+
+    fingerprint: str
+    rule: str
+    severity: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    status: str
+    value: float
+    summary: str
+    starts_at: int
+    ends_at: int | None
+    first_seen_ns: int
+    updated_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One notification waiting for (or done with) delivery to one receiver."""
+
+    id: int
+    receiver: str
+    idempotency_key: str
+    group_key: str
+    priority: int
+    payload: str
+    state: str
+    attempts: int
+    next_attempt_ns: int
+    created_ns: int
+    delivered_ns: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NflogEntry:
+    """What was last notified for one group of one receiver."""
+
+    firing: frozenset[str]
+    seq: int
+    sent_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Mute every alert matching all ``matchers`` between ``starts_ns`` and ``ends_ns``."""
+
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_ns: int
+    ends_ns: int
+    created_by: str
+    comment: str
+    created_ns: int
+
+    def active(self, now_ns: int) -> bool:
+        """Return whether the silence is in force at ``now_ns``."""
+        return self.starts_ns <= now_ns < self.ends_ns
+
+
+class Store:
+    """SQLite-backed alert store. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._db = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, check_same_thread: bool = True) -> Store:
+        """Open (creating if needed) the store at ``path`` in WAL mode.
+
+        Raises:
+            StoreError: the file cannot be opened or is not a riskmon store.
+        """
+        p = str(path)
+        try:
+            if p != ":memory:":
+                Path(p).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(p, isolation_level=None, check_same_thread=check_same_thread)
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(f"cannot open alert store {p}: {e}") from None
+        return cls(conn, p)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            out = fn(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return out
+
+    # --- alerts ------------------------------------------------------------------------------
+
+    def record_notices(
+        self,
+        notices: Sequence[AlertNotice],
+        annotations: Sequence[dict[str, str]],
+        now_ns: int,
+    ) -> list[bool]:
+        """Store alert state changes; return, per notice, whether it changed the stored state.
+
+        A "firing" notice for an alert already stored as firing with the same ``starts_at``
+        (e.g. re-emitted after a restart) is not a change.
+        """
+
+        def run(db: sqlite3.Connection) -> list[bool]:
+            changed: list[bool] = []
+            for n, ann in zip(notices, annotations, strict=True):
+                row = db.execute(
+                    "SELECT status, starts_at FROM alerts WHERE fingerprint=?", (n.fingerprint,)
+                ).fetchone()
+                if (
+                    row is not None
+                    and row[0] == n.status
+                    and (n.status == "resolved" or row[1] == n.starts_at)
+                ):
+                    changed.append(False)
+                    continue
+                if row is not None and n.status == "firing" and row[0] == "firing":
+                    changed.append(False)  # same alert re-fired by a restarted evaluator
+                    continue
+                changed.append(True)
+                db.execute(
+                    "INSERT INTO alerts (fingerprint, rule, severity, labels, annotations,"
+                    " status, value, summary, starts_at, ends_at, first_seen_ns, updated_ns)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(fingerprint) DO UPDATE SET severity=excluded.severity,"
+                    " labels=excluded.labels, annotations=excluded.annotations,"
+                    " status=excluded.status, value=excluded.value, summary=excluded.summary,"
+                    " starts_at=CASE WHEN excluded.status='firing' THEN excluded.starts_at"
+                    " ELSE alerts.starts_at END,"
+                    " ends_at=excluded.ends_at, updated_ns=excluded.updated_ns",
+                    (
+                        n.fingerprint,
+                        n.rule,
+                        n.severity,
+                        json.dumps(n.labels, sort_keys=True),
+                        json.dumps(ann, sort_keys=True),
+                        n.status,
+                        n.value,
+                        n.summary,
+                        n.starts_at,
+                        n.ends_at,
+                        now_ns,
+                        now_ns,
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO alert_events (fingerprint, status, value, summary, starts_at,"
+                    " ends_at, recorded_ns) VALUES (?,?,?,?,?,?,?)",
+                    (n.fingerprint, n.status, n.value, n.summary, n.starts_at, n.ends_at, now_ns),
+                )
+            return changed
+
+        return self._tx(run)
+
+    @staticmethod
+    def _alert(row: Sequence[Any]) -> AlertRow:
+        return AlertRow(
+            fingerprint=row[0],
+            rule=row[1],
+            severity=row[2],
+            labels=json.loads(row[3]),
+            annotations=json.loads(row[4]),
+            status=row[5],
+            value=row[6],
+            summary=row[7],
+            starts_at=row[8],
+            ends_at=row[9],
+            first_seen_ns=row[10],
+            updated_ns=row[11],
+        )
+
+    _ALERT_COLS = (
+        "fingerprint, rule, severity, labels, annotations, status, value, summary,"
+        " starts_at, ends_at, first_seen_ns, updated_ns"
+    )
+
+    def alerts(
+        self, status: str | None = None, limit: int = 100, since_ns: int | None = None
+    ) -> list[AlertRow]:
+        """Return stored alerts, most recently updated first."""
+        q = f"SELECT {self._ALERT_COLS} FROM alerts"  # noqa: S608 - constant column list
+        where: list[str] = []
+        args: list[Any] = []
+        if status is not None:
+            where.append("status=?")
+            args.append(status)
+        if since_ns is not None:
+            where.append("updated_ns>=?")
+            args.append(since_ns)
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        q += " ORDER BY updated_ns DESC, fingerprint LIMIT ?"
+        args.append(limit)
+        return [self._alert(r) for r in self._db.execute(q, args).fetchall()]
+
+    def alert(self, fingerprint_prefix: str) -> AlertRow | None:
+        """Return the alert whose fingerprint starts with the given prefix (unique), if any."""
+        rows = self._db.execute(
+            f"SELECT {self._ALERT_COLS} FROM alerts WHERE fingerprint LIKE ? LIMIT 2",  # noqa: S608
+            (fingerprint_prefix.replace("%", "") + "%",),
+        ).fetchall()
+        return self._alert(rows[0]) if len(rows) == 1 else None
+
+    def alert_events(self, fingerprint: str) -> list[dict[str, Any]]:
+        """Return the state changes recorded for one alert, oldest first."""
+        rows = self._db.execute(
+            "SELECT status, value, summary, starts_at, ends_at, recorded_ns FROM alert_events"
+            " WHERE fingerprint=? ORDER BY id",
+            (fingerprint,),
+        ).fetchall()
+        keys = ("status", "value", "summary", "starts_at", "ends_at", "recorded_ns")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def live_alerts(self, resolved_since_ns: int) -> list[AlertRow]:
+        """Return firing alerts, and alerts resolved since ``resolved_since_ns`` (for restart)."""
+        rows = self._db.execute(
+            f"SELECT {self._ALERT_COLS} FROM alerts WHERE status='firing'"  # noqa: S608
+            " OR (status='resolved' AND updated_ns>=?) ORDER BY first_seen_ns, fingerprint",
+            (resolved_since_ns,),
+        ).fetchall()
+        return [self._alert(r) for r in rows]
+
+    # --- outbox + nflog ----------------------------------------------------------------------
+
+    def enqueue_notification(
+        self,
+        receiver: str,
+        group_key: str,
+        idempotency_key: str,
+        priority: int,
+        payload: str,
+        firing: frozenset[str],
+        seq: int,
+        now_ns: int,
+    ) -> bool:
+        """Insert an outbox row and the nflog entry atomically; False if the key already exists."""
+
+        def run(db: sqlite3.Connection) -> bool:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO outbox (receiver, idempotency_key, group_key, priority,"
+                " payload, next_attempt_ns, created_ns) VALUES (?,?,?,?,?,?,?)",
+                (receiver, idempotency_key, group_key, priority, payload, now_ns, now_ns),
+            )
+            db.execute(
+                "INSERT INTO nflog (receiver, group_key, firing, seq, sent_ns) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(receiver, group_key) DO UPDATE SET firing=excluded.firing,"
+                " seq=excluded.seq, sent_ns=excluded.sent_ns",
+                (receiver, group_key, json.dumps(sorted(firing)), seq, now_ns),
+            )
+            return cur.rowcount == 1
+
+        return self._tx(run)
+
+    def update_nflog(self, receiver: str, group_key: str, firing: frozenset[str], seq: int) -> None:
+        """Change the notified firing set of a group without sending anything."""
+        self._db.execute(
+            "UPDATE nflog SET firing=?, seq=? WHERE receiver=? AND group_key=?",
+            (json.dumps(sorted(firing)), seq, receiver, group_key),
+        )
+
+    def nflog(self, receiver: str, group_key: str) -> NflogEntry | None:
+        """Return what was last notified for a group, if anything."""
+        row = self._db.execute(
+            "SELECT firing, seq, sent_ns FROM nflog WHERE receiver=? AND group_key=?",
+            (receiver, group_key),
+        ).fetchone()
+        if row is None:
+            return None
+        return NflogEntry(frozenset(json.loads(row[0])), row[1], row[2])
+
+    @staticmethod
+    def _outbox(r: Sequence[Any]) -> OutboxRow:
+        return OutboxRow(*r)
+
+    _OUTBOX_COLS = (
+        "id, receiver, idempotency_key, group_key, priority, payload, state, attempts,"
+        " next_attempt_ns, created_ns, delivered_ns, last_error"
+    )
+
+    def next_due(self, receiver: str, now_ns: int) -> OutboxRow | None:
+        """Return the most urgent pending row due for a receiver (priority first, then age)."""
+        row = self._db.execute(
+            f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE receiver=? AND state='pending'"  # noqa: S608
+            " AND next_attempt_ns<=? ORDER BY priority, id LIMIT 1",
+            (receiver, now_ns),
+        ).fetchone()
+        return None if row is None else self._outbox(row)
+
+    def next_attempt_ns(self, receiver: str) -> int | None:
+        """Return when the next pending row of a receiver becomes due, if any is pending."""
+        row = self._db.execute(
+            "SELECT MIN(next_attempt_ns) FROM outbox WHERE receiver=? AND state='pending'",
+            (receiver,),
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def mark_delivered(self, row_id: int, now_ns: int) -> None:
+        """Mark an outbox row delivered."""
+        self._db.execute(
+            "UPDATE outbox SET state='delivered', delivered_ns=?, attempts=attempts+1,"
+            " last_error=NULL WHERE id=?",
+            (now_ns, row_id),
+        )
+
+    def mark_failed(self, row_id: int, next_attempt_ns: int, error: str, dead: bool) -> None:
+        """Record a failed attempt; schedule the next one, or give up (``dead``)."""
+        self._db.execute(
+            "UPDATE outbox SET attempts=attempts+1, next_attempt_ns=?, last_error=?,"
+            " state=CASE WHEN ? THEN 'dead' ELSE state END WHERE id=?",
+            (next_attempt_ns, error[:500], dead, row_id),
+        )
+
+    def defer_receiver(self, receiver: str, until_ns: int) -> None:
+        """Push every pending row of a receiver to ``until_ns`` at the earliest."""
+        self._db.execute(
+            "UPDATE outbox SET next_attempt_ns=MAX(next_attempt_ns, ?)"
+            " WHERE receiver=? AND state='pending'",
+            (until_ns, receiver),
+        )
+
+    def outbox(self, receiver: str | None = None, state: str | None = None) -> list[OutboxRow]:
+        """Return outbox rows (oldest first), optionally filtered."""
+        q = f"SELECT {self._OUTBOX_COLS} FROM outbox"  # noqa: S608
+        where: list[str] = []
+        args: list[Any] = []
+        if receiver is not None:
+            where.append("receiver=?")
+            args.append(receiver)
+        if state is not None:
+            where.append("state=?")
+            args.append(state)
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        return [self._outbox(r) for r in self._db.execute(q + " ORDER BY id", args).fetchall()]
+
+    def notifications_for(self, fingerprint: str) -> list[OutboxRow]:
+        """Return the outbox rows whose payload mentions an alert fingerprint."""
+        rows = self._db.execute(
+            f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE payload LIKE ? ORDER BY id",  # noqa: S608
+            (f'%"fingerprint":"{fingerprint}"%',),
+        ).fetchall()
+        return [self._outbox(r) for r in rows]
+
+    # --- silences ----------------------------------------------------------------------------
+
+    def add_silence(
+        self,
+        matchers: Sequence[Matcher],
+        starts_ns: int,
+        ends_ns: int,
+        created_by: str,
+        comment: str,
+        now_ns: int,
+    ) -> Silence:
+        """Create a silence and return it."""
+        s = Silence(
+            id=uuid.uuid4().hex[:12],
+            matchers=tuple(matchers),
+            starts_ns=starts_ns,
+            ends_ns=ends_ns,
+            created_by=created_by,
+            comment=comment,
+            created_ns=now_ns,
+        )
+        self._db.execute(
+            "INSERT INTO silences (id, matchers, starts_ns, ends_ns, created_by, comment,"
+            " created_ns) VALUES (?,?,?,?,?,?,?)",
+            (
+                s.id,
+                json.dumps([str(m) for m in s.matchers]),
+                starts_ns,
+                ends_ns,
+                created_by,
+                comment,
+                now_ns,
+            ),
+        )
+        return s
+
+    def silences(self, include_expired: bool = False, now_ns: int = 0) -> list[Silence]:
+        """Return silences (by default only those not yet expired at ``now_ns``)."""
+        q = "SELECT id, matchers, starts_ns, ends_ns, created_by, comment, created_ns FROM silences"
+        args: list[Any] = []
+        if not include_expired:
+            q += " WHERE ends_ns>?"
+            args.append(now_ns)
+        rows = self._db.execute(q + " ORDER BY created_ns, id", args).fetchall()
+        return [
+            Silence(
+                r[0],
+                tuple(parse_matcher(m) for m in json.loads(r[1])),
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+            )
+            for r in rows
+        ]
+
+    def expire_silence(self, silence_id: str, now_ns: int) -> bool:
+        """End a silence now; return False if no unexpired silence has that id (or prefix)."""
+        cur = self._db.execute(
+            "UPDATE silences SET ends_ns=? WHERE (id=? OR id LIKE ?) AND ends_ns>?",
+            (now_ns, silence_id, silence_id.replace("%", "") + "%", now_ns),
+        )
+        return cur.rowcount >= 1
+
+
+class AsyncStore:
+    """Run :class:`Store` calls on one dedicated thread, so coroutines never block on SQLite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-store")
+        self._path = path
+        self._store: Store | None = None
+
+    async def open(self) -> None:
+        """Open the underlying store on the worker thread."""
+        self._store = await self.call(lambda: Store.open(self._path, check_same_thread=False))
+
+    @property
+    def sync(self) -> Store:
+        """The underlying store (only to be used from the store thread or after close)."""
+        assert self._store is not None, "store not opened"
+        return self._store
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the store thread and return its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn)
+
+    async def close(self) -> None:
+        """Close the store and stop the worker thread."""
+        if self._store is not None:
+            store = self._store
+            await self.call(store.close)
+            self._store = None
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,82 @@
+"""Shared helpers for the alert tests: polling, a fake clock, a recording notifier."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from alerts.metrics import AlertMetrics
+from alerts.notify.base import Notification, NotifyResult
+from alerts.store import AsyncStore
+
+
+async def eventually(
+    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0, what: str = ""
+) -> None:
+    """Poll ``cond`` until it is true; fail the test after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        r = cond()
+        if not isinstance(r, bool):
+            r = await r
+        if r:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s {what}")
+        await asyncio.sleep(0.01)
+
+
+class FakeClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self, start_ns: int = 1_800_000_000 * 10**9) -> None:
+        self.t = start_ns
+
+    def now_ns(self) -> int:
+        """Return the fake time."""
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.t += int(seconds * 1e9)
+
+
+class RecordingNotifier:
+    """A notifier that records notifications and answers from a script of results."""
+
+    def __init__(self, name: str = "rec", results: list[NotifyResult] | None = None) -> None:
+        self.name = name
+        self.min_interval_s = 0.0
+        self.sent: list[Notification] = []
+        self.results = list(results or [])
+
+    async def notify(self, notification: Notification) -> NotifyResult:
+        """Record and answer."""
+        self.sent.append(notification)
+        return self.results.pop(0) if self.results else NotifyResult(ok=True)
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+@pytest.fixture(name="registry")
+def _registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+@pytest.fixture(name="metrics")
+def _metrics(registry: CollectorRegistry) -> AlertMetrics:
+    return AlertMetrics(registry)
+
+
+@pytest.fixture(name="astore")
+async def _astore(tmp_path: Path) -> AsyncIterator[AsyncStore]:
+    s = AsyncStore(tmp_path / "alerts.db")
+    await s.open()
+    yield s
+    await s.close()
