@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
@@ -45,30 +45,13 @@ def free_port() -> int:
 
 @pytest.fixture(name="cert", scope="module")
 def _cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A server certificate for 127.0.0.1; the returned chain file also holds its CA."""
     d = tmp_path_factory.mktemp("tls")
     key, crt = d / "key.pem", d / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(crt),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1")
+    leaf.private_key_pem.write_to_path(str(key))
+    crt.write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems) + ca.cert_pem.bytes())
     return crt, key
 
 
