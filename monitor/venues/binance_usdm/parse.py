@@ -53,6 +53,8 @@ class BinanceUsdmParser:
         except msgspec.DecodeError as e:
             raise ParseError(f"invalid JSON: {e}") from e
         data = msg.data
+        if type(data) is BinanceAggTrade:  # ~80% of frames: skip the generic dispatch
+            return self._trade(data, ts_recv)
         if data is None:
             if msg.error is not None:
                 raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
@@ -96,23 +98,31 @@ class BinanceUsdmParser:
             raise MissingMetadataError(f"no instrument metadata for {symbol}")
         return inst
 
+    def _trade(self, p: BinanceAggTrade, ts_recv: int) -> list[Event]:
+        # the hot path: the registry lookup is inlined (same result and error as _instrument)
+        inst = self.instruments.get(p.s)
+        if inst is None:
+            raise MissingMetadataError(f"no instrument metadata for {p.s}")
+        price = p.p
+        size = p.q
+        return [
+            Trade(
+                venue=VENUE_ID,
+                symbol=p.s,
+                instrument=inst.instrument,
+                asset=inst.base,
+                ts_event=p.T * _MS,
+                ts_recv=ts_recv,
+                price=price,
+                size=size,
+                notional_usd=price * size,
+                side="sell" if p.m else "buy",
+            )
+        ]
+
     def _payload(self, p: BinancePayload, ts_recv: int) -> list[Event]:
         if isinstance(p, BinanceAggTrade):
-            inst = self._instrument(p.s)
-            return [
-                Trade(
-                    venue=VENUE_ID,
-                    symbol=p.s,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=p.T * _MS,
-                    ts_recv=ts_recv,
-                    price=p.p,
-                    size=p.q,
-                    notional_usd=p.p * p.q,
-                    side="sell" if p.m else "buy",
-                )
-            ]
+            return self._trade(p, ts_recv)
         if isinstance(p, BinanceForceOrder):
             o = p.o
             inst = self._instrument(o.s)
