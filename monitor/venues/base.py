@@ -30,6 +30,7 @@ __all__ = [
     "UnknownMessageError",
     "VenueEndpoints",
     "VenueSpec",
+    "require_instrument",
 ]
 
 Channel = Literal["trades", "liquidations", "funding", "open_interest", "quotes"]
@@ -62,6 +63,14 @@ class MissingMetadataError(ParseError):
     """A frame for a symbol with no instrument metadata: skipped, never guessed."""
 
     kind = "no_metadata"
+
+
+def require_instrument(registry: InstrumentRegistry, symbol: str) -> Instrument:
+    """Return the instrument of ``symbol``, or raise :class:`MissingMetadataError`."""
+    inst = registry.get(symbol)
+    if inst is None:
+        raise MissingMetadataError(f"no instrument metadata for {symbol}")
+    return inst
 
 
 class FrameParser(Protocol):

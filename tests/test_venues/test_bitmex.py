@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -25,6 +24,7 @@ from monitor.venues.base import (
 from monitor.venues.bitmex import VENUE, parse_instruments
 from monitor.venues.bitmex.parse import BitmexParser
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from tests.helpers import eventually
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws" / "bitmex"
 RECV = 1_790_000_000_000_000_000
@@ -56,14 +56,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
             else:
                 assert da[k] == v, k
 
-
-async def eventually(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 # ---------------------------------------------------------------------- documented frames

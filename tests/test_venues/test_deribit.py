@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +23,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.deribit import VENUE, parse_instruments, respond
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from tests.helpers import eventually
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws" / "deribit"
 RECV = 1_790_000_000_000_000_000
@@ -52,14 +52,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
             else:
                 assert da[k] == v, k
 
-
-async def eventually(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 INV = {"venue": "deribit", "symbol": "BTC-PERPETUAL", "instrument": "BTC-USD-PERP", "asset": "BTC"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -31,6 +30,7 @@ from monitor.venues.hyperliquid import (
     parse_instruments,
 )
 from streams.events import Event, Funding, OpenInterest, Quote, Trade
+from tests.helpers import eventually
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "hyperliquid"
 VID = "hyperliquid"
@@ -65,14 +65,6 @@ def assert_events(actual: list[Event], expected: list[Event], keep_recv: bool = 
             else:
                 assert g[key] == value, key
 
-
-async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait until ``check()`` holds."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def _base(coin: str, ts_event: int, recv: int = RECV) -> dict[str, object]:

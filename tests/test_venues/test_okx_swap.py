@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -26,6 +25,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.okx_swap import VENUE, OkxSwapParser, parse_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from tests.helpers import eventually
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "okx-swap"
 VID = "okx-swap"
@@ -76,14 +76,6 @@ def assert_events(actual: list[Event], expected: list[Event], keep_recv: bool = 
             else:
                 assert g[key] == value, key
 
-
-async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait until ``check()`` holds."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def _base(symbol: str, ts_ms: int, recv: int = RECV) -> dict[str, object]:

@@ -28,6 +28,7 @@ from monitor.venues.base import (
     VenueEndpoints,
 )
 from streams.events import Event, Quote, Trade
+from tests.helpers import eventually
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws"
 RECV = 1_790_000_000_000_000_000
@@ -79,14 +80,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
             else:
                 assert da[k] == v, k
 
-
-async def eventually(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def garbage(p: FrameParser, good: str) -> None:

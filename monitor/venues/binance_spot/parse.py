@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.instruments import InstrumentRegistry
+from monitor.venues.base import (
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.binance_spot.schemas import (
     BinanceSpotAggTrade,
     BinanceSpotBookTicker,
@@ -75,14 +79,8 @@ class BinanceSpotParser:
             raise ParseError(f"bad payload: {e}") from e
         raise ParseError("unexpected message shape")
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {symbol}")
-        return inst
-
     def _quote(self, p: BinanceSpotBookTicker, ts_recv: int) -> Quote:
-        inst = self._instrument(p.s)
+        inst = require_instrument(self.instruments, p.s)
         return Quote(
             venue=VENUE_ID,
             symbol=p.s,
@@ -97,7 +95,7 @@ class BinanceSpotParser:
         )
 
     def _trade(self, p: BinanceSpotAggTrade, ts_recv: int) -> Trade:
-        inst = self._instrument(p.s)
+        inst = require_instrument(self.instruments, p.s)
         if inst.quote not in USD_QUOTES:
             raise ParseError(f"cannot value a {inst.instrument} trade in USD")
         return Trade(

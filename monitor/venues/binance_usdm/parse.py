@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import (
     MissingMetadataError,
     NotReadyError,
     ParseError,
     UnknownMessageError,
+    require_instrument,
 )
 from monitor.venues.binance_usdm.schemas import (
     BinanceAggTrade,
@@ -92,12 +93,6 @@ class BinanceUsdmParser:
                 raise UnknownMessageError(f"unknown event type {kind!r}")
         raise ParseError(f"unexpected message shape: {err}" if err else "unexpected message shape")
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {symbol}")
-        return inst
-
     def _trade(self, p: BinanceAggTrade, ts_recv: int) -> list[Event]:
         # the hot path: the registry lookup is inlined (same result and error as _instrument)
         inst = self.instruments.get(p.s)
@@ -125,7 +120,7 @@ class BinanceUsdmParser:
             return self._trade(p, ts_recv)
         if isinstance(p, BinanceForceOrder):
             o = p.o
-            inst = self._instrument(o.s)
+            inst = require_instrument(self.instruments, o.s)
             size = o.z if o.z > 0 else o.q
             price = o.ap if o.ap > 0 else o.p
             return [
@@ -143,7 +138,7 @@ class BinanceUsdmParser:
                 )
             ]
         if isinstance(p, BinanceMarkPrice):
-            inst = self._instrument(p.s)
+            inst = require_instrument(self.instruments, p.s)
             self._mark[p.s] = p.p
             if p.r is None:
                 return []
@@ -163,7 +158,7 @@ class BinanceUsdmParser:
                     next_funding_ts=p.T * _MS if p.T else None,
                 )
             ]
-        inst = self._instrument(p.s)
+        inst = require_instrument(self.instruments, p.s)
         return [
             Quote(
                 venue=VENUE_ID,
@@ -180,7 +175,7 @@ class BinanceUsdmParser:
         ]
 
     def _open_interest(self, body: BinanceOpenInterest, ts_recv: int) -> OpenInterest:
-        inst = self._instrument(body.symbol)
+        inst = require_instrument(self.instruments, body.symbol)
         mark = self._mark.get(body.symbol)
         if mark is None:
             raise NotReadyError(f"open interest for {body.symbol} before any mark price")

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.instruments import InstrumentRegistry
+from monitor.venues.base import (
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.bitstamp.schemas import BitstampBook, BitstampFrame, BitstampTrade
 from streams.events import Event, Quote, Trade
 
@@ -73,14 +77,8 @@ class BitstampParser:
             raise ParseError(f"bts:error on {msg.channel!r}: {bytes(msg.data).decode()}")
         raise UnknownMessageError(f"unknown event {msg.event!r} on {msg.channel!r}")
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {symbol}")
-        return inst
-
     def _book(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
-        inst = self._instrument(symbol)
+        inst = require_instrument(self.instruments, symbol)
         book = _book_decoder.decode(data)
         if not book.bids or not book.asks:
             return []  # a side of the book is empty
@@ -101,7 +99,7 @@ class BitstampParser:
         ]
 
     def _trade(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
-        inst = self._instrument(symbol)
+        inst = require_instrument(self.instruments, symbol)
         t = _trade_decoder.decode(data)
         if t.type not in (0, 1):
             raise ParseError(f"unknown trade type {t.type}")

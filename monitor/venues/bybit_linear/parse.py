@@ -7,7 +7,11 @@ from dataclasses import dataclass
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.base import (
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.bybit_linear.schemas import (
     BybitEnvelope,
     BybitLiquidation,
@@ -95,16 +99,10 @@ class BybitLinearParser:
             raise ParseError(f"{env.op} request {env.req_id!r} failed: {env.ret_msg}")
         return []  # subscribe acknowledgement or pong
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {symbol}")
-        return inst
-
     def _trades(self, trades: list[BybitTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for t in trades:
-            inst = self._instrument(t.s)
+            inst = require_instrument(self.instruments, t.s)
             if inst.inverse:
                 notional = t.v * inst.contract_size
                 size = notional / t.p
@@ -130,7 +128,7 @@ class BybitLinearParser:
     def _liquidations(self, liqs: list[BybitLiquidation], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for q in liqs:
-            inst = self._instrument(q.s)
+            inst = require_instrument(self.instruments, q.s)
             if inst.inverse:
                 notional = q.v * inst.contract_size
                 size = notional / q.p
@@ -155,7 +153,7 @@ class BybitLinearParser:
         return out
 
     def _ticker(self, env: BybitEnvelope, t: BybitTicker, ts_recv: int) -> list[Event]:
-        inst = self._instrument(t.symbol)
+        inst = require_instrument(self.instruments, t.symbol)
         if env.type == "snapshot":
             st = self._tickers[t.symbol] = _TickerState()
         elif env.type == "delta":

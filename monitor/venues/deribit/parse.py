@@ -25,7 +25,12 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.base import (
+    MissingMetadataError,
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 
@@ -86,18 +91,12 @@ class DeribitParser:
             raise ParseError(f"bad {kind} payload: {e}") from e
         raise UnknownMessageError(f"unknown channel {channel!r}")
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {symbol}")
-        return inst
-
     def _trades(self, trades: list[DeribitTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         missing: MissingMetadataError | None = None
         for t in trades:
             try:
-                inst = self._instrument(t.instrument_name)
+                inst = require_instrument(self.instruments, t.instrument_name)
             except MissingMetadataError as e:
                 missing = e
                 continue
@@ -150,7 +149,7 @@ class DeribitParser:
         return out
 
     def _ticker(self, tk: DeribitTicker, ts_recv: int) -> list[Event]:
-        inst = self._instrument(tk.instrument_name)
+        inst = require_instrument(self.instruments, tk.instrument_name)
         sym, iid, asset = tk.instrument_name, inst.instrument, inst.base
         ts_event = tk.timestamp * _MS
         out: list[Event] = []

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.instruments import InstrumentRegistry
+from monitor.venues.base import (
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.hyperliquid.schemas import (
     HlActiveAssetCtx,
     HlActiveAssetCtxFrame,
@@ -76,17 +80,11 @@ class HyperliquidParser:
                 return UnknownMessageError(f"unknown channel {channel!r}")
         return ParseError(f"unexpected message shape: {err}")
 
-    def _instrument(self, coin: str) -> Instrument:
-        inst = self.instruments.get(coin)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {coin}")
-        return inst
-
     def _trades(self, trades: list[HlTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         seen: dict[str, tuple[int, set[int]]] = {}
         for t in trades:
-            inst = self._instrument(t.coin)
+            inst = require_instrument(self.instruments, t.coin)
             last_time, last_tids = self._last_trade.get(t.coin, (-1, set()))
             if t.time < last_time or (t.time == last_time and t.tid in last_tids):
                 continue  # back-filled after a (re)subscribe: already emitted
@@ -118,7 +116,7 @@ class HyperliquidParser:
         return out
 
     def _asset_ctx(self, msg: HlActiveAssetCtx, ts_recv: int) -> list[Event]:
-        inst = self._instrument(msg.coin)
+        inst = require_instrument(self.instruments, msg.coin)
         ctx = msg.ctx
         if ctx.funding is None or ctx.openInterest is None:
             raise UnknownMessageError(f"activeAssetCtx of {msg.coin} is not a perp context")
@@ -150,7 +148,7 @@ class HyperliquidParser:
         ]
 
     def _bbo(self, msg: HlBbo, ts_recv: int) -> list[Event]:
-        inst = self._instrument(msg.coin)
+        inst = require_instrument(self.instruments, msg.coin)
         levels = msg.bbo
         bid = levels[0] if levels else None
         ask = levels[1] if len(levels) > 1 else None

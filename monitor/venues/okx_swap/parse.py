@@ -5,7 +5,12 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.base import (
+    MissingMetadataError,
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
 from monitor.venues.okx_swap.schemas import (
     OkxEnvelope,
     OkxFundingRate,
@@ -101,16 +106,10 @@ class OkxSwapParser:
             raise UnknownMessageError(f"unknown event {env.event!r}")
         raise ParseError("frame has neither arg nor event")
 
-    def _instrument(self, inst_id: str) -> Instrument:
-        inst = self.instruments.get(inst_id)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {inst_id}")
-        return inst
-
     def _trades(self, trades: list[OkxTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for t in trades:
-            inst = self._instrument(t.instId)
+            inst = require_instrument(self.instruments, t.instId)
             size, notional = base_and_notional(inst, t.sz, t.px)
             out.append(
                 Trade(
@@ -164,7 +163,7 @@ class OkxSwapParser:
     def _funding(self, items: list[OkxFundingRate], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for f in items:
-            inst = self._instrument(f.instId)
+            inst = require_instrument(self.instruments, f.instId)
             if f.instId in self._mark:
                 event = self._funding_event(inst, f, ts_recv)
                 if event is not None:
@@ -204,7 +203,9 @@ class OkxSwapParser:
             self._mark[m.instId] = m.markPx
             pending = self._pending_funding.pop(m.instId, None)
             if pending is not None:
-                event = self._funding_event(self._instrument(m.instId), *pending)
+                event = self._funding_event(
+                    require_instrument(self.instruments, m.instId), *pending
+                )
                 if event is not None:
                     out.append(event)
         return out
@@ -212,7 +213,7 @@ class OkxSwapParser:
     def _open_interest(self, items: list[OkxOpenInterest], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for o in items:
-            inst = self._instrument(o.instId)
+            inst = require_instrument(self.instruments, o.instId)
             mark = self._mark.get(o.instId)
             size = _opt_float(o.oiCcy)
             notional = _opt_float(o.oiUsd)
@@ -239,7 +240,7 @@ class OkxSwapParser:
     def _tickers(self, items: list[OkxTicker], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for t in items:
-            inst = self._instrument(t.instId)
+            inst = require_instrument(self.instruments, t.instId)
             if not t.bidPx or not t.askPx:
                 continue  # one side of the book is empty
             bid, ask = _float(t.bidPx), _float(t.askPx)
