@@ -46,7 +46,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
     if args.speed is not None and args.speed <= 0:
         raise CliError("--speed must be positive")
-    configure_logging("console", "warning" if not args.verbose else "info")
+    live = sys.stdout.isatty() and not args.plain
+    # the live view owns the terminal: below --verbose only errors are logged over it
+    quiet = "error" if live else "warning"
+    configure_logging("console", "info" if args.verbose else quiet)
     info = get_scenario(args.scenario, args.seed).info
     speed = info.demo_speed if args.speed is None else args.speed
     span_h = (info.end_ns - info.start_ns) / 3.6e12
@@ -56,7 +59,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"127.0.0.1 and the full daemon over real websockets ({len(info.symbols)} venues)",
         file=sys.stderr,
     )
-    live = sys.stdout.isatty() and not args.plain
     if live:
         from rich.console import Console
 
@@ -95,15 +97,16 @@ def _print_demo_summary(result: object) -> None:
     from monitor.demo import DemoResult
 
     assert isinstance(result, DemoResult)
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, ...]] = set()
     print("riskmon demo: first firing of each alert (event time, UTC):", file=sys.stderr)
     for n in result.notices:
-        key = (n.rule, n.severity, n.labels.get("tier", ""))
+        labels = tuple(n.labels.get(k, "") for k in ("tier", "asset", "coin", "venue"))
+        key = (n.rule, n.severity, *labels)
         if n.status != "firing" or key in seen:
             continue
         seen.add(key)
         when = datetime.fromtimestamp(n.starts_at / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-        tier = "+extreme" if key[2] == "extreme" else ""
+        tier = "+extreme" if labels[0] == "extreme" else ""
         print(f"  {when}  {n.severity}{tier:8}  {n.rule}: {n.summary}", file=sys.stderr)
 
 
@@ -125,12 +128,16 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
     if args.file is not None and not Path(args.file).is_file():
         raise CliError(f"cannot read {args.file}: no such file")
+    if args.tick <= 0:
+        raise CliError("--tick must be positive")
     _load_rules_or_fail(args.rules)
     configure_logging("console", "info" if args.verbose else "warning")
     if args.scenario is not None:
-        result = backtest_scenario(args.scenario, seed=args.seed, rules=args.rules)
+        result = backtest_scenario(
+            args.scenario, seed=args.seed, rules=args.rules, tick_s=args.tick
+        )
     else:
-        result = backtest_capture(args.file, rules=args.rules)
+        result = backtest_capture(args.file, rules=args.rules, tick_s=args.tick)
     if args.report:
         try:
             write_report(result, args.report)
@@ -365,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='print one JSON object: {"scenario", "alerts" (as riskmon replay prints them), '
         '"counts" by severity, "table", "per_day", ...}',
+    )
+    b.add_argument(
+        "--tick",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="stream-engine tick in event time (default: 1, as the daemon). Coarser ticks "
+        "run week-long scenarios several times faster but sample rule timers less often",
     )
     b.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
     b.set_defaults(func=_cmd_backtest)

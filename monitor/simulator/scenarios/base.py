@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+import structlog
+
+from monitor.instruments import Instrument
+from monitor.simulator.base import SimVenue
 from monitor.simulator.server import ExchangeSimulator
 from streams.events import Event
 
-__all__ = ["Scenario", "ScenarioInfo", "play"]
+__all__ = [
+    "Backfill",
+    "Scenario",
+    "ScenarioInfo",
+    "install_instruments",
+    "play",
+    "seed_backfill",
+]
+
+log = structlog.get_logger(__name__)
 
 _NS = 1_000_000_000
 
@@ -31,6 +44,13 @@ class ScenarioInfo:
         end_ns: last event time.
         symbols: venue id → venue symbols the daemon must subscribe to.
         worst_ns: the episode's worst point (for lead times in backtests), if any.
+        notes: amounts, scaling and caveats, one line each (the report prints them).
+        channels: venue id → channels the scenario publishes (the demo subscribes to these
+            only); a venue absent here gets every channel it has.
+        extra_instruments: venue id → instruments the scenario trades that the venue's packaged
+            snapshot lacks (installed into the simulator and the parsers' registries).
+        demo_speed: the ``--speed`` that plays the scenario in about two minutes.
+        backfill_start_ns: where the backfilled history (:meth:`Scenario.backfill`) begins.
     """
 
     name: str
@@ -40,6 +60,30 @@ class ScenarioInfo:
     symbols: dict[str, list[str]]
     worst_ns: int | None = None
     notes: list[str] = field(default_factory=list)
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    extra_instruments: dict[str, list[Instrument]] = field(default_factory=dict)
+    demo_speed: float = 60.0
+    backfill_start_ns: int | None = None
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """History a daemon loads on start-up (REST klines and open-interest history).
+
+    The processors keep a 90-day rolling price high and a 60-day open-interest peak; a scenario
+    hands that history over here instead of streaming weeks of events (the stream engine ticks
+    once per second of event time, so weeks of ticks would take many minutes).
+
+    Attributes:
+        price: asset → ``(ts_ns, price)`` points (hourly, per minute over the last day).
+        open_interest: ``(asset, venue)`` → ``(ts_ns, usd)`` points, same cadence.
+    """
+
+    price: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    open_interest: dict[tuple[str, str], list[tuple[int, float]]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.price or self.open_interest)
 
 
 class Scenario(Protocol):
@@ -51,6 +95,54 @@ class Scenario(Protocol):
         """Yield the events in ``ts_event`` order."""
         ...
 
+    def backfill(self) -> Backfill:
+        """The history before ``info.start_ns`` that a daemon would load on start-up."""
+        ...
+
+
+def seed_backfill(processors: Sequence[Any], backfill: Backfill) -> int:
+    """Seed the price and open-interest processors with ``backfill``; return points seeded.
+
+    Processors are found by name (``price``, ``open_interest``) and must offer ``seed_history``.
+    """
+    by_name = {getattr(p, "name", ""): p for p in processors}
+    n = 0
+    price = by_name.get("price")
+    if price is not None:
+        for asset, points in backfill.price.items():
+            price.seed_history(asset, "backfill", points)
+            n += len(points)
+    oi = by_name.get("open_interest")
+    if oi is not None:
+        for (asset, venue), points in backfill.open_interest.items():
+            oi.seed_history(asset, venue, points)
+            n += len(points)
+    log.info("scenario.backfill_seeded", points=n)
+    return n
+
+
+def install_instruments(sim: SimVenue, instruments: Sequence[Instrument]) -> None:
+    """Teach a simulated venue instruments its packaged snapshot lacks.
+
+    The simulators keep their instruments in a public ``symbols`` or ``instruments`` mapping
+    (symbol → Instrument) or a ``coins`` set; the REST instrument lists are built from it, so
+    the daemon's instrument refresh picks the additions up.
+
+    Raises:
+        TypeError: the simulator keeps its instruments in no known attribute.
+    """
+    for attr in ("symbols", "instruments"):
+        table = getattr(sim, attr, None)
+        if isinstance(table, dict):
+            for inst in instruments:
+                table[inst.symbol] = inst
+            return
+    coins = getattr(sim, "coins", None)
+    if isinstance(coins, set):
+        coins.update(i.symbol for i in instruments)
+        return
+    raise TypeError(f"cannot install instruments into the {sim.venue} simulator")
+
 
 async def play(
     sim: ExchangeSimulator,
@@ -58,14 +150,21 @@ async def play(
     start_ns: int,
     speed: float,
     on_progress: Callable[[int], None] | None = None,
+    lag_ns: Callable[[int], int] | None = None,
+    max_lag_s: float = 2.0,
 ) -> int:
     """Publish ``events`` into ``sim`` at ``speed`` × event time; return how many were published.
 
     ``speed`` 60 plays one hour of event time in one minute; ``speed <= 0`` plays as fast as
     possible (yielding to the loop every few hundred events).
+
+    ``lag_ns(ts)`` (optional) says how far, in event time, the consumer is behind an event at
+    ``ts``; while that exceeds ``max_lag_s`` of wall time at ``speed`` the player waits and then
+    shifts its clock, so a slow consumer slows the playback instead of overflowing queues.
     """
     t0 = time.monotonic()
     n = 0
+    max_lag_ns = int(max_lag_s * max(speed, 1.0) * _NS)
     for ev in events:
         if speed > 0:
             due = (ev.ts_event - start_ns) / _NS / speed
@@ -74,6 +173,11 @@ async def play(
                 await asyncio.sleep(wait)
         elif n % 256 == 0:
             await asyncio.sleep(0)
+        if lag_ns is not None and n % 64 == 0:
+            waited = time.monotonic()
+            while lag_ns(ev.ts_event) > max_lag_ns:  # noqa: ASYNC110 - polling a plain number
+                await asyncio.sleep(0.01)
+            t0 += time.monotonic() - waited
         sim.publish(ev)
         n += 1
         if on_progress is not None:

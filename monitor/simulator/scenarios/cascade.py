@@ -19,7 +19,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from monitor.simulator.scenarios.base import ScenarioInfo
+from monitor.simulator.scenarios.base import Backfill, ScenarioInfo
 from streams.events import Event, Funding, Liquidation, OpenInterest, TakerSide, Trade
 
 __all__ = ["CascadeScenario"]
@@ -49,7 +49,12 @@ class CascadeScenario:
             end_ns=self.end_ns,
             symbols={VENUE: ["BTCUSDT", "ETHUSDT"]},
             worst_ns=_ts(8, 55),
+            demo_speed=60.0,
         )
+
+    def backfill(self) -> Backfill:
+        """No history: the cascade only exercises the liquidation and fast-move rules."""
+        return Backfill()
 
     @staticmethod
     def _btc_price(t_s: float) -> float:
