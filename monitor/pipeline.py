@@ -78,10 +78,10 @@ class Pipeline:
             return step
         if signals:
             step.notices.extend(ev.on_signals(signals))
-        wm = self.engine.watermark_ns
-        if wm > self._last_rule_tick:
-            self._last_rule_tick = wm
-            step.notices.extend(ev.on_tick(wm))
+        tick = self.engine.last_tick_ns
+        if tick > self._last_rule_tick:  # rule timers advance once per engine tick
+            self._last_rule_tick = tick
+            step.notices.extend(ev.on_tick(tick))
         return step
 
     def snapshot(self) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class StreamEngine:
         self.tick_ns = tick_ns
         self.watermark_ns = 0
         self._last_event_ns = 0
+        self.last_tick_ns = 0
         self._next_tick_ns: int | None = None
         self._routes: dict[type, list[Processor]] = {}
 
@@ -93,6 +94,7 @@ class StreamEngine:
             t = self._next_tick_ns
             for p in self.processors:
                 out.extend(p.on_tick(t))
+            self.last_tick_ns = t
             step = self._step(t)
             self._next_tick_ns = (t // step + 1) * step
         if now_ns > self.watermark_ns:
@@ -122,6 +124,7 @@ class StreamEngine:
         return {
             "watermark_ns": self.watermark_ns,
             "last_event_ns": self._last_event_ns,
+            "last_tick_ns": self.last_tick_ns,
             "next_tick_ns": self._next_tick_ns,
             "processors": {p.name: p.snapshot() for p in self.processors},
         }
@@ -130,6 +133,7 @@ class StreamEngine:
         """Restore a state written by :meth:`snapshot`; unknown processors are ignored."""
         self.watermark_ns = int(state.get("watermark_ns", 0))
         self._last_event_ns = int(state.get("last_event_ns", self.watermark_ns))
+        self.last_tick_ns = int(state.get("last_tick_ns", 0))
         nt = state.get("next_tick_ns")
         self._next_tick_ns = None if nt is None else int(nt)
         saved = state.get("processors", {})

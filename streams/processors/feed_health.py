@@ -3,8 +3,10 @@
 Signals (see ``docs/signals.md``):
 
 - ``feed_age_seconds{venue,channel}``: seconds since the newest event of that venue and channel
-  (channels: trades, liquidations, funding, open_interest, quotes). Liquidations are sparse by
-  design: a large age there is not staleness, read ``feed_up`` instead.
+  (channels: trades, liquidations, funding, open_interest, quotes), sampled every
+  ``age_every_s`` (5 s) of event time: an age moves every second for every series, and
+  staleness thresholds are tens of seconds, so per-second samples would only cost. Liquidations
+  are sparse by design: a large age there is not staleness, read ``feed_up`` instead.
 - ``feed_up{venue,channel}``: 1 when the last ``FeedStatus`` of that channel (``connection`` or a
   data channel) was connected, subscribed or rotating; 0 for connecting, stale, silent,
   disconnected, error.
@@ -41,7 +43,9 @@ class FeedHealthProcessor:
 
     name = "feed_health"
 
-    def __init__(self) -> None:
+    def __init__(self, age_every_s: float = 5.0) -> None:
+        self.age_every_ns = max(1, int(age_every_s * NS_PER_SECOND))
+        self._age_slot = -1  # the age_every_ns slot of the last age emission
         # channel -> venue -> newest ts_event
         self._last: dict[str, dict[str, int]] = {c: {} for c in _CHANNEL.values()}
         self._up: dict[tuple[str, str], bool] = {}
@@ -84,10 +88,13 @@ class FeedHealthProcessor:
         out: list[Signal] = []
         emit = self._series.emit
         vc = ("venue", "channel")
-        for channel, venues in self._last.items():
-            for venue, ts in venues.items():
-                age = max(0.0, (now_ns - ts) / NS_PER_SECOND)
-                emit(out, "feed_age_seconds", vc, (venue, channel), age, now_ns)
+        slot = now_ns // self.age_every_ns
+        if slot != self._age_slot:
+            self._age_slot = slot
+            for channel, venues in self._last.items():
+                for venue, ts in venues.items():
+                    age = max(0.0, (now_ns - ts) / NS_PER_SECOND)
+                    emit(out, "feed_age_seconds", vc, (venue, channel), age, now_ns)
         for (venue, channel), up in self._up.items():
             emit(out, "feed_up", vc, (venue, channel), 1.0 if up else 0.0, now_ns)
         for venue, n in self._gaps.items():
@@ -108,6 +115,7 @@ class FeedHealthProcessor:
             "connected_once": sorted(self._connected_once),
             "gaps": dict(self._gaps),
             "reconnects": dict(self._reconnects),
+            "age_slot": self._age_slot,
             "series": self._series.snapshot(),
         }
 
@@ -120,4 +128,5 @@ class FeedHealthProcessor:
         self._connected_once = {str(v) for v in state["connected_once"]}
         self._gaps = {str(v): int(n) for v, n in state["gaps"].items()}
         self._reconnects = {str(v): int(n) for v, n in state["reconnects"].items()}
+        self._age_slot = int(state.get("age_slot", -1))
         self._series.restore(state["series"])
