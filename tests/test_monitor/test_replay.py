@@ -218,3 +218,84 @@ def test_run_missing_config(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert "cannot read config" in r.stderr
+
+
+def test_cascade_fires_the_ladder_in_order(capture: Path) -> None:
+    """Replaying the spine's cascade fires burst, then 1 h warning, then 1 h critical, for longs."""
+    lines = [json.loads(x) for x in _replay(capture, "alerts").splitlines()]
+    firing = [
+        (a["rule"], a["severity"], a["labels"].get("asset"))
+        for a in lines
+        if a["status"] == "firing"
+    ]
+    first = {key: i for i, key in reversed(list(enumerate(firing)))}
+    burst = first[("liquidation_burst", "info", "all")]
+    warn = first[("liquidations_1h", "warning", "all")]
+    crit = first[("liquidations_1h", "critical", "all")]
+    assert burst < warn < crit
+    assert ("liquidation_long_share", "critical", "all") in first
+    assert {sev for _, sev, _ in firing} <= {"info", "warning", "critical"}
+    starts = [a["starts_at"] for a in lines if a["status"] == "firing"]
+    assert starts == sorted(starts)
+
+
+def test_cli_capture_records_live_frames(tmp_path: Path) -> None:
+    """`riskmon capture` records the frames a venue sends, as gzip capture lines."""
+    import asyncio
+
+    from monitor.simulator.server import ExchangeSimulator
+    from streams.events import Trade
+
+    out = tmp_path / "live.jsonl.gz"
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with ExchangeSimulator([BinanceUsdmSim()]) as sim:
+            cfg = tmp_path / "cap.yaml"
+            cfg.write_text(
+                f"simulator: {sim.url}\nstate_dir: {tmp_path / 'state'}\n"
+                "venues:\n  binance-usdm: {symbols: [BTCUSDT], channels: [trades]}\n"
+            )
+            proc = await asyncio.create_subprocess_exec(
+                *RISKMON,
+                "capture",
+                str(out),
+                "--config",
+                str(cfg),
+                "--duration",
+                "3",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(200):
+                if any(s.subscriptions for s in sim.sessions("binance-usdm")):
+                    break
+                await asyncio.sleep(0.02)
+            for i in range(3):
+                sim.publish(
+                    Trade(
+                        venue="binance-usdm",
+                        symbol="BTCUSDT",
+                        instrument="BTC-USDT-PERP",
+                        asset="BTC",
+                        ts_event=1_763_714_000_000_000_000 + i,
+                        ts_recv=0,
+                        price=85_000.0,
+                        size=1.0,
+                        notional_usd=85_000.0,
+                        side="buy",
+                    )
+                )
+            stdout, stderr = await proc.communicate()
+            return subprocess.CompletedProcess(
+                [], proc.returncode or 0, stdout.decode(), stderr.decode()
+            )
+
+    r = asyncio.run(run())
+    assert r.returncode == 0, r.stderr
+    with gzip.open(out, "rt", encoding="utf-8") as fh:
+        lines = [json.loads(x) for x in fh]
+    frames = [json.loads(x["frame"]) for x in lines]
+    trades = [f for f in frames if f.get("stream") == "btcusdt@aggTrade"]
+    assert len(trades) == 3
+    assert all(x["venue"] == "binance-usdm" for x in lines)
+    assert "wrote" in r.stderr
