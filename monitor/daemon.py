@@ -38,7 +38,7 @@ from streams.engine import StreamEngine
 from streams.processors import default_processors
 from streams.signals import Signal
 
-__all__ = ["Daemon", "Deliver", "SignalSink", "load_ruleset", "venue_streams"]
+__all__ = ["Daemon", "Deliver", "SignalSink", "alert_settings", "load_ruleset", "venue_streams"]
 
 log = structlog.get_logger(__name__)
 
