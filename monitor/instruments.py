@@ -47,6 +47,18 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     contract_size: float = 1.0
     funding_interval_h: float = 0.0
 
+    def size_and_notional(self, qty: float, price: float) -> tuple[float, float]:
+        """Convert a venue quantity (contracts, or base units when ``contract_size`` is 1).
+
+        Returns ``(size in base units, notional in USD)``: a linear contract is
+        ``contract_size`` base units; an inverse contract is ``contract_size`` USD.
+        """
+        if self.inverse:
+            notional = qty * self.contract_size
+            return notional / price, notional
+        size = qty * self.contract_size
+        return size, size * price
+
 
 _list_decoder = msgspec.json.Decoder(list[Instrument])
 

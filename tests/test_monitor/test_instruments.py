@@ -63,3 +63,30 @@ async def test_refresh_failure_keeps_snapshot(tmp_path: Path) -> None:
         )
     assert n == 0
     assert len(reg) == before
+
+
+def test_size_and_notional_linear_and_inverse() -> None:
+    """Linear contracts are base units, inverse contracts USD; both give base size and USD."""
+    from monitor.instruments import Instrument
+
+    linear = Instrument(
+        venue="okx-swap",
+        symbol="BTC-USDT-SWAP",
+        instrument="BTC-USDT-PERP",
+        base="BTC",
+        quote="USDT",
+        kind="perp",
+        contract_size=0.01,
+    )
+    inverse = Instrument(
+        venue="okx-swap",
+        symbol="BTC-USD-SWAP",
+        instrument="BTC-USD-PERP",
+        base="BTC",
+        quote="USD",
+        kind="perp",
+        inverse=True,
+        contract_size=100.0,
+    )
+    assert linear.size_and_notional(31.27, 64_000.0) == (0.3127, 0.3127 * 64_000.0)
+    assert inverse.size_and_notional(8.0, 80_000.0) == (800.0 / 80_000.0, 800.0)

@@ -103,12 +103,7 @@ class BybitLinearParser:
         out: list[Event] = []
         for t in trades:
             inst = require_instrument(self.instruments, t.s)
-            if inst.inverse:
-                notional = t.v * inst.contract_size
-                size = notional / t.p
-            else:
-                size = t.v * inst.contract_size
-                notional = size * t.p
+            size, notional = inst.size_and_notional(t.v, t.p)
             out.append(
                 Trade(
                     venue=VENUE_ID,
@@ -129,12 +124,7 @@ class BybitLinearParser:
         out: list[Event] = []
         for q in liqs:
             inst = require_instrument(self.instruments, q.s)
-            if inst.inverse:
-                notional = q.v * inst.contract_size
-                size = notional / q.p
-            else:
-                size = q.v * inst.contract_size
-                notional = size * q.p
+            size, notional = inst.size_and_notional(q.v, q.p)
             out.append(
                 Liquidation(
                     venue=VENUE_ID,
@@ -219,12 +209,7 @@ class BybitLinearParser:
                 )
         oi = st.single_oi if st.single_oi is not None else st.oi
         if oi_changed and oi is not None and mark:
-            if inst.inverse:
-                notional = oi * inst.contract_size
-                size = notional / mark
-            else:
-                size = oi * inst.contract_size
-                notional = size * mark
+            size, notional = inst.size_and_notional(oi, mark)
             out.append(
                 OpenInterest(
                     venue=VENUE_ID,
@@ -257,8 +242,6 @@ class BybitLinearParser:
 
 def _base_size(inst: Instrument, size: float | None, price: float) -> float | None:
     """Convert a book size to base units (inverse books are in USD contracts)."""
-    if size is None:
+    if size is None or (inst.inverse and not price):
         return None
-    if inst.inverse:
-        return size * inst.contract_size / price if price else None
-    return size * inst.contract_size
+    return inst.size_and_notional(size, price)[0]
