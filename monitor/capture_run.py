@@ -12,11 +12,10 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
-from monitor.daemon import venue_endpoints, venue_streams
-from monitor.feed import VenueFeed, refresh_instruments
+from monitor.daemon import build_feed
+from monitor.feed import refresh_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
-from monitor.venues import get_venue, load_registry
 from streams.events import Event
 
 __all__ = ["run_capture"]
@@ -32,22 +31,7 @@ async def run_capture(
     """Record frames of ``venues`` to ``out`` until ``duration_s`` passes or SIGINT/SIGTERM."""
     writer = CaptureWriter(out)
     metrics = MonitorMetrics(CollectorRegistry())
-    feeds = []
-    for vid in venues:
-        spec = get_venue(vid)
-        vs = settings.venues[vid]
-        feeds.append(
-            VenueFeed(
-                spec,
-                venue_endpoints(settings, spec, vs),
-                venue_streams(spec, vs),
-                load_registry(vid, settings.state_dir / "instruments"),
-                _discard,
-                metrics,
-                capture=writer,
-                poll_interval_s=vs.poll_interval_s,
-            )
-        )
+    feeds = [build_feed(settings, vid, _discard, metrics, capture=writer) for vid in venues]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -28,7 +28,7 @@ from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.exporter import SignalExporter
-from monitor.feed import VenueFeed, refresh_instruments
+from monitor.feed import EventSink, VenueFeed, refresh_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings, VenueSettings
@@ -38,7 +38,15 @@ from streams.engine import StreamEngine
 from streams.processors import default_processors
 from streams.signals import Signal
 
-__all__ = ["Daemon", "Deliver", "SignalSink", "alert_settings", "load_ruleset", "venue_streams"]
+__all__ = [
+    "Daemon",
+    "Deliver",
+    "SignalSink",
+    "alert_settings",
+    "build_feed",
+    "load_ruleset",
+    "venue_streams",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +107,33 @@ def venue_endpoints(settings: Settings, spec: VenueSpec, vs: VenueSettings) -> V
     return VenueEndpoints(ws=vs.ws_url or ep.ws, rest=vs.rest_url or ep.rest)
 
 
+def build_feed(
+    settings: Settings,
+    venue_id: str,
+    sink: EventSink,
+    metrics: MonitorMetrics,
+    *,
+    capture: CaptureWriter | None = None,
+    stall_after_s: float | None = None,
+    ping_interval_s: float | None = 20.0,
+) -> VenueFeed:
+    """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
+    spec = get_venue(venue_id)
+    vs = settings.venues[venue_id]
+    return VenueFeed(
+        spec,
+        venue_endpoints(settings, spec, vs),
+        venue_streams(spec, vs),
+        load_registry(venue_id, settings.state_dir / "instruments"),
+        sink,
+        metrics,
+        capture=capture,
+        stall_after_s=stall_after_s,
+        ping_interval_s=ping_interval_s,
+        poll_interval_s=vs.poll_interval_s,
+    )
+
+
 class Daemon:
     """The daemon.
 
@@ -140,26 +175,19 @@ class Daemon:
         self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
         self.bus = InProcessBus(self.metrics, settings.bus.maxsize)
         self.capture = CaptureWriter(settings.capture) if settings.capture else None
-        self.feeds: list[VenueFeed] = []
-        for vid, vs in settings.venues.items():
-            if not vs.enabled:
-                continue
-            spec = get_venue(vid)
-            registry_i = load_registry(vid, settings.state_dir / "instruments")
-            self.feeds.append(
-                VenueFeed(
-                    spec,
-                    venue_endpoints(settings, spec, vs),
-                    venue_streams(spec, vs),
-                    registry_i,
-                    self.bus.publish,
-                    self.metrics,
-                    capture=self.capture,
-                    stall_after_s=stall_after_s,
-                    ping_interval_s=ping_interval_s,
-                    poll_interval_s=vs.poll_interval_s,
-                )
+        self.feeds = [
+            build_feed(
+                settings,
+                vid,
+                self.bus.publish,
+                self.metrics,
+                capture=self.capture,
+                stall_after_s=stall_after_s,
+                ping_interval_s=ping_interval_s,
             )
+            for vid, vs in settings.venues.items()
+            if vs.enabled
+        ]
         self.events_processed = 0
         self.notices: list[AlertNotice] = []
         self.metrics_port: int | None = None

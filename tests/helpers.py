@@ -7,6 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+import pytest
+
+from streams.events import Event
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -22,3 +27,23 @@ async def eventually(cond: Callable[[], bool], timeout_s: float = 10.0, what: st
 def ws_frame(venue: str, name: str) -> str:
     """Load a recorded frame from ``tests/data/ws/<venue>/<name>.json``."""
     return (DATA / "ws" / venue / f"{name}.json").read_text(encoding="utf-8").strip()
+
+
+def _plain(event: Event, keep_recv: bool) -> dict[str, object]:
+    d: dict[str, object] = msgspec.to_builtins(event)
+    if not keep_recv:
+        d.pop("ts_recv")
+    return d
+
+
+def assert_events(actual: list[Event], expected: list[Event], keep_recv: bool = True) -> None:
+    """Compare events field by field; floats within 1e-9 relative (decimal formatting)."""
+    assert [type(e).__name__ for e in actual] == [type(e).__name__ for e in expected]
+    for got, want in zip(actual, expected, strict=True):
+        g, w = _plain(got, keep_recv), _plain(want, keep_recv)
+        assert g.keys() == w.keys()
+        for key, value in w.items():
+            if isinstance(value, float):
+                assert g[key] == pytest.approx(value, rel=1e-9), key
+            else:
+                assert g[key] == value, key

@@ -20,6 +20,20 @@ V = "binance-usdm"
 T = 1_763_714_000_000_000_000
 
 
+async def spawn_run(cfg: Path) -> asyncio.subprocess.Process:
+    """Start `riskmon run --config cfg` as a real process with piped output."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "run",
+        "--config",
+        str(cfg),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,16 +51,7 @@ async def test_run_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path: Path) -
             f"funding]}}\nsimulator: {sim.url}\nstate_dir: {tmp_path / 'state'}\n"
             f"store: {tmp_path / 'riskmon.db'}\nmetrics: {{host: 127.0.0.1, port: {port}}}\n"
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "monitor.cli",
-            "run",
-            "--config",
-            str(cfg),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await spawn_run(cfg)
         try:
             await eventually(
                 lambda: any(s.subscriptions for s in sim.sessions(V)),
@@ -165,16 +170,7 @@ async def test_run_delivers_to_slack_and_keeps_history(tmp_path: Path) -> None:
             "  routes:\n"
             "    - {receiver: desk, group_wait_s: 0.2, group_by: [alertname]}\n"
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "monitor.cli",
-            "run",
-            "--config",
-            str(cfg),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await spawn_run(cfg)
         try:
             await eventually(
                 lambda: any(s.subscriptions for s in sim.sessions(V)),

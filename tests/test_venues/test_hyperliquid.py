@@ -30,7 +30,7 @@ from monitor.venues.hyperliquid import (
     parse_instruments,
 )
 from streams.events import Event, Funding, OpenInterest, Quote, Trade
-from tests.helpers import eventually
+from tests.helpers import assert_events, eventually
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "hyperliquid"
 VID = "hyperliquid"
@@ -44,27 +44,6 @@ def _doc(name: str) -> str:
 
 def _parser() -> HyperliquidParser:
     return HyperliquidParser(InstrumentRegistry(VID, packaged_instruments(VID)))
-
-
-def _plain(event: Event, keep_recv: bool) -> dict[str, object]:
-    d: dict[str, object] = msgspec.to_builtins(event)
-    if not keep_recv:
-        d.pop("ts_recv")
-    return d
-
-
-def assert_events(actual: list[Event], expected: list[Event], keep_recv: bool = True) -> None:
-    """Compare events field by field; floats within 1e-9 relative (decimal formatting)."""
-    assert [type(e).__name__ for e in actual] == [type(e).__name__ for e in expected]
-    for got, want in zip(actual, expected, strict=True):
-        g, w = _plain(got, keep_recv), _plain(want, keep_recv)
-        assert g.keys() == w.keys()
-        for key, value in w.items():
-            if isinstance(value, float):
-                assert g[key] == pytest.approx(value, rel=1e-9), key
-            else:
-                assert g[key] == value, key
-
 
 
 def _base(coin: str, ts_event: int, recv: int = RECV) -> dict[str, object]:
