@@ -6,6 +6,13 @@
 2. Latency from a signal entering the evaluator to its alert (a) being stored and grouped
    (``AlertService.submit`` returned) and (b) reaching the notifier (``notify`` called), through
    the real SQLite store, dispatcher (group_wait 0) and deliverer. Printed as p50/p99.
+3. Latency from a raw event entering the pipeline to its alert reaching the notifier: a live-paced
+   stream (a trade every 10 ms of event time) through every processor, the default pack and the
+   alert service; at a random instant a $300M long liquidation crosses ``liquidations_1h``.
+   Processors emit on the aligned one-second tick, so the alert leaves with the first event of
+   the next second: the event-time wait (what a live feed waits in wall time) and the processing
+   time (wall clock, from the tick-closing event entering the pipeline to ``notify``) are
+   printed apart, and their sum.
 
 Run: ``.venv/bin/python bench/bench_alerts.py [--signals N] [--alerts N]``
 """
@@ -29,6 +36,10 @@ from alerts.notify.base import Notification, NotifyResult
 from alerts.rules import load_pack
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings, ConsoleReceiver, RouteSettings
+from monitor.pipeline import Pipeline
+from streams.engine import StreamEngine
+from streams.events import Event, Liquidation, Trade
+from streams.processors import default_processors
 from streams.signals import Signal
 
 S = 1_000_000_000
@@ -113,22 +124,21 @@ class TimingNotifier:
     min_interval_s = 0.0
 
     def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
+        self.arrived: dict[tuple[str, str], float] = {}
         self.event = asyncio.Event()
 
     async def notify(self, notification: Notification) -> NotifyResult:
         now = time.perf_counter()
         for a in notification.alerts:
-            if a.status == "firing":
-                self.arrived.setdefault(a.fingerprint, now)
+            self.arrived.setdefault((a.fingerprint, a.status), now)
         self.event.set()
         return NotifyResult(ok=True)
 
-    async def wait_for(self, fp: str) -> float:
-        while fp not in self.arrived:
+    async def wait_for(self, fp: str, status: str = "firing") -> float:
+        while (fp, status) not in self.arrived:
             self.event.clear()
             await self.event.wait()
-        return self.arrived.pop(fp)
+        return self.arrived.pop((fp, status))
 
     async def aclose(self) -> None:
         return None
@@ -174,11 +184,94 @@ async def bench_latency(n_alerts: int) -> None:
                 await svc.submit(ev.on_tick(t + 20 * 60 * S))
                 t += 21 * 60 * S
         for name, xs in (("stored+grouped", stored), ("at notifier", delivered)):
-            q = statistics.quantiles([x * 1e3 for x in xs], n=100)
             print(
-                f"latency signal -> {name}: p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms"
+                f"latency signal -> {name}: {_quantiles_ms(xs)}"
                 f" (n={len(xs)}, each alert = 2 notices: watch + warning)"
             )
+
+
+def _btc(cls: type[Trade] | type[Liquidation], t: int, usd: float, side: str) -> Event:
+    price = 85_000.0
+    return cls(
+        venue="binance-usdm",
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=t,
+        ts_recv=t,
+        price=price,
+        size=usd / price,
+        notional_usd=usd,
+        side=side,  # type: ignore[arg-type]
+    )
+
+
+def _quantiles_ms(xs: list[float]) -> str:
+    q = statistics.quantiles([x * 1e3 for x in xs], n=100)
+    return f"p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms"
+
+
+async def bench_event_to_notifier(n_alerts: int) -> None:
+    rng = random.Random(11)
+    step = 10_000_000  # a trade every 10 ms of event time
+    with tempfile.TemporaryDirectory() as d:
+        settings = AlertsSettings(
+            db_path=Path(d) / "bench.db",
+            receivers=[ConsoleReceiver(name="timing")],
+            routes=[
+                RouteSettings(
+                    receiver="timing",
+                    group_by=["..."],
+                    group_wait_s=0.0,
+                    group_interval_s=0.0,
+                    repeat_interval_s=1e9,
+                )
+            ],
+        )
+        notifier = TimingNotifier()
+        svc = AlertService(settings, notifiers={"timing": notifier}, registry=CollectorRegistry())
+        pipeline = Pipeline(StreamEngine(default_processors()), svc.new_evaluator())
+        waits: list[float] = []
+        processing: list[float] = []
+        total: list[float] = []
+        async with svc:
+            t = T0
+            for _ in range(n_alerts):
+                for _ in range(300 + rng.randrange(100)):  # 3-4 s of calm trading
+                    t += step
+                    await svc.submit(pipeline.on_event(_btc(Trade, t, 50_000.0, "sell")).notices)
+                liq_ts = t + rng.randrange(1, step)
+                await svc.submit(
+                    pipeline.on_event(_btc(Liquidation, liq_ts, 300e6, "long")).notices
+                )
+                t = liq_ts
+                fp = ""
+                while not fp:
+                    t += step
+                    entered = time.perf_counter()
+                    notices = pipeline.on_event(_btc(Trade, t, 50_000.0, "sell")).notices
+                    await svc.submit(notices)
+                    fp = next(
+                        (
+                            n.fingerprint
+                            for n in notices
+                            if n.rule == "liquidations_1h" and n.status == "firing"
+                        ),
+                        "",
+                    )
+                proc = await notifier.wait_for(fp) - entered
+                wait = (t - liq_ts) / S
+                waits.append(wait)
+                processing.append(proc)
+                total.append(wait + proc)
+                t += 2 * 3600 * S  # the hour window empties; the alert resolves
+                await svc.submit(pipeline.advance(t).notices)
+                # a re-fire before the resolution went out would be a flap, not a new alert
+                await notifier.wait_for(fp, "resolved")
+        print(f"latency event -> at notifier (n={len(total)}, live pace, 1 s ticks):")
+        print(f"  waiting for the one-second tick (event time): {_quantiles_ms(waits)}")
+        print(f"  processing, tick-closing event -> notify():   {_quantiles_ms(processing)}")
+        print(f"  total:                                         {_quantiles_ms(total)}")
 
 
 def main() -> None:
@@ -189,6 +282,7 @@ def main() -> None:
     args = p.parse_args()
     bench_throughput(args.signals)
     asyncio.run(bench_latency(args.alerts))
+    asyncio.run(bench_event_to_notifier(args.alerts // 3))
 
 
 if __name__ == "__main__":

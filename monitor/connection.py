@@ -99,6 +99,7 @@ class WebSocketConnection:
         self.state: ConnState = "disconnected"
         self.connects = 0
         self.attempt = 0
+        self.frames = 0
         self._last_frame = 0.0
         self._last_data = 0.0
         self._ws: ClientConnection | None = None
@@ -193,6 +194,7 @@ class WebSocketConnection:
             ts = time.time_ns()
             now = time.monotonic()
             self._last_frame = now
+            self.frames += 1
             frame = message if isinstance(message, str) else message.decode("utf-8", "replace")
             if respond is not None:
                 reply = respond(frame)

@@ -13,10 +13,11 @@ pipeline's event-time watermark), so no queue overflows at high ``speed``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -32,7 +33,7 @@ from monitor.simulator.scenarios import get_scenario, install_instruments, play,
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues import sim_venue
 from monitor.venues import packaged_instruments
-from streams.events import Event, FeedStatus
+from streams.events import Event, FeedStatus, OpenInterest
 
 __all__ = ["DEFAULT_SCENARIO", "DemoResult", "run_demo"]
 
@@ -97,6 +98,28 @@ async def _eventually(cond: Callable[[], bool], timeout_s: float, what: str) -> 
         await asyncio.sleep(0.02)
 
 
+def _prime_open_interest(
+    sim: ExchangeSimulator, events: Iterable[Event], start_ns: int, head_s: float = 300.0
+) -> Iterator[Event]:
+    """Give the simulator the scenario's opening open interest before the daemon connects.
+
+    Venues always have an open interest to serve; without this the daemon's first REST polls
+    would meet a simulator that has none yet. The first open interest of each symbol within
+    ``head_s`` is published as of the scenario's start. Returns the same events, ready to play.
+    """
+    it = iter(events)
+    head: list[Event] = []
+    opening: dict[tuple[str, str], Event] = {}
+    for ev in it:
+        head.append(ev)
+        if type(ev) is OpenInterest:
+            opening.setdefault((ev.venue, ev.symbol), ev)
+        if ev.ts_event > start_ns + int(head_s * 1e9):
+            break
+    sim.publish_many(msgspec.structs.replace(ev, ts_event=start_ns) for ev in opening.values())
+    return itertools.chain(head, it)
+
+
 async def run_demo(
     scenario_name: str = DEFAULT_SCENARIO,
     *,
@@ -146,6 +169,7 @@ async def run_demo(
                     [*packaged_instruments(sv.venue), *extra],
                 )
         async with ExchangeSimulator(sims) as sim:
+            events = _prime_open_interest(sim, scenario.events(), info.start_ns)
             settings = Settings(
                 venues={
                     v: VenueSettings(
@@ -183,20 +207,21 @@ async def run_demo(
                 wm = daemon.pipeline.engine.watermark_ns
                 return ts - wm if wm else 0
 
-            result.events_published = await play(
-                sim, scenario.events(), info.start_ns, speed, lag_ns=lag
-            )
+            result.events_published = await play(sim, events, info.start_ns, speed, lag_ns=lag)
             await sim.drain()
             frames = -1
 
             def settled() -> bool:
+                # websocket frames only: REST polls go on answering until the daemon stops
                 nonlocal frames
-                now = sum(f.frames for f in daemon.feeds)
+                now = sum(c.frames for c in conns)
                 done = now == frames and daemon.bus.qsize() == 0
                 frames = now
-                return done
+                return done or task.done()
 
             await _eventually(settled, 30.0, "the pipeline to settle")
+            if task.done():
+                await task  # the daemon failed: raise its error
             await asyncio.sleep(0.3)
             daemon.stop()
             await task

@@ -185,9 +185,9 @@ class VenueFeed:
         self.skipped[kind] = n
         self.metrics.frames_skipped.labels(venue=self.venue, reason=kind).inc()
         if n <= _LOG_FIRST_N or n % _LOG_EVERY == 0:
-            self._log.warning(
-                "feed.frame_skipped", kind=kind, reason=reason[:300], connection=key, count=n
-            )
+            # not_ready is transient (e.g. open interest before the first mark price)
+            emit = self._log.info if kind == "not_ready" else self._log.warning
+            emit("feed.frame_skipped", kind=kind, reason=reason[:300], connection=key, count=n)
 
     # ------------------------------------------------------------------ status
 

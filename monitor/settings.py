@@ -58,12 +58,14 @@ class MetricsSettings(_Strict):
 
 
 class BusSettings(_Strict):
-    """Where events travel between the feeds and the processors."""
+    """Where events travel between the feeds and the processors.
 
-    kind: Literal["in-process", "kafka"] = "in-process"
+    Only the in-process bus exists so far; a Kafka bus is planned, and until it lands
+    ``kind: kafka`` is refused rather than silently run in-process.
+    """
+
+    kind: Literal["in-process"] = "in-process"
     maxsize: int = Field(default=100_000, ge=1)
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    kafka_topic: str = "riskmon.events.v1"
 
 
 def _default_venues() -> dict[str, VenueSettings]:

@@ -1,6 +1,6 @@
 """Route events to processors and collect their signals, in event time.
 
-Used by the single-process daemon, by ``riskmon replay`` and by the faust worker alike.
+Used by the daemon, ``riskmon replay`` and ``riskmon backtest`` alike.
 """
 
 from __future__ import annotations

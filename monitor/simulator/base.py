@@ -54,6 +54,8 @@ class SimVenue(abc.ABC):
 
     def __init__(self) -> None:
         self.latest: dict[tuple[str, str], Event] = {}
+        #: the venue's clock: the newest event time published (scenario time, not wall time)
+        self.clock_ns = 0
 
     def on_open(self, session: SimSession) -> list[str]:
         """Frames to send right after a client connects (greetings, system status)."""
@@ -89,3 +91,5 @@ class SimVenue(abc.ABC):
     def remember(self, event: Event) -> None:
         """Keep ``event`` as the latest of its kind for its symbol."""
         self.latest[(type(event).__name__, event.symbol)] = event
+        if event.ts_event > self.clock_ns:
+            self.clock_ns = event.ts_event

@@ -6,6 +6,8 @@ Signals (see ``docs/signals.md``):
   and ``oi_usd{asset,venue="all"}`` across included venues.
 - ``oi_change_pct{asset,window}`` (1h, 24h) and ``oi_drawdown_pct{asset}`` (from the rolling 60-day
   peak, <= 0, e.g. -35.0).
+- ``oi_drawdown_coverage{asset}``: the share of the current total that ``oi_drawdown_pct``
+  covers (see "Uneven history").
 - ``oi_complete{asset}``: 1 when every known instrument of the asset is fresh, else 0.
 - ``oi_venue_included{asset,venue}``: 1 while the venue counts in the total, else 0.
 
@@ -19,6 +21,13 @@ the sum of those same venues ``window`` ago (venues with no value then are left 
 and ``oi_drawdown_pct`` compares the current sum with the peak of the hourly sums of the included
 venues (hours in which one of them had no value are skipped). When no venue has a value at both
 ends the change is not emitted (the last value holds) rather than guessed.
+
+Uneven history. Venues do not all publish open-interest history (Binance serves 30 days,
+Hyperliquid, Deribit and BitMEX none), so right after a first start one venue may have weeks of
+backfill and the others minutes. ``oi_drawdown_pct`` then covers only the venues whose history is
+nearly as long as the longest one (90%), rather than a peak of the few hours all venues share,
+and ``oi_drawdown_coverage{asset}`` says which share of the current total it covers (1.0 once
+every venue has the history).
 
 History: the per-venue value at the end of each minute (kept 24 h) and of each hour (kept 60 days),
 seeded on start-up from REST history with :meth:`OpenInterestProcessor.seed_history`.
@@ -55,6 +64,8 @@ class OpenInterestConfig:
         peak_window_ns: the window of the rolling peak for ``oi_drawdown_pct``.
         lookback_ns: how far before ``now - window`` a venue's value may be taken from when the
             history has no value exactly then (sparse backfills, e.g. hourly REST history).
+        min_history_share: a venue counts in ``oi_drawdown_pct`` when its history in the peak
+            window spans at least this share of the longest venue's.
     """
 
     hold_ns: int = 5 * NS_PER_MINUTE
@@ -62,6 +73,7 @@ class OpenInterestConfig:
     windows: tuple[tuple[str, int], ...] = (("1h", NS_PER_HOUR), ("24h", _DAY))
     peak_window_ns: int = 60 * _DAY
     lookback_ns: int = NS_PER_HOUR
+    min_history_share: float = 0.9
 
 
 class _Asset:
@@ -75,7 +87,7 @@ class _Asset:
             mode="last",
             capacity=8,
         )
-        self.peak_cache: tuple[tuple[Any, ...], float] | None = None
+        self.peak_cache: tuple[tuple[Any, ...], tuple[float, BoolArray]] | None = None
 
     def venue_row(self, venue: str) -> int:
         i = self.venue_idx.get(venue)
@@ -206,24 +218,44 @@ class OpenInterestProcessor:
             if base > 0.0:
                 pct = (float(cur[both].sum()) / base - 1.0) * 100.0
                 emit(out, "oi_change_pct", ("asset", "window"), (asset, label), pct, now)
-        peak = max(self._peak(a, included, now), total)
+        peak, covered = self._peak(a, included, now)
+        dd_total = float(cur[covered].sum())
+        peak = max(peak, dd_total)
         if peak > 0.0:
-            dd = (total / peak - 1.0) * 100.0
+            dd = (dd_total / peak - 1.0) * 100.0
             emit(out, "oi_drawdown_pct", ("asset",), (asset,), dd, now)
+            share = dd_total / total if total > 0.0 else 0.0
+            emit(out, "oi_drawdown_coverage", ("asset",), (asset,), share, now)
 
-    def _peak(self, a: _Asset, included: BoolArray, now: int) -> float:
-        """Peak of the hourly sums of the included venues over completed hours in the window."""
+    def _peak(self, a: _Asset, included: BoolArray, now: int) -> tuple[float, BoolArray]:
+        """Peak of the hourly sums over completed hours in the window, and the venues it covers.
+
+        The covered venues are the included ones whose history in the window starts nearly as
+        early as the longest one's (``min_history_share`` of its span): a venue with hours of
+        history next to one with weeks of backfill would otherwise shrink the peak to the few
+        hours both have values.
+        """
         last = (now - 1) // NS_PER_HOUR
         first = (now - self.config.peak_window_ns) // NS_PER_HOUR
         key = (first, last, a.hist.version, tuple(included.tolist()))
         if a.peak_cache is not None and a.peak_cache[0] == key:
             return a.peak_cache[1]
         cols, _ = a.hist.columns(1, first, last - 1)
-        sums = cols[included].sum(axis=0) if cols.shape[1] else np.zeros(0)
+        covered = included
+        if cols.shape[1]:
+            valid = ~np.isnan(cols)
+            # hours from each venue's first value in the window to its end (0: none)
+            span = np.where(valid.any(axis=1), cols.shape[1] - valid.argmax(axis=1), 0)
+            longest = span[included].max()
+            if longest > 0:
+                covered = included & (span >= self.config.min_history_share * longest)
+            sums = cols[covered].sum(axis=0)
+        else:
+            sums = np.zeros(0)
         sums = sums[~np.isnan(sums)]
         peak = float(sums.max()) if sums.size else 0.0
-        a.peak_cache = (key, peak)
-        return peak
+        a.peak_cache = (key, (peak, covered))
+        return peak, covered
 
     def value(self, name: str, *labels: str) -> float | None:
         """Return the last emitted value of a series (labels in catalogue order), if any."""

@@ -7,7 +7,6 @@ import pytest
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import (
     MissingMetadataError,
-    NotReadyError,
     ParseError,
     Stream,
     UnknownMessageError,
@@ -133,22 +132,37 @@ def test_book_ticker(parser: BinanceUsdmParser) -> None:
     ]
 
 
+def _btc_oi(ts_recv: int) -> OpenInterest:
+    return OpenInterest(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=1589437530011_000_000,
+        ts_recv=ts_recv,
+        size=10659.509,
+        notional_usd=pytest.approx(10659.509 * 11794.15),
+    )
+
+
 def test_open_interest_rest_valued_at_last_mark(parser: BinanceUsdmParser) -> None:
     """The REST open-interest body is valued at the last mark price seen."""
-    with pytest.raises(NotReadyError):
-        parser.parse(ws_frame(V, "open_interest_rest"), TS)
     parser.parse(ws_frame(V, "mark_price"), TS)
-    assert parser.parse(ws_frame(V, "open_interest_rest"), TS) == [
-        OpenInterest(
-            venue=V,
-            symbol="BTCUSDT",
-            instrument="BTC-USDT-PERP",
-            asset="BTC",
-            ts_event=1589437530011_000_000,
-            ts_recv=TS,
-            size=10659.509,
-            notional_usd=pytest.approx(10659.509 * 11794.15),
-        )
+    assert parser.parse(ws_frame(V, "open_interest_rest"), TS) == [_btc_oi(TS)]
+
+
+def test_open_interest_before_any_mark_is_held_for_the_first_mark(
+    parser: BinanceUsdmParser,
+) -> None:
+    """Open interest polled before the first mark price is not dropped: it comes out, valued at
+    that mark and with its own timestamps, together with the first markPrice frame."""
+    assert parser.parse(ws_frame(V, "open_interest_rest"), TS) == []
+    events = parser.parse(ws_frame(V, "mark_price"), TS + 5)
+    assert events[0] == _btc_oi(TS)
+    assert [type(e).__name__ for e in events] == ["OpenInterest", "Funding"]
+    # released once: the next mark price carries no open interest
+    assert [type(e).__name__ for e in parser.parse(ws_frame(V, "mark_price"), TS + 9)] == [
+        "Funding"
     ]
 
 
@@ -181,7 +195,8 @@ def test_bad_frames_raise_typed_errors(
 
 
 def test_plan_routes_streams_to_market_and_public() -> None:
-    """aggTrade/forceOrder/markPrice go to /market, bookTicker to /public (2026 URL split)."""
+    """aggTrade/forceOrder/markPrice go to /market, bookTicker to /public (2026 URL split);
+    open interest (REST) brings the symbol's markPrice stream, which values it."""
     spec = get_venue(V)
     plans = spec.plan(
         spec.endpoints,
@@ -198,7 +213,7 @@ def test_plan_routes_streams_to_market_and_public() -> None:
     public = by_url["wss://fstream.binance.com/public/stream"]
     assert market.subscribe == (
         '{"method":"SUBSCRIBE","params":["btcusdt@aggTrade","!forceOrder@arr",'
-        '"ethusdt@markPrice@1s"],"id":1}',
+        '"ethusdt@markPrice@1s","btcusdt@markPrice@1s"],"id":1}',
     )
     assert public.subscribe == ('{"method":"SUBSCRIBE","params":["btcusdt@bookTicker"],"id":1}',)
 

@@ -45,6 +45,35 @@ def trade(i: int) -> Trade:
     )
 
 
+def funding_event(mark_price: float) -> Funding:
+    return Funding(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=T,
+        ts_recv=0,
+        rate=0.0001,
+        interval_h=8.0,
+        rate_8h=0.0001,
+        mark_price=mark_price,
+        next_funding_ts=None,
+    )
+
+
+def oi_event(size: float) -> OpenInterest:
+    return OpenInterest(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=T,
+        ts_recv=0,
+        size=size,
+        notional_usd=0.0,
+    )
+
+
 class Harness:
     """A simulator plus one Binance feed collecting what it delivers."""
 
@@ -204,35 +233,10 @@ async def test_silent_subscription_is_reported() -> None:
 async def test_rest_errors_are_counted_and_recovered() -> None:
     """429 with Retry-After and 503 answers are counted; polling resumes and OI arrives."""
     async with start_harness(channels=("trades", "funding", "open_interest")) as h:
-        h.sim.publish(
-            Funding(
-                venue=V,
-                symbol="BTCUSDT",
-                instrument="BTC-USDT-PERP",
-                asset="BTC",
-                ts_event=T,
-                ts_recv=0,
-                rate=0.0001,
-                interval_h=8.0,
-                rate_8h=0.0001,
-                mark_price=85_000.0,
-                next_funding_ts=None,
-            )
-        )
+        h.sim.publish(funding_event(85_000.0))
         h.sim.rest_errors(V, 429, 1, retry_after_s=0.1)
         h.sim.rest_errors(V, 503, 2)
-        h.sim.publish(
-            OpenInterest(
-                venue=V,
-                symbol="BTCUSDT",
-                instrument="BTC-USDT-PERP",
-                asset="BTC",
-                ts_event=T,
-                ts_recv=0,
-                size=90_000.0,
-                notional_usd=0.0,
-            )
-        )
+        h.sim.publish(oi_event(90_000.0))
         await eventually(
             lambda: any(isinstance(e, OpenInterest) for e in h.events),
             what="open interest after errors",
@@ -277,19 +281,31 @@ async def test_server_requested_reconnect_bitstamp() -> None:
 
     async with sim:
         spec = get_venue("bitstamp")
-        feed = VenueFeed(spec, VenueEndpoints(ws=sim.ws_base("bitstamp"),
-                                              rest=sim.rest_base("bitstamp")),
-                         [Stream("quotes", "usdtusd")], load_registry("bitstamp"), sink,
-                         MonitorMetrics(CollectorRegistry()), backoff=FAST, ping_interval_s=None)
+        feed = VenueFeed(
+            spec,
+            VenueEndpoints(ws=sim.ws_base("bitstamp"), rest=sim.rest_base("bitstamp")),
+            [Stream("quotes", "usdtusd")],
+            load_registry("bitstamp"),
+            sink,
+            MonitorMetrics(CollectorRegistry()),
+            backoff=FAST,
+            ping_interval_s=None,
+        )
         task = asyncio.create_task(feed.run())
         try:
             await eventually(lambda: feed.connections[0].state == "subscribed")
             sim.send_raw("bitstamp", [bitstamp.reconnect_request()])
-            await eventually(lambda: sim.stats["bitstamp"].connections == 2
-                             and feed.connections[0].state == "subscribed", what="reconnect")
+            await eventually(
+                lambda: (
+                    sim.stats["bitstamp"].connections == 2
+                    and feed.connections[0].state == "subscribed"
+                ),
+                what="reconnect",
+            )
             assert sim.sessions("bitstamp")[0].subscriptions
-            reasons = [e.reason for e in events if isinstance(e, FeedStatus)
-                       and e.status == "rotating"]
+            reasons = [
+                e.reason for e in events if isinstance(e, FeedStatus) and e.status == "rotating"
+            ]
             assert any("asked for a reconnect" in r for r in reasons)
         finally:
             task.cancel()

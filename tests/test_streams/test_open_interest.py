@@ -89,6 +89,41 @@ def test_drawdown_from_a_backfilled_60_day_peak(mk: SimpleNamespace) -> None:
     assert v[mk.key("oi_drawdown_pct", asset="BTC")] == pytest.approx(-35.0)
 
 
+def test_drawdown_covers_the_venues_with_history_after_a_first_start(
+    mk: SimpleNamespace,
+) -> None:
+    """binance has 30 days of hourly backfill (peak 1000 twenty days ago), okx (no OI history
+    published) only its live value: the drawdown is binance's -35%, not 0% from a peak of the
+    few hours both share; the coverage says it covers 650 of 1150. Once okx has as long a
+    history, it joins the drawdown."""
+    p = OpenInterestProcessor()
+    p.seed_history(
+        "BTC",
+        "binance-usdm",
+        [(mk.T0 - h * mk.H, 1000.0 if h == 20 * 24 else 800.0) for h in range(1, 30 * 24)],
+    )
+    p.on_event(mk.oi(mk.T0, 650.0))
+    p.on_event(mk.oi(mk.T0, 500.0, venue="okx-swap"))
+    v = mk.latest(p.on_tick(mk.T0 + mk.S))
+    k = mk.key
+    assert v[k("oi_usd", asset="BTC", venue="all")] == 1150.0
+    assert v[k("oi_drawdown_pct", asset="BTC")] == pytest.approx(-35.0)
+    assert v[k("oi_drawdown_coverage", asset="BTC")] == pytest.approx(650.0 / 1150.0)
+
+    q = OpenInterestProcessor()  # both venues with the same history: both are covered
+    for venue, peak in (("binance-usdm", 1000.0), ("okx-swap", 700.0)):
+        q.seed_history(
+            "BTC",
+            venue,
+            [(mk.T0 - h * mk.H, peak if h == 20 * 24 else 500.0) for h in range(1, 30 * 24)],
+        )
+    q.on_event(mk.oi(mk.T0, 650.0))
+    q.on_event(mk.oi(mk.T0, 455.0, venue="okx-swap"))
+    w = mk.latest(q.on_tick(mk.T0 + mk.S))
+    assert w[k("oi_drawdown_pct", asset="BTC")] == pytest.approx(-35.0)  # 1105 vs 1700
+    assert w[k("oi_drawdown_coverage", asset="BTC")] == 1.0
+
+
 def test_backfilled_history_gives_the_24h_change(mk: SimpleNamespace) -> None:
     """A seeded value 24 h ago (hourly history) gives oi_change_pct{24h} from the first tick."""
     p = OpenInterestProcessor()

@@ -57,7 +57,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
                 assert da[k] == v, k
 
 
-
 # ---------------------------------------------------------------------- documented frames
 
 

@@ -53,7 +53,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
                 assert da[k] == v, k
 
 
-
 INV = {"venue": "deribit", "symbol": "BTC-PERPETUAL", "instrument": "BTC-USD-PERP", "asset": "BTC"}
 LIN = {
     "venue": "deribit",

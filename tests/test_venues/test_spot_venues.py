@@ -81,7 +81,6 @@ def same(actual: list[Event], expected: list[Event]) -> None:
                 assert da[k] == v, k
 
 
-
 def garbage(p: FrameParser, good: str) -> None:
     for bad in ("\x00garbage-}{", good[: len(good) // 2]):
         with pytest.raises(ParseError) as info:

@@ -164,7 +164,9 @@ class BinanceUsdmSim(SimVenue):
             if not isinstance(ev, OpenInterest):
                 return RestReply(400, {"code": -1121, "msg": "Invalid symbol."})
             return RestReply(
-                200, {"openInterest": _num(ev.size), "symbol": sym, "time": ev.ts_event // _MS}
+                # "time" is the venue's time of the answer, not of the last change
+                200,
+                {"openInterest": _num(ev.size), "symbol": sym, "time": self.clock_ns // _MS},
             )
         if path == "/fapi/v1/klines":
             limit = int(query.get("limit", "500"))

@@ -52,8 +52,22 @@ def stream_name(stream: Stream) -> str | None:
 
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
-    """Split streams over ``/market`` and ``/public`` connections of at most 200 streams each."""
+    """Split streams over ``/market`` and ``/public`` connections of at most 200 streams each.
+
+    Open interest (REST, in contracts) is valued at the mark price, so a symbol whose open
+    interest is wanted also gets its ``markPrice`` stream.
+    """
     groups: dict[str, list[tuple[Stream, str]]] = {"market": [], "public": []}
+    marks = {s.symbol for s in streams if s.channel == "funding"}
+    if "*" not in marks:
+        streams = [
+            *streams,
+            *(
+                Stream("funding", sym)
+                for sym in sorted({s.symbol for s in streams if s.channel == "open_interest"})
+                if sym not in marks and sym != "*"
+            ),
+        ]
     for st in streams:
         name = stream_name(st)
         if name is not None:

@@ -7,7 +7,6 @@ import msgspec
 from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import (
     MissingMetadataError,
-    NotReadyError,
     ParseError,
     UnknownMessageError,
     require_instrument,
@@ -35,6 +34,9 @@ _oi_decoder = msgspec.json.Decoder(BinanceOpenInterest, strict=False)
 class BinanceUsdmParser:
     """Stateful parser: remembers the last mark price per symbol to value REST open interest.
 
+    Open interest polled before the symbol's first mark price (the start-up race) is held and
+    emitted, valued at that mark, with the first ``markPrice`` frame of the symbol.
+
     Args:
         instruments: the venue's instrument registry.
     """
@@ -44,6 +46,7 @@ class BinanceUsdmParser:
     def __init__(self, instruments: InstrumentRegistry) -> None:
         self.instruments = instruments
         self._mark: dict[str, float] = {}
+        self._unvalued_oi: dict[str, tuple[BinanceOpenInterest, int]] = {}
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a combined-stream frame, a raw-stream payload or an open-interest REST body."""
@@ -78,9 +81,16 @@ class BinanceUsdmParser:
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
         try:
-            return [self._open_interest(_oi_decoder.decode(frame), ts_recv)]
+            oi = _oi_decoder.decode(frame)
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
+        else:
+            require_instrument(self.instruments, oi.symbol)
+            mark = self._mark.get(oi.symbol)
+            if mark is None:
+                self._unvalued_oi[oi.symbol] = (oi, ts_recv)  # valued at the first mark price
+                return []
+            return [self._open_interest(oi, mark, ts_recv)]
         try:
             obj = msgspec.json.decode(frame)
         except msgspec.DecodeError as e:
@@ -140,10 +150,15 @@ class BinanceUsdmParser:
         if isinstance(p, BinanceMarkPrice):
             inst = require_instrument(self.instruments, p.s)
             self._mark[p.s] = p.p
+            out: list[Event] = []
+            held = self._unvalued_oi.pop(p.s, None)
+            if held is not None:
+                out.append(self._open_interest(held[0], p.p, held[1]))
             if p.r is None:
-                return []
+                return out
             interval_h = inst.funding_interval_h or 8.0
             return [
+                *out,
                 Funding(
                     venue=VENUE_ID,
                     symbol=p.s,
@@ -156,7 +171,7 @@ class BinanceUsdmParser:
                     rate_8h=p.r * 8.0 / interval_h,
                     mark_price=p.p,
                     next_funding_ts=p.T * _MS if p.T else None,
-                )
+                ),
             ]
         inst = require_instrument(self.instruments, p.s)
         return [
@@ -174,11 +189,8 @@ class BinanceUsdmParser:
             )
         ]
 
-    def _open_interest(self, body: BinanceOpenInterest, ts_recv: int) -> OpenInterest:
+    def _open_interest(self, body: BinanceOpenInterest, mark: float, ts_recv: int) -> OpenInterest:
         inst = require_instrument(self.instruments, body.symbol)
-        mark = self._mark.get(body.symbol)
-        if mark is None:
-            raise NotReadyError(f"open interest for {body.symbol} before any mark price")
         return OpenInterest(
             venue=VENUE_ID,
             symbol=body.symbol,

@@ -33,7 +33,12 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
+from monitor.venues.base import (
+    MissingMetadataError,
+    NotReadyError,
+    ParseError,
+    UnknownMessageError,
+)
 from monitor.venues.bitmex.schemas import (
     BitmexFrame,
     BitmexInstrumentRow,
@@ -283,7 +288,7 @@ class BitmexParser:
                     )
                 )
         if unvalued and not out:
-            raise ParseError(f"open interest before any mark price for {', '.join(unvalued)}")
+            raise NotReadyError(f"open interest before any mark price for {', '.join(unvalued)}")
         return self._check(out, missing)
 
     def _quotes(self, rows: list[BitmexQuoteRow], ts_recv: int) -> list[Event]:
