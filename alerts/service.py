@@ -48,6 +48,7 @@ from streams.signals import Signal
 __all__ = ["AlertService", "ConsoleGroupNotifier", "build_notifier", "build_routes"]
 
 log = structlog.get_logger(__name__)
+_PRUNE_EVERY_S = 3600.0  # delivered outbox rows past their retention are deleted hourly
 
 
 class ConsoleGroupNotifier:
@@ -291,6 +292,21 @@ class AlertService:
         self._spawn(self.dispatcher.run(), "alerts-dispatcher")
         for name, d in self.deliverers.items():
             self._spawn(d.run(), f"alerts-deliver-{name}")
+        self._spawn(self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
+
+    async def prune_outbox(self) -> int:
+        """Delete delivered notifications older than ``outbox_retention_days``; return how many."""
+        days = self.settings.outbox_retention_days
+        before = self.clock.now_ns() - int(days * 86_400e9)
+        n = await self.store.call(lambda: self.store.sync.prune_delivered(before))
+        if n:
+            log.info("alerts.outbox_pruned", rows=n, retention_days=days)
+        return n
+
+    async def _prune_every(self, period_s: float) -> None:
+        while True:
+            await self.prune_outbox()
+            await asyncio.sleep(period_s)
 
     async def evaluate(
         self, evaluator: AlertEvaluator, signals: Sequence[Signal], now_ns: int | None = None

@@ -173,6 +173,7 @@ class AlertsSettings(BaseSettings):
     inhibit: list[InhibitSettings] = []
     use_pack_inhibit: bool = True
     resolved_retention_s: float = 3600.0
+    outbox_retention_days: float = Field(default=30.0, gt=0)  # delivered notifications kept
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 300.0
     broken_retry_s: float = 600.0

@@ -422,6 +422,17 @@ class Store:
             (now_ns, row_id),
         )
 
+    def prune_delivered(self, before_ns: int) -> int:
+        """Delete outbox rows delivered before ``before_ns``; return how many.
+
+        Pending and dead rows are kept, and so is the nflog, so keys stay unique: a pruned
+        notification is never re-sent.
+        """
+        cur = self._db.execute(
+            "DELETE FROM outbox WHERE state='delivered' AND delivered_ns < ?", (before_ns,)
+        )
+        return cur.rowcount
+
     def mark_failed(self, row_id: int, next_attempt_ns: int, error: str, dead: bool) -> None:
         """Record a failed attempt; schedule the next one, or give up (``dead``)."""
         self._db.execute(

@@ -232,3 +232,42 @@ async def test_timeout_is_retryable() -> None:
         await n.aclose()
     assert r.retryable
     assert r.error == "timeout"
+
+
+async def test_delivered_notifications_are_pruned_after_their_retention(tmp_path: Path) -> None:
+    """Delivered outbox rows older than outbox_retention_days go; pending ones stay; a pruned
+    notification is not sent again when the same alert is re-submitted."""
+    rx = Receiver()
+    async with serve(rx):
+        settings = AlertsSettings(
+            db_path=tmp_path / "a.db",
+            receivers=[
+                SlackReceiver(name="slack", url=SecretStr(rx.url + "/hook"), min_interval_s=0.0)
+            ],
+            outbox_retention_days=0.2 / 86_400,  # 0.2 s
+        )
+        svc = AlertService(settings, registry=CollectorRegistry())
+        svc.dispatcher.routes = [Route("slack", group_wait_s=0.0, group_interval_s=0.0)]
+        labels = {"asset": "BTC", "severity": "critical"}
+        notice = AlertNotice(
+            status="firing",
+            rule="deleveraging_event",
+            severity="critical",
+            labels=labels,
+            value=-30.0,
+            starts_at=T0,
+            ends_at=None,
+            fingerprint=fingerprint("deleveraging_event", labels),
+            summary="BTC deleveraging event",
+        )
+        async with svc:
+            await svc.submit([notice])
+            await eventually(lambda: len(rx.accepted) == 1)
+            await eventually(lambda: bool(svc.store.sync.outbox(state="delivered")))
+            assert await svc.prune_outbox() == 0  # younger than the retention
+            await asyncio.sleep(0.3)
+            assert await svc.prune_outbox() == 1
+            assert svc.store.sync.outbox() == []
+            assert await svc.submit([notice]) == 0  # same state: nothing new to send
+            await asyncio.sleep(0.2)
+        assert len(rx.accepted) == 1
