@@ -144,23 +144,29 @@ class TimingNotifier:
         return None
 
 
+def _timing_service(tmp: Path) -> tuple[AlertService, TimingNotifier]:
+    """An alert service whose one receiver records arrival times; every alert its own group."""
+    settings = AlertsSettings(
+        db_path=tmp / "bench.db",
+        receivers=[ConsoleReceiver(name="timing")],
+        routes=[
+            RouteSettings(
+                receiver="timing",
+                group_by=["..."],
+                group_wait_s=0.0,
+                group_interval_s=0.0,
+                repeat_interval_s=1e9,
+            )
+        ],
+    )
+    notifier = TimingNotifier()
+    svc = AlertService(settings, notifiers={"timing": notifier}, registry=CollectorRegistry())
+    return svc, notifier
+
+
 async def bench_latency(n_alerts: int) -> None:
     with tempfile.TemporaryDirectory() as d:
-        settings = AlertsSettings(
-            db_path=Path(d) / "bench.db",
-            receivers=[ConsoleReceiver(name="timing")],
-            routes=[
-                RouteSettings(
-                    receiver="timing",
-                    group_by=["..."],
-                    group_wait_s=0.0,
-                    group_interval_s=0.0,
-                    repeat_interval_s=1e9,
-                )
-            ],
-        )
-        notifier = TimingNotifier()
-        svc = AlertService(settings, notifiers={"timing": notifier}, registry=CollectorRegistry())
+        svc, notifier = _timing_service(Path(d))
         ev = svc.new_evaluator()
         stored: list[float] = []
         delivered: list[float] = []
@@ -215,21 +221,7 @@ async def bench_event_to_notifier(n_alerts: int) -> None:
     rng = random.Random(11)
     step = 10_000_000  # a trade every 10 ms of event time
     with tempfile.TemporaryDirectory() as d:
-        settings = AlertsSettings(
-            db_path=Path(d) / "bench.db",
-            receivers=[ConsoleReceiver(name="timing")],
-            routes=[
-                RouteSettings(
-                    receiver="timing",
-                    group_by=["..."],
-                    group_wait_s=0.0,
-                    group_interval_s=0.0,
-                    repeat_interval_s=1e9,
-                )
-            ],
-        )
-        notifier = TimingNotifier()
-        svc = AlertService(settings, notifiers={"timing": notifier}, registry=CollectorRegistry())
+        svc, notifier = _timing_service(Path(d))
         pipeline = Pipeline(StreamEngine(default_processors()), svc.new_evaluator())
         waits: list[float] = []
         processing: list[float] = []

@@ -209,15 +209,19 @@ async def run_demo(
 
             result.events_published = await play(sim, events, info.start_ns, speed, lag_ns=lag)
             await sim.drain()
+            sent = sum(st.frames_sent for st in sim.stats.values())
+            quiet_since = time.monotonic()
             frames = -1
 
             def settled() -> bool:
-                # websocket frames only: REST polls go on answering until the daemon stops
-                nonlocal frames
+                # websocket frames only (REST polls go on until the daemon stops): every frame
+                # the simulator sent has arrived, or none arrived for a second (lost in a drop)
+                nonlocal frames, quiet_since
                 now = sum(c.frames for c in conns)
-                done = now == frames and daemon.bus.qsize() == 0
-                frames = now
-                return done or task.done()
+                if now != frames:
+                    frames, quiet_since = now, time.monotonic()
+                arrived = now >= sent or time.monotonic() - quiet_since > 1.0
+                return (arrived and daemon.bus.qsize() == 0) or task.done()
 
             await _eventually(settled, 30.0, "the pipeline to settle")
             if task.done():

@@ -318,6 +318,7 @@ class ExchangeSimulator:
         try:
             for frame in sim.on_open(session):
                 await ws.send_str(frame)
+                st.frames_sent += 1
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     session.client_frames += 1

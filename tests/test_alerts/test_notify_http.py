@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -127,32 +128,43 @@ async def test_slack_answers_are_classified_and_secret_never_leaks() -> None:
     assert "SECRETTOKEN" not in repr(n)
 
 
+def _btc_deleveraging() -> AlertNotice:
+    labels = {"asset": "BTC", "severity": "critical"}
+    return AlertNotice(
+        status="firing",
+        rule="deleveraging_event",
+        severity="critical",
+        labels=labels,
+        value=-30.0,
+        starts_at=T0,
+        ends_at=None,
+        fingerprint=fingerprint("deleveraging_event", labels),
+        summary="BTC deleveraging event",
+    )
+
+
+def _slack_service(db: Path, rx: Receiver, **settings: Any) -> AlertService:
+    """An alert service delivering to ``rx`` as Slack, every notification sent at once."""
+    svc = AlertService(
+        AlertsSettings(
+            db_path=db,
+            receivers=[
+                SlackReceiver(name="slack", url=SecretStr(rx.url + "/hook"), min_interval_s=0.0)
+            ],
+            **settings,
+        ),
+        registry=CollectorRegistry(),
+    )
+    svc.dispatcher.routes = [Route("slack", group_wait_s=0.0, group_interval_s=0.0)]
+    return svc
+
+
 async def test_slack_delivery_through_service_survives_429_and_500(tmp_path: Path) -> None:
     """End to end: the service delivers each notification once despite a 429 and a 500."""
     rx = Receiver(script=[(429, {"Retry-After": "0"}, "rate_limited"), (500, {}, "oops")])
     async with serve(rx):
-        settings = AlertsSettings(
-            db_path=tmp_path / "a.db",
-            receivers=[
-                SlackReceiver(name="slack", url=SecretStr(rx.url + "/hook"), min_interval_s=0.0)
-            ],
-            routes=[],
-            backoff_base_s=0.01,
-        )
-        svc = AlertService(settings, registry=CollectorRegistry())
-        svc.dispatcher.routes = [Route("slack", group_wait_s=0.0, group_interval_s=0.0)]
-        labels = {"asset": "BTC", "severity": "critical"}
-        notice = AlertNotice(
-            status="firing",
-            rule="deleveraging_event",
-            severity="critical",
-            labels=labels,
-            value=-30.0,
-            starts_at=T0,
-            ends_at=None,
-            fingerprint=fingerprint("deleveraging_event", labels),
-            summary="BTC deleveraging event",
-        )
+        svc = _slack_service(tmp_path / "a.db", rx, backoff_base_s=0.01)
+        notice = _btc_deleveraging()
         async with svc:
             await svc.submit([notice])
             await eventually(lambda: len(rx.accepted) == 1)
@@ -239,27 +251,8 @@ async def test_delivered_notifications_are_pruned_after_their_retention(tmp_path
     notification is not sent again when the same alert is re-submitted."""
     rx = Receiver()
     async with serve(rx):
-        settings = AlertsSettings(
-            db_path=tmp_path / "a.db",
-            receivers=[
-                SlackReceiver(name="slack", url=SecretStr(rx.url + "/hook"), min_interval_s=0.0)
-            ],
-            outbox_retention_days=0.2 / 86_400,  # 0.2 s
-        )
-        svc = AlertService(settings, registry=CollectorRegistry())
-        svc.dispatcher.routes = [Route("slack", group_wait_s=0.0, group_interval_s=0.0)]
-        labels = {"asset": "BTC", "severity": "critical"}
-        notice = AlertNotice(
-            status="firing",
-            rule="deleveraging_event",
-            severity="critical",
-            labels=labels,
-            value=-30.0,
-            starts_at=T0,
-            ends_at=None,
-            fingerprint=fingerprint("deleveraging_event", labels),
-            summary="BTC deleveraging event",
-        )
+        svc = _slack_service(tmp_path / "a.db", rx, outbox_retention_days=0.2 / 86_400)  # 0.2 s
+        notice = _btc_deleveraging()
         async with svc:
             await svc.submit([notice])
             await eventually(lambda: len(rx.accepted) == 1)
