@@ -8,6 +8,7 @@ starts regardless.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -17,7 +18,7 @@ import structlog
 from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import BackfillRequest, VenueEndpoints, VenueSpec
 
-__all__ = ["Seedable", "backfill_venue"]
+__all__ = ["Seedable", "backfill_venue", "value_in_usd"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +54,21 @@ async def _fetch(
             return None
 
 
+def value_in_usd(
+    points: Sequence[tuple[int, float]], prices: Sequence[tuple[int, float]]
+) -> list[tuple[int, float]]:
+    """Value base-asset amounts at the last price at or before each point (else the first one).
+
+    ``prices`` must be sorted by time and not empty.
+    """
+    times = [t for t, _ in prices]
+    out = []
+    for ts, amount in points:
+        i = max(bisect.bisect_right(times, ts) - 1, 0)
+        out.append((ts, amount * prices[i][1]))
+    return out
+
+
 async def backfill_venue(
     spec: VenueSpec,
     endpoints: VenueEndpoints,
@@ -74,15 +90,37 @@ async def backfill_venue(
     if spec.backfill is None:
         return 0
     requests = spec.backfill(endpoints, [s for s in symbols if s != "*" and s in registry])
-    requests = [r for r in requests if r.kind in targets]
+    needs_price = {r.symbol for r in requests if r.kind == "open_interest" and r.unit == "base"}
+    requests = [
+        r
+        for r in requests
+        if r.kind in targets
+        or (r.kind == "price" and "open_interest" in targets and r.symbol in needs_price)
+    ]
     sem = asyncio.Semaphore(CONCURRENCY)
     results = await asyncio.gather(*(_fetch(http, r, sem) for r in requests))
-    total = 0
+    merged: dict[tuple[str, str], dict[int, float]] = {}
     for req, points in zip(requests, results, strict=True):
-        inst = registry.get(req.symbol)
-        if not points or inst is None:
+        key = (
+            "open_interest_base"
+            if req.kind == "open_interest" and req.unit == "base"
+            else req.kind,
+            req.symbol,
+        )
+        merged.setdefault(key, {}).update(points or ())
+    total = 0
+    for (kind, symbol), by_ts in merged.items():
+        inst = registry.get(symbol)
+        points = sorted(by_ts.items())
+        if kind == "open_interest_base":
+            prices = sorted(merged.get(("price", symbol), {}).items())
+            if not prices:
+                log.warning("backfill.no_price_for_open_interest", symbol=symbol)
+                continue
+            kind, points = "open_interest", value_in_usd(points, prices)
+        if not points or inst is None or kind not in targets:
             continue
-        targets[req.kind].seed_history(inst.base, spec.venue, points)
+        targets[kind].seed_history(inst.base, spec.venue, points)
         total += len(points)
     log.info("backfill.done", venue=spec.venue, requests=len(requests), points=total)
     return total

@@ -146,17 +146,23 @@ class RestPoll:
 class BackfillRequest:
     """A REST history request made once at start-up when there is no saved state.
 
+    A venue may split one history into several requests (pages of a time range); their points
+    are merged per kind and symbol.
+
     Attributes:
-        kind: ``price`` (klines) or ``open_interest`` (USD history).
+        kind: ``price`` (klines) or ``open_interest``.
         symbol: the venue symbol.
         url: the full URL.
-        parse: turns the body into ``(ts_ns, value)`` points (price, or open interest in USD).
+        parse: turns the body into ``(ts_ns, value)`` points (price, or open interest).
+        unit: of open interest: ``usd``, or ``base`` (base-asset amounts, valued at the
+            symbol's price history from the same backfill).
     """
 
     kind: Literal["price", "open_interest"]
     symbol: str
     url: str
     parse: Callable[[bytes], list[tuple[int, float]]]
+    unit: Literal["usd", "base"] = "usd"
 
 
 @dataclass(frozen=True, slots=True)

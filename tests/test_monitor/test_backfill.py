@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import aiohttp
 
-from monitor.backfill import backfill_venue
+from monitor.backfill import backfill_venue, value_in_usd
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from monitor.venues import get_venue, load_registry
@@ -130,3 +130,15 @@ async def test_backfill_seeds_real_processors_for_drawdown() -> None:
     dd = [s.value for s in signals if s.name == "oi_drawdown_pct" and s.labels["asset"] == "BTC"]
     assert dd
     assert round(dd[-1], 6) == -30.0
+
+
+def test_value_in_usd_takes_the_last_price_at_or_before_each_point() -> None:
+    """Base amounts are valued at the latest earlier close; points before the first close take
+    the first one."""
+    prices = [(10, 100.0), (20, 110.0), (30, 90.0)]
+    assert value_in_usd([(5, 2.0), (10, 2.0), (25, 3.0), (40, 1.0)], prices) == [
+        (5, 200.0),
+        (10, 200.0),
+        (25, 330.0),
+        (40, 90.0),
+    ]
