@@ -12,9 +12,9 @@ import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from streams.events import Event
+from streams.events import Event, Funding, OpenInterest, Trade
 
-__all__ = ["RestReply", "SimSession", "SimVenue"]
+__all__ = ["HourRow", "HourlyHistory", "RestReply", "SimSession", "SimVenue"]
 
 
 @dataclass
@@ -36,6 +36,64 @@ class RestReply:
     status: int
     body: object
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HourRow:
+    """What a venue's history endpoints report for one hour: the last values published in it."""
+
+    hour_ms: int  # start of the hour, Unix ms
+    price: float = 0.0  # last trade or mark price (0: none)
+    oi_base: float = 0.0  # open interest, base units (0: none)
+    oi_usd: float = 0.0  # open interest, USD (0: none)
+
+
+class HourlyHistory:
+    """Hourly price and open-interest history per symbol, for klines and OI-history endpoints.
+
+    Args:
+        keep_hours: hours kept per symbol (the oldest are dropped).
+    """
+
+    def __init__(self, keep_hours: int = 24 * 120) -> None:
+        self.keep_hours = keep_hours
+        self._rows: dict[str, dict[int, HourRow]] = {}
+
+    def record(self, event: Event) -> None:
+        """Take the price or open interest of ``event`` into its hour."""
+        hour = event.ts_event // 1_000_000 // 3_600_000 * 3_600_000
+        rows = self._rows.setdefault(event.symbol, {})
+        row = rows.get(hour)
+        if row is None:
+            row = rows[hour] = HourRow(hour)
+            if len(rows) > self.keep_hours:
+                del rows[min(rows)]
+        if isinstance(event, Funding):
+            row.price = event.mark_price
+        elif isinstance(event, Trade):
+            row.price = event.price
+        elif isinstance(event, OpenInterest):
+            row.oi_base = event.size
+            row.oi_usd = event.notional_usd
+
+    def rows(
+        self,
+        symbol: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[HourRow]:
+        """Rows of ``symbol`` with ``start_ms <= hour <= end_ms``, oldest first; with ``limit``,
+        the newest ``limit`` of them."""
+        out = sorted(
+            (
+                r
+                for h, r in self._rows.get(symbol, {}).items()
+                if (start_ms is None or h >= start_ms) and (end_ms is None or h <= end_ms)
+            ),
+            key=lambda r: r.hour_ms,
+        )
+        return out[-limit:] if limit is not None else out
 
 
 class SimVenue(abc.ABC):

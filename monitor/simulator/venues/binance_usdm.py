@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.simulator.base import HourlyHistory, RestReply, SimSession, SimVenue
 from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 
@@ -33,21 +33,7 @@ class BinanceUsdmSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        # symbol -> {hour start ms: (close price, OI USD)}: what the klines and OI history serve
-        self.hourly: dict[str, dict[int, list[float]]] = {}
-
-    def _record(self, event: Event) -> None:
-        hour = event.ts_event // _MS // 3_600_000 * 3_600_000
-        rows = self.hourly.setdefault(event.symbol, {})
-        row = rows.setdefault(hour, [0.0, 0.0])
-        if isinstance(event, Funding):
-            row[0] = event.mark_price
-        elif isinstance(event, Trade):
-            row[0] = event.price
-        elif isinstance(event, OpenInterest):
-            row[1] = event.notional_usd
-        if len(rows) > 24 * 120:
-            del rows[min(rows)]
+        self.hourly = HourlyHistory()  # what the klines and OI history serve
 
     def on_message(self, session: SimSession, text: str) -> list[str]:
         try:
@@ -83,7 +69,7 @@ class BinanceUsdmSim(SimVenue):
         if event.venue != self.venue:
             return []
         self.remember(event)
-        self._record(event)
+        self.hourly.record(event)
         sym = event.symbol
         low = sym.lower()
         e_ms = event.ts_event // _MS
@@ -169,43 +155,41 @@ class BinanceUsdmSim(SimVenue):
                 {"openInterest": _num(ev.size), "symbol": sym, "time": self.clock_ns // _MS},
             )
         if path == "/fapi/v1/klines":
-            limit = int(query.get("limit", "500"))
-            rows = sorted(self.hourly.get(query.get("symbol", ""), {}).items())[-limit:]
+            rows = self.hourly.rows(query.get("symbol", ""), limit=int(query.get("limit", "500")))
             return RestReply(
                 200,
                 [
                     [
-                        h,
-                        _num(p),
-                        _num(p),
-                        _num(p),
-                        _num(p),
+                        r.hour_ms,
+                        _num(r.price),
+                        _num(r.price),
+                        _num(r.price),
+                        _num(r.price),
                         "0",
-                        h + 3_599_999,
+                        r.hour_ms + 3_599_999,
                         "0",
                         0,
                         "0",
                         "0",
                         "0",
                     ]
-                    for h, (p, _) in rows
-                    if p > 0
+                    for r in rows
+                    if r.price > 0
                 ],
             )
         if path == "/futures/data/openInterestHist":
-            limit = int(query.get("limit", "30"))
-            rows = sorted(self.hourly.get(query.get("symbol", ""), {}).items())[-limit:]
+            rows = self.hourly.rows(query.get("symbol", ""), limit=int(query.get("limit", "30")))
             return RestReply(
                 200,
                 [
                     {
                         "symbol": query.get("symbol"),
-                        "sumOpenInterest": "0",
-                        "sumOpenInterestValue": _num(oi),
-                        "timestamp": h,
+                        "sumOpenInterest": _num(r.oi_base),
+                        "sumOpenInterestValue": _num(r.oi_usd),
+                        "timestamp": r.hour_ms,
                     }
-                    for h, (_, oi) in rows
-                    if oi > 0
+                    for r in rows
+                    if r.oi_usd > 0
                 ],
             )
         if path == "/fapi/v1/exchangeInfo":
