@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import time
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -23,6 +24,7 @@ __all__ = ["Seedable", "backfill_venue", "value_in_usd"]
 log = structlog.get_logger(__name__)
 
 CONCURRENCY = 4
+RATE_LIMIT_RETRIES = 3  # a 429/418 answer is retried after Retry-After (default 2 s)
 
 
 @runtime_checkable
@@ -34,24 +36,65 @@ class Seedable(Protocol):
         ...
 
 
+class _Pacer:
+    """Spaces request starts ``1 / rate`` seconds apart (a venue's REST rate limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.gap_s = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self.gap_s
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
 async def _fetch(
     http: aiohttp.ClientSession,
     req: BackfillRequest,
     sem: asyncio.Semaphore,
+    pacer: _Pacer,
 ) -> list[tuple[int, float]] | None:
     async with sem:
-        try:
-            async with http.get(req.url, timeout=aiohttp.ClientTimeout(total=20)) as resp:
-                if resp.status != 200:
-                    log.warning(
-                        "backfill.http_error", kind=req.kind, symbol=req.symbol, status=resp.status
-                    )
-                    return None
-                body = await resp.read()
-            return req.parse(body)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            log.warning("backfill.failed", kind=req.kind, symbol=req.symbol, error=type(e).__name__)
-            return None
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            await pacer.wait()
+            try:
+                async with http.get(req.url, timeout=aiohttp.ClientTimeout(total=20)) as resp:
+                    if resp.status in (418, 429) and attempt < RATE_LIMIT_RETRIES:
+                        delay = _retry_after(resp.headers.get("Retry-After"))
+                        log.warning(
+                            "backfill.rate_limited",
+                            kind=req.kind,
+                            symbol=req.symbol,
+                            retry_in_s=delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    if resp.status != 200:
+                        log.warning(
+                            "backfill.http_error",
+                            kind=req.kind,
+                            symbol=req.symbol,
+                            status=resp.status,
+                        )
+                        return None
+                    body = await resp.read()
+                return req.parse(body)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+                log.warning(
+                    "backfill.failed", kind=req.kind, symbol=req.symbol, error=type(e).__name__
+                )
+                return None
+        return None
+
+
+def _retry_after(value: str | None, default: float = 2.0) -> float:
+    try:
+        return min(max(0.0, float(value)), 60.0) if value is not None else default
+    except ValueError:
+        return default
 
 
 def value_in_usd(
@@ -98,7 +141,8 @@ async def backfill_venue(
         or (r.kind == "price" and "open_interest" in targets and r.symbol in needs_price)
     ]
     sem = asyncio.Semaphore(CONCURRENCY)
-    results = await asyncio.gather(*(_fetch(http, r, sem) for r in requests))
+    pacer = _Pacer(spec.backfill_rate)
+    results = await asyncio.gather(*(_fetch(http, r, sem, pacer) for r in requests))
     merged: dict[tuple[str, str], dict[int, float]] = {}
     for req, points in zip(requests, results, strict=True):
         key = (

@@ -195,6 +195,7 @@ class VenueSpec:
         instruments_body: when set, the instrument list is a POST of this JSON body.
         extra_instruments_urls: more instrument-list paths (other categories), same parser.
         backfill: builds start-up history requests for symbols; None when the venue has none.
+        backfill_rate: start-up history requests per second at most (the venue's REST limit).
         reconnect_on: True for a server frame that asks the client to reconnect now (Bitstamp
             ``bts:request_reconnect``, OKX service-upgrade notice 64008).
         parse_instruments: turns each instrument-list body into instruments.
@@ -217,6 +218,7 @@ class VenueSpec:
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()
     backfill: Callable[[VenueEndpoints, Sequence[str]], list[BackfillRequest]] | None = None
+    backfill_rate: float = 10.0
     reconnect_on: Callable[[str], bool] | None = None
     quiet_s: Mapping[Channel, float] = field(default_factory=dict)
     notes: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aiohttp
+import pytest
 
 from monitor.backfill import backfill_venue, value_in_usd
 from monitor.simulator.server import ExchangeSimulator
@@ -29,8 +30,7 @@ class Recorder:
         self.seeds.append((asset, venue, list(points)))
 
 
-async def test_backfill_reads_klines_and_oi_history() -> None:
-    """Klines (close) and OI history (USD) reach the targets, per asset and venue."""
+def _three_hours() -> BinanceUsdmSim:
     sim = BinanceUsdmSim()
     for h, (px, oi) in enumerate([(120_000.0, 9e9), (121_000.0, 9.2e9), (119_500.0, 8.8e9)]):
         sim.encode(
@@ -60,8 +60,17 @@ async def test_backfill_reads_klines_and_oi_history() -> None:
                 notional_usd=oi,
             )
         )
+    return sim
+
+
+@pytest.mark.parametrize("rate_limited", [0, 3], ids=["plain", "after-three-429s"])
+async def test_backfill_reads_klines_and_oi_history(rate_limited: int) -> None:
+    """Klines (close) and OI history (USD) reach the targets, per asset and venue; answers 429
+    with Retry-After are waited out and retried, so nothing is missing."""
+    sim = _three_hours()
     price, oi_rec = Recorder(), Recorder()
     async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
+        server.rest_errors(V, 429, rate_limited, retry_after_s=0.05)
         n = await backfill_venue(
             get_venue(V),
             VenueEndpoints(ws=server.ws_base(V), rest=server.rest_base(V)),
