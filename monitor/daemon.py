@@ -36,6 +36,7 @@ from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
 from streams.engine import StreamEngine
 from streams.processors import default_processors
+from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
 
 __all__ = [
@@ -193,6 +194,7 @@ class Daemon:
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
         self._last_progress = time.monotonic()
+        self._rejected_logged = 0  # rejected_backfills of the OI processor already logged
         self._state_path = settings.state_dir / "pipeline.json"
         self._log = log.bind(component="daemon")
 
@@ -331,6 +333,7 @@ class Daemon:
         """Advance event time through quiet periods so windows expire and staleness shows."""
         while True:
             await asyncio.sleep(period_s)
+            self._log_rejected_backfills()
             idle = time.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
             if idle >= period_s and wm > 0:
@@ -340,6 +343,15 @@ class Daemon:
                 if self.on_signals is not None and step.signals:
                     self.on_signals(step.signals)
                 await self._emit(step.notices)
+
+    def _log_rejected_backfills(self) -> None:
+        for p in self.pipeline.engine.processors:
+            if isinstance(p, OpenInterestProcessor):
+                for asset, venue, ratio in p.rejected_backfills[self._rejected_logged :]:
+                    self._log.warning(
+                        "backfill.rejected", asset=asset, venue=venue, live_to_history=ratio
+                    )
+                self._rejected_logged = len(p.rejected_backfills)
 
     async def _drain(self) -> None:
         batch = []

@@ -433,6 +433,13 @@ class SampledHistory:
                 t.values[row, slot] = value
         self.version += 1
 
+    def clear_row(self, row: int) -> None:
+        """Forget every value of one row (e.g. a backfill found inconsistent)."""
+        for t in self._tiers:
+            t.values[row, :] = np.nan
+        self.version += 1
+        self._cache.clear()
+
     def at(self, ts_ns: int) -> FloatArray:
         """Return every row's value in the bucket holding ``ts_ns`` (finest tier that has it)."""
         n = self.n_rows

@@ -30,7 +30,12 @@ and ``oi_drawdown_coverage{asset}`` says which share of the current total it cov
 every venue has the history).
 
 History: the per-venue value at the end of each minute (kept 24 h) and of each hour (kept 60 days),
-seeded on start-up from REST history with :meth:`OpenInterestProcessor.seed_history`.
+seeded on start-up from REST history with :meth:`OpenInterestProcessor.seed_history`. A venue's
+seeded history must join its live values: when the first live total of the venue differs from
+the last seeded point (at most ``backfill_check_ns`` older) by more than ``backfill_max_ratio``
+either way, the history measures something else (two-sided against one-sided open interest,
+another unit) and is dropped, counted in ``rejected_backfills``, rather than faking a crash or a
+peak.
 """
 
 from __future__ import annotations
@@ -66,6 +71,10 @@ class OpenInterestConfig:
             history has no value exactly then (sparse backfills, e.g. hourly REST history).
         min_history_share: a venue counts in ``oi_drawdown_pct`` when its history in the peak
             window spans at least this share of the longest venue's.
+        backfill_check_ns: how recent the last seeded point must be to be checked against the
+            venue's first live value.
+        backfill_max_ratio: the largest ratio (either way) between the two that keeps the
+            seeded history.
     """
 
     hold_ns: int = 5 * NS_PER_MINUTE
@@ -74,6 +83,8 @@ class OpenInterestConfig:
     peak_window_ns: int = 60 * _DAY
     lookback_ns: int = NS_PER_HOUR
     min_history_share: float = 0.9
+    backfill_check_ns: int = 6 * NS_PER_HOUR
+    backfill_max_ratio: float = 1.5
 
 
 class _Asset:
@@ -114,8 +125,11 @@ class OpenInterestProcessor:
         self._inst: dict[tuple[str, str], list[Any]] = {}
         self._assets: dict[str, _Asset] = {}
         self._series = SeriesCache()
+        # (asset, venue) -> (ts, usd) of the last seeded point, until the first live value
+        self._unchecked: dict[tuple[str, str], tuple[int, float]] = {}
         self.late_events = 0
         self.rejected_events = 0
+        self.rejected_backfills: list[tuple[str, str, float]] = []  # asset, venue, live/seeded
 
     @property
     def assets(self) -> list[str]:
@@ -157,8 +171,13 @@ class OpenInterestProcessor:
         """
         a = self._asset(asset)
         row = a.venue_row(venue)
-        for ts, usd in sorted(points):
+        ordered = sorted(points)
+        for ts, usd in ordered:
             a.hist.record_row(row, int(ts), float(usd))
+        if ordered:
+            last = self._unchecked.get((asset, venue))
+            if last is None or ordered[-1][0] >= last[0]:
+                self._unchecked[(asset, venue)] = (int(ordered[-1][0]), float(ordered[-1][1]))
         a.peak_cache = None
 
     def on_tick(self, now_ns: int) -> list[Signal]:
@@ -197,6 +216,8 @@ class OpenInterestProcessor:
         cur = np.full(a.hist.n_rows, np.nan)
         for v, usd in venues.items():
             cur[a.venue_idx[v]] = usd
+            if self._unchecked:
+                self._check_backfill(asset, a, v, usd, now)
         a.hist.record(now - 1, cur)
         included = ~np.isnan(cur)
         for i, v in enumerate(a.venues):
@@ -226,6 +247,18 @@ class OpenInterestProcessor:
             emit(out, "oi_drawdown_pct", ("asset",), (asset,), dd, now)
             share = dd_total / total if total > 0.0 else 0.0
             emit(out, "oi_drawdown_coverage", ("asset",), (asset,), share, now)
+
+    def _check_backfill(self, asset: str, a: _Asset, venue: str, usd: float, now: int) -> None:
+        """Drop a venue's seeded history if its first live value does not continue it."""
+        seeded = self._unchecked.pop((asset, venue), None)
+        if seeded is None or now - seeded[0] > self.config.backfill_check_ns or seeded[1] <= 0:
+            return
+        ratio = usd / seeded[1]
+        limit = self.config.backfill_max_ratio
+        if not 1.0 / limit <= ratio <= limit:
+            a.hist.clear_row(a.venue_idx[venue])
+            a.peak_cache = None
+            self.rejected_backfills.append((asset, venue, ratio))
 
     def _peak(self, a: _Asset, included: BoolArray, now: int) -> tuple[float, BoolArray]:
         """Peak of the hourly sums over completed hours in the window, and the venues it covers.
@@ -270,6 +303,7 @@ class OpenInterestProcessor:
                 for name, a in self._assets.items()
             },
             "series": self._series.snapshot(),
+            "unchecked": [[a, v, ts, usd] for (a, v), (ts, usd) in self._unchecked.items()],
             "late_events": self.late_events,
             "rejected_events": self.rejected_events,
         }
@@ -288,5 +322,8 @@ class OpenInterestProcessor:
             a.hist.restore(s["hist"])
             self._assets[str(name)] = a
         self._series.restore(state["series"])
+        self._unchecked = {
+            (str(a), str(v)): (int(ts), float(usd)) for a, v, ts, usd in state.get("unchecked", [])
+        }
         self.late_events = int(state["late_events"])
         self.rejected_events = int(state["rejected_events"])

@@ -124,6 +124,23 @@ def test_drawdown_covers_the_venues_with_history_after_a_first_start(
     assert w[k("oi_drawdown_coverage", asset="BTC")] == 1.0
 
 
+def test_backfill_that_does_not_join_the_live_values_is_dropped(mk: SimpleNamespace) -> None:
+    """A venue's REST history counting both sides (twice the live one-sided figure) would read
+    as a -50% crash: its first live value does not continue it, so it is dropped and counted;
+    a history that does continue (ratio 0.9) is kept."""
+    p = OpenInterestProcessor()
+    hours = range(1, 10 * 24)
+    p.seed_history("BTC", "binance-usdm", [(mk.T0 - h * mk.H, 1000.0) for h in hours])
+    p.seed_history("BTC", "bybit-linear", [(mk.T0 - h * mk.H, 1200.0) for h in hours])
+    p.on_event(mk.oi(mk.T0, 900.0))
+    p.on_event(mk.oi(mk.T0, 600.0, venue="bybit-linear"))
+    v = mk.latest(p.on_tick(mk.T0 + mk.S))
+    k = mk.key
+    assert p.rejected_backfills == [("BTC", "bybit-linear", 0.5)]
+    assert v[k("oi_drawdown_pct", asset="BTC")] == pytest.approx(-10.0)  # binance: 900 vs 1000
+    assert v[k("oi_drawdown_coverage", asset="BTC")] == pytest.approx(900.0 / 1500.0)
+
+
 def test_backfilled_history_gives_the_24h_change(mk: SimpleNamespace) -> None:
     """A seeded value 24 h ago (hourly history) gives oi_change_pct{24h} from the first tick."""
     p = OpenInterestProcessor()
