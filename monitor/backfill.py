@@ -100,14 +100,16 @@ def _retry_after(value: str | None, default: float = 2.0) -> float:
 def value_in_usd(
     points: Sequence[tuple[int, float]], prices: Sequence[tuple[int, float]]
 ) -> list[tuple[int, float]]:
-    """Value base-asset amounts at the last price at or before each point (else the first one).
+    """Value base-asset amounts at the price nearest in time to each point (the earlier on a tie).
 
     ``prices`` must be sorted by time and not empty.
     """
     times = [t for t, _ in prices]
     out = []
     for ts, amount in points:
-        i = max(bisect.bisect_right(times, ts) - 1, 0)
+        i = bisect.bisect_left(times, ts)
+        if i == len(times) or (i > 0 and ts - times[i - 1] <= times[i] - ts):
+            i -= 1
         out.append((ts, amount * prices[i][1]))
     return out
 
@@ -152,19 +154,30 @@ async def backfill_venue(
             req.symbol,
         )
         merged.setdefault(key, {}).update(points or ())
-    total = 0
+    # per asset: the live total of a venue sums its instruments of the asset (BTCUSDT + BTCUSD),
+    # so open interest is summed over the hours every symbol has; price takes the longest series
+    per_asset: dict[tuple[str, str], list[dict[int, float]]] = {}
     for (kind, symbol), by_ts in merged.items():
         inst = registry.get(symbol)
-        points = sorted(by_ts.items())
+        if inst is None:
+            continue
         if kind == "open_interest_base":
             prices = sorted(merged.get(("price", symbol), {}).items())
             if not prices:
                 log.warning("backfill.no_price_for_open_interest", symbol=symbol)
                 continue
-            kind, points = "open_interest", value_in_usd(points, prices)
-        if not points or inst is None or kind not in targets:
-            continue
-        targets[kind].seed_history(inst.base, spec.venue, points)
-        total += len(points)
+            kind, by_ts = "open_interest", dict(value_in_usd(sorted(by_ts.items()), prices))
+        if by_ts and kind in targets:
+            per_asset.setdefault((kind, inst.base), []).append(by_ts)
+    total = 0
+    for (kind, asset), series in per_asset.items():
+        if kind == "open_interest":
+            common = set.intersection(*(set(s) for s in series))
+            points = sorted((ts, sum(s[ts] for s in series)) for ts in common)
+        else:
+            points = sorted(max(series, key=len).items())
+        if points:
+            targets[kind].seed_history(asset, spec.venue, points)
+            total += len(points)
     log.info("backfill.done", venue=spec.venue, requests=len(requests), points=total)
     return total

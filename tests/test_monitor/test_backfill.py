@@ -141,13 +141,14 @@ async def test_backfill_seeds_real_processors_for_drawdown() -> None:
     assert round(dd[-1], 6) == -30.0
 
 
-def test_value_in_usd_takes_the_last_price_at_or_before_each_point() -> None:
-    """Base amounts are valued at the latest earlier close; points before the first close take
-    the first one."""
+def test_value_in_usd_takes_the_price_nearest_in_time() -> None:
+    """Base amounts are valued at the nearest close (the earlier one on a tie); points outside
+    the price history take its first or last close."""
     prices = [(10, 100.0), (20, 110.0), (30, 90.0)]
-    assert value_in_usd([(5, 2.0), (10, 2.0), (25, 3.0), (40, 1.0)], prices) == [
+    assert value_in_usd([(5, 2.0), (10, 2.0), (16, 3.0), (25, 3.0), (40, 1.0)], prices) == [
         (5, 200.0),
         (10, 200.0),
+        (16, 330.0),
         (25, 330.0),
         (40, 90.0),
     ]

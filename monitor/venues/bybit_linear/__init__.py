@@ -14,10 +14,34 @@ Linear symbols connect to ``/v5/public/linear``, inverse ones (``...USD``, sizes
 to ``/v5/public/inverse``. Keep-alive: ``{"op":"ping"}`` every 20 s (the server cuts a connection
 with neither ping-pong nor data after 10 min). There is no all-market wildcard: ``"*"`` streams
 are ignored.
+
+Start-up backfill (:func:`plan_backfill`; docs ``docs/v5/market/kline.mdx`` and
+``docs/v5/market/open-interest.mdx``):
+
+* price: ``GET /v5/market/kline?category=&symbol=&interval=120&start=&end=&limit=200``, 90 days of
+  2 h candles (1080) in six requests. ``result.list`` holds string arrays ``[startTime, open, high,
+  low, close, volume, turnover]``, newest first; a point is the close at the candle's close time
+  (start + 2 h - 1 ms, as Binance's ``closeTime``). The published docs page gives ``limit`` as
+  [1, 1000] but revisions of the docs repository say [1, 200]: pages of 200 are right under
+  either reading (a page of 1000 against a cap of 200 would leave gaps).
+* open interest: ``GET /v5/market/open-interest?category=&symbol=&intervalTime=1h&startTime=
+  &endTime=&limit=200``, 60 days hourly. At most 200 rows a request, so the range is planned as
+  200-hour windows with explicit ``startTime``/``endTime`` (both inclusive) instead of following
+  ``nextPageCursor``. Each row is ``{"openInterest", "singleOpenInterest", "timestamp"}``; the
+  current docs define ``openInterest`` as the sum of both sides and ``singleOpenInterest`` as one
+  side, in base coin for linear symbols (BTCUSDT: BTC) and in USD for inverse ones (BTCUSD: USD).
+  ``singleOpenInterest`` is used (the :class:`~streams.events.OpenInterest` contract is one side,
+  as the websocket parser), else ``openInterest`` as published (older responses had only that
+  field, then documented as one side). Linear history is valued at the kline closes by the
+  generic backfill (``unit="base"``); inverse history is already USD.
+
+Errors come back as HTTP 200 with ``retCode != 0``: the parsers raise :class:`ValueError`, and
+the backfill logs and skips that request.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import msgspec
@@ -25,6 +49,7 @@ import structlog
 
 from monitor.instruments import Instrument
 from monitor.venues.base import (
+    BackfillRequest,
     ConnectionPlan,
     Heartbeat,
     RestPoll,
@@ -38,8 +63,12 @@ from monitor.venues.bybit_linear.schemas import BybitInstrumentsInfo
 __all__ = [
     "VENUE",
     "BybitLinearParser",
+    "category_of",
     "is_inverse_symbol",
     "parse_instruments",
+    "parse_klines",
+    "parse_open_interest",
+    "plan_backfill",
     "plan_connections",
     "plan_polls",
     "topic_name",
@@ -124,6 +153,157 @@ def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[Res
     return []
 
 
+HOUR_MS = 3_600_000
+KLINE_INTERVAL = "120"  # minutes
+KLINE_INTERVAL_MS = 120 * 60_000
+KLINE_LIMIT = 200  # candles per request: the smaller of the two documented maxima
+PRICE_HISTORY_MS = 90 * 24 * HOUR_MS  # the price processor's rolling-high window
+OI_INTERVAL = "1h"
+OI_INTERVAL_MS = HOUR_MS
+OI_LIMIT = 200  # the most open-interest rows a request returns
+OI_HISTORY_MS = 60 * 24 * HOUR_MS  # the open-interest processor's peak window
+
+
+def category_of(symbol: str) -> str:
+    """Return the v5 REST ``category`` of a perpetual: ``inverse`` or ``linear``."""
+    return "inverse" if is_inverse_symbol(symbol) else "linear"
+
+
+def _windows(start_ms: int, end_ms: int, span_ms: int) -> list[tuple[int, int]]:
+    """Split ``[start_ms, end_ms]`` into consecutive inclusive windows of ``span_ms``, oldest
+    first: no gap, no overlap, the last one ending at ``end_ms``."""
+    out = []
+    s = start_ms
+    while s <= end_ms:
+        out.append((s, min(s + span_ms - 1, end_ms)))
+        s += span_ms
+    return out
+
+
+class _Kline(msgspec.Struct, array_like=True):
+    """One ``result.list`` row of ``GET /v5/market/kline`` (volume and turnover ignored)."""
+
+    start: int  # ms
+    open: float
+    high: float
+    low: float
+    close: float  # the last price while the candle is open
+
+
+class _KlineResult(msgspec.Struct):
+    rows: list[_Kline] = msgspec.field(default_factory=list, name="list")
+    category: str = ""
+    symbol: str = ""
+
+
+class _KlineBody(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _KlineResult = msgspec.field(default_factory=_KlineResult)
+
+
+class _OpenInterestRow(msgspec.Struct):
+    openInterest: float  # both sides (current docs); base coin (linear) / USD (inverse)
+    timestamp: int  # ms
+    singleOpenInterest: float | None = None  # one side, same unit
+
+
+class _OpenInterestResult(msgspec.Struct):
+    rows: list[_OpenInterestRow] = msgspec.field(default_factory=list, name="list")
+    category: str = ""
+    symbol: str = ""
+    nextPageCursor: str = ""
+
+
+class _OpenInterestBody(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _OpenInterestResult = msgspec.field(default_factory=_OpenInterestResult)
+
+
+_klines_decoder = msgspec.json.Decoder(_KlineBody, strict=False)
+_oi_decoder = msgspec.json.Decoder(_OpenInterestBody, strict=False)
+
+
+def _check(endpoint: str, ret_code: int, ret_msg: str) -> None:
+    if ret_code != 0:
+        raise ValueError(f"Bybit {endpoint}: retCode {ret_code} ({ret_msg})")
+
+
+def parse_klines(body: bytes, interval_ms: int = KLINE_INTERVAL_MS) -> list[tuple[int, float]]:
+    """``GET /v5/market/kline`` → ``(close time ns, close price)``, in the venue's order.
+
+    The close time is ``startTime + interval_ms - 1`` ms (Binance's ``closeTime`` convention).
+    Raises ValueError on a malformed body or ``retCode != 0``.
+    """
+    doc = _klines_decoder.decode(body)
+    _check("kline", doc.retCode, doc.retMsg)
+    return [((k.start + interval_ms - 1) * 1_000_000, k.close) for k in doc.result.rows]
+
+
+def parse_open_interest(body: bytes) -> list[tuple[int, float]]:
+    """``GET /v5/market/open-interest`` → ``(ts ns, one-side open interest)``.
+
+    ``singleOpenInterest`` when present, else ``openInterest`` as published; base coin for
+    linear symbols, USD for inverse ones. Raises ValueError on a malformed body or
+    ``retCode != 0``.
+    """
+    doc = _oi_decoder.decode(body)
+    _check("open-interest", doc.retCode, doc.retMsg)
+    return [
+        (
+            r.timestamp * 1_000_000,
+            r.singleOpenInterest if r.singleOpenInterest is not None else r.openInterest,
+        )
+        for r in doc.result.rows
+    ]
+
+
+def plan_backfill(
+    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+) -> list[BackfillRequest]:
+    """90 days of 2 h klines and 60 days of hourly open interest per symbol, ending at now.
+
+    Each history is split into windows of at most one request's rows (200 candles, 200
+    open-interest rows) with explicit start and end times; the backfill merges the pages.
+    Linear open interest is in base coin (``unit="base"``), inverse in USD.
+
+    Args:
+        endpoints: the REST base.
+        symbols: venue symbols.
+        now_ms: the end of the windows (Unix ms); the current time when None.
+    """
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    base = endpoints.rest.rstrip("/")
+    kline_windows = _windows(now - PRICE_HISTORY_MS, now, KLINE_LIMIT * KLINE_INTERVAL_MS)
+    oi_windows = _windows(now - OI_HISTORY_MS, now, OI_LIMIT * OI_INTERVAL_MS)
+    out: list[BackfillRequest] = []
+    for sym in symbols:
+        cat = category_of(sym)
+        out.extend(
+            BackfillRequest(
+                "price",
+                sym,
+                f"{base}/v5/market/kline?category={cat}&symbol={sym}&interval={KLINE_INTERVAL}"
+                f"&start={start}&end={end}&limit={KLINE_LIMIT}",
+                parse_klines,
+            )
+            for start, end in kline_windows
+        )
+        out.extend(
+            BackfillRequest(
+                "open_interest",
+                sym,
+                f"{base}/v5/market/open-interest?category={cat}&symbol={sym}"
+                f"&intervalTime={OI_INTERVAL}&startTime={start}&endTime={end}&limit={OI_LIMIT}",
+                parse_open_interest,
+                unit="usd" if cat == "inverse" else "base",
+            )
+            for start, end in oi_windows
+        )
+    return out
+
+
 _instruments_decoder = msgspec.json.Decoder(BybitInstrumentsInfo, strict=False)
 _PERPETUALS = {"LinearPerpetual": False, "InversePerpetual": True}
 
@@ -169,6 +349,7 @@ VENUE = VenueSpec(
     instruments_url="/v5/market/instruments-info?category=linear&limit=1000",
     extra_instruments_urls=("/v5/market/instruments-info?category=inverse&limit=1000",),
     parse_instruments=parse_instruments,
+    backfill=plan_backfill,
     quiet_s={
         "trades": 120.0,
         "liquidations": 3600.0,
@@ -180,6 +361,9 @@ VENUE = VenueSpec(
         "Liquidations come from allLiquidation (all liquidations, 500 ms batches; the removed "
         "liquidation.{symbol} topic is not used). Open interest is singleOpenInterest (one side) "
         "when the venue sends it, else openInterest as published (documented as both sides since "
-        "2026-06). Instruments are read for both categories (linear, inverse). No '*' streams."
+        "2026-06). Instruments are read for both categories (linear, inverse). No '*' streams. "
+        "Start-up backfill: 90 days of 2 h kline closes and 60 days of hourly open interest "
+        "(singleOpenInterest; base coin valued at the closes for linear, USD for inverse) in "
+        "200-hour windows."
     ),
 )
