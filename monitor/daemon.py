@@ -213,8 +213,6 @@ class Daemon:
         try:
             async with aiohttp.ClientSession() as http:
                 await self._refresh_instruments(http)
-                if not restored:
-                    await self._backfill(http)
                 self._log.info(
                     "daemon.started",
                     venues=[f.venue for f in self.feeds],
@@ -228,6 +226,8 @@ class Daemon:
                         for feed in self.feeds:
                             tg.create_task(feed.run(http), name=f"feed:{feed.venue}")
                         tg.create_task(self._consume(), name="pipeline")
+                        if not restored:  # history loads while the feeds already run
+                            tg.create_task(self._backfill(http), name="backfill")
                         tg.create_task(self._idle_ticker(), name="ticker")
                         tg.create_task(self._snapshotter(), name="snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
@@ -257,12 +257,17 @@ class Daemon:
         )
 
     async def _backfill(self, http: aiohttp.ClientSession) -> None:
+        """Seed the price and OI processors from the venues' REST history (no saved state).
+
+        Runs beside the feeds: a venue with a slow REST rate limit does not hold back
+        monitoring. Never raises: a failure is logged and the daemon runs without that history.
+        """
         targets: dict[str, Seedable] = {
             p.name: p
             for p in self.pipeline.engine.processors
             if p.name in ("price", "open_interest") and isinstance(p, Seedable)
         }
-        await asyncio.gather(
+        results = await asyncio.gather(
             *(
                 backfill_venue(
                     f.spec,
@@ -273,8 +278,12 @@ class Daemon:
                     targets,
                 )
                 for f in self.feeds
-            )
+            ),
+            return_exceptions=True,
         )
+        for feed, r in zip(self.feeds, results, strict=True):
+            if isinstance(r, Exception):
+                self._log.error("backfill.venue_failed", venue=feed.venue, error=repr(r))
 
     # ---------------------------------------------------------------- pipeline
 

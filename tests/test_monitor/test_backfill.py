@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
 
 from monitor.backfill import backfill_venue, value_in_usd
+from monitor.daemon import Daemon
+from monitor.settings import MetricsSettings, Settings, VenueSettings
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import VenueEndpoints
 from streams.events import Funding, OpenInterest
 from streams.processors import default_processors
+from streams.processors.open_interest import OpenInterestProcessor
+from tests.helpers import eventually
 
 V = "binance-usdm"
 H = 3_600_000_000_000
 T0 = 1_760_000_400_000_000_000 // H * H  # an hour boundary in Oct 2025
+
+
+def _oi_at(ts: int, usd: float) -> OpenInterest:
+    return OpenInterest(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=ts,
+        ts_recv=0,
+        size=usd / 100_000.0,
+        notional_usd=usd,
+    )
 
 
 class Recorder:
@@ -152,3 +173,41 @@ def test_value_in_usd_takes_the_price_nearest_in_time() -> None:
         (25, 330.0),
         (40, 90.0),
     ]
+
+
+async def test_daemon_backfills_beside_the_running_feeds(tmp_path: Path) -> None:
+    """A daemon without saved state subscribes its feeds and loads the REST history alongside;
+    the seeded 60-day OI peak then gives the first live value its drawdown."""
+    sim = BinanceUsdmSim()
+    for h in range(48):
+        sim.encode(_oi_at(T0 + h * H, 10e9))
+    async with ExchangeSimulator([sim]) as server:
+        settings = Settings(
+            venues={V: VenueSettings(symbols=["BTCUSDT"], channels=["funding", "open_interest"])},
+            simulator=server.url,
+            state_dir=tmp_path / "state",
+            store=tmp_path / "riskmon.db",
+            metrics=MetricsSettings(enabled=False),
+        )
+        daemon = Daemon(settings, registry=CollectorRegistry())
+        oi = next(p for p in daemon.pipeline.engine.processors if p.name == "open_interest")
+        assert isinstance(oi, OpenInterestProcessor)
+        with capture_logs() as logs:
+            task = asyncio.create_task(daemon.run())
+            await eventually(
+                lambda: any(e["event"] == "backfill.done" for e in logs), what="backfill.done"
+            )
+            await eventually(
+                lambda: all(c.state == "subscribed" for f in daemon.feeds for c in f.connections)
+            )
+            done = next(e for e in logs if e["event"] == "backfill.done")
+            assert done["venue"] == V
+            assert done["points"] == 48  # the OI history (no prices were published)
+            # the first live value, 30% under the seeded hourly values
+            now = T0 + 48 * H
+            oi.on_event(_oi_at(now, 7e9))
+            dd = [s.value for s in oi.on_tick(now + 10**9) if s.name == "oi_drawdown_pct"]
+            daemon.stop()
+            await task
+    assert dd
+    assert round(dd[-1], 6) == -30.0
