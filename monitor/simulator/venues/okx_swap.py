@@ -4,6 +4,10 @@ Speaks OKX's ``{"op":"subscribe","args":[{"channel":..,"instId":..}]}`` handshak
 ``"event":"subscribe"`` ack per arg, ``"event":"error"`` for unknown channels), answers the text
 ``ping`` with ``pong``, and renders events in contracts (``size / ctVal``; inverse swaps: USD /
 ctVal). A funding event also pushes a ``mark-price`` frame, since ``funding-rate`` has no mark.
+
+REST: the instrument list, candles (``/api/v5/market/candles`` and ``history-candles``) and the
+contract open-interest history (``/api/v5/rubik/stat/contracts/open-interest-history``), served
+from the hourly history of the published events in OKX's ``{"code","msg","data"}`` envelope.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.simulator.base import HourlyHistory, HourRow, RestReply, SimSession, SimVenue
 from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 
@@ -24,6 +28,24 @@ _MS = 1_000_000
 _HOUR_MS = 3_600_000
 _INST_CHANNELS = frozenset({"trades", "funding-rate", "open-interest", "mark-price", "tickers"})
 _INST_TYPES = frozenset({"SWAP", "FUTURES", "MARGIN", "OPTION"})
+_CANDLE_PATHS = frozenset({"/api/v5/market/candles", "/api/v5/market/history-candles"})
+_OI_HISTORY_PATH = "/api/v5/rubik/stat/contracts/open-interest-history"
+_CANDLE_LIMIT = 300
+_OI_LIMIT = 100
+_UTC8_MS = 8 * _HOUR_MS
+# bar / period → (length, alignment offset): 6H and longer open on UTC+8 boundaries unless
+# "utc"; bars shorter than an hour cannot be built from hourly history and are refused
+_BARS: dict[str, tuple[int, int]] = {
+    "1H": (_HOUR_MS, 0),
+    "2H": (2 * _HOUR_MS, 0),
+    "4H": (4 * _HOUR_MS, 0),
+    "6H": (6 * _HOUR_MS, _UTC8_MS),
+    "12H": (12 * _HOUR_MS, _UTC8_MS),
+    "1D": (24 * _HOUR_MS, _UTC8_MS),
+    "6Hutc": (6 * _HOUR_MS, 0),
+    "12Hutc": (12 * _HOUR_MS, 0),
+    "1Dutc": (24 * _HOUR_MS, 0),
+}
 
 
 def _num(x: float) -> str:
@@ -31,7 +53,8 @@ def _num(x: float) -> str:
 
 
 class OkxSwapSim(SimVenue):
-    """OKX's public websocket and the instruments REST endpoint."""
+    """OKX's public websocket and its instrument, candle and open-interest-history REST
+    endpoints."""
 
     venue = "okx-swap"
     ws_paths = ("/ws/v5/public",)
@@ -42,6 +65,7 @@ class OkxSwapSim(SimVenue):
             i.symbol: i for i in packaged_instruments(self.venue)
         }
         self._trade_id = itertools.count(2_701_364_977)
+        self.hourly = HourlyHistory()  # what the candles and open-interest history serve
 
     # ------------------------------------------------------------------ protocol
 
@@ -100,6 +124,7 @@ class OkxSwapSim(SimVenue):
         if inst is None:
             return []
         self.remember(event)
+        self.hourly.record(event)
         sym = event.symbol
         ts = str(event.ts_event // _MS)
         if isinstance(event, Trade):
@@ -196,10 +221,14 @@ class OkxSwapSim(SimVenue):
     # ------------------------------------------------------------------ REST
 
     def rest(self, path: str, query: Mapping[str, str]) -> RestReply | None:
+        if path in _CANDLE_PATHS:
+            return self._candles(query)
+        if path == _OI_HISTORY_PATH:
+            return self._open_interest_history(query)
         if path != "/api/v5/public/instruments":
             return None
         if query.get("instType") != "SWAP":
-            return RestReply(400, {"code": "51000", "msg": "Parameter instType error", "data": []})
+            return _rest_error(400, "51000", "Parameter instType error")
         rows = []
         for i in self.instruments.values():
             family = f"{i.base}-{i.quote}"
@@ -224,6 +253,121 @@ class OkxSwapSim(SimVenue):
                 }
             )
         return RestReply(200, {"code": "0", "msg": "", "data": rows})
+
+    def _candles(self, query: Mapping[str, str]) -> RestReply:
+        """``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`` per bar, newest first.
+
+        ``after`` / ``before`` keep bars opening earlier / later than them (exclusive); the newest
+        ``limit`` (≤300, default 100) of those are served. A bar is confirmed once it has ended by
+        the venue's clock (the newest event published). Volumes are not simulated (``0``).
+        """
+        req = _history_request(query, "bar", "after", "before", _CANDLE_LIMIT, self.instruments)
+        if isinstance(req, RestReply):
+            return req
+        sym, bar_ms, offset, upper, lower, limit = req
+        rows = [r for r in self.hourly.rows(sym) if r.price > 0]
+        clock_ms = self.clock_ns // _MS
+        data = []
+        for start, block in _select(_blocks(rows, bar_ms, offset), upper, lower, limit):
+            prices = [r.price for r in block]
+            data.append(
+                [
+                    str(start),
+                    _num(prices[0]),
+                    _num(max(prices)),
+                    _num(min(prices)),
+                    _num(prices[-1]),
+                    "0",
+                    "0",
+                    "0",
+                    "1" if start + bar_ms <= clock_ms else "0",
+                ]
+            )
+        return RestReply(200, {"code": "0", "msg": "", "data": data})
+
+    def _open_interest_history(self, query: Mapping[str, str]) -> RestReply:
+        """``[ts, oi, oiCcy, oiUsd]`` per period (the last hourly value in it), newest first.
+
+        ``end`` / ``begin`` keep periods starting earlier / later than them (exclusive); the
+        newest ``limit`` (≤100, default 100) of those are served. ``oi`` is in contracts.
+        """
+        req = _history_request(query, "period", "end", "begin", _OI_LIMIT, self.instruments)
+        if isinstance(req, RestReply):
+            return req
+        sym, bar_ms, offset, upper, lower, limit = req
+        inst = self.instruments[sym]
+        rows = [r for r in self.hourly.rows(sym) if r.oi_usd > 0]
+        data = []
+        for start, block in _select(_blocks(rows, bar_ms, offset), upper, lower, limit):
+            last = block[-1]
+            data.append(
+                [
+                    str(start),
+                    _num(_contracts(inst, last.oi_base, last.oi_usd)),
+                    _num(last.oi_base),
+                    _num(last.oi_usd),
+                ]
+            )
+        return RestReply(200, {"code": "0", "msg": "", "data": data})
+
+
+_HistoryRequest = tuple[str, int, int, int | None, int | None, int]
+
+
+def _history_request(
+    query: Mapping[str, str],
+    bar_key: str,
+    upper_key: str,
+    lower_key: str,
+    max_limit: int,
+    instruments: Mapping[str, Instrument],
+) -> _HistoryRequest | RestReply:
+    """Validate a history query: ``(instId, bar ms, offset ms, upper, lower, limit)``, or the
+    error OKX answers (50014 missing instId, 51001 unknown instrument, 51000 bad parameter)."""
+    sym = query.get("instId", "")
+    if not sym:
+        return _rest_error(400, "50014", "Parameter instId can not be empty.")
+    if sym not in instruments:
+        return _rest_error(
+            200, "51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist."
+        )
+    bar = _BARS.get(query.get(bar_key, "5m" if bar_key == "period" else "1m"))
+    if bar is None:
+        return _rest_error(400, "51000", f"Parameter {bar_key} error")
+    bounds: dict[str, int | None] = {}
+    for key in (upper_key, lower_key):
+        raw = query.get(key, "")
+        if raw and not raw.isdigit():
+            return _rest_error(400, "51000", f"Parameter {key} error")
+        bounds[key] = int(raw) if raw else None
+    raw_limit = query.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= max_limit:
+        return _rest_error(400, "51000", "Parameter limit error")
+    return sym, bar[0], bar[1], bounds[upper_key], bounds[lower_key], int(raw_limit)
+
+
+def _blocks(rows: list[HourRow], bar_ms: int, offset_ms: int) -> list[tuple[int, list[HourRow]]]:
+    """Group hourly rows (oldest first) into bars opening every ``bar_ms`` (shifted back by
+    ``offset_ms``, e.g. UTC+8 midnight), oldest first."""
+    out: dict[int, list[HourRow]] = {}
+    for r in rows:
+        start = (r.hour_ms + offset_ms) // bar_ms * bar_ms - offset_ms
+        out.setdefault(start, []).append(r)
+    return sorted(out.items())
+
+
+def _select(
+    blocks: list[tuple[int, list[HourRow]]], upper: int | None, lower: int | None, limit: int
+) -> list[tuple[int, list[HourRow]]]:
+    """The newest ``limit`` blocks with ``lower < start < upper``, newest first."""
+    kept = [
+        b for b in blocks if (upper is None or b[0] < upper) and (lower is None or b[0] > lower)
+    ]
+    return kept[::-1][:limit]
+
+
+def _rest_error(status: int, code: str, msg: str) -> RestReply:
+    return RestReply(status, {"code": code, "msg": msg, "data": []})
 
 
 def _topic(arg: Mapping[str, object]) -> str | None:

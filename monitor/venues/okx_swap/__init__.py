@@ -15,17 +15,25 @@ Channels on ``/ws/v5/public`` (docs: OKX v5 API, "Public data → WebSocket"):
 Sizes are contracts × ``ctVal`` × ``ctMult`` (the instrument's ``contract_size``): base coin for
 linear swaps, USD for inverse swaps (base = USD / price). Keep-alive: the text ``ping`` after 25 s
 without a frame; the server answers ``pong`` and drops connections silent for 30 s.
+
+Start-up backfill (:func:`plan_backfill`, REST, docs: "Market data → Get candlesticks history",
+"Trading statistics → Get contract open interest history"): 90 days of 4-hour candle closes
+(``/api/v5/market/history-candles``) and 60 days of 4-hour open interest in USD (``oiUsd`` of
+``/api/v5/rubik/stat/contracts/open-interest-history``), for linear and inverse swaps alike.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import msgspec
 import structlog
 
 from monitor.instruments import Instrument
 from monitor.venues.base import (
+    BackfillRequest,
     ConnectionPlan,
     Heartbeat,
     RestPoll,
@@ -41,7 +49,11 @@ __all__ = [
     "OkxSwapParser",
     "base_and_notional",
     "channel_args",
+    "history_windows",
+    "parse_candles",
     "parse_instruments",
+    "parse_open_interest_history",
+    "plan_backfill",
     "plan_connections",
     "plan_polls",
 ]
@@ -162,6 +174,161 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     return out
 
 
+HOUR_MS = 3_600_000
+CANDLES_PATH = "/api/v5/market/history-candles"  # "recent years"; /market/candles: last 1,440
+CANDLE_BAR = "4H"
+CANDLE_BAR_MS = 4 * HOUR_MS
+CANDLE_LIMIT = 300  # the documented maximum per request
+PRICE_SPAN_MS = 90 * 24 * HOUR_MS  # the price processor's rolling-high window
+OI_HISTORY_PATH = "/api/v5/rubik/stat/contracts/open-interest-history"
+OI_PERIOD = "4H"
+OI_PERIOD_MS = 4 * HOUR_MS
+OI_LIMIT = 100  # the documented maximum per request
+OI_SPAN_MS = 60 * 24 * HOUR_MS  # the open-interest processor's peak window
+# rubik: "10 requests per 2 seconds, IP + Instrument ID" today, 5 per 2 s per IP in older docs;
+# pace every backfill request at the stricter rule (history-candles allows 20 per 2 s per IP)
+BACKFILL_RATE = 2.5
+
+
+class _RestRows(msgspec.Struct):
+    """A REST answer whose ``data`` is rows of strings (candles, open-interest history)."""
+
+    code: str
+    msg: str = ""
+    data: list[list[str]] = msgspec.field(default_factory=list)
+
+
+_rest_rows_decoder = msgspec.json.Decoder(_RestRows)
+
+
+def _rows(body: bytes, what: str) -> list[list[str]]:
+    """The ``data`` rows of an OKX answer; ``ValueError`` for an error answer (code not 0)."""
+    reply = _rest_rows_decoder.decode(body)
+    if reply.code != "0":
+        raise ValueError(f"OKX {what} error {reply.code}: {reply.msg}")
+    return reply.data
+
+
+def parse_candles(body: bytes, bar_ms: int = CANDLE_BAR_MS) -> list[tuple[int, float]]:
+    """Candle rows ``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`` → ``(ts ns, close)``.
+
+    A candle is stamped at its close time, ``ts`` (the open) + ``bar_ms`` − 1 ms, like Binance's
+    kline ``closeTime``. Uncompleted candles (``confirm`` ``0``, the newest one) are dropped: their
+    close is not a close yet and their close time lies in the future; the live stream covers the
+    present. Oldest first.
+
+    Raises:
+        ValueError: an error answer (``code`` not ``0``) or a malformed row.
+    """
+    out = []
+    for row in _rows(body, "candles"):
+        if len(row) < 5:
+            raise ValueError(f"OKX candle row too short: {row!r}")
+        if len(row) >= 9 and row[8] == "0":
+            continue
+        out.append(((int(row[0]) + bar_ms - 1) * 1_000_000, float(row[4])))
+    return sorted(out)
+
+
+def parse_open_interest_history(body: bytes) -> list[tuple[int, float]]:
+    """Open-interest history rows ``[ts, oi, oiCcy, oiUsd]`` → ``(ts ns, oiUsd)``, oldest first.
+
+    ``ts`` is kept as OKX gives it (documented only as "Timestamp": the period's start, as a
+    candle's; Binance's ``openInterestHist`` timestamps are kept alike). ``oiUsd`` is in USD for
+    linear and inverse swaps alike.
+
+    Raises:
+        ValueError: an error answer (``code`` not ``0``) or a malformed row.
+    """
+    out = []
+    for row in _rows(body, "open-interest history"):
+        if len(row) < 4:
+            raise ValueError(f"OKX open-interest row too short: {row!r}")
+        out.append((int(row[0]) * 1_000_000, float(row[3])))
+    return sorted(out)
+
+
+def history_windows(now_ms: int, bar_ms: int, span_ms: int, limit: int) -> list[tuple[int, int]]:
+    """Split the bars of the last ``span_ms`` before ``now_ms`` into ``(lower, upper)`` bounds.
+
+    The bars are the one open at ``now_ms`` and the ``ceil(span_ms / bar_ms)`` before it, so the
+    oldest opens at or before ``now_ms - span_ms``. Windows are newest first, at most ``limit``
+    bars each; the first ends at ``now_ms`` and each next one ends where the previous begins.
+    Every other bound falls mid-bar, so no bar opens on a bound and each bar is in exactly one
+    window whether the venue reads bounds as inclusive or exclusive (OKX documents them as
+    exclusive: records "earlier than" / "newer than" the given ``ts``).
+    """
+    anchor = now_ms // bar_ms * bar_ms
+    n_bars = -(-span_ms // bar_ms) + 1
+    half = bar_ms // 2
+    out = []
+    for i in range(0, n_bars, limit):
+        j = min(i + limit, n_bars)
+        upper = now_ms if i == 0 else anchor - i * bar_ms + half
+        out.append((anchor - j * bar_ms + half, upper))
+    return out
+
+
+def plan_backfill(
+    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+) -> list[BackfillRequest]:
+    """90 days of 4-hour candle closes and 60 days of 4-hour open interest (USD) per symbol.
+
+    Every page is one URL with an explicit time window ending at ``now_ms`` (default: now), so
+    no cursor is followed. Trade-offs, within OKX's documented limits:
+
+    * price: ``history-candles`` reaches years back (``/market/candles`` only the latest 1,440
+      bars) at up to 300 bars a request: 4-hour bars need 2 requests for 90 days, 1-hour bars 8.
+      The rolling high is then read from 4-hourly closes, missing intra-bar highs (as it
+      misses them between Binance's 2 h closes).
+    * open interest: the rubik endpoint keeps the latest 1,440 rows at up to 100 a request and
+      allows 5-10 requests per 2 s: 60 days at ``1H`` is 1,440 rows (all it keeps) in 15
+      requests, at ``4H`` 360 rows in 4 requests. The 60-day peak is then read from 4-hourly
+      values, so a peak shorter than 4 h can be missed.
+
+    Six requests per symbol, paced by ``VENUE.backfill_rate``.
+    """
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    base = endpoints.rest.rstrip("/")
+    price_windows = history_windows(now, CANDLE_BAR_MS, PRICE_SPAN_MS, CANDLE_LIMIT)
+    oi_windows = history_windows(now, OI_PERIOD_MS, OI_SPAN_MS, OI_LIMIT)
+    out: list[BackfillRequest] = []
+    for sym in symbols:
+        for lower, upper in price_windows:
+            query = urlencode(
+                {
+                    "instId": sym,
+                    "bar": CANDLE_BAR,
+                    "after": upper,
+                    "before": lower,
+                    "limit": CANDLE_LIMIT,
+                }
+            )
+            out.append(
+                BackfillRequest("price", sym, f"{base}{CANDLES_PATH}?{query}", parse_candles)
+            )
+        for lower, upper in oi_windows:
+            query = urlencode(
+                {
+                    "instId": sym,
+                    "period": OI_PERIOD,
+                    "begin": lower,
+                    "end": upper,
+                    "limit": OI_LIMIT,
+                }
+            )
+            out.append(
+                BackfillRequest(
+                    "open_interest",
+                    sym,
+                    f"{base}{OI_HISTORY_PATH}?{query}",
+                    parse_open_interest_history,
+                    unit="usd",
+                )
+            )
+    return out
+
+
 def requests_reconnect(frame: str) -> bool:
     """True for the service-upgrade notice (64008) that precedes a server-side disconnect."""
     if '"64008"' not in frame:
@@ -194,6 +361,8 @@ VENUE = VenueSpec(
     make_parser=OkxSwapParser,
     instruments_url="/api/v5/public/instruments?instType=SWAP",
     parse_instruments=parse_instruments,
+    backfill=plan_backfill,
+    backfill_rate=BACKFILL_RATE,
     quiet_s={
         "trades": 120.0,
         "liquidations": 3600.0,
@@ -207,6 +376,7 @@ VENUE = VenueSpec(
         "represent the total'): liquidation totals are lower bounds. It covers every SWAP "
         "instrument, whatever symbols are configured. Funding intervals vary (1-8 h) and are read "
         "from each funding-rate frame. A service-upgrade notice (64008) makes the connection "
-        "manager reconnect at once."
+        "manager reconnect at once. Start-up backfill: 90 days of 4-hour candle closes and 60 "
+        "days of 4-hour open interest (oiUsd), paced at 2.5 requests/s for the rubik limit."
     ),
 )
