@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -47,3 +47,13 @@ def assert_events(actual: list[Event], expected: list[Event], keep_recv: bool = 
                 assert g[key] == pytest.approx(value, rel=1e-9), key
             else:
                 assert g[key] == value, key
+
+
+class SeedRecorder:
+    """A hand-written backfill target (``monitor.backfill.Seedable``) keeping what it was given."""
+
+    def __init__(self) -> None:
+        self.seeds: list[tuple[str, str, list[tuple[int, float]]]] = []
+
+    def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
+        self.seeds.append((asset, venue, list(points)))

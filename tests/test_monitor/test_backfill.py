@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +20,7 @@ from monitor.venues.base import VenueEndpoints
 from streams.events import Funding, OpenInterest
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
-from tests.helpers import eventually
+from tests.helpers import SeedRecorder, eventually
 
 V = "binance-usdm"
 H = 3_600_000_000_000
@@ -39,16 +38,6 @@ def _oi_at(ts: int, usd: float) -> OpenInterest:
         size=usd / 100_000.0,
         notional_usd=usd,
     )
-
-
-class Recorder:
-    """A hand-written seed target that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.seeds: list[tuple[str, str, list[tuple[int, float]]]] = []
-
-    def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
-        self.seeds.append((asset, venue, list(points)))
 
 
 def _three_hours() -> BinanceUsdmSim:
@@ -89,7 +78,7 @@ async def test_backfill_reads_klines_and_oi_history(rate_limited: int) -> None:
     """Klines (close) and OI history (USD) reach the targets, per asset and venue; answers 429
     with Retry-After are waited out and retried, so nothing is missing."""
     sim = _three_hours()
-    price, oi_rec = Recorder(), Recorder()
+    price, oi_rec = SeedRecorder(), SeedRecorder()
     async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
         server.rest_errors(V, 429, rate_limited, retry_after_s=0.05)
         n = await backfill_venue(

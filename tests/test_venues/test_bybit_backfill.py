@@ -24,6 +24,7 @@ from monitor.venues.bybit_linear import (
 )
 from streams.events import Event, Funding, OpenInterest, Trade
 from streams.processors import default_processors
+from tests.helpers import SeedRecorder
 
 V = "bybit-linear"
 MS = 1_000_000
@@ -351,16 +352,6 @@ def test_sim_serves_history_in_bybit_envelope() -> None:
     assert {r["symbol"] for r in inst["result"]["list"]} == {"BTCUSD", "ETHUSD"}  # type: ignore[index]
 
 
-class Recorder:
-    """A hand-written seed target that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.seeds: list[tuple[str, str, list[tuple[int, float]]]] = []
-
-    def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
-        self.seeds.append((asset, venue, list(points)))
-
-
 N_HOURS = 300  # more than one 200-hour page
 
 
@@ -377,7 +368,7 @@ async def test_backfill_end_to_end_over_http() -> None:
         sim.encode(_oi("BTCUSDT", t, base[t], base[t] * px[t]))
         sim.encode(_trade("BTCUSD", t, px[t] - 5.0))
         sim.encode(_oi("BTCUSD", t, inv[t] / px[t], inv[t]))
-    price, oi_rec = Recorder(), Recorder()
+    price, oi_rec = SeedRecorder(), SeedRecorder()
     async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
         n = await backfill_venue(
             get_venue(V),

@@ -4,7 +4,6 @@ endpoints, and the whole backfill over HTTP against the simulator."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,7 @@ from monitor.venues.okx_swap import (
     plan_backfill,
 )
 from streams.events import Funding, OpenInterest, Trade
+from tests.helpers import SeedRecorder
 
 V = "okx-swap"
 MS = 1_000_000  # ns per ms
@@ -434,16 +434,6 @@ def test_sim_keeps_serving_instruments() -> None:
 # ---------------------------------------------------------------------- end to end
 
 
-class Recorder:
-    """A hand-written seed target that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.seeds: list[tuple[str, str, list[tuple[int, float]]]] = []
-
-    def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
-        self.seeds.append((asset, venue, list(points)))
-
-
 N_HOURS = 92 * 24  # more than the 90 days planned, so the oldest hours must be left out
 
 
@@ -484,7 +474,7 @@ async def test_backfill_pages_okx_history_from_the_simulator() -> None:
         ts = first_hour + i * HOUR
         sim.encode(_funding("BTC-USDT-SWAP", ts, _price(i)))
         sim.encode(_oi("BTC-USDT-SWAP", ts, _oi_usd(i), _price(i)))
-    price, oi = Recorder(), Recorder()
+    price, oi = SeedRecorder(), SeedRecorder()
     async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
         n = await backfill_venue(
             get_venue(V),
