@@ -22,9 +22,9 @@ and ``oi_drawdown_pct`` compares the current sum with the peak of the hourly sum
 venues (hours in which one of them had no value are skipped). When no venue has a value at both
 ends the change is not emitted (the last value holds) rather than guessed.
 
-Uneven history. Venues do not all publish open-interest history (Binance serves 30 days,
-Hyperliquid, Deribit and BitMEX none), so right after a first start one venue may have weeks of
-backfill and the others minutes. ``oi_drawdown_pct`` then covers only the venues whose history is
+Uneven history. Venues do not all publish open-interest history (Bybit and OKX 60 days, Binance
+about three weeks, Hyperliquid, Deribit and BitMEX none), so right after a first start one venue
+may have weeks of backfill and another minutes. ``oi_drawdown_pct`` then covers only the venues whose history is
 nearly as long as the longest one (90%), rather than a peak of the few hours all venues share,
 and ``oi_drawdown_coverage{asset}`` says which share of the current total it covers (1.0 once
 every venue has the history).
