@@ -159,15 +159,15 @@ async def backfill_venue(
     per_asset: dict[tuple[str, str], list[dict[int, float]]] = {}
     for (kind, symbol), by_ts in merged.items():
         inst = registry.get(symbol)
-        if inst is None:
+        if inst is None or not by_ts:
             continue
         if kind == "open_interest_base":
             prices = sorted(merged.get(("price", symbol), {}).items())
             if not prices:
-                log.warning("backfill.no_price_for_open_interest", symbol=symbol)
+                log.warning("backfill.no_price_for_open_interest", venue=spec.venue, symbol=symbol)
                 continue
             kind, by_ts = "open_interest", dict(value_in_usd(sorted(by_ts.items()), prices))
-        if by_ts and kind in targets:
+        if kind in targets:
             per_asset.setdefault((kind, inst.base), []).append(by_ts)
     total = 0
     for (kind, asset), series in per_asset.items():
