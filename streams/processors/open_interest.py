@@ -24,10 +24,10 @@ ends the change is not emitted (the last value holds) rather than guessed.
 
 Uneven history. Venues do not all publish open-interest history (Bybit and OKX 60 days, Binance
 about three weeks, Hyperliquid, Deribit and BitMEX none), so right after a first start one venue
-may have weeks of backfill and another minutes. ``oi_drawdown_pct`` then covers only the venues whose history is
-nearly as long as the longest one (90%), rather than a peak of the few hours all venues share,
-and ``oi_drawdown_coverage{asset}`` says which share of the current total it covers (1.0 once
-every venue has the history).
+may have weeks of backfill and another minutes. ``oi_drawdown_pct`` then covers only the venues
+whose history is nearly as long as the longest one (90%), rather than a peak of the few hours all
+venues share, and ``oi_drawdown_coverage{asset}`` says which share of the current total it covers
+(1.0 once every venue has the history).
 
 History: the per-venue value at the end of each minute (kept 24 h) and of each hour (kept 60 days),
 seeded on start-up from REST history with :meth:`OpenInterestProcessor.seed_history`. A venue's
