@@ -19,7 +19,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from monitor.backoff import Backoff
+from streams.backoff import Backoff
 from monitor.venues.base import ConnectionPlan, VenueSpec
 
 __all__ = ["ConnState", "FrameHandler", "StatusHandler", "WebSocketConnection"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import structlog
 
-from monitor.backoff import Backoff
+from streams.backoff import Backoff
 from monitor.capture import CaptureWriter
 from monitor.connection import ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments

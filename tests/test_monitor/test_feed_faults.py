@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.backoff import Backoff
+from streams.backoff import Backoff
 from monitor.feed import VenueFeed
 from monitor.metrics import MonitorMetrics
 from monitor.simulator.server import ExchangeSimulator

@@ -1,11 +1,12 @@
-"""Capped exponential backoff with jitter."""
+"""Capped exponential backoff with jitter, and bounded waits (feeds, pollers, deliverers)."""
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
-__all__ = ["Backoff"]
+__all__ = ["Backoff", "bounded_wait"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +30,15 @@ class Backoff:
         d = min(self.max_s, self.initial_s * self.factor ** min(attempt, 64))
         r = (rng or random).random()
         return d * (1.0 - self.jitter * r)
+
+
+def bounded_wait(seconds: float, cap_s: float) -> tuple[float, bool]:
+    """Clamp a wait to ``[0, cap_s]``; a non-finite or larger value becomes the cap.
+
+    Returns the wait and whether it had to be clamped (so callers can count absurd values).
+    """
+    if not math.isfinite(seconds) or seconds > cap_s:
+        return cap_s, True
+    if seconds < 0:
+        return 0.0, True
+    return seconds, False
