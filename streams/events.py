@@ -13,7 +13,7 @@ Units:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypedDict
 
 import msgspec
 
@@ -21,7 +21,9 @@ __all__ = [
     "EVENT_TYPE",
     "Event",
     "EventDecoder",
+    "EventHeader",
     "FeedStatus",
+    "FillFields",
     "Funding",
     "Liquidation",
     "OpenInterest",
@@ -31,6 +33,7 @@ __all__ = [
     "Trade",
     "decode_event",
     "encode_event",
+    "rate_8h",
 ]
 
 TakerSide = Literal["buy", "sell"]
@@ -45,6 +48,25 @@ FeedState = Literal[
     "rotating",
     "error",
 ]
+
+
+class EventHeader(TypedDict):
+    """The fields every event starts with (``Trade(**header, price=...)``)."""
+
+    venue: str
+    symbol: str
+    instrument: str
+    asset: str
+    ts_event: int
+    ts_recv: int
+
+
+class FillFields(EventHeader):
+    """The fields a trade and a liquidation share (all but ``side``)."""
+
+    price: float
+    size: float
+    notional_usd: float
 
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

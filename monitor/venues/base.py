@@ -30,6 +30,7 @@ __all__ = [
     "UnknownMessageError",
     "VenueEndpoints",
     "VenueSpec",
+    "no_polls",
     "require_instrument",
 ]
 
@@ -165,6 +166,11 @@ class BackfillRequest:
     unit: Literal["usd", "base"] = "usd"
 
 
+def no_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
+    """The polls of a venue that streams every channel it has over websockets: none."""
+    return []
+
+
 @dataclass(frozen=True, slots=True)
 class VenueEndpoints:
     """Base URLs of a venue, overridable by config (the simulator, a proxy, a testnet)."""
@@ -173,7 +179,7 @@ class VenueEndpoints:
     rest: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VenueSpec:
     """Everything the daemon needs to know about one venue.
 
@@ -181,13 +187,14 @@ class VenueSpec:
         venue: the venue id used in events, config and the CLI (e.g. ``binance-usdm``).
         kind: ``derivatives`` or ``spot``.
         endpoints: default (live) base URLs.
-        heartbeat: the client keep-alive rule.
-        lifetime_s: the server's connection lifetime limit; connections rotate before it.
+        heartbeat: the client keep-alive rule (default: the server drives the keep-alive).
+        lifetime_s: the server's connection lifetime limit; connections rotate before it
+            (None: no limit).
         channels: the channels this venue publishes; a channel absent here has no public feed.
         default_symbols: what ``riskmon run`` subscribes to by default.
         plan: builds connection plans from endpoints and streams (splitting within limits).
         polls: builds REST polls (e.g. open interest) from endpoints and streams; their bodies
-            are parsed by the same parser as the websocket frames.
+            are parsed by the same parser as the websocket frames (default: none).
         make_parser: builds a parser over an instrument registry.
         respond: reactive reply to a server frame (e.g. Deribit ``test_request``), or None.
         quiet_s: how long each channel may be silent before it counts as stale.
@@ -205,15 +212,15 @@ class VenueSpec:
     venue: str
     kind: Literal["derivatives", "spot"]
     endpoints: VenueEndpoints
-    heartbeat: Heartbeat
-    lifetime_s: float | None
     channels: tuple[Channel, ...]
     default_symbols: tuple[str, ...]
     plan: Callable[[VenueEndpoints, Sequence[Stream]], list[ConnectionPlan]]
-    polls: Callable[[VenueEndpoints, Sequence[Stream]], list[RestPoll]]
     make_parser: Callable[[InstrumentRegistry], FrameParser]
     instruments_url: str
     parse_instruments: Callable[[bytes], list[Instrument]]
+    heartbeat: Heartbeat = Heartbeat()
+    lifetime_s: float | None = None
+    polls: Callable[[VenueEndpoints, Sequence[Stream]], list[RestPoll]] = no_polls
     respond: Callable[[str], str | None] | None = None
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()

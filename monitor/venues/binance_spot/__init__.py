@@ -16,23 +16,17 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import ConnectionPlan, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.binance_spot.parse import VENUE_ID, BinanceSpotParser
 from monitor.venues.binance_spot.schemas import BinanceSpotExchangeInfo
+from monitor.venues.binance_usdm import subscribe_frame
+from monitor.venues.planning import plan_chunks, spot
 
 __all__ = [
     "VENUE",
     "BinanceSpotParser",
     "parse_instruments",
     "plan_connections",
-    "plan_polls",
     "stream_name",
 ]
 
@@ -53,50 +47,21 @@ def stream_name(stream: Stream) -> str | None:
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Split streams over ``/stream`` connections of at most 200 streams each."""
-    items = [(st, n) for st in streams if st.symbol != "*" and (n := stream_name(st)) is not None]
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    plans: list[ConnectionPlan] = []
-    for i in range(0, len(items), MAX_STREAMS_PER_CONNECTION):
-        chunk = items[i : i + MAX_STREAMS_PER_CONNECTION]
-        names = [n for _, n in chunk]
-        subs = tuple(
-            msgspec.json.encode(
-                {
-                    "method": "SUBSCRIBE",
-                    "params": names[j : j + PARAMS_PER_SUBSCRIBE],
-                    "id": j // PARAMS_PER_SUBSCRIBE + 1,
-                }
-            ).decode()
-            for j in range(0, len(names), PARAMS_PER_SUBSCRIBE)
-        )
-        plans.append(
-            ConnectionPlan(
-                key=f"stream-{i // MAX_STREAMS_PER_CONNECTION}",
-                url=url,
-                subscribe=subs,
-                streams=tuple(st for st, _ in chunk),
-            )
-        )
-    return plans
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Binance Spot needs no REST polling."""
-    return []
+    return plan_chunks(
+        endpoints.ws.rstrip("/") + WS_PATH,
+        "stream",
+        [(n, [st]) for st in streams if st.symbol != "*" and (n := stream_name(st)) is not None],
+        MAX_STREAMS_PER_CONNECTION,
+        PARAMS_PER_SUBSCRIBE,
+        subscribe_frame,
+    )
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
     """Read trading spot pairs from ``GET /api/v3/exchangeInfo``."""
     info = msgspec.json.decode(body, type=BinanceSpotExchangeInfo, strict=False)
     return [
-        Instrument(
-            venue=VENUE_ID,
-            symbol=s.symbol,
-            instrument=f"{s.baseAsset}-{s.quoteAsset}-SPOT",
-            base=s.baseAsset,
-            quote=s.quoteAsset,
-            kind="spot",
-        )
+        spot(VENUE_ID, s.symbol, s.baseAsset, s.quoteAsset)
         for s in info.symbols
         if s.status in ("TRADING", "")
     ]
@@ -106,12 +71,11 @@ VENUE = VenueSpec(
     venue=VENUE_ID,
     kind="spot",
     endpoints=VenueEndpoints(ws="wss://stream.binance.com:9443", rest="https://api.binance.com"),
-    heartbeat=Heartbeat(),  # the server pings every 20 s; websockets answers with pongs
+    # keep-alive: the server pings every 20 s; websockets answers with pongs
     lifetime_s=24 * 3600.0,
     channels=("trades", "quotes"),
     default_symbols=("USDCUSDT", "FDUSDUSDT", "USDEUSDT"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=BinanceSpotParser,
     instruments_url="/api/v3/exchangeInfo",
     parse_instruments=parse_instruments,

@@ -10,32 +10,26 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import InstrumentRegistry
-from monitor.venues.base import (
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.binance_spot.schemas import (
     BinanceSpotAggTrade,
     BinanceSpotBookTicker,
     BinanceSpotFrame,
 )
+from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, require_usd_quote
 from streams.events import Event, Quote, Trade
+from streams.units import NS_PER_MS
 
 __all__ = ["USD_QUOTES", "VENUE_ID", "BinanceSpotParser"]
 
 VENUE_ID = "binance-spot"
-_MS = 1_000_000
-# quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
-USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
 
 _frame_decoder = msgspec.json.Decoder(BinanceSpotFrame, strict=False)
 _book_decoder = msgspec.json.Decoder(BinanceSpotBookTicker, strict=False)
 _agg_decoder = msgspec.json.Decoder(BinanceSpotAggTrade, strict=False)
 
 
-class BinanceSpotParser:
+class BinanceSpotParser(VenueParser):
     """Stateless parser of Binance Spot streams.
 
     Args:
@@ -44,17 +38,9 @@ class BinanceSpotParser:
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a combined-stream frame (or a raw-stream payload); replies return ``[]``."""
-        try:
-            msg = _frame_decoder.decode(frame)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
+        msg = decode(_frame_decoder, frame)
         try:
             if msg.stream is not None:
                 if not msg.data:
@@ -80,14 +66,9 @@ class BinanceSpotParser:
         raise ParseError("unexpected message shape")
 
     def _quote(self, p: BinanceSpotBookTicker, ts_recv: int) -> Quote:
-        inst = require_instrument(self.instruments, p.s)
+        inst = self.instrument(p.s)
         return Quote(
-            venue=VENUE_ID,
-            symbol=p.s,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=ts_recv,  # spot bookTicker carries no time
-            ts_recv=ts_recv,
+            **self.header(inst, ts_recv, ts_recv),  # spot bookTicker carries no time
             bid=p.b,
             ask=p.a,
             bid_size=p.B,
@@ -95,16 +76,10 @@ class BinanceSpotParser:
         )
 
     def _trade(self, p: BinanceSpotAggTrade, ts_recv: int) -> Trade:
-        inst = require_instrument(self.instruments, p.s)
-        if inst.quote not in USD_QUOTES:
-            raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+        inst = self.instrument(p.s)
+        require_usd_quote(inst)
         return Trade(
-            venue=VENUE_ID,
-            symbol=p.s,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=p.T * _MS,
-            ts_recv=ts_recv,
+            **self.header(inst, p.T * NS_PER_MS, ts_recv),
             price=p.p,
             size=p.q,
             notional_usd=p.p * p.q,

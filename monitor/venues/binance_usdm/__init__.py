@@ -16,18 +16,27 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.venues.base import (
+    CHANNELS,
     BackfillRequest,
     Channel,
     ConnectionPlan,
-    Heartbeat,
     RestPoll,
     Stream,
     VenueEndpoints,
     VenueSpec,
 )
 from monitor.venues.binance_usdm.parse import VENUE_ID, BinanceUsdmParser
+from monitor.venues.planning import json_frame, perp, plan_chunks, symbols_of
+from streams.units import NS_PER_MS
 
-__all__ = ["VENUE", "BinanceUsdmParser", "plan_connections", "plan_polls", "stream_name"]
+__all__ = [
+    "VENUE",
+    "BinanceUsdmParser",
+    "plan_connections",
+    "plan_polls",
+    "stream_name",
+    "subscribe_frame",
+]
 
 MAX_STREAMS_PER_CONNECTION = 200  # Binance allows 1024; smaller connections fail smaller
 PARAMS_PER_SUBSCRIBE = 50  # keep each SUBSCRIBE small; Binance allows 10 messages/s
@@ -51,13 +60,18 @@ def stream_name(stream: Stream) -> str | None:
     return None  # open interest: REST only
 
 
+def subscribe_frame(names: list[str], k: int) -> str:
+    """The ``k``-th ``SUBSCRIBE`` request of a connection (Binance futures and spot alike)."""
+    return json_frame({"method": "SUBSCRIBE", "params": names, "id": k + 1})
+
+
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Split streams over ``/market`` and ``/public`` connections of at most 200 streams each.
 
     Open interest (REST, in contracts) is valued at the mark price, so a symbol whose open
     interest is wanted also gets its ``markPrice`` stream.
     """
-    groups: dict[str, list[tuple[Stream, str]]] = {"market": [], "public": []}
+    groups: dict[str, list[tuple[str, list[Stream]]]] = {"market": [], "public": []}
     marks = {s.symbol for s in streams if s.channel == "funding"}
     if "*" not in marks:
         streams = [
@@ -71,39 +85,25 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     for st in streams:
         name = stream_name(st)
         if name is not None:
-            groups["public" if st.channel in _PUBLIC_CHANNELS else "market"].append((st, name))
-    plans: list[ConnectionPlan] = []
+            groups["public" if st.channel in _PUBLIC_CHANNELS else "market"].append((name, [st]))
     base = endpoints.ws.rstrip("/")
-    for path, items in groups.items():
-        for i in range(0, len(items), MAX_STREAMS_PER_CONNECTION):
-            chunk = items[i : i + MAX_STREAMS_PER_CONNECTION]
-            names = [n for _, n in chunk]
-            subs = tuple(
-                msgspec.json.encode(
-                    {
-                        "method": "SUBSCRIBE",
-                        "params": names[j : j + PARAMS_PER_SUBSCRIBE],
-                        "id": j // PARAMS_PER_SUBSCRIBE + 1,
-                    }
-                ).decode()
-                for j in range(0, len(names), PARAMS_PER_SUBSCRIBE)
-            )
-            plans.append(
-                ConnectionPlan(
-                    key=f"{path}-{i // MAX_STREAMS_PER_CONNECTION}",
-                    url=f"{base}/{path}/stream",
-                    subscribe=subs,
-                    streams=tuple(st for st, _ in chunk),
-                )
-            )
-    return plans
+    return [
+        plan
+        for path, topics in groups.items()
+        for plan in plan_chunks(
+            f"{base}/{path}/stream",
+            path,
+            topics,
+            MAX_STREAMS_PER_CONNECTION,
+            PARAMS_PER_SUBSCRIBE,
+            subscribe_frame,
+        )
+    ]
 
 
 def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
     """Poll ``/fapi/v1/openInterest`` (weight 1) per symbol, within the REST weight budget."""
-    symbols = sorted(
-        {s.symbol for s in streams if s.channel == "open_interest" and s.symbol != "*"}
-    )
+    symbols = symbols_of(streams, "open_interest")
     if not symbols:
         return []
     interval = max(MIN_OI_INTERVAL_S, 60.0 * len(symbols) / REST_WEIGHT_BUDGET_PER_MIN)
@@ -141,14 +141,14 @@ def parse_klines(body: bytes) -> list[tuple[int, float]]:
     out = []
     for row in _klines_decoder.decode(body):
         close_ms, close = row[6], row[4]
-        out.append((int(close_ms) * 1_000_000, float(close)))
+        out.append((int(close_ms) * NS_PER_MS, float(close)))
     return out
 
 
 def parse_open_interest_hist(body: bytes) -> list[tuple[int, float]]:
     """``GET /futures/data/openInterestHist`` rows → ``(ts ns, open interest USD)``."""
     return [
-        (r.timestamp * 1_000_000, r.sumOpenInterestValue) for r in _oi_hist_decoder.decode(body)
+        (r.timestamp * NS_PER_MS, r.sumOpenInterestValue) for r in _oi_hist_decoder.decode(body)
     ]
 
 
@@ -193,15 +193,7 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     """Read perpetuals from ``GET /fapi/v1/exchangeInfo``."""
     info = msgspec.json.decode(body, type=_ExchangeInfo)
     return [
-        Instrument(
-            venue=VENUE_ID,
-            symbol=s.symbol,
-            instrument=f"{s.baseAsset}-{s.quoteAsset}-PERP",
-            base=s.baseAsset,
-            quote=s.quoteAsset,
-            kind="perp",
-            funding_interval_h=8.0,
-        )
+        perp(VENUE_ID, s.symbol, s.baseAsset, s.quoteAsset, funding_interval_h=8.0)
         for s in info.symbols
         if s.contractType == "PERPETUAL" and s.status in ("TRADING", "")
     ]
@@ -211,9 +203,9 @@ VENUE = VenueSpec(
     venue=VENUE_ID,
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://fstream.binance.com", rest="https://fapi.binance.com"),
-    heartbeat=Heartbeat(),  # the server pings every 3 min; websockets answers with pongs
+    # keep-alive: the server pings every 3 min; websockets answers with pongs
     lifetime_s=24 * 3600.0,
-    channels=("trades", "liquidations", "funding", "open_interest", "quotes"),
+    channels=CHANNELS,
     default_symbols=("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT"),
     plan=plan_connections,
     polls=plan_polls,

@@ -5,33 +5,39 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import InstrumentRegistry
-from monitor.venues.base import (
-    MissingMetadataError,
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
 from monitor.venues.binance_usdm.schemas import (
     BinanceAggTrade,
     BinanceForceOrder,
     BinanceFrame,
     BinanceMarkPrice,
     BinanceOpenInterest,
+    BinanceOrderSide,
     BinancePayload,
 )
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, mapped
+from streams.events import (
+    Event,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    PositionSide,
+    Quote,
+    Trade,
+    rate_8h,
+)
+from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BinanceUsdmParser"]
 
 VENUE_ID = "binance-usdm"
-_MS = 1_000_000
 
 _frame_decoder = msgspec.json.Decoder(BinanceFrame, strict=False)
 _payload_decoder = msgspec.json.Decoder(BinancePayload, strict=False)
 _oi_decoder = msgspec.json.Decoder(BinanceOpenInterest, strict=False)
 
 
-class BinanceUsdmParser:
+class BinanceUsdmParser(VenueParser):
     """Stateful parser: remembers the last mark price per symbol to value REST open interest.
 
     Open interest polled before the symbol's first mark price (the start-up race) is held and
@@ -44,7 +50,7 @@ class BinanceUsdmParser:
     venue = VENUE_ID
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
+        super().__init__(instruments)
         self._mark: dict[str, float] = {}
         self._unvalued_oi: dict[str, tuple[BinanceOpenInterest, int]] = {}
 
@@ -85,7 +91,7 @@ class BinanceUsdmParser:
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
         else:
-            require_instrument(self.instruments, oi.symbol)
+            self.instrument(oi.symbol)
             mark = self._mark.get(oi.symbol)
             if mark is None:
                 self._unvalued_oi[oi.symbol] = (oi, ts_recv)  # valued at the first mark price
@@ -104,7 +110,7 @@ class BinanceUsdmParser:
         raise ParseError(f"unexpected message shape: {err}" if err else "unexpected message shape")
 
     def _trade(self, p: BinanceAggTrade, ts_recv: int) -> list[Event]:
-        # the hot path: the registry lookup is inlined (same result and error as _instrument)
+        # the hot path: the registry lookup is inlined (same result and error as instrument())
         inst = self.instruments.get(p.s)
         if inst is None:
             raise MissingMetadataError(f"no instrument metadata for {p.s}")
@@ -112,12 +118,7 @@ class BinanceUsdmParser:
         size = p.q
         return [
             Trade(
-                venue=VENUE_ID,
-                symbol=p.s,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=p.T * _MS,
-                ts_recv=ts_recv,
+                **self.header(inst, p.T * NS_PER_MS, ts_recv),
                 price=price,
                 size=size,
                 notional_usd=price * size,
@@ -130,25 +131,20 @@ class BinanceUsdmParser:
             return self._trade(p, ts_recv)
         if isinstance(p, BinanceForceOrder):
             o = p.o
-            inst = require_instrument(self.instruments, o.s)
+            inst = self.instrument(o.s)
             size = o.z if o.z > 0 else o.q
             price = o.ap if o.ap > 0 else o.p
             return [
                 Liquidation(
-                    venue=VENUE_ID,
-                    symbol=o.s,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=o.T * _MS,
-                    ts_recv=ts_recv,
+                    **self.header(inst, o.T * NS_PER_MS, ts_recv),
                     price=price,
                     size=size,
                     notional_usd=price * size,
-                    side="long" if o.S == "SELL" else "short",
+                    side=mapped(_LIQUIDATED, o.S, "forceOrder side"),
                 )
             ]
         if isinstance(p, BinanceMarkPrice):
-            inst = require_instrument(self.instruments, p.s)
+            inst = self.instrument(p.s)
             self._mark[p.s] = p.p
             out: list[Event] = []
             held = self._unvalued_oi.pop(p.s, None)
@@ -160,28 +156,18 @@ class BinanceUsdmParser:
             return [
                 *out,
                 Funding(
-                    venue=VENUE_ID,
-                    symbol=p.s,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=p.E * _MS,
-                    ts_recv=ts_recv,
+                    **self.header(inst, p.E * NS_PER_MS, ts_recv),
                     rate=p.r,
                     interval_h=interval_h,
-                    rate_8h=p.r * 8.0 / interval_h,
+                    rate_8h=rate_8h(p.r, interval_h),
                     mark_price=p.p,
-                    next_funding_ts=p.T * _MS if p.T else None,
+                    next_funding_ts=p.T * NS_PER_MS if p.T else None,
                 ),
             ]
-        inst = require_instrument(self.instruments, p.s)
+        inst = self.instrument(p.s)
         return [
             Quote(
-                venue=VENUE_ID,
-                symbol=p.s,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=(p.T or p.E) * _MS,
-                ts_recv=ts_recv,
+                **self.header(inst, (p.T or p.E) * NS_PER_MS, ts_recv),
                 bid=p.b,
                 ask=p.a,
                 bid_size=p.B,
@@ -190,17 +176,14 @@ class BinanceUsdmParser:
         ]
 
     def _open_interest(self, body: BinanceOpenInterest, mark: float, ts_recv: int) -> OpenInterest:
-        inst = require_instrument(self.instruments, body.symbol)
+        inst = self.instrument(body.symbol)
         return OpenInterest(
-            venue=VENUE_ID,
-            symbol=body.symbol,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=body.time * _MS,
-            ts_recv=ts_recv,
+            **self.header(inst, body.time * NS_PER_MS, ts_recv),
             size=body.openInterest,
             notional_usd=body.openInterest * mark,
         )
 
 
+# the liquidation ORDER side: a SELL order closes a long
+_LIQUIDATED: dict[BinanceOrderSide, PositionSide] = {"SELL": "long", "BUY": "short"}
 _KNOWN = {"aggTrade", "forceOrder", "markPriceUpdate", "bookTicker"}

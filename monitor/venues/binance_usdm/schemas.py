@@ -6,6 +6,8 @@ Docs: developers.binance.com, USDⓈ-M Futures, Websocket Market Streams.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 __all__ = [
@@ -16,8 +18,11 @@ __all__ = [
     "BinanceFrame",
     "BinanceMarkPrice",
     "BinanceOpenInterest",
+    "BinanceOrderSide",
     "BinancePayload",
 ]
+
+BinanceOrderSide = Literal["BUY", "SELL"]
 
 
 class BinanceAggTrade(msgspec.Struct, tag_field="e", tag="aggTrade", frozen=True):
@@ -31,7 +36,7 @@ class BinanceAggTrade(msgspec.Struct, tag_field="e", tag="aggTrade", frozen=True
 
 class BinanceForceOrderData(msgspec.Struct, frozen=True):
     s: str  # symbol
-    S: str  # side of the liquidation ORDER: SELL closes a long
+    S: BinanceOrderSide  # side of the liquidation ORDER: SELL closes a long
     q: float  # original quantity, base coin
     p: float  # order (bankruptcy) price
     ap: float  # average fill price

@@ -24,16 +24,17 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.venues.base import (
+    CHANNELS,
     Channel,
     ConnectionPlan,
     Heartbeat,
-    RestPoll,
     Stream,
     VenueEndpoints,
     VenueSpec,
 )
 from monitor.venues.bitmex.parse import VENUE_ID, BitmexParser, interval_hours
 from monitor.venues.bitmex.schemas import BitmexInstrumentRow
+from monitor.venues.planning import json_frame, perp, plan_chunks, topics_of
 
 __all__ = [
     "VENUE",
@@ -41,7 +42,6 @@ __all__ = [
     "asset_of",
     "parse_instruments",
     "plan_connections",
-    "plan_polls",
     "topic",
 ]
 
@@ -73,34 +73,14 @@ def topic(stream: Stream) -> str:
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Subscribe ``{"op":"subscribe","args":[...]}`` in chunks of 20 topics."""
-    by_topic: dict[str, list[Stream]] = {}
-    for st in streams:
-        by_topic.setdefault(topic(st), []).append(st)
-    names = list(by_topic)
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    plans: list[ConnectionPlan] = []
-    for i in range(0, len(names), MAX_TOPICS_PER_CONNECTION):
-        chunk = names[i : i + MAX_TOPICS_PER_CONNECTION]
-        frames = tuple(
-            msgspec.json.encode(
-                {"op": "subscribe", "args": chunk[j : j + ARGS_PER_SUBSCRIBE]}
-            ).decode()
-            for j in range(0, len(chunk), ARGS_PER_SUBSCRIBE)
-        )
-        plans.append(
-            ConnectionPlan(
-                key=f"realtime-{i // MAX_TOPICS_PER_CONNECTION}",
-                url=url,
-                subscribe=frames,
-                streams=tuple(st for name in chunk for st in by_topic[name]),
-            )
-        )
-    return plans
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """BitMEX needs no REST polling: open interest arrives on the ``instrument`` table."""
-    return []
+    return plan_chunks(
+        endpoints.ws.rstrip("/") + WS_PATH,
+        "realtime",
+        topics_of(streams, topic),
+        MAX_TOPICS_PER_CONNECTION,
+        ARGS_PER_SUBSCRIBE,
+        lambda names, _: json_frame({"op": "subscribe", "args": names}),
+    )
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
@@ -130,13 +110,11 @@ def parse_instruments(body: bytes) -> list[Instrument]:
         if not base or not quote or contract_size <= 0:
             continue
         out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=r.symbol,
-                instrument=f"{base}-{quote}-PERP",
-                base=base,
-                quote=quote,
-                kind="perp",
+            perp(
+                VENUE_ID,
+                r.symbol,
+                base,
+                quote,
                 inverse=bool(r.isInverse),
                 contract_size=contract_size,
                 funding_interval_h=interval_hours(r.fundingInterval) if r.fundingInterval else 8.0,
@@ -150,11 +128,9 @@ VENUE = VenueSpec(
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://ws.bitmex.com", rest="https://www.bitmex.com"),
     heartbeat=Heartbeat(interval_s=5.0, message="ping", idle_only=True),
-    lifetime_s=None,
-    channels=("trades", "liquidations", "funding", "open_interest", "quotes"),
+    channels=CHANNELS,
     default_symbols=("XBTUSD", "XBTUSDT", "ETHUSDT", "SOLUSDT"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=BitmexParser,
     instruments_url="/api/v1/instrument/active",
     parse_instruments=parse_instruments,

@@ -32,41 +32,43 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import (
-    MissingMetadataError,
-    NotReadyError,
-    ParseError,
-    UnknownMessageError,
-)
+from monitor.instruments import InstrumentRegistry
+from monitor.venues.base import NotReadyError, ParseError, UnknownMessageError
 from monitor.venues.bitmex.schemas import (
     BitmexFrame,
     BitmexInstrumentRow,
     BitmexLiquidationRow,
     BitmexQuoteRow,
+    BitmexSide,
     BitmexTradeRow,
 )
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, decode, mapped, require_any, to_ns
+from streams.events import (
+    Event,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    PositionSide,
+    Quote,
+    TakerSide,
+    Trade,
+    rate_8h,
+)
 
 __all__ = ["VENUE_ID", "BitmexParser", "interval_hours", "to_ns"]
 
 VENUE_ID = "bitmex"
 SEEN_LIQUIDATIONS = 10_000  # order ids remembered to count each liquidation order once
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SPAN_ZERO = datetime(2000, 1, 1, tzinfo=UTC)  # BitMEX timespans are offsets from this instant
-_US = timedelta(microseconds=1)
+_TAKER: dict[BitmexSide, TakerSide] = {"Buy": "buy", "Sell": "sell"}
+_LIQUIDATED: dict[BitmexSide, PositionSide] = {"Sell": "long", "Buy": "short"}  # ORDER side
 
 _frame_decoder = msgspec.json.Decoder(BitmexFrame, strict=False)
 _trade_decoder = msgspec.json.Decoder(list[BitmexTradeRow], strict=False)
 _liq_decoder = msgspec.json.Decoder(list[BitmexLiquidationRow], strict=False)
 _instr_decoder = msgspec.json.Decoder(list[BitmexInstrumentRow], strict=False)
 _quote_decoder = msgspec.json.Decoder(list[BitmexQuoteRow], strict=False)
-
-
-def to_ns(ts: datetime) -> int:
-    """Return ``ts`` as int nanoseconds since the epoch (exact to the microsecond)."""
-    return (ts - _EPOCH) // _US * 1000
 
 
 def interval_hours(span: datetime) -> float:
@@ -86,7 +88,7 @@ class _InstrumentState:
     open_interest: float | None = None
 
 
-class BitmexParser:
+class BitmexParser(VenueParser):
     """Stateful parser: merged instrument rows, liquidation orders seen, last trade time.
 
     Args:
@@ -96,7 +98,7 @@ class BitmexParser:
     venue = VENUE_ID
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
+        super().__init__(instruments)
         self._state: dict[str, _InstrumentState] = {}
         self._seen_liq: OrderedDict[str, None] = OrderedDict()
         self._last_trade: dict[str, datetime] = {}
@@ -105,12 +107,7 @@ class BitmexParser:
         """Parse a table frame; the welcome, acks and the text ``pong`` return ``[]``."""
         if frame == "pong":
             return []
-        try:
-            msg = _frame_decoder.decode(frame)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
+        msg = decode(_frame_decoder, frame)
         if msg.table is not None:
             return self._table(msg.table, msg.action or "", msg.data, ts_recv)
         if msg.error is not None:
@@ -135,40 +132,13 @@ class BitmexParser:
             raise ParseError(f"bad {table} rows: {e}") from e
         raise UnknownMessageError(f"unknown table {table!r}")
 
-    # ------------------------------------------------------------------ helpers
-
-    def _lookup(self, symbol: str | None, missing: list[str]) -> Instrument | None:
-        if symbol is None:
-            return None
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            missing.append(symbol)
-        return inst
-
-    @staticmethod
-    def _check(out: list[Event], missing: list[str]) -> list[Event]:
-        if missing and not out:
-            raise MissingMetadataError(
-                f"no instrument metadata for {', '.join(sorted(set(missing)))}"
-            )
-        return out
-
-    @staticmethod
-    def _base(inst: Instrument, contracts: float, price: float) -> tuple[float, float]:
-        """Return (base size, USD notional) of ``contracts`` at ``price``."""
-        if inst.inverse:
-            usd = contracts * inst.contract_size
-            return usd / price, usd
-        size = contracts * inst.contract_size
-        return size, size * price
-
     # ------------------------------------------------------------------ tables
 
     def _trades(self, rows: list[BitmexTradeRow], action: str, ts_recv: int) -> list[Event]:
         out: list[Event] = []
         missing: list[str] = []
         for r in rows:
-            inst = self._lookup(r.symbol, missing)
+            inst = self.lookup(r.symbol, missing)
             if inst is None or r.price <= 0:
                 continue
             last = self._last_trade.get(r.symbol)
@@ -176,22 +146,13 @@ class BitmexParser:
                 continue  # the snapshot repeats trades we already published (reconnect)
             if last is None or r.timestamp > last:
                 self._last_trade[r.symbol] = r.timestamp
-            size, notional = self._base(inst, r.size, r.price)
             out.append(
                 Trade(
-                    venue=VENUE_ID,
-                    symbol=r.symbol,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=to_ns(r.timestamp),
-                    ts_recv=ts_recv,
-                    price=r.price,
-                    size=size,
-                    notional_usd=notional,
-                    side="sell" if r.side == "Sell" else "buy",
+                    **self.fill(inst, to_ns(r.timestamp), ts_recv, r.price, r.size),
+                    side=mapped(_TAKER, r.side, "trade side"),
                 )
             )
-        return self._check(out, missing)
+        return require_any(out, missing)
 
     def _liquidations(
         self, rows: list[BitmexLiquidationRow], action: str, ts_recv: int
@@ -203,7 +164,7 @@ class BitmexParser:
         for r in rows:
             if r.orderID in self._seen_liq:
                 continue
-            inst = self._lookup(r.symbol, missing)
+            inst = None if r.symbol is None else self.lookup(r.symbol, missing)
             if inst is None:
                 continue
             if r.price is None or r.leavesQty is None or r.side is None or r.price <= 0:
@@ -211,22 +172,14 @@ class BitmexParser:
             self._seen_liq[r.orderID] = None
             if len(self._seen_liq) > SEEN_LIQUIDATIONS:
                 self._seen_liq.popitem(last=False)
-            size, notional = self._base(inst, r.leavesQty, r.price)
             out.append(
                 Liquidation(
-                    venue=VENUE_ID,
-                    symbol=inst.symbol,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=ts_recv,  # the table has no timestamps
-                    ts_recv=ts_recv,
-                    price=r.price,
-                    size=size,
-                    notional_usd=notional,
-                    side="long" if r.side == "Sell" else "short",
+                    # the table has no timestamps
+                    **self.fill(inst, ts_recv, ts_recv, r.price, r.leavesQty),
+                    side=mapped(_LIQUIDATED, r.side, "liquidation side"),
                 )
             )
-        return self._check(out, missing)
+        return require_any(out, missing)
 
     def _instrument_rows(
         self, rows: list[BitmexInstrumentRow], action: str, ts_recv: int
@@ -238,14 +191,16 @@ class BitmexParser:
             if action == "delete":
                 self._state.pop(r.symbol, None)
                 continue
-            inst = self._lookup(r.symbol, missing)
+            inst = self.lookup(r.symbol, missing)
             if inst is None:
                 continue
             st = self._state.get(r.symbol)
             if st is None or action == "partial":
                 st = self._state[r.symbol] = _InstrumentState(interval_h=inst.funding_interval_h)
             _merge(st, r)
-            ts_event = to_ns(st.timestamp) if st.timestamp is not None else ts_recv
+            header = self.header(
+                inst, to_ns(st.timestamp) if st.timestamp is not None else ts_recv, ts_recv
+            )
             mark = st.mark
             if (
                 (r.markPrice is not None or r.fundingRate is not None)
@@ -255,15 +210,10 @@ class BitmexParser:
                 interval_h = st.interval_h or 8.0
                 out.append(
                     Funding(
-                        venue=VENUE_ID,
-                        symbol=r.symbol,
-                        instrument=inst.instrument,
-                        asset=inst.base,
-                        ts_event=ts_event,
-                        ts_recv=ts_recv,
+                        **header,
                         rate=st.funding_rate,
                         interval_h=interval_h,
-                        rate_8h=st.funding_rate * 8.0 / interval_h,
+                        rate_8h=rate_8h(st.funding_rate, interval_h),
                         mark_price=mark,
                         next_funding_ts=to_ns(st.funding_ts) if st.funding_ts else None,
                     )
@@ -274,47 +224,35 @@ class BitmexParser:
                 if mark is None or mark <= 0:
                     unvalued.append(r.symbol)
                     continue
-                size, notional = self._base(inst, st.open_interest, mark)
-                out.append(
-                    OpenInterest(
-                        venue=VENUE_ID,
-                        symbol=r.symbol,
-                        instrument=inst.instrument,
-                        asset=inst.base,
-                        ts_event=ts_event,
-                        ts_recv=ts_recv,
-                        size=size,
-                        notional_usd=notional,
-                    )
-                )
+                size, notional = inst.size_and_notional(st.open_interest, mark)
+                out.append(OpenInterest(**header, size=size, notional_usd=notional))
         if unvalued and not out:
             raise NotReadyError(f"open interest before any mark price for {', '.join(unvalued)}")
-        return self._check(out, missing)
+        return require_any(out, missing)
 
     def _quotes(self, rows: list[BitmexQuoteRow], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         missing: list[str] = []
         for r in rows:
-            inst = self._lookup(r.symbol, missing)
+            inst = self.lookup(r.symbol, missing)
             if inst is None or not r.bidPrice or not r.askPrice:
                 continue
-            bid_size = None if r.bidSize is None else self._base(inst, r.bidSize, r.bidPrice)[0]
-            ask_size = None if r.askSize is None else self._base(inst, r.askSize, r.askPrice)[0]
+            bid_size = (
+                None if r.bidSize is None else inst.size_and_notional(r.bidSize, r.bidPrice)[0]
+            )
+            ask_size = (
+                None if r.askSize is None else inst.size_and_notional(r.askSize, r.askPrice)[0]
+            )
             out.append(
                 Quote(
-                    venue=VENUE_ID,
-                    symbol=r.symbol,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=to_ns(r.timestamp),
-                    ts_recv=ts_recv,
+                    **self.header(inst, to_ns(r.timestamp), ts_recv),
                     bid=r.bidPrice,
                     ask=r.askPrice,
                     bid_size=bid_size,
                     ask_size=ask_size,
                 )
             )
-        return self._check(out, missing)
+        return require_any(out, missing)
 
 
 def _merge(st: _InstrumentState, r: BitmexInstrumentRow) -> None:

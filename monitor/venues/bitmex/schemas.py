@@ -9,6 +9,7 @@ changed, so every field but the keys is optional (None = not sent).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
@@ -17,8 +18,11 @@ __all__ = [
     "BitmexInstrumentRow",
     "BitmexLiquidationRow",
     "BitmexQuoteRow",
+    "BitmexSide",
     "BitmexTradeRow",
 ]
+
+BitmexSide = Literal["Buy", "Sell"]
 
 
 class BitmexFrame(msgspec.Struct, frozen=True):
@@ -38,7 +42,7 @@ class BitmexFrame(msgspec.Struct, frozen=True):
 class BitmexTradeRow(msgspec.Struct, frozen=True):
     timestamp: datetime  # trade time
     symbol: str  # XBTUSD, XBTUSDT...
-    side: str  # "Buy"/"Sell": the TAKER side
+    side: BitmexSide  # the TAKER side
     size: float  # contracts (USD for XBTUSD; instrument-specific for linear contracts)
     price: float
     trdMatchID: str = ""  # match id (zeros on the aggregated pool)
@@ -53,7 +57,7 @@ class BitmexLiquidationRow(msgspec.Struct, frozen=True):
 
     orderID: str  # key
     symbol: str | None = None
-    side: str | None = None  # side of the liquidation ORDER: "Sell" closes a long
+    side: BitmexSide | None = None  # side of the liquidation ORDER: "Sell" closes a long
     price: float | None = None  # order price
     leavesQty: float | None = None  # remaining contracts
 

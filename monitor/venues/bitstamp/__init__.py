@@ -15,14 +15,7 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.bitstamp.parse import (
     BOOK_PREFIX,
     RECONNECT_EVENT,
@@ -31,6 +24,7 @@ from monitor.venues.bitstamp.parse import (
     BitstampParser,
 )
 from monitor.venues.bitstamp.schemas import BitstampPair
+from monitor.venues.planning import frame_matches, json_frame, spot
 
 __all__ = [
     "RECONNECT_EVENT",
@@ -38,7 +32,7 @@ __all__ = [
     "BitstampParser",
     "parse_instruments",
     "plan_connections",
-    "plan_polls",
+    "requests_reconnect",
 ]
 
 WS_PATH = "/"
@@ -58,17 +52,11 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     if not channels:
         return []
     frames = tuple(
-        msgspec.json.encode({"event": "bts:subscribe", "data": {"channel": ch}}).decode()
-        for ch in channels
+        json_frame({"event": "bts:subscribe", "data": {"channel": ch}}) for ch in channels
     )
     url = endpoints.ws.rstrip("/") + WS_PATH
     kept = tuple(st for sts in channels.values() for st in sts)
     return [ConnectionPlan(key="ws", url=url, subscribe=frames, streams=kept)]
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Bitstamp needs no REST polling."""
-    return []
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
@@ -79,28 +67,13 @@ def parse_instruments(body: bytes) -> list[Instrument]:
         if "/" not in p.name or p.trading != "Enabled":
             continue
         base, quote = (x.upper() for x in p.name.split("/", 1))
-        out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=p.url_symbol,
-                instrument=f"{base}-{quote}-SPOT",
-                base=base,
-                quote=quote,
-                kind="spot",
-            )
-        )
+        out.append(spot(VENUE_ID, p.url_symbol, base, quote))
     return out
 
 
 def requests_reconnect(frame: str) -> bool:
     """True for ``bts:request_reconnect`` (maintenance ahead: reconnect now)."""
-    if "bts:request_reconnect" not in frame:
-        return False
-    try:
-        msg = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
-        return False
-    return isinstance(msg, dict) and msg.get("event") == "bts:request_reconnect"
+    return frame_matches(frame, event=RECONNECT_EVENT)
 
 
 VENUE = VenueSpec(
@@ -112,7 +85,6 @@ VENUE = VenueSpec(
     channels=("trades", "quotes"),
     default_symbols=("usdtusd", "usdcusd", "usdcusdt"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=BitstampParser,
     instruments_url="/api/v2/trading-pairs-info/",
     parse_instruments=parse_instruments,

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import InstrumentRegistry
-from monitor.venues.base import (
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
+from monitor.venues.base import ParseError, UnknownMessageError
+from monitor.venues.bitstamp.schemas import (
+    BitstampBook,
+    BitstampFrame,
+    BitstampTrade,
+    BitstampTradeType,
 )
-from monitor.venues.bitstamp.schemas import BitstampBook, BitstampFrame, BitstampTrade
-from streams.events import Event, Quote, Trade
+from monitor.venues.parsing import (
+    USD_QUOTES,
+    VenueParser,
+    decode,
+    mapped,
+    require_usd_quote,
+)
+from streams.events import Event, Quote, TakerSide, Trade
+from streams.units import NS_PER_US
 
 __all__ = [
     "BOOK_PREFIX",
@@ -35,16 +43,14 @@ RECONNECT_EVENT = "bts:request_reconnect"
 _CONTROL = frozenset(
     {"bts:subscription_succeeded", "bts:unsubscription_succeeded", "bts:heartbeat", RECONNECT_EVENT}
 )
-
-# quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
-USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
+_TAKER: dict[BitstampTradeType, TakerSide] = {0: "buy", 1: "sell"}
 
 _frame_decoder = msgspec.json.Decoder(BitstampFrame, strict=False)
 _book_decoder = msgspec.json.Decoder(BitstampBook, strict=False)
 _trade_decoder = msgspec.json.Decoder(BitstampTrade, strict=False)
 
 
-class BitstampParser:
+class BitstampParser(VenueParser):
     """Stateless parser of Bitstamp v2 frames.
 
     Args:
@@ -53,17 +59,9 @@ class BitstampParser:
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame; acks, heartbeats and reconnect requests return ``[]``."""
-        try:
-            msg = _frame_decoder.decode(frame)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
+        msg = decode(_frame_decoder, frame)
         try:
             if msg.event == "data" and msg.channel.startswith(BOOK_PREFIX):
                 return self._book(msg.channel[len(BOOK_PREFIX) :], msg.data, ts_recv)
@@ -78,19 +76,14 @@ class BitstampParser:
         raise UnknownMessageError(f"unknown event {msg.event!r} on {msg.channel!r}")
 
     def _book(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, symbol)
+        inst = self.instrument(symbol)
         book = _book_decoder.decode(data)
         if not book.bids or not book.asks:
             return []  # a side of the book is empty
         (bid, bid_size), (ask, ask_size) = book.bids[0], book.asks[0]
         return [
             Quote(
-                venue=VENUE_ID,
-                symbol=symbol,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=book.microtimestamp * 1000,
-                ts_recv=ts_recv,
+                **self.header(inst, book.microtimestamp * NS_PER_US, ts_recv),
                 bid=bid,
                 ask=ask,
                 bid_size=bid_size,
@@ -99,23 +92,15 @@ class BitstampParser:
         ]
 
     def _trade(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, symbol)
+        inst = self.instrument(symbol)
         t = _trade_decoder.decode(data)
-        if t.type not in (0, 1):
-            raise ParseError(f"unknown trade type {t.type}")
-        if inst.quote not in USD_QUOTES:
-            raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+        require_usd_quote(inst)
         return [
             Trade(
-                venue=VENUE_ID,
-                symbol=symbol,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=t.microtimestamp * 1000,
-                ts_recv=ts_recv,
+                **self.header(inst, t.microtimestamp * NS_PER_US, ts_recv),
                 price=t.price,
                 size=t.amount,
                 notional_usd=t.price * t.amount,
-                side="buy" if t.type == 0 else "sell",
+                side=mapped(_TAKER, t.type, "trade type"),
             )
         ]

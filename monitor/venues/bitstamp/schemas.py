@@ -7,9 +7,13 @@ Times are epoch strings (``timestamp`` s, ``microtimestamp`` µs); book levels a
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
-__all__ = ["BitstampBook", "BitstampFrame", "BitstampPair", "BitstampTrade"]
+__all__ = ["BitstampBook", "BitstampFrame", "BitstampPair", "BitstampTrade", "BitstampTradeType"]
+
+BitstampTradeType = Literal[0, 1]  # 0 = buy, 1 = sell (the taker side)
 
 
 class BitstampFrame(msgspec.Struct, frozen=True):
@@ -33,7 +37,7 @@ class BitstampTrade(msgspec.Struct, frozen=True):
     id: int
     price: float
     amount: float  # base units
-    type: int  # 0 = buy, 1 = sell (the taker side)
+    type: BitstampTradeType
     microtimestamp: int  # µs (a string on the wire)
     timestamp: int = 0  # s
 

@@ -52,13 +52,14 @@ from monitor.venues.base import (
     BackfillRequest,
     ConnectionPlan,
     Heartbeat,
-    RestPoll,
     Stream,
     VenueEndpoints,
     VenueSpec,
 )
 from monitor.venues.bybit_linear.parse import VENUE_ID, BybitLinearParser
 from monitor.venues.bybit_linear.schemas import BybitInstrumentsInfo
+from monitor.venues.planning import json_frame, perp
+from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
 __all__ = [
     "VENUE",
@@ -70,7 +71,6 @@ __all__ = [
     "parse_open_interest",
     "plan_backfill",
     "plan_connections",
-    "plan_polls",
     "topic_name",
 ]
 
@@ -128,13 +128,13 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         label = path.rsplit("/", 1)[-1]
         for n, chunk in enumerate(chunks):
             subs = tuple(
-                msgspec.json.encode(
+                json_frame(
                     {
                         "req_id": f"{label}-{n}-{j // TOPICS_PER_SUBSCRIBE}",
                         "op": "subscribe",
                         "args": chunk[j : j + TOPICS_PER_SUBSCRIBE],
                     }
-                ).decode()
+                )
                 for j in range(0, len(chunk), TOPICS_PER_SUBSCRIBE)
             )
             plans.append(
@@ -148,20 +148,14 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     return plans
 
 
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Bybit streams every channel over websockets: nothing to poll."""
-    return []
-
-
-HOUR_MS = 3_600_000
 KLINE_INTERVAL = "120"  # minutes
-KLINE_INTERVAL_MS = 120 * 60_000
+KLINE_INTERVAL_MS = 120 * MS_PER_MINUTE
 KLINE_LIMIT = 200  # candles per request: the smaller of the two documented maxima
-PRICE_HISTORY_MS = 90 * 24 * HOUR_MS  # the price processor's rolling-high window
+PRICE_HISTORY_MS = 90 * 24 * MS_PER_HOUR  # the price processor's rolling-high window
 OI_INTERVAL = "1h"
-OI_INTERVAL_MS = HOUR_MS
+OI_INTERVAL_MS = MS_PER_HOUR
 OI_LIMIT = 200  # the most open-interest rows a request returns
-OI_HISTORY_MS = 60 * 24 * HOUR_MS  # the open-interest processor's peak window
+OI_HISTORY_MS = 60 * 24 * MS_PER_HOUR  # the open-interest processor's peak window
 
 
 def category_of(symbol: str) -> str:
@@ -238,7 +232,7 @@ def parse_klines(body: bytes, interval_ms: int = KLINE_INTERVAL_MS) -> list[tupl
     """
     doc = _klines_decoder.decode(body)
     _check("kline", doc.retCode, doc.retMsg)
-    return [((k.start + interval_ms - 1) * 1_000_000, k.close) for k in doc.result.rows]
+    return [((k.start + interval_ms - 1) * NS_PER_MS, k.close) for k in doc.result.rows]
 
 
 def parse_open_interest(body: bytes) -> list[tuple[int, float]]:
@@ -252,7 +246,7 @@ def parse_open_interest(body: bytes) -> list[tuple[int, float]]:
     _check("open-interest", doc.retCode, doc.retMsg)
     return [
         (
-            r.timestamp * 1_000_000,
+            r.timestamp * NS_PER_MS,
             r.singleOpenInterest if r.singleOpenInterest is not None else r.openInterest,
         )
         for r in doc.result.rows
@@ -320,15 +314,12 @@ def parse_instruments(body: bytes) -> list[Instrument]:
         if inverse is None or i.status != "Trading":
             continue
         out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=i.symbol,
-                instrument=f"{i.baseCoin}-{i.quoteCoin}-PERP",
-                base=i.baseCoin,
-                quote=i.quoteCoin,
-                kind="perp",
+            perp(
+                VENUE_ID,
+                i.symbol,
+                i.baseCoin,
+                i.quoteCoin,
                 inverse=inverse,
-                contract_size=1.0,
                 funding_interval_h=i.fundingInterval / 60.0,
             )
         )
@@ -340,11 +331,9 @@ VENUE = VenueSpec(
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://stream.bybit.com", rest="https://api.bybit.com"),
     heartbeat=Heartbeat(interval_s=20.0, message='{"op":"ping"}'),
-    lifetime_s=None,
     channels=("trades", "liquidations", "funding", "open_interest", "quotes"),
     default_symbols=("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "BTCUSD"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=BybitLinearParser,
     instruments_url="/v5/market/instruments-info?category=linear&limit=1000",
     extra_instruments_urls=("/v5/market/instruments-info?category=inverse&limit=1000",),

@@ -7,23 +7,32 @@ from dataclasses import dataclass
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import (
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.bybit_linear.schemas import (
     BybitEnvelope,
     BybitLiquidation,
+    BybitSide,
     BybitTicker,
     BybitTrade,
 )
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, mapped
+from streams.events import (
+    Event,
+    FillFields,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    PositionSide,
+    Quote,
+    TakerSide,
+    Trade,
+    rate_8h,
+)
+from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BybitLinearParser"]
 
 VENUE_ID = "bybit-linear"
-_MS = 1_000_000
 
 _envelope_decoder = msgspec.json.Decoder(BybitEnvelope, strict=False)
 _trades_decoder = msgspec.json.Decoder(list[BybitTrade], strict=False)
@@ -31,6 +40,9 @@ _liquidations_decoder = msgspec.json.Decoder(list[BybitLiquidation], strict=Fals
 _ticker_decoder = msgspec.json.Decoder(BybitTicker, strict=False)
 
 _OP_REPLIES = frozenset({"subscribe", "unsubscribe", "ping", "pong"})
+_TAKER: dict[BybitSide, TakerSide] = {"Buy": "buy", "Sell": "sell"}
+# allLiquidation S is the POSITION side: "Buy" = a long was liquidated (all-liquidation.mdx)
+_LIQUIDATED: dict[BybitSide, PositionSide] = {"Buy": "long", "Sell": "short"}
 
 
 @dataclass(slots=True)
@@ -49,7 +61,7 @@ class _TickerState:
     ask_size: float | None = None
 
 
-class BybitLinearParser:
+class BybitLinearParser(VenueParser):
     """Stateful parser: merges ``tickers`` deltas into a per-symbol snapshot.
 
     Sizes: linear symbols state base coin; inverse symbols (``BTCUSD``) state USD contracts,
@@ -66,7 +78,7 @@ class BybitLinearParser:
     venue = VENUE_ID
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
+        super().__init__(instruments)
         self._tickers: dict[str, _TickerState] = {}
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
@@ -100,50 +112,21 @@ class BybitLinearParser:
         return []  # subscribe acknowledgement or pong
 
     def _trades(self, trades: list[BybitTrade], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        for t in trades:
-            inst = require_instrument(self.instruments, t.s)
-            size, notional = inst.size_and_notional(t.v, t.p)
-            out.append(
-                Trade(
-                    venue=VENUE_ID,
-                    symbol=t.s,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=t.T * _MS,
-                    ts_recv=ts_recv,
-                    price=t.p,
-                    size=size,
-                    notional_usd=notional,
-                    side="buy" if t.S == "Buy" else "sell",
-                )
-            )
-        return out
+        return [
+            Trade(**self._fill(t, ts_recv), side=mapped(_TAKER, t.S, "trade side")) for t in trades
+        ]
 
     def _liquidations(self, liqs: list[BybitLiquidation], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        for q in liqs:
-            inst = require_instrument(self.instruments, q.s)
-            size, notional = inst.size_and_notional(q.v, q.p)
-            out.append(
-                Liquidation(
-                    venue=VENUE_ID,
-                    symbol=q.s,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=q.T * _MS,
-                    ts_recv=ts_recv,
-                    price=q.p,
-                    size=size,
-                    notional_usd=notional,
-                    # S is the POSITION side: "Buy" = a long was liquidated (all-liquidation.mdx)
-                    side="long" if q.S == "Buy" else "short",
-                )
-            )
-        return out
+        return [
+            Liquidation(**self._fill(q, ts_recv), side=mapped(_LIQUIDATED, q.S, "liquidation side"))
+            for q in liqs
+        ]
+
+    def _fill(self, row: BybitTrade | BybitLiquidation, ts_recv: int) -> FillFields:
+        return self.fill(self.instrument(row.s), row.T * NS_PER_MS, ts_recv, row.p, row.v)
 
     def _ticker(self, env: BybitEnvelope, t: BybitTicker, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, t.symbol)
+        inst = self.instrument(t.symbol)
         if env.type == "snapshot":
             st = self._tickers[t.symbol] = _TickerState()
         elif env.type == "delta":
@@ -186,7 +169,7 @@ class BybitLinearParser:
             st.ask_size = t.ask1Size
             quote_changed = True
 
-        ts_event = env.ts * _MS
+        header = self.header(inst, env.ts * NS_PER_MS, ts_recv)
         out: list[Event] = []
         mark = st.mark
         if funding_changed and st.rate is not None and mark is not None:
@@ -194,43 +177,22 @@ class BybitLinearParser:
             if interval_h > 0:
                 out.append(
                     Funding(
-                        venue=VENUE_ID,
-                        symbol=t.symbol,
-                        instrument=inst.instrument,
-                        asset=inst.base,
-                        ts_event=ts_event,
-                        ts_recv=ts_recv,
+                        **header,
                         rate=st.rate,
                         interval_h=interval_h,
-                        rate_8h=st.rate * 8.0 / interval_h,
+                        rate_8h=rate_8h(st.rate, interval_h),
                         mark_price=mark,
-                        next_funding_ts=st.next_ms * _MS if st.next_ms else None,
+                        next_funding_ts=st.next_ms * NS_PER_MS if st.next_ms else None,
                     )
                 )
         oi = st.single_oi if st.single_oi is not None else st.oi
         if oi_changed and oi is not None and mark:
             size, notional = inst.size_and_notional(oi, mark)
-            out.append(
-                OpenInterest(
-                    venue=VENUE_ID,
-                    symbol=t.symbol,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
-                    size=size,
-                    notional_usd=notional,
-                )
-            )
+            out.append(OpenInterest(**header, size=size, notional_usd=notional))
         if quote_changed and st.bid is not None and st.ask is not None:
             out.append(
                 Quote(
-                    venue=VENUE_ID,
-                    symbol=t.symbol,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
+                    **header,
                     bid=st.bid,
                     ask=st.ask,
                     bid_size=_base_size(inst, st.bid_size, st.bid),

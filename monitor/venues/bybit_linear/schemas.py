@@ -8,6 +8,8 @@ Docs: bybit-exchange/docs ``docs/v5/websocket/public/{trade,all-liquidation,tick
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 __all__ = [
@@ -16,9 +18,12 @@ __all__ = [
     "BybitInstrumentsInfo",
     "BybitInstrumentsResult",
     "BybitLiquidation",
+    "BybitSide",
     "BybitTicker",
     "BybitTrade",
 ]
+
+BybitSide = Literal["Buy", "Sell"]
 
 
 class BybitEnvelope(msgspec.Struct, frozen=True):
@@ -39,7 +44,7 @@ class BybitTrade(msgspec.Struct, frozen=True):
 
     T: int  # fill time, ms
     s: str  # symbol
-    S: str  # TAKER side: "Buy" or "Sell"
+    S: BybitSide  # TAKER side
     v: float  # size: base coin (linear), USD contracts (inverse)
     p: float  # price
     BT: bool = False  # block trade
@@ -50,7 +55,7 @@ class BybitLiquidation(msgspec.Struct, frozen=True):
 
     T: int  # updated time, ms
     s: str  # symbol
-    S: str  # POSITION side: "Buy" means a LONG was liquidated (opposite of Binance's order side)
+    S: BybitSide  # POSITION side: "Buy" = a LONG was liquidated (Binance states the order side)
     v: float  # executed size: base coin (linear), USD contracts (inverse)
     p: float  # bankruptcy price
 

@@ -16,18 +16,12 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import ConnectionPlan, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.coinbase.parse import VENUE_ID, CoinbaseParser
 from monitor.venues.coinbase.schemas import CoinbaseProduct
+from monitor.venues.planning import json_frame, spot, symbols_of
 
-__all__ = ["VENUE", "CoinbaseParser", "parse_instruments", "plan_connections", "plan_polls"]
+__all__ = ["VENUE", "CoinbaseParser", "parse_instruments", "plan_connections"]
 
 WS_PATH = "/"  # the feed is served at the root
 
@@ -37,36 +31,24 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     kept = [s for s in streams if s.channel in ("quotes", "trades") and s.symbol != "*"]
     if not kept:
         return []
-    quotes = sorted({s.symbol for s in kept if s.channel == "quotes"})
-    trades = sorted({s.symbol for s in kept if s.channel == "trades"})
+    quotes = symbols_of(kept, "quotes")
+    trades = symbols_of(kept, "trades")
     everything = sorted({s.symbol for s in kept})
     channels: list[dict[str, object]] = [{"name": "heartbeat", "product_ids": everything}]
     if quotes:
         channels.append({"name": "ticker", "product_ids": quotes})
     if trades:
         channels.append({"name": "matches", "product_ids": trades})
-    frame = msgspec.json.encode({"type": "subscribe", "channels": channels}).decode()
+    frame = json_frame({"type": "subscribe", "channels": channels})
     url = endpoints.ws.rstrip("/") + WS_PATH
     return [ConnectionPlan(key="feed", url=url, subscribe=(frame,), streams=tuple(kept))]
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Coinbase needs no REST polling."""
-    return []
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
     """Read spot products from ``GET /products``."""
     rows = msgspec.json.decode(body, type=list[CoinbaseProduct], strict=False)
     return [
-        Instrument(
-            venue=VENUE_ID,
-            symbol=p.id,
-            instrument=f"{p.base_currency.upper()}-{p.quote_currency.upper()}-SPOT",
-            base=p.base_currency.upper(),
-            quote=p.quote_currency.upper(),
-            kind="spot",
-        )
+        spot(VENUE_ID, p.id, p.base_currency.upper(), p.quote_currency.upper())
         for p in rows
         if p.status in ("online", "")
     ]
@@ -78,12 +60,10 @@ VENUE = VenueSpec(
     endpoints=VenueEndpoints(
         ws="wss://ws-feed.exchange.coinbase.com", rest="https://api.exchange.coinbase.com"
     ),
-    heartbeat=Heartbeat(),  # the heartbeat channel sends one message per product per second
-    lifetime_s=None,
+    # keep-alive: the heartbeat channel sends one message per product per second
     channels=("trades", "quotes"),
     default_symbols=("USDT-USD", "DAI-USD", "PYUSD-USD"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=CoinbaseParser,
     instruments_url="/products",
     parse_instruments=parse_instruments,

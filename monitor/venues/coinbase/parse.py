@@ -9,28 +9,31 @@ reconnect does not count it twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
-from monitor.venues.coinbase.schemas import CoinbaseMessage
-from streams.events import Event, Quote, Trade
+from monitor.instruments import Instrument
+from monitor.venues.base import ParseError, UnknownMessageError
+from monitor.venues.coinbase.schemas import CoinbaseMessage, CoinbaseSide
+from monitor.venues.parsing import (
+    USD_QUOTES,
+    VenueParser,
+    decode,
+    mapped,
+    require_usd_quote,
+    to_ns,
+)
+from streams.events import Event, EventHeader, Quote, TakerSide, Trade
 
 __all__ = ["USD_QUOTES", "VENUE_ID", "CoinbaseParser"]
 
 VENUE_ID = "coinbase"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
 _CONTROL = frozenset({"heartbeat", "subscriptions", "last_match"})
-# quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
-USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
+_TAKER: dict[CoinbaseSide, TakerSide] = {"sell": "buy", "buy": "sell"}  # side is the maker's
 
 _decoder = msgspec.json.Decoder(CoinbaseMessage, strict=False)
 
 
-class CoinbaseParser:
+class CoinbaseParser(VenueParser):
     """Stateless parser of Coinbase Exchange feed messages.
 
     Args:
@@ -39,17 +42,9 @@ class CoinbaseParser:
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one message; heartbeats, subscription lists and ``last_match`` return ``[]``."""
-        try:
-            m = _decoder.decode(frame)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
+        m = decode(_decoder, frame)
         if m.type == "ticker":
             return self._ticker(m, ts_recv)
         if m.type == "match":
@@ -60,30 +55,20 @@ class CoinbaseParser:
             raise ParseError(f"error: {m.message} ({m.reason})")
         raise UnknownMessageError(f"unknown message type {m.type!r}")
 
-    def _instrument(self, m: CoinbaseMessage) -> tuple[str, Instrument]:
+    def _header(self, m: CoinbaseMessage, ts_recv: int) -> tuple[Instrument, EventHeader]:
         if m.product_id is None:
             raise ParseError(f"{m.type} without product_id")
-        inst = self.instruments.get(m.product_id)
-        if inst is None:
-            raise MissingMetadataError(f"no instrument metadata for {m.product_id}")
-        return m.product_id, inst
-
-    @staticmethod
-    def _ts(m: CoinbaseMessage, ts_recv: int) -> int:
-        return (m.time - _EPOCH) // _US * 1000 if m.time is not None else ts_recv
+        inst = self.instrument(m.product_id)
+        ts_event = to_ns(m.time) if m.time is not None else ts_recv
+        return inst, self.header(inst, ts_event, ts_recv)
 
     def _ticker(self, m: CoinbaseMessage, ts_recv: int) -> list[Event]:
-        sym, inst = self._instrument(m)
+        _, header = self._header(m, ts_recv)
         if not m.best_bid or not m.best_ask:
             return []  # a side of the book is empty
         return [
             Quote(
-                venue=VENUE_ID,
-                symbol=sym,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=self._ts(m, ts_recv),
-                ts_recv=ts_recv,
+                **header,
                 bid=m.best_bid,
                 ask=m.best_ask,
                 bid_size=m.best_bid_size,
@@ -92,22 +77,16 @@ class CoinbaseParser:
         ]
 
     def _match(self, m: CoinbaseMessage, ts_recv: int) -> list[Event]:
-        sym, inst = self._instrument(m)
-        if m.price is None or m.size is None or m.side not in ("buy", "sell"):
+        inst, header = self._header(m, ts_recv)
+        if m.price is None or m.size is None or m.side is None:
             raise ParseError("match without price, size or side")
-        if inst.quote not in USD_QUOTES:
-            raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+        require_usd_quote(inst)
         return [
             Trade(
-                venue=VENUE_ID,
-                symbol=sym,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=self._ts(m, ts_recv),
-                ts_recv=ts_recv,
+                **header,
                 price=m.price,
                 size=m.size,
                 notional_usd=m.price * m.size,
-                side="buy" if m.side == "sell" else "sell",  # side is the maker's
+                side=mapped(_TAKER, m.side, "match side"),
             )
         ]

@@ -8,10 +8,13 @@ has a ``type``; numbers arrive as strings and decode to floats with ``strict=Fal
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
-__all__ = ["CoinbaseMessage", "CoinbaseProduct"]
+__all__ = ["CoinbaseMessage", "CoinbaseProduct", "CoinbaseSide"]
+
+CoinbaseSide = Literal["buy", "sell"]
 
 
 class CoinbaseMessage(msgspec.Struct, frozen=True):
@@ -30,7 +33,7 @@ class CoinbaseMessage(msgspec.Struct, frozen=True):
     price: float | None = None
     trade_id: int | None = None
     # match: the MAKER order side (the taker traded the other way); size in base units
-    side: str | None = None
+    side: CoinbaseSide | None = None
     size: float | None = None
     # error
     message: str | None = None

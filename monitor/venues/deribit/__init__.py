@@ -19,17 +19,10 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    Channel,
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import CHANNELS, ConnectionPlan, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.deribit.parse import FUNDING_INTERVAL_H, VENUE_ID, DeribitParser
 from monitor.venues.deribit.schemas import DeribitInstruments
+from monitor.venues.planning import json_frame, perp, plan_chunks, topics_of
 
 __all__ = [
     "HEARTBEAT_INTERVAL_S",
@@ -38,7 +31,6 @@ __all__ = [
     "channel_name",
     "parse_instruments",
     "plan_connections",
-    "plan_polls",
     "respond",
 ]
 
@@ -58,45 +50,20 @@ def channel_name(stream: Stream) -> str:
 
 
 def _rpc(rid: int, method: str, params: dict[str, object]) -> str:
-    return msgspec.json.encode(
-        {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
-    ).decode()
+    return json_frame({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
 
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """One connection per 400 channels: ``set_heartbeat`` first, then ``public/subscribe``."""
-    by_channel: dict[str, list[Stream]] = {}
-    for st in streams:
-        if st.symbol != "*":
-            by_channel.setdefault(channel_name(st), []).append(st)
-    names = list(by_channel)
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    plans: list[ConnectionPlan] = []
-    for i in range(0, len(names), MAX_CHANNELS_PER_CONNECTION):
-        chunk = names[i : i + MAX_CHANNELS_PER_CONNECTION]
-        frames = [_rpc(1, "public/set_heartbeat", {"interval": HEARTBEAT_INTERVAL_S})]
-        frames.extend(
-            _rpc(
-                j // CHANNELS_PER_SUBSCRIBE + 2,
-                "public/subscribe",
-                {"channels": chunk[j : j + CHANNELS_PER_SUBSCRIBE]},
-            )
-            for j in range(0, len(chunk), CHANNELS_PER_SUBSCRIBE)
-        )
-        plans.append(
-            ConnectionPlan(
-                key=f"ws-{i // MAX_CHANNELS_PER_CONNECTION}",
-                url=url,
-                subscribe=tuple(frames),
-                streams=tuple(st for name in chunk for st in by_channel[name]),
-            )
-        )
-    return plans
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Deribit needs no REST polling: open interest arrives on the ticker channel."""
-    return []
+    return plan_chunks(
+        endpoints.ws.rstrip("/") + WS_PATH,
+        "ws",
+        topics_of(streams, lambda st: None if st.symbol == "*" else channel_name(st)),
+        MAX_CHANNELS_PER_CONNECTION,
+        CHANNELS_PER_SUBSCRIBE,
+        lambda names, k: _rpc(k + 2, "public/subscribe", {"channels": names}),
+        preamble=(_rpc(1, "public/set_heartbeat", {"interval": HEARTBEAT_INTERVAL_S}),),
+    )
 
 
 def respond(frame: str) -> str | None:
@@ -119,33 +86,26 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     for r in rows:
         if r.kind != "future" or r.settlement_period != "perpetual" or not r.is_active:
             continue
-        inverse = r.instrument_type == "reversed"
-        quote = r.quote_currency.upper()
         out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=r.instrument_name,
-                instrument=f"{r.base_currency.upper()}-{quote}-PERP",
-                base=r.base_currency.upper(),
-                quote=quote,
-                kind="perp",
-                inverse=inverse,
-                contract_size=1.0,
+            perp(
+                VENUE_ID,
+                r.instrument_name,
+                r.base_currency.upper(),
+                r.quote_currency.upper(),
+                inverse=r.instrument_type == "reversed",
                 funding_interval_h=FUNDING_INTERVAL_H,
             )
         )
     return out
 
 
-_CHANNELS: tuple[Channel, ...] = ("trades", "liquidations", "funding", "open_interest", "quotes")
-
 VENUE = VenueSpec(
     venue=VENUE_ID,
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://www.deribit.com", rest="https://www.deribit.com"),
-    heartbeat=Heartbeat(),  # server-driven: set_heartbeat + test_request, answered by respond
-    lifetime_s=None,  # "WebSocket connections have no fixed expiration timer"
-    channels=_CHANNELS,
+    # heartbeat: server-driven (set_heartbeat + test_request, answered by respond);
+    # lifetime: none ("WebSocket connections have no fixed expiration timer")
+    channels=CHANNELS,
     default_symbols=(
         "BTC-PERPETUAL",
         "ETH-PERPETUAL",
@@ -154,7 +114,6 @@ VENUE = VenueSpec(
         "SOL_USDC-PERPETUAL",
     ),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=DeribitParser,
     instruments_url="/api/v2/public/get_instruments?currency=BTC&kind=future",
     extra_instruments_urls=(

@@ -24,28 +24,24 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import (
-    MissingMetadataError,
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.instruments import Instrument
+from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, decode, require_any
+from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade, rate_8h
+from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "DeribitParser"]
 
 VENUE_ID = "deribit"
 FUNDING_INTERVAL_H = 8.0
-_MS = 1_000_000
 
 _frame_decoder = msgspec.json.Decoder(DeribitFrame, strict=False)
 _trades_decoder = msgspec.json.Decoder(list[DeribitTrade], strict=False)
 _ticker_decoder = msgspec.json.Decoder(DeribitTicker, strict=False)
 
 
-class DeribitParser:
+class DeribitParser(VenueParser):
     """Stateless parser of Deribit notifications.
 
     Args:
@@ -54,17 +50,9 @@ class DeribitParser:
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame: notifications become events, replies and heartbeats ``[]``."""
-        try:
-            msg = _frame_decoder.decode(frame)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
+        msg = decode(_frame_decoder, frame)
         if msg.method == "subscription":
             params = msg.params
             if params is None or params.channel is None or not params.data:
@@ -93,111 +81,44 @@ class DeribitParser:
 
     def _trades(self, trades: list[DeribitTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
-        missing: MissingMetadataError | None = None
+        missing: list[str] = []
         for t in trades:
-            try:
-                inst = require_instrument(self.instruments, t.instrument_name)
-            except MissingMetadataError as e:
-                missing = e
+            inst = self.lookup(t.instrument_name, missing)
+            if inst is None:
                 continue
-            if inst.inverse:
-                size = t.amount / t.price
-                notional = t.amount
-            else:
-                size = t.amount
-                notional = t.amount * t.price
-            ts_event = t.timestamp * _MS
-            out.append(
-                Trade(
-                    venue=VENUE_ID,
-                    symbol=t.instrument_name,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
-                    price=t.price,
-                    size=size,
-                    notional_usd=notional,
-                    side="sell" if t.direction == "sell" else "buy",
-                )
-            )
-            flag = t.liquidation
-            if not flag:
-                continue
-            if flag not in _LIQUIDATION_FLAGS:
-                raise ParseError(f"unknown liquidation flag {flag!r}")
+            # amounts are USD (inverse) or base coin (linear), never contracts: contract_size 1
+            fill = self.fill(inst, t.timestamp * NS_PER_MS, ts_recv, t.price, t.amount)
+            out.append(Trade(**fill, side=t.direction))
             taker_sell = t.direction == "sell"
-            for who in flag:
+            for who in t.liquidation or "":
                 # liquidated ORDER side: the taker's for "T", the maker's (opposite) for "M"
                 order_sell = taker_sell if who == "T" else not taker_sell
-                out.append(
-                    Liquidation(
-                        venue=VENUE_ID,
-                        symbol=t.instrument_name,
-                        instrument=inst.instrument,
-                        asset=inst.base,
-                        ts_event=ts_event,
-                        ts_recv=ts_recv,
-                        price=t.price,
-                        size=size,
-                        notional_usd=notional,
-                        side="long" if order_sell else "short",
-                    )
-                )
-        if missing is not None and not out:
-            raise missing
-        return out
+                out.append(Liquidation(**fill, side="long" if order_sell else "short"))
+        return require_any(out, missing)
 
     def _ticker(self, tk: DeribitTicker, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, tk.instrument_name)
-        sym, iid, asset = tk.instrument_name, inst.instrument, inst.base
-        ts_event = tk.timestamp * _MS
+        inst = self.instrument(tk.instrument_name)
+        header = self.header(inst, tk.timestamp * NS_PER_MS, ts_recv)
         out: list[Event] = []
         if tk.current_funding is not None:
             out.append(
                 Funding(
-                    venue=VENUE_ID,
-                    symbol=sym,
-                    instrument=iid,
-                    asset=asset,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
+                    **header,
                     rate=tk.current_funding,
                     interval_h=FUNDING_INTERVAL_H,
-                    rate_8h=tk.current_funding * 8.0 / FUNDING_INTERVAL_H,
+                    rate_8h=rate_8h(tk.current_funding, FUNDING_INTERVAL_H),
                     mark_price=tk.mark_price,
                     next_funding_ts=None,
                 )
             )
         if tk.open_interest is not None and tk.mark_price > 0:
-            if inst.inverse:
-                oi_size = tk.open_interest / tk.mark_price
-                oi_usd = tk.open_interest
-            else:
-                oi_size = tk.open_interest
-                oi_usd = tk.open_interest * tk.mark_price
-            out.append(
-                OpenInterest(
-                    venue=VENUE_ID,
-                    symbol=sym,
-                    instrument=iid,
-                    asset=asset,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
-                    size=oi_size,
-                    notional_usd=oi_usd,
-                )
-            )
+            oi_size, oi_usd = inst.size_and_notional(tk.open_interest, tk.mark_price)
+            out.append(OpenInterest(**header, size=oi_size, notional_usd=oi_usd))
         bid, ask = tk.best_bid_price, tk.best_ask_price
         if bid and ask:
             out.append(
                 Quote(
-                    venue=VENUE_ID,
-                    symbol=sym,
-                    instrument=iid,
-                    asset=asset,
-                    ts_event=ts_event,
-                    ts_recv=ts_recv,
+                    **header,
                     bid=bid,
                     ask=ask,
                     bid_size=_book_size(tk.best_bid_amount, bid, inst),
@@ -211,6 +132,3 @@ def _book_size(amount: float | None, price: float, inst: Instrument) -> float | 
     if amount is None:
         return None
     return amount / price if inst.inverse else amount
-
-
-_LIQUIDATION_FLAGS = frozenset({"M", "T", "MT"})

@@ -7,6 +7,8 @@ Numbers are JSON numbers; the decoders still run with ``strict=False``.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 __all__ = [
@@ -50,10 +52,11 @@ class DeribitTrade(msgspec.Struct, frozen=True):
     instrument_name: str  # e.g. BTC-PERPETUAL, BTC_USDC-PERPETUAL
     price: float  # trade price (USD for inverse, USDC for linear)
     amount: float  # USD for inverse perps/futures; base coin for linear (USDC) contracts
-    direction: str  # "buy" or "sell": the TAKER side
+    direction: Literal["buy", "sell"]  # the TAKER side
     trade_id: str = ""  # venue trade id
     trade_seq: int = 0  # per-instrument sequence
-    liquidation: str | None = None  # "M" maker side liquidated, "T" taker side, "MT" both
+    # "M" maker side liquidated, "T" taker side, "MT" both
+    liquidation: Literal["M", "T", "MT"] | None = None
     contracts: float | None = None  # amount in contracts (informational)
     mark_price: float | None = None  # mark at the time of the trade
     index_price: float | None = None  # index at the time of the trade

@@ -25,16 +25,10 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.hyperliquid.parse import FUNDING_INTERVAL_H, VENUE_ID, HyperliquidParser
 from monitor.venues.hyperliquid.schemas import HlMeta
+from monitor.venues.planning import json_frame, perp, plan_chunks, topics_of
 
 __all__ = [
     "INSTRUMENTS_BODY",
@@ -42,7 +36,6 @@ __all__ = [
     "HyperliquidParser",
     "parse_instruments",
     "plan_connections",
-    "plan_polls",
     "subscription",
 ]
 
@@ -68,35 +61,19 @@ def subscription(stream: Stream) -> tuple[str, str] | None:
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """One subscribe message per (coin, type); at most 100 subscriptions per connection."""
-    subs: dict[tuple[str, str], list[Stream]] = {}
-    for st in streams:
-        sub = subscription(st)
-        if sub is not None:
-            subs.setdefault(sub, []).append(st)
-    items = list(subs.items())
-    base = endpoints.ws.rstrip("/")
-    plans: list[ConnectionPlan] = []
-    for n, i in enumerate(range(0, len(items), MAX_SUBSCRIPTIONS_PER_CONNECTION)):
-        chunk = items[i : i + MAX_SUBSCRIPTIONS_PER_CONNECTION]
-        plans.append(
-            ConnectionPlan(
-                key=f"ws-{n}",
-                url=f"{base}{WS_PATH}",
-                subscribe=tuple(
-                    msgspec.json.encode(
-                        {"method": "subscribe", "subscription": {"type": kind, "coin": coin}}
-                    ).decode()
-                    for (kind, coin), _ in chunk
-                ),
-                streams=tuple(st for _, sts in chunk for st in sts),
-            )
-        )
-    return plans
 
+    def frame(subs: list[tuple[str, str]], _: int) -> str:
+        ((kind, coin),) = subs
+        return json_frame({"method": "subscribe", "subscription": {"type": kind, "coin": coin}})
 
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Hyperliquid streams every channel it has over websockets: nothing to poll."""
-    return []
+    return plan_chunks(
+        endpoints.ws.rstrip("/") + WS_PATH,
+        "ws",
+        topics_of(streams, subscription),
+        MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        1,
+        frame,
+    )
 
 
 _meta_decoder = msgspec.json.Decoder(HlMeta, strict=False)
@@ -110,16 +87,7 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     except msgspec.ValidationError:
         meta = _meta_and_ctxs_decoder.decode(body)[0]
     return [
-        Instrument(
-            venue=VENUE_ID,
-            symbol=a.name,
-            instrument=f"{a.name}-USDC-PERP",
-            base=a.name,
-            quote="USDC",
-            kind="perp",
-            contract_size=1.0,
-            funding_interval_h=FUNDING_INTERVAL_H,
-        )
+        perp(VENUE_ID, a.name, a.name, "USDC", funding_interval_h=FUNDING_INTERVAL_H)
         for a in meta.universe
         if not a.isDelisted
     ]
@@ -130,11 +98,9 @@ VENUE = VenueSpec(
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://api.hyperliquid.xyz", rest="https://api.hyperliquid.xyz"),
     heartbeat=Heartbeat(interval_s=30.0, message='{"method":"ping"}'),
-    lifetime_s=None,
     channels=("trades", "funding", "open_interest", "quotes"),
     default_symbols=("BTC", "ETH", "SOL", "XRP", "DOGE", "HYPE"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=HyperliquidParser,
     instruments_url="/info",
     instruments_body=INSTRUMENTS_BODY,

@@ -5,11 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import InstrumentRegistry
-from monitor.venues.base import (
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.hyperliquid.schemas import (
     HlActiveAssetCtx,
     HlActiveAssetCtxFrame,
@@ -19,20 +15,23 @@ from monitor.venues.hyperliquid.schemas import (
     HlFrame,
     HlTrade,
     HlTradesFrame,
+    HlTradeSide,
 )
-from streams.events import Event, Funding, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, mapped
+from streams.events import Event, Funding, OpenInterest, Quote, TakerSide, Trade, rate_8h
+from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "HyperliquidParser"]
 
 VENUE_ID = "hyperliquid"
 FUNDING_INTERVAL_H = 1.0  # Hyperliquid pays funding every hour; ``funding`` is the hourly rate
-_MS = 1_000_000
+_TAKER: dict[HlTradeSide, TakerSide] = {"B": "buy", "A": "sell"}
 
 _frame_decoder = msgspec.json.Decoder(HlFrame, strict=False)
 _KNOWN = frozenset({"trades", "activeAssetCtx", "bbo", "subscriptionResponse", "pong", "error"})
 
 
-class HyperliquidParser:
+class HyperliquidParser(VenueParser):
     """Stateful parser: drops trades already seen.
 
     On (re)subscribe Hyperliquid back-fills about 30 recent trades; trades at or before the last
@@ -47,7 +46,7 @@ class HyperliquidParser:
     venue = VENUE_ID
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
+        super().__init__(instruments)
         self._last_trade: dict[str, tuple[int, set[int]]] = {}
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
@@ -84,7 +83,7 @@ class HyperliquidParser:
         out: list[Event] = []
         seen: dict[str, tuple[int, set[int]]] = {}
         for t in trades:
-            inst = require_instrument(self.instruments, t.coin)
+            inst = self.instrument(t.coin)
             last_time, last_tids = self._last_trade.get(t.coin, (-1, set()))
             if t.time < last_time or (t.time == last_time and t.tid in last_tids):
                 continue  # back-filled after a (re)subscribe: already emitted
@@ -95,16 +94,11 @@ class HyperliquidParser:
                 top_tids.add(t.tid)
             out.append(
                 Trade(
-                    venue=VENUE_ID,
-                    symbol=t.coin,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=t.time * _MS,
-                    ts_recv=ts_recv,
+                    **self.header(inst, t.time * NS_PER_MS, ts_recv),
                     price=t.px,
                     size=t.sz * inst.contract_size,
                     notional_usd=t.px * t.sz * inst.contract_size,
-                    side="buy" if t.side == "B" else "sell",
+                    side=mapped(_TAKER, t.side, "trade side"),
                 )
             )
         for coin, (top_time, top_tids) in seen.items():
@@ -116,39 +110,26 @@ class HyperliquidParser:
         return out
 
     def _asset_ctx(self, msg: HlActiveAssetCtx, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, msg.coin)
+        inst = self.instrument(msg.coin)
         ctx = msg.ctx
         if ctx.funding is None or ctx.openInterest is None:
             raise UnknownMessageError(f"activeAssetCtx of {msg.coin} is not a perp context")
         size = ctx.openInterest * inst.contract_size
+        header = self.header(inst, ts_recv, ts_recv)  # the context carries no timestamp
         return [
             Funding(
-                venue=VENUE_ID,
-                symbol=msg.coin,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=ts_recv,  # the context carries no timestamp
-                ts_recv=ts_recv,
+                **header,
                 rate=ctx.funding,
                 interval_h=FUNDING_INTERVAL_H,
-                rate_8h=ctx.funding * 8.0 / FUNDING_INTERVAL_H,
+                rate_8h=rate_8h(ctx.funding, FUNDING_INTERVAL_H),
                 mark_price=ctx.markPx,
                 next_funding_ts=None,
             ),
-            OpenInterest(
-                venue=VENUE_ID,
-                symbol=msg.coin,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=ts_recv,
-                ts_recv=ts_recv,
-                size=size,
-                notional_usd=size * ctx.markPx,
-            ),
+            OpenInterest(**header, size=size, notional_usd=size * ctx.markPx),
         ]
 
     def _bbo(self, msg: HlBbo, ts_recv: int) -> list[Event]:
-        inst = require_instrument(self.instruments, msg.coin)
+        inst = self.instrument(msg.coin)
         levels = msg.bbo
         bid = levels[0] if levels else None
         ask = levels[1] if len(levels) > 1 else None
@@ -156,12 +137,7 @@ class HyperliquidParser:
             return []  # one side of the book is empty: no quote
         return [
             Quote(
-                venue=VENUE_ID,
-                symbol=msg.coin,
-                instrument=inst.instrument,
-                asset=inst.base,
-                ts_event=msg.time * _MS,
-                ts_recv=ts_recv,
+                **self.header(inst, msg.time * NS_PER_MS, ts_recv),
                 bid=bid.px,
                 ask=ask.px,
                 bid_size=bid.sz * inst.contract_size,

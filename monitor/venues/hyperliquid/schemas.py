@@ -9,6 +9,8 @@ Docs: Hyperliquid GitBook, "Websocket → Subscriptions", "Timeouts and heartbea
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 __all__ = [
@@ -25,15 +27,18 @@ __all__ = [
     "HlPongFrame",
     "HlSubscriptionResponse",
     "HlTrade",
+    "HlTradeSide",
     "HlTradesFrame",
 ]
+
+HlTradeSide = Literal["B", "A"]  # aggressor: "B" = bid/buy, "A" = ask/sell
 
 
 class HlTrade(msgspec.Struct, frozen=True):
     """``WsTrade``."""
 
     coin: str  # perp name, e.g. "BTC"
-    side: str  # aggressor: "B" = bid/buy, "A" = ask/sell
+    side: HlTradeSide
     px: float  # price, USDC
     sz: float  # size, coins
     time: int  # ms

@@ -17,18 +17,12 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import (
-    ConnectionPlan,
-    Heartbeat,
-    RestPoll,
-    Stream,
-    VenueEndpoints,
-    VenueSpec,
-)
+from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.kraken.parse import VENUE_ID, KrakenParser
 from monitor.venues.kraken.schemas import KrakenAssetPairs
+from monitor.venues.planning import json_frame, spot, symbols_of
 
-__all__ = ["VENUE", "KrakenParser", "parse_instruments", "plan_connections", "plan_polls"]
+__all__ = ["VENUE", "KrakenParser", "parse_instruments", "plan_connections"]
 
 WS_PATH = "/v2"
 SYMBOLS_PER_SUBSCRIBE = 50
@@ -37,11 +31,12 @@ _ALIASES = {"XBT": "BTC", "XDG": "DOGE"}
 
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """One connection: a ``ticker`` (bbo) and a ``trade`` subscribe per 50 symbols."""
-    quotes = sorted({s.symbol for s in streams if s.channel == "quotes" and s.symbol != "*"})
-    trades = sorted({s.symbol for s in streams if s.channel == "trades" and s.symbol != "*"})
     frames: list[str] = []
     rid = 0
-    for channel, symbols in (("ticker", quotes), ("trade", trades)):
+    for channel, symbols in (
+        ("ticker", symbols_of(streams, "quotes")),
+        ("trade", symbols_of(streams, "trades")),
+    ):
         for i in range(0, len(symbols), SYMBOLS_PER_SUBSCRIBE):
             rid += 1
             params: dict[str, object] = {
@@ -52,21 +47,12 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
                 params["event_trigger"] = "bbo"
             else:
                 params["snapshot"] = False
-            frames.append(
-                msgspec.json.encode(
-                    {"method": "subscribe", "params": params, "req_id": rid}
-                ).decode()
-            )
+            frames.append(json_frame({"method": "subscribe", "params": params, "req_id": rid}))
     kept = tuple(s for s in streams if s.channel in ("quotes", "trades") and s.symbol != "*")
     if not frames:
         return []
     url = endpoints.ws.rstrip("/") + WS_PATH
     return [ConnectionPlan(key="v2", url=url, subscribe=tuple(frames), streams=kept)]
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """Kraken needs no REST polling."""
-    return []
 
 
 def _asset(code: str) -> str:
@@ -84,16 +70,7 @@ def parse_instruments(body: bytes) -> list[Instrument]:
         base_code, quote_code = p.wsname.split("/", 1)
         base, quote = _asset(base_code), _asset(quote_code)
         symbol = f"{base}/{quote}"  # v2 names XBT as BTC
-        out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=symbol,
-                instrument=f"{base}-{quote}-SPOT",
-                base=base,
-                quote=quote,
-                kind="spot",
-            )
-        )
+        out.append(spot(VENUE_ID, symbol, base, quote))
     return out
 
 
@@ -102,11 +79,9 @@ VENUE = VenueSpec(
     kind="spot",
     endpoints=VenueEndpoints(ws="wss://ws.kraken.com", rest="https://api.kraken.com"),
     heartbeat=Heartbeat(interval_s=30.0, message='{"method":"ping"}'),
-    lifetime_s=None,
     channels=("trades", "quotes"),
     default_symbols=("USDT/USD", "USDC/USD", "DAI/USD", "USDC/USDT"),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=KrakenParser,
     instruments_url="/0/public/AssetPairs",
     parse_instruments=parse_instruments,

@@ -8,6 +8,7 @@ strings with microseconds.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
@@ -44,7 +45,7 @@ class KrakenTicker(msgspec.Struct, frozen=True):
 
 class KrakenTrade(msgspec.Struct, frozen=True):
     symbol: str
-    side: str  # "buy"/"sell": the taker side
+    side: Literal["buy", "sell"]  # the taker side
     price: float
     qty: float  # base units
     timestamp: datetime

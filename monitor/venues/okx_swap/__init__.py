@@ -36,13 +36,14 @@ from monitor.venues.base import (
     BackfillRequest,
     ConnectionPlan,
     Heartbeat,
-    RestPoll,
     Stream,
     VenueEndpoints,
     VenueSpec,
 )
 from monitor.venues.okx_swap.parse import VENUE_ID, OkxSwapParser, base_and_notional
 from monitor.venues.okx_swap.schemas import OkxInstruments
+from monitor.venues.planning import frame_matches, json_frame, perp
+from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = [
     "VENUE",
@@ -55,7 +56,7 @@ __all__ = [
     "parse_open_interest_history",
     "plan_backfill",
     "plan_connections",
-    "plan_polls",
+    "requests_reconnect",
 ]
 
 log = structlog.get_logger(__name__)
@@ -112,13 +113,13 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     for n, chunk in enumerate(chunks):
         arg_dicts = [dict(a) for a in chunk]
         subs = tuple(
-            msgspec.json.encode(
+            json_frame(
                 {
                     "id": f"{n}x{j // ARGS_PER_SUBSCRIBE}",
                     "op": "subscribe",
                     "args": arg_dicts[j : j + ARGS_PER_SUBSCRIBE],
                 }
-            ).decode()
+            )
             for j in range(0, len(arg_dicts), ARGS_PER_SUBSCRIBE)
         )
         plans.append(
@@ -130,11 +131,6 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
             )
         )
     return plans
-
-
-def plan_polls(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[RestPoll]:
-    """OKX streams every channel over websockets: nothing to poll."""
-    return []
 
 
 _instruments_decoder = msgspec.json.Decoder(OkxInstruments, strict=False)
@@ -159,13 +155,11 @@ def parse_instruments(body: bytes) -> list[Instrument]:
             log.warning("okx.bad_instrument", inst_id=i.instId, ct_val=i.ctVal, ct_mult=i.ctMult)
             continue
         out.append(
-            Instrument(
-                venue=VENUE_ID,
-                symbol=i.instId,
-                instrument=f"{base}-{quote}-PERP",
-                base=base,
-                quote=quote,
-                kind="perp",
+            perp(
+                VENUE_ID,
+                i.instId,
+                base,
+                quote,
                 inverse=i.ctType == "inverse",
                 contract_size=contract_size,
                 funding_interval_h=0.0,
@@ -174,17 +168,16 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     return out
 
 
-HOUR_MS = 3_600_000
 CANDLES_PATH = "/api/v5/market/history-candles"  # "recent years"; /market/candles: last 1,440
 CANDLE_BAR = "4H"
-CANDLE_BAR_MS = 4 * HOUR_MS
+CANDLE_BAR_MS = 4 * MS_PER_HOUR
 CANDLE_LIMIT = 300  # the documented maximum per request
-PRICE_SPAN_MS = 90 * 24 * HOUR_MS  # the price processor's rolling-high window
+PRICE_SPAN_MS = 90 * 24 * MS_PER_HOUR  # the price processor's rolling-high window
 OI_HISTORY_PATH = "/api/v5/rubik/stat/contracts/open-interest-history"
 OI_PERIOD = "4H"
-OI_PERIOD_MS = 4 * HOUR_MS
+OI_PERIOD_MS = 4 * MS_PER_HOUR
 OI_LIMIT = 100  # the documented maximum per request
-OI_SPAN_MS = 60 * 24 * HOUR_MS  # the open-interest processor's peak window
+OI_SPAN_MS = 60 * 24 * MS_PER_HOUR  # the open-interest processor's peak window
 # rubik: "10 requests per 2 seconds, IP + Instrument ID" today, 5 per 2 s per IP in older docs;
 # pace every backfill request at the stricter rule (history-candles allows 20 per 2 s per IP)
 BACKFILL_RATE = 2.5
@@ -226,7 +219,7 @@ def parse_candles(body: bytes, bar_ms: int = CANDLE_BAR_MS) -> list[tuple[int, f
             raise ValueError(f"OKX candle row too short: {row!r}")
         if len(row) >= 9 and row[8] == "0":
             continue
-        out.append(((int(row[0]) + bar_ms - 1) * 1_000_000, float(row[4])))
+        out.append(((int(row[0]) + bar_ms - 1) * NS_PER_MS, float(row[4])))
     return sorted(out)
 
 
@@ -244,7 +237,7 @@ def parse_open_interest_history(body: bytes) -> list[tuple[int, float]]:
     for row in _rows(body, "open-interest history"):
         if len(row) < 4:
             raise ValueError(f"OKX open-interest row too short: {row!r}")
-        out.append((int(row[0]) * 1_000_000, float(row[3])))
+        out.append((int(row[0]) * NS_PER_MS, float(row[3])))
     return sorted(out)
 
 
@@ -331,13 +324,7 @@ def plan_backfill(
 
 def requests_reconnect(frame: str) -> bool:
     """True for the service-upgrade notice (64008) that precedes a server-side disconnect."""
-    if '"64008"' not in frame:
-        return False
-    try:
-        msg = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
-        return False
-    return isinstance(msg, dict) and msg.get("event") == "notice" and msg.get("code") == "64008"
+    return frame_matches(frame, code="64008", event="notice")
 
 
 VENUE = VenueSpec(
@@ -345,7 +332,6 @@ VENUE = VenueSpec(
     kind="derivatives",
     endpoints=VenueEndpoints(ws="wss://ws.okx.com:8443", rest="https://www.okx.com"),
     heartbeat=Heartbeat(interval_s=25.0, message="ping", idle_only=True),
-    lifetime_s=None,
     channels=("trades", "liquidations", "funding", "open_interest", "quotes"),
     default_symbols=(
         "BTC-USDT-SWAP",
@@ -357,7 +343,6 @@ VENUE = VenueSpec(
         "ETH-USD-SWAP",
     ),
     plan=plan_connections,
-    polls=plan_polls,
     make_parser=OkxSwapParser,
     instruments_url="/api/v5/public/instruments?instType=SWAP",
     parse_instruments=parse_instruments,

@@ -5,28 +5,33 @@ from __future__ import annotations
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import (
-    MissingMetadataError,
-    ParseError,
-    UnknownMessageError,
-    require_instrument,
-)
+from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.okx_swap.schemas import (
     OkxEnvelope,
     OkxFundingRate,
     OkxLiquidation,
+    OkxLiquidationDetail,
     OkxMarkPrice,
     OkxOpenInterest,
     OkxTicker,
     OkxTrade,
 )
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, require_any
+from streams.events import (
+    Event,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    PositionSide,
+    Quote,
+    Trade,
+    rate_8h,
+)
+from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = ["VENUE_ID", "OkxSwapParser", "base_and_notional"]
 
 VENUE_ID = "okx-swap"
-_MS = 1_000_000
-_HOUR_MS = 3_600_000
 
 _envelope_decoder = msgspec.json.Decoder(OkxEnvelope, strict=False)
 _trades_decoder = msgspec.json.Decoder(list[OkxTrade], strict=False)
@@ -43,16 +48,20 @@ def base_and_notional(inst: Instrument, contracts: float, price: float) -> tuple
     """Convert a size in contracts to (base units, USD notional).
 
     ``inst.contract_size`` is ``ctVal × ctMult``: base coin per contract for linear swaps
-    (BTC-USDT-SWAP: 0.01 BTC), USD per contract for inverse swaps (BTC-USD-SWAP: 100 USD).
+    (BTC-USDT-SWAP: 0.01 BTC), USD per contract for inverse swaps (BTC-USD-SWAP: 100 USD), so
+    this is :meth:`Instrument.size_and_notional`.
     """
-    if inst.inverse:
-        notional = contracts * inst.contract_size
-        return notional / price, notional
-    size = contracts * inst.contract_size
-    return size, size * price
+    return inst.size_and_notional(contracts, price)
 
 
-class OkxSwapParser:
+def liquidated_side(d: OkxLiquidationDetail) -> PositionSide:
+    """The liquidated position: ``posSide`` in hedge mode, else (``net``) a sell closes a long."""
+    if d.posSide == "net":
+        return "long" if d.side == "sell" else "short"
+    return d.posSide
+
+
+class OkxSwapParser(VenueParser):
     """Stateful parser: keeps the last mark price per instrument.
 
     ``funding-rate`` frames carry no mark price, so a funding update that arrives before the
@@ -65,7 +74,7 @@ class OkxSwapParser:
     venue = VENUE_ID
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
+        super().__init__(instruments)
         self._mark: dict[str, float] = {}
         self._pending_funding: dict[str, tuple[OkxFundingRate, int]] = {}
 
@@ -109,22 +118,8 @@ class OkxSwapParser:
     def _trades(self, trades: list[OkxTrade], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for t in trades:
-            inst = require_instrument(self.instruments, t.instId)
-            size, notional = base_and_notional(inst, t.sz, t.px)
-            out.append(
-                Trade(
-                    venue=VENUE_ID,
-                    symbol=t.instId,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=t.ts * _MS,
-                    ts_recv=ts_recv,
-                    price=t.px,
-                    size=size,
-                    notional_usd=notional,
-                    side="buy" if t.side == "buy" else "sell",
-                )
-            )
+            inst = self.instrument(t.instId)
+            out.append(Trade(**self.fill(inst, t.ts * NS_PER_MS, ts_recv, t.px, t.sz), side=t.side))
         return out
 
     def _liquidations(self, items: list[OkxLiquidation], ts_recv: int) -> list[Event]:
@@ -132,38 +127,22 @@ class OkxSwapParser:
         out: list[Event] = []
         missing: list[str] = []
         for item in items:
-            inst = self.instruments.get(item.instId)
+            inst = self.lookup(item.instId, missing)
             if inst is None:
-                missing.append(item.instId)
                 continue
-            for d in item.details:
-                size, notional = base_and_notional(inst, d.sz, d.bkPx)
-                if d.posSide in ("long", "short"):
-                    side = d.posSide  # hedge mode: the position side itself
-                else:
-                    side = "long" if d.side == "sell" else "short"  # net: selling closes a long
-                out.append(
-                    Liquidation(
-                        venue=VENUE_ID,
-                        symbol=item.instId,
-                        instrument=inst.instrument,
-                        asset=inst.base,
-                        ts_event=d.ts * _MS,
-                        ts_recv=ts_recv,
-                        price=d.bkPx,
-                        size=size,
-                        notional_usd=notional,
-                        side="long" if side == "long" else "short",
-                    )
+            out.extend(
+                Liquidation(
+                    **self.fill(inst, d.ts * NS_PER_MS, ts_recv, d.bkPx, d.sz),
+                    side=liquidated_side(d),
                 )
-        if missing and not out:
-            raise MissingMetadataError(f"no instrument metadata for {', '.join(missing)}")
-        return out
+                for d in item.details
+            )
+        return require_any(out, missing)
 
     def _funding(self, items: list[OkxFundingRate], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for f in items:
-            inst = require_instrument(self.instruments, f.instId)
+            inst = self.instrument(f.instId)
             if f.instId in self._mark:
                 event = self._funding_event(inst, f, ts_recv)
                 if event is not None:
@@ -180,21 +159,16 @@ class OkxSwapParser:
             except ValueError as e:
                 raise ParseError(f"bad nextFundingTime {f.nextFundingTime!r}") from e
             if gap_ms > 0:
-                interval_h = gap_ms / _HOUR_MS
+                interval_h = gap_ms / MS_PER_HOUR
         if interval_h <= 0:
             return None  # no interval in the frame nor in the metadata: never guessed
         return Funding(
-            venue=VENUE_ID,
-            symbol=f.instId,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=f.ts * _MS,
-            ts_recv=ts_recv,
+            **self.header(inst, f.ts * NS_PER_MS, ts_recv),
             rate=f.fundingRate,
             interval_h=interval_h,
-            rate_8h=f.fundingRate * 8.0 / interval_h,
+            rate_8h=rate_8h(f.fundingRate, interval_h),
             mark_price=self._mark[f.instId],
-            next_funding_ts=f.fundingTime * _MS,
+            next_funding_ts=f.fundingTime * NS_PER_MS,
         )
 
     def _mark_price(self, items: list[OkxMarkPrice], ts_recv: int) -> list[Event]:
@@ -203,9 +177,7 @@ class OkxSwapParser:
             self._mark[m.instId] = m.markPx
             pending = self._pending_funding.pop(m.instId, None)
             if pending is not None:
-                event = self._funding_event(
-                    require_instrument(self.instruments, m.instId), *pending
-                )
+                event = self._funding_event(self.instrument(m.instId), *pending)
                 if event is not None:
                     out.append(event)
         return out
@@ -213,26 +185,19 @@ class OkxSwapParser:
     def _open_interest(self, items: list[OkxOpenInterest], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for o in items:
-            inst = require_instrument(self.instruments, o.instId)
+            inst = self.instrument(o.instId)
             mark = self._mark.get(o.instId)
             size = _opt_float(o.oiCcy)
             notional = _opt_float(o.oiUsd)
             if size is None or notional is None:
                 if mark is None:
                     raise ParseError(f"open interest for {o.instId} without oiUsd before a mark")
-                calc_size, calc_notional = base_and_notional(inst, o.oi, mark)
+                calc_size, calc_notional = inst.size_and_notional(o.oi, mark)
                 size = calc_size if size is None else size
                 notional = calc_notional if notional is None else notional
             out.append(
                 OpenInterest(
-                    venue=VENUE_ID,
-                    symbol=o.instId,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=o.ts * _MS,
-                    ts_recv=ts_recv,
-                    size=size,
-                    notional_usd=notional,
+                    **self.header(inst, o.ts * NS_PER_MS, ts_recv), size=size, notional_usd=notional
                 )
             )
         return out
@@ -240,23 +205,18 @@ class OkxSwapParser:
     def _tickers(self, items: list[OkxTicker], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for t in items:
-            inst = require_instrument(self.instruments, t.instId)
+            inst = self.instrument(t.instId)
             if not t.bidPx or not t.askPx:
                 continue  # one side of the book is empty
             bid, ask = _float(t.bidPx), _float(t.askPx)
             bid_sz, ask_sz = _opt_float(t.bidSz), _opt_float(t.askSz)
             out.append(
                 Quote(
-                    venue=VENUE_ID,
-                    symbol=t.instId,
-                    instrument=inst.instrument,
-                    asset=inst.base,
-                    ts_event=t.ts * _MS,
-                    ts_recv=ts_recv,
+                    **self.header(inst, t.ts * NS_PER_MS, ts_recv),
                     bid=bid,
                     ask=ask,
-                    bid_size=None if bid_sz is None else base_and_notional(inst, bid_sz, bid)[0],
-                    ask_size=None if ask_sz is None else base_and_notional(inst, ask_sz, ask)[0],
+                    bid_size=None if bid_sz is None else inst.size_and_notional(bid_sz, bid)[0],
+                    ask_size=None if ask_sz is None else inst.size_and_notional(ask_sz, ask)[0],
                 )
             )
         return out

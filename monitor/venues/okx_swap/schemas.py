@@ -9,6 +9,8 @@ instruments".
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 __all__ = [
@@ -49,13 +51,13 @@ class OkxTrade(msgspec.Struct, frozen=True):
     instId: str
     px: float  # price
     sz: float  # CONTRACTS (× ctVal × ctMult)
-    side: str  # taker side: "buy" / "sell"
+    side: Literal["buy", "sell"]  # taker side
     ts: int  # ms
 
 
 class OkxLiquidationDetail(msgspec.Struct, frozen=True):
-    side: str  # ORDER side "buy"/"sell"
-    posSide: str  # "long"/"short" (hedge mode) or "net"
+    side: Literal["buy", "sell"]  # ORDER side
+    posSide: Literal["long", "short", "net"]  # the position side (hedge mode), or "net"
     bkPx: float  # bankruptcy (liquidation mark) price
     sz: float  # CONTRACTS for SWAP
     ts: int  # ms

@@ -1,0 +1,142 @@
+"""What every venue parser shares: decoding with the right :class:`ParseError`, instrument
+lookups, the event header, side mappings and USD valuation of spot trades.
+
+A venue parser subclasses :class:`VenueParser` (which holds the instrument registry and states
+the venue id), decodes frames with :func:`decode` so a bad frame is always a counted
+``malformed`` one, and builds each event as ``Trade(**self.header(inst, ts_event, ts_recv),
+price=..., ...)``.
+
+Sides: the wire schemas type side fields as ``Literal`` values, so msgspec rejects an unknown
+side while decoding (a ``malformed`` frame); :func:`mapped` turns a venue's side value into ours
+through a table and raises :class:`ParseError` for a value the table lacks, so no unexpected
+value ever becomes the opposite side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import msgspec
+
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import MissingMetadataError, ParseError, require_instrument
+from streams.events import Event, EventHeader, FillFields
+from streams.units import NS_PER_US
+
+__all__ = [
+    "USD_QUOTES",
+    "VenueParser",
+    "decode",
+    "mapped",
+    "require_any",
+    "require_usd_quote",
+    "to_ns",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+# quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
+USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def to_ns(ts: datetime) -> int:
+    """Return ``ts`` as int nanoseconds since the epoch (exact to the microsecond)."""
+    return (ts - _EPOCH) // _US * NS_PER_US
+
+
+def decode(decoder: msgspec.json.Decoder[T], frame: str | bytes) -> T:
+    """Decode ``frame``; a frame that is not JSON or not of the schema raises ParseError."""
+    try:
+        return decoder.decode(frame)
+    except msgspec.ValidationError as e:
+        raise ParseError(f"unexpected message shape: {e}") from e
+    except msgspec.DecodeError as e:
+        raise ParseError(f"invalid JSON: {e}") from e
+
+
+def mapped(table: Mapping[K, V], value: K, field: str) -> V:
+    """Return ``table[value]``; a value the table lacks raises ParseError (never a default)."""
+    try:
+        return table[value]
+    except KeyError:
+        raise ParseError(f"unknown {field} {value!r}") from None
+
+
+def require_any(out: list[Event], missing: list[str]) -> list[Event]:
+    """Return ``out``; raise MissingMetadataError when every row of a frame lacked metadata."""
+    if missing and not out:
+        raise MissingMetadataError(f"no instrument metadata for {', '.join(sorted(set(missing)))}")
+    return out
+
+
+def require_usd_quote(inst: Instrument) -> None:
+    """Raise ParseError unless ``inst`` is quoted in a currency taken at par with USD."""
+    if inst.quote not in USD_QUOTES:
+        raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+
+
+class VenueParser:
+    """The base of venue parsers: the venue id, the instrument registry, the event header.
+
+    Args:
+        instruments: the venue's instrument registry.
+    """
+
+    venue: str
+
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+
+    def instrument(self, symbol: str) -> Instrument:
+        """Return the instrument of ``symbol``, or raise :class:`MissingMetadataError`."""
+        return require_instrument(self.instruments, symbol)
+
+    def lookup(self, symbol: str, missing: list[str]) -> Instrument | None:
+        """Return the instrument of ``symbol``, or None after noting it in ``missing``.
+
+        For frames of several rows: rows without metadata are skipped and the frame fails
+        (:func:`require_any`) only when no row could be used.
+        """
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            missing.append(symbol)
+        return inst
+
+    def header(self, inst: Instrument, ts_event: int, ts_recv: int) -> EventHeader:
+        """The fields every event of ``inst`` starts with."""
+        return {
+            "venue": self.venue,
+            "symbol": inst.symbol,
+            "instrument": inst.instrument,
+            "asset": inst.base,
+            "ts_event": ts_event,
+            "ts_recv": ts_recv,
+        }
+
+    def fill(
+        self, inst: Instrument, ts_event: int, ts_recv: int, price: float, qty: float
+    ) -> FillFields:
+        """The fields of a trade or liquidation of ``qty`` in the venue's unit at ``price``.
+
+        ``qty`` is converted by :meth:`Instrument.size_and_notional` (contracts, USD contracts
+        of inverse instruments, or base units when ``contract_size`` is 1).
+        """
+        size, notional = inst.size_and_notional(qty, price)
+        return {
+            "venue": self.venue,
+            "symbol": inst.symbol,
+            "instrument": inst.instrument,
+            "asset": inst.base,
+            "ts_event": ts_event,
+            "ts_recv": ts_recv,
+            "price": price,
+            "size": size,
+            "notional_usd": notional,
+        }
