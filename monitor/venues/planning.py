@@ -19,6 +19,7 @@ from monitor.venues.base import Channel, ConnectionPlan, Stream
 
 __all__ = [
     "Topics",
+    "connection_plan",
     "frame_matches",
     "json_frame",
     "perp",
@@ -56,6 +57,35 @@ def topics_of(
     return list(by_name.items())
 
 
+def connection_plan(
+    url: str,
+    key: str,
+    names: Sequence[T],
+    streams: Iterable[Stream],
+    per_frame: int,
+    frame: Callable[[list[T], int], str],
+    preamble: Sequence[str] = (),
+) -> ConnectionPlan:
+    """One connection subscribing ``names`` in frames of ``per_frame`` after ``preamble``.
+
+    Args:
+        url: the websocket URL.
+        key: the connection key.
+        names: the subscriptions of the connection, in order.
+        streams: the streams they carry.
+        per_frame: subscriptions per subscribe frame at most.
+        frame: builds the subscribe frame of a batch of names and the batch's index.
+        preamble: frames sent before the subscribe frames.
+    """
+    batches = [list(names[j : j + per_frame]) for j in range(0, len(names), per_frame)]
+    return ConnectionPlan(
+        key=key,
+        url=url,
+        subscribe=(*preamble, *(frame(batch, k) for k, batch in enumerate(batches))),
+        streams=tuple(streams),
+    )
+
+
 def plan_chunks(
     url: str,
     key: str,
@@ -65,31 +95,22 @@ def plan_chunks(
     frame: Callable[[list[T], int], str],
     preamble: Sequence[str] = (),
 ) -> list[ConnectionPlan]:
-    """Split ``topics`` over connections of ``per_connection`` and frames of ``per_frame``.
+    """Split ``topics`` over connections (keys ``<key>-<n>``) of ``per_connection`` each.
 
-    Args:
-        url: the websocket URL of every connection.
-        key: the prefix of connection keys (``<key>-<n>``).
-        topics: the subscriptions with the streams each carries.
-        per_connection: subscriptions per connection at most.
-        per_frame: subscriptions per subscribe frame at most.
-        frame: builds the subscribe frame of a batch of names and the batch's index.
-        preamble: frames sent before the subscribe frames on every connection.
+    See :func:`connection_plan` for the other arguments.
     """
     plans: list[ConnectionPlan] = []
     for n, i in enumerate(range(0, len(topics), per_connection)):
         chunk = topics[i : i + per_connection]
-        names = [name for name, _ in chunk]
-        subscribe = [*preamble]
-        subscribe.extend(
-            frame(names[j : j + per_frame], j // per_frame) for j in range(0, len(names), per_frame)
-        )
         plans.append(
-            ConnectionPlan(
-                key=f"{key}-{n}",
-                url=url,
-                subscribe=tuple(subscribe),
-                streams=tuple(st for _, sts in chunk for st in sts),
+            connection_plan(
+                url,
+                f"{key}-{n}",
+                [name for name, _ in chunk],
+                (st for _, sts in chunk for st in sts),
+                per_frame,
+                frame,
+                preamble,
             )
         )
     return plans

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 
 import msgspec
 import structlog
@@ -58,7 +59,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.bybit_linear.parse import VENUE_ID, BybitLinearParser
 from monitor.venues.bybit_linear.schemas import BybitInstrumentsInfo
-from monitor.venues.planning import json_frame, perp
+from monitor.venues.planning import connection_plan, json_frame, perp
 from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
 __all__ = [
@@ -99,6 +100,10 @@ def topic_name(stream: Stream) -> str | None:
     return f"tickers.{stream.symbol}"
 
 
+def _subscribe(req_prefix: str, args: list[str], k: int) -> str:
+    return json_frame({"req_id": f"{req_prefix}-{k}", "op": "subscribe", "args": args})
+
+
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Group topics by category path, then split connections within Bybit's args limits."""
     by_path: dict[str, dict[str, list[Stream]]] = {PATH_LINEAR: {}, PATH_INVERSE: {}}
@@ -127,22 +132,14 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
             chars += cost
         label = path.rsplit("/", 1)[-1]
         for n, chunk in enumerate(chunks):
-            subs = tuple(
-                json_frame(
-                    {
-                        "req_id": f"{label}-{n}-{j // TOPICS_PER_SUBSCRIBE}",
-                        "op": "subscribe",
-                        "args": chunk[j : j + TOPICS_PER_SUBSCRIBE],
-                    }
-                )
-                for j in range(0, len(chunk), TOPICS_PER_SUBSCRIBE)
-            )
             plans.append(
-                ConnectionPlan(
-                    key=f"{label}-{n}",
-                    url=f"{base}{path}",
-                    subscribe=subs,
-                    streams=tuple(st for topic in chunk for st in topics[topic]),
+                connection_plan(
+                    f"{base}{path}",
+                    f"{label}-{n}",
+                    chunk,
+                    (st for topic in chunk for st in topics[topic]),
+                    TOPICS_PER_SUBSCRIBE,
+                    partial(_subscribe, f"{label}-{n}"),
                 )
             )
     return plans

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from urllib.parse import urlencode
 
 import msgspec
@@ -42,7 +43,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.okx_swap.parse import VENUE_ID, OkxSwapParser, base_and_notional
 from monitor.venues.okx_swap.schemas import OkxInstruments
-from monitor.venues.planning import frame_matches, json_frame, perp
+from monitor.venues.planning import connection_plan, frame_matches, json_frame, perp
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = [
@@ -86,6 +87,10 @@ def channel_args(stream: Stream) -> list[Arg]:
     return [(("channel", "tickers"), inst)]
 
 
+def _subscribe(id_prefix: str, args: list[dict[str, str]], k: int) -> str:
+    return json_frame({"id": f"{id_prefix}{k}", "op": "subscribe", "args": args})
+
+
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Keep each instrument's args on one connection; ≤300 args per connection, ≤100 per request.
 
@@ -111,23 +116,14 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     base = endpoints.ws.rstrip("/")
     plans: list[ConnectionPlan] = []
     for n, chunk in enumerate(chunks):
-        arg_dicts = [dict(a) for a in chunk]
-        subs = tuple(
-            json_frame(
-                {
-                    "id": f"{n}x{j // ARGS_PER_SUBSCRIBE}",
-                    "op": "subscribe",
-                    "args": arg_dicts[j : j + ARGS_PER_SUBSCRIBE],
-                }
-            )
-            for j in range(0, len(arg_dicts), ARGS_PER_SUBSCRIBE)
-        )
         plans.append(
-            ConnectionPlan(
-                key=f"public-{n}",
-                url=f"{base}{WS_PATH}",
-                subscribe=subs,
-                streams=tuple(dict.fromkeys(s for ss in chunk.values() for s in ss)),
+            connection_plan(
+                f"{base}{WS_PATH}",
+                f"public-{n}",
+                [dict(a) for a in chunk],
+                dict.fromkeys(s for ss in chunk.values() for s in ss),
+                ARGS_PER_SUBSCRIBE,
+                partial(_subscribe, f"{n}x"),
             )
         )
     return plans
