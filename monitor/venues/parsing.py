@@ -14,7 +14,7 @@ value ever becomes the opposite side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -109,6 +109,25 @@ class VenueParser:
             missing.append(symbol)
         return inst
 
+    def each_row(
+        self,
+        rows: Iterable[T],
+        symbol: Callable[[T], str],
+        event: Callable[[T, Instrument], Event | None],
+    ) -> list[Event]:
+        """The events of a frame of rows, one per row with metadata (``event`` None: skipped).
+
+        Rows of symbols without metadata are skipped; the frame raises MissingMetadataError
+        when none had any (:func:`require_any`).
+        """
+        out: list[Event] = []
+        missing: list[str] = []
+        for row in rows:
+            inst = self.lookup(symbol(row), missing)
+            if inst is not None and (ev := event(row, inst)) is not None:
+                out.append(ev)
+        return require_any(out, missing)
+
     def header(self, inst: Instrument, ts_event: int, ts_recv: int) -> EventHeader:
         """The fields every event of ``inst`` starts with."""
         return {
@@ -130,12 +149,7 @@ class VenueParser:
         """
         size, notional = inst.size_and_notional(qty, price)
         return {
-            "venue": self.venue,
-            "symbol": inst.symbol,
-            "instrument": inst.instrument,
-            "asset": inst.base,
-            "ts_event": ts_event,
-            "ts_recv": ts_recv,
+            **self.header(inst, ts_event, ts_recv),
             "price": price,
             "size": size,
             "notional_usd": notional,

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from monitor.instruments import InstrumentRegistry
+from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.venues.base import NotReadyError, ParseError, UnknownMessageError
 from monitor.venues.bitmex.schemas import (
     BitmexFrame,
@@ -135,24 +135,20 @@ class BitmexParser(VenueParser):
     # ------------------------------------------------------------------ tables
 
     def _trades(self, rows: list[BitmexTradeRow], action: str, ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        missing: list[str] = []
-        for r in rows:
-            inst = self.lookup(r.symbol, missing)
-            if inst is None or r.price <= 0:
-                continue
+        def trade(r: BitmexTradeRow, inst: Instrument) -> Event | None:
+            if r.price <= 0:
+                return None
             last = self._last_trade.get(r.symbol)
             if action == "partial" and last is not None and r.timestamp <= last:
-                continue  # the snapshot repeats trades we already published (reconnect)
+                return None  # the snapshot repeats trades we already published (reconnect)
             if last is None or r.timestamp > last:
                 self._last_trade[r.symbol] = r.timestamp
-            out.append(
-                Trade(
-                    **self.fill(inst, to_ns(r.timestamp), ts_recv, r.price, r.size),
-                    side=mapped(_TAKER, r.side, "trade side"),
-                )
+            return Trade(
+                **self.fill(inst, to_ns(r.timestamp), ts_recv, r.price, r.size),
+                side=mapped(_TAKER, r.side, "trade side"),
             )
-        return require_any(out, missing)
+
+        return self.each_row(rows, lambda r: r.symbol, trade)
 
     def _liquidations(
         self, rows: list[BitmexLiquidationRow], action: str, ts_recv: int
@@ -231,28 +227,19 @@ class BitmexParser(VenueParser):
         return require_any(out, missing)
 
     def _quotes(self, rows: list[BitmexQuoteRow], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        missing: list[str] = []
-        for r in rows:
-            inst = self.lookup(r.symbol, missing)
-            if inst is None or not r.bidPrice or not r.askPrice:
-                continue
-            bid_size = (
-                None if r.bidSize is None else inst.size_and_notional(r.bidSize, r.bidPrice)[0]
+        def quote(r: BitmexQuoteRow, inst: Instrument) -> Event | None:
+            bid, ask = r.bidPrice, r.askPrice
+            if not bid or not ask:
+                return None
+            return Quote(
+                **self.header(inst, to_ns(r.timestamp), ts_recv),
+                bid=bid,
+                ask=ask,
+                bid_size=None if r.bidSize is None else inst.size_and_notional(r.bidSize, bid)[0],
+                ask_size=None if r.askSize is None else inst.size_and_notional(r.askSize, ask)[0],
             )
-            ask_size = (
-                None if r.askSize is None else inst.size_and_notional(r.askSize, r.askPrice)[0]
-            )
-            out.append(
-                Quote(
-                    **self.header(inst, to_ns(r.timestamp), ts_recv),
-                    bid=r.bidPrice,
-                    ask=r.askPrice,
-                    bid_size=bid_size,
-                    ask_size=ask_size,
-                )
-            )
-        return require_any(out, missing)
+
+        return self.each_row(rows, lambda r: r.symbol, quote)
 
 
 def _merge(st: _InstrumentState, r: BitmexInstrumentRow) -> None:

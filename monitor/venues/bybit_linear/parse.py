@@ -47,18 +47,33 @@ _LIQUIDATED: dict[BybitSide, PositionSide] = {"Buy": "long", "Sell": "short"}
 
 @dataclass(slots=True)
 class _TickerState:
-    """The merged ``tickers`` state of one symbol (None = not known yet)."""
+    """The merged ``tickers`` state of one symbol, named as on the wire (None = not known yet)."""
 
-    mark: float | None = None
-    rate: float | None = None
-    interval_h: float | None = None
-    next_ms: int | None = None
-    oi: float | None = None
-    single_oi: float | None = None
-    bid: float | None = None
-    bid_size: float | None = None
-    ask: float | None = None
-    ask_size: float | None = None
+    markPrice: float | None = None
+    fundingRate: float | None = None
+    fundingIntervalHour: float | None = None
+    nextFundingTime: int | None = None
+    openInterest: float | None = None
+    singleOpenInterest: float | None = None
+    bid1Price: float | None = None
+    bid1Size: float | None = None
+    ask1Price: float | None = None
+    ask1Size: float | None = None
+
+
+# ticker field -> the event its change re-emits
+_MERGED = {
+    "markPrice": "funding",
+    "fundingRate": "funding",
+    "fundingIntervalHour": "funding",
+    "nextFundingTime": "funding",
+    "openInterest": "open_interest",
+    "singleOpenInterest": "open_interest",
+    "bid1Price": "quote",
+    "bid1Size": "quote",
+    "ask1Price": "quote",
+    "ask1Size": "quote",
+}
 
 
 class BybitLinearParser(VenueParser):
@@ -133,70 +148,48 @@ class BybitLinearParser(VenueParser):
             st = self._tickers.setdefault(t.symbol, _TickerState())
         else:
             raise ParseError(f"unknown tickers type {env.type!r}")
-        snapshot = env.type == "snapshot"
-        funding_changed = snapshot
-        oi_changed = snapshot
-        quote_changed = snapshot
         # merge: a field missing from a delta keeps its previous value
-        if t.markPrice is not None:
-            st.mark = t.markPrice
-            funding_changed = True
-        if t.fundingRate is not None:
-            st.rate = t.fundingRate
-            funding_changed = True
-        if t.fundingIntervalHour is not None:
-            st.interval_h = t.fundingIntervalHour
-            funding_changed = True
-        if t.nextFundingTime is not None:
-            st.next_ms = t.nextFundingTime
-            funding_changed = True
-        if t.openInterest is not None:
-            st.oi = t.openInterest
-            oi_changed = True
-        if t.singleOpenInterest is not None:
-            st.single_oi = t.singleOpenInterest
-            oi_changed = True
-        if t.bid1Price is not None:
-            st.bid = t.bid1Price
-            quote_changed = True
-        if t.bid1Size is not None:
-            st.bid_size = t.bid1Size
-            quote_changed = True
-        if t.ask1Price is not None:
-            st.ask = t.ask1Price
-            quote_changed = True
-        if t.ask1Size is not None:
-            st.ask_size = t.ask1Size
-            quote_changed = True
+        changed = set(_MERGED.values()) if env.type == "snapshot" else set()
+        for attr, kind in _MERGED.items():
+            value = getattr(t, attr)
+            if value is not None:
+                setattr(st, attr, value)
+                changed.add(kind)
+        funding_changed = "funding" in changed
+        oi_changed = "open_interest" in changed
+        quote_changed = "quote" in changed
 
         header = self.header(inst, env.ts * NS_PER_MS, ts_recv)
         out: list[Event] = []
-        mark = st.mark
-        if funding_changed and st.rate is not None and mark is not None:
-            interval_h = st.interval_h or inst.funding_interval_h
+        mark = st.markPrice
+        rate = st.fundingRate
+        if funding_changed and rate is not None and mark is not None:
+            interval_h = st.fundingIntervalHour or inst.funding_interval_h
             if interval_h > 0:
+                next_ms = st.nextFundingTime
                 out.append(
                     Funding(
                         **header,
-                        rate=st.rate,
+                        rate=rate,
                         interval_h=interval_h,
-                        rate_8h=rate_8h(st.rate, interval_h),
+                        rate_8h=rate_8h(rate, interval_h),
                         mark_price=mark,
-                        next_funding_ts=st.next_ms * NS_PER_MS if st.next_ms else None,
+                        next_funding_ts=next_ms * NS_PER_MS if next_ms else None,
                     )
                 )
-        oi = st.single_oi if st.single_oi is not None else st.oi
+        oi = st.singleOpenInterest if st.singleOpenInterest is not None else st.openInterest
         if oi_changed and oi is not None and mark:
             size, notional = inst.size_and_notional(oi, mark)
             out.append(OpenInterest(**header, size=size, notional_usd=notional))
-        if quote_changed and st.bid is not None and st.ask is not None:
+        bid, ask = st.bid1Price, st.ask1Price
+        if quote_changed and bid is not None and ask is not None:
             out.append(
                 Quote(
                     **header,
-                    bid=st.bid,
-                    ask=st.ask,
-                    bid_size=_base_size(inst, st.bid_size, st.bid),
-                    ask_size=_base_size(inst, st.ask_size, st.ask),
+                    bid=bid,
+                    ask=ask,
+                    bid_size=_base_size(inst, st.bid1Size, bid),
+                    ask_size=_base_size(inst, st.ask1Size, ask),
                 )
             )
         return out

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import msgspec
 
+from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
 from monitor.venues.parsing import (
     USD_QUOTES,
     VenueParser,
     decode,
-    require_any,
     require_usd_quote,
     to_ns,
 )
@@ -63,40 +63,27 @@ class KrakenParser(VenueParser):
         raise UnknownMessageError(f"unknown channel {channel!r}")
 
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        missing: list[str] = []
-        for r in rows:
-            inst = self.lookup(r.symbol, missing)
-            if inst is None:
-                continue
-            out.append(
-                Quote(
-                    **self.header(
-                        inst, to_ns(r.timestamp) if r.timestamp is not None else ts_recv, ts_recv
-                    ),
-                    bid=r.bid,
-                    ask=r.ask,
-                    bid_size=r.bid_qty,
-                    ask_size=r.ask_qty,
-                )
+        def quote(r: KrakenTicker, inst: Instrument) -> Event:
+            ts_event = to_ns(r.timestamp) if r.timestamp is not None else ts_recv
+            return Quote(
+                **self.header(inst, ts_event, ts_recv),
+                bid=r.bid,
+                ask=r.ask,
+                bid_size=r.bid_qty,
+                ask_size=r.ask_qty,
             )
-        return require_any(out, missing)
+
+        return self.each_row(rows, lambda r: r.symbol, quote)
 
     def _trades(self, rows: list[KrakenTrade], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        missing: list[str] = []
-        for r in rows:
-            inst = self.lookup(r.symbol, missing)
-            if inst is None:
-                continue
+        def trade(r: KrakenTrade, inst: Instrument) -> Event:
             require_usd_quote(inst)
-            out.append(
-                Trade(
-                    **self.header(inst, to_ns(r.timestamp), ts_recv),
-                    price=r.price,
-                    size=r.qty,
-                    notional_usd=r.price * r.qty,
-                    side=r.side,
-                )
+            return Trade(
+                **self.header(inst, to_ns(r.timestamp), ts_recv),
+                price=r.price,
+                size=r.qty,
+                notional_usd=r.price * r.qty,
+                side=r.side,
             )
-        return require_any(out, missing)
+
+        return self.each_row(rows, lambda r: r.symbol, trade)
