@@ -3,7 +3,13 @@
 A venue lives in ``monitor/venues/<venue>/`` and exposes a ``VENUE: VenueSpec`` object. The spec
 says how to connect (URLs, subscribe frames, heartbeat, limits), how to parse raw frames into
 normalized events (a :class:`FrameParser`), which REST endpoints to poll, and how to read the
-venue's instrument metadata.
+venue's instrument metadata. Fields a venue need not state have defaults (no polls, a
+server-driven keep-alive, no lifetime limit).
+
+The mechanics venues share live next to this module: :mod:`monitor.venues.parsing` (the parser
+base class, the event header, side mappings, decoding errors) and :mod:`monitor.venues.planning`
+(connection plans in chunks, subscribe frames, instrument builders), so a venue package states
+only its wire names, schemas and limits.
 """
 
 from __future__ import annotations
