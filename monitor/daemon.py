@@ -21,33 +21,23 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
-from alerts.rules import RuleSet, load_pack, load_rules
 from alerts.service import AlertService
-from alerts.settings import AlertsSettings
 from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.exporter import SignalExporter
-from monitor.feed import EventSink, VenueFeed, refresh_instruments
+from monitor.feed import refresh_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.pipeline import Pipeline
-from monitor.settings import Settings, VenueSettings
-from monitor.venues import get_venue, load_registry
-from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
+from monitor.settings import Settings
+from monitor.wiring import build_feed, load_ruleset
 from streams.engine import StreamEngine
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
+from streams.units import NS_PER_SECOND
 
-__all__ = [
-    "Daemon",
-    "Deliver",
-    "SignalSink",
-    "alert_settings",
-    "build_feed",
-    "load_ruleset",
-    "venue_streams",
-]
+__all__ = ["Daemon", "Deliver", "SignalSink"]
 
 log = structlog.get_logger(__name__)
 
@@ -56,83 +46,7 @@ Deliver = Callable[[Sequence[AlertNotice]], Awaitable[None]]
 #: sees every batch of signals the pipeline produced (the demo's live view); must not block
 SignalSink = Callable[[Sequence[Signal]], None]
 
-_NS = 1_000_000_000
 _BATCH = 512
-
-
-def _is_rule_file(rules: str) -> bool:
-    return rules.endswith((".yaml", ".yml")) or "/" in rules
-
-
-def load_ruleset(rules: str) -> RuleSet:
-    """Load a packaged pack by name, or a rule file by path."""
-    return load_rules(rules) if _is_rule_file(rules) else load_pack(rules)
-
-
-def alert_settings(settings: Settings) -> AlertsSettings:
-    """The alert service's settings: the ``alerting`` section plus ``rules`` and ``store``.
-
-    Raises:
-        pydantic.ValidationError: the ``alerting`` section is invalid.
-    """
-    data = dict(settings.alerting)
-    if _is_rule_file(settings.rules):
-        data.setdefault("pack", None)
-        data.setdefault("rule_files", [settings.rules])
-    else:
-        data.setdefault("pack", settings.rules)
-    data.setdefault("db_path", settings.store)
-    return AlertsSettings(**data)
-
-
-def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
-    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
-    channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
-    symbols = vs.symbols or list(spec.default_symbols)
-    out: list[Stream] = []
-    for ch in channels:
-        if vs.all_market and ch in ("liquidations", "funding"):
-            out.append(Stream(ch, "*"))
-        else:
-            out.extend(Stream(ch, sym) for sym in symbols)
-    return out
-
-
-def venue_endpoints(settings: Settings, spec: VenueSpec, vs: VenueSettings) -> VenueEndpoints:
-    """Live endpoints, or the simulator's, or the per-venue overrides."""
-    ep = spec.endpoints
-    if settings.simulator:
-        base = settings.simulator.rstrip("/")
-        ws = base.replace("https://", "wss://").replace("http://", "ws://")
-        ep = VenueEndpoints(ws=f"{ws}/{spec.venue}", rest=f"{base}/{spec.venue}")
-    return VenueEndpoints(ws=vs.ws_url or ep.ws, rest=vs.rest_url or ep.rest)
-
-
-def build_feed(
-    settings: Settings,
-    venue_id: str,
-    sink: EventSink,
-    metrics: MonitorMetrics,
-    *,
-    capture: CaptureWriter | None = None,
-    stall_after_s: float | None = None,
-    ping_interval_s: float | None = 20.0,
-) -> VenueFeed:
-    """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
-    spec = get_venue(venue_id)
-    vs = settings.venues[venue_id]
-    return VenueFeed(
-        spec,
-        venue_endpoints(settings, spec, vs),
-        venue_streams(spec, vs),
-        load_registry(venue_id, settings.state_dir / "instruments"),
-        sink,
-        metrics,
-        capture=capture,
-        stall_after_s=stall_after_s,
-        ping_interval_s=ping_interval_s,
-        poll_interval_s=vs.poll_interval_s,
-    )
 
 
 class Daemon:
@@ -310,7 +224,7 @@ class Daemon:
                 sink(step.signals)
             signals += len(step.signals)
             notices.extend(step.notices)
-            self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / _NS)
+            self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / NS_PER_SECOND)
         self.events_processed += len(batch)
         self.metrics.bus_depth.set(self.bus.qsize())
         if signals:
@@ -346,7 +260,7 @@ class Daemon:
             idle = time.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
             if idle >= period_s and wm > 0:
-                step = self.pipeline.advance(wm + int(idle * _NS))
+                step = self.pipeline.advance(wm + int(idle * NS_PER_SECOND))
                 self._last_progress = time.monotonic()
                 self.exporter.update(step.signals)
                 if self.on_signals is not None and step.signals:

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from alerts.cli import register_cli
 from alerts.model import AlertNotice
 from alerts.rules import fingerprint
 from alerts.store import Store
+from monitor.cli.alerts import register
 
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="riskmon")
     sub = parser.add_subparsers(dest="command", required=True)
-    register_cli(sub)
+    register(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -13,7 +13,8 @@ import pytest
 
 from alerts.rules import load_pack
 from monitor.capture import CaptureWriter, open_text, read_frames
-from monitor.replay import FrameStats, SignalThinner, parse_lines, replay
+from monitor.replay.parse import FrameStats, parse_lines
+from monitor.replay.run import SignalThinner, replay
 from monitor.simulator.scenarios import get_scenario
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from streams.signals import Signal

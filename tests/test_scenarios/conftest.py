@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from monitor.backtest import backtest_summary
+from monitor.backtest.run import backtest_summary
 
 #: longest first, so the two workers finish close together
 EPISODES = ("calm-week", "march-2023-usdc", "october-10-2025", "august-2024", "november-2025")

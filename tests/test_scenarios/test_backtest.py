@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 
 from alerts.model import encode_alert
-from monitor.backtest import (
-    alert_table,
-    backtest_capture,
-    backtest_scenario,
-    format_table,
-    summary,
-)
+from monitor.backtest.run import backtest_capture, backtest_scenario
+from monitor.backtest.summary import alert_table, format_table, summary
 from monitor.capture import CaptureWriter
 from monitor.cli import main
 from monitor.simulator.scenarios import get_scenario

@@ -10,8 +10,8 @@ import sys
 from rich.console import Console
 
 from alerts.model import AlertNotice
-from monitor.demo import run_demo
-from monitor.demo_view import DemoState, DemoView, format_usd, sparkline
+from monitor.demo.run import run_demo
+from monitor.demo.view import DemoState, DemoView, format_usd, sparkline
 from monitor.simulator.scenarios import get_scenario
 from streams.signals import Signal
 

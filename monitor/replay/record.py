@@ -1,4 +1,9 @@
-"""``riskmon capture``: record live frames (and polled REST bodies) to a capture file."""
+"""``riskmon capture``: record live frames (and polled REST bodies) to a capture file.
+
+Each configured venue runs its real :class:`~monitor.feed.VenueFeed` with a
+:class:`~monitor.capture.CaptureWriter` and an event sink that discards: the file holds exactly
+the frames the daemon would have parsed, ready for ``riskmon replay`` and ``riskmon backtest``.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,10 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
-from monitor.daemon import build_feed
 from monitor.feed import refresh_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
+from monitor.wiring import build_feed
 from streams.events import Event
 
 __all__ = ["run_capture"]

@@ -1,7 +1,9 @@
-"""``riskmon rules|silence|alerts`` sub-commands, added to the main CLI by :func:`register_cli`.
+"""``riskmon rules``, ``silence`` and ``alerts``: check rule files, mute alerts, read the history.
 
-Every handler returns an exit code; bad input prints one line on stderr (no traceback) and returns
-a non-zero code: 1 for invalid rules / not found, 2 for usage errors.
+These verbs work on rule files and on the alert store (SQLite) the daemon writes; they never
+start the daemon. Every handler returns an exit code; bad input prints one line ``error: ...`` on
+stderr (no traceback) and returns a non-zero code: 1 for invalid rules / not found, 2 for usage
+errors.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from alerts.matchers import MatcherError, parse_matcher
 from alerts.rules import RuleError, load_pack, load_rules
 from alerts.rules.loader import parse_duration_ns
 from alerts.store import Store, StoreError
+from streams.units import NS_PER_SECOND
 
-__all__ = ["default_db_path", "register_cli"]
-
-_NS = 1_000_000_000
+__all__ = ["default_db_path", "register"]
 
 
 def default_db_path() -> str:
@@ -37,7 +38,7 @@ class _UsageError(Exception):
 def _fmt_ns(ns: int | None) -> str:
     if ns is None:
         return "-"
-    return datetime.fromtimestamp(ns / _NS, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ns / NS_PER_SECOND, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -102,7 +103,7 @@ def _silence_add(args: argparse.Namespace, out: TextIO) -> int:
             raise _UsageError(f"--until: not an ISO time: {args.until!r}") from None
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
-        ends = int(until.timestamp() * _NS)
+        ends = int(until.timestamp() * NS_PER_SECOND)
     else:
         try:
             ends = now + parse_duration_ns(args.duration)
@@ -267,7 +268,7 @@ def _wrap(handler: Any) -> Any:
     return run
 
 
-def register_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``rules``, ``silence`` and ``alerts`` commands to a subparsers action.
 
     Each leaf parser sets ``func``: call ``sys.exit(args.func(args))`` after parsing.

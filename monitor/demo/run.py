@@ -34,6 +34,7 @@ from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues import sim_venue
 from monitor.venues import packaged_instruments
 from streams.events import Event, FeedStatus, OpenInterest
+from streams.units import NS_PER_DAY, NS_PER_SECOND
 
 __all__ = ["DEFAULT_SCENARIO", "DemoResult", "run_demo"]
 
@@ -72,7 +73,7 @@ class _ScenarioClock:
 
     def __init__(self, start_ns: int, end_ns: int) -> None:
         self.now_ns = start_ns
-        self._limit = end_ns + 86_400 * 1_000_000_000
+        self._limit = end_ns + NS_PER_DAY
         self.restamped = 0
 
     def wrap(self, sink: Callable[[Event], Awaitable[None]]) -> Callable[[Event], Awaitable[None]]:
@@ -114,7 +115,7 @@ def _prime_open_interest(
         head.append(ev)
         if type(ev) is OpenInterest:
             opening.setdefault((ev.venue, ev.symbol), ev)
-        if ev.ts_event > start_ns + int(head_s * 1e9):
+        if ev.ts_event > start_ns + int(head_s * NS_PER_SECOND):
             break
     sim.publish_many(msgspec.structs.replace(ev, ts_event=start_ns) for ev in opening.values())
     return itertools.chain(head, it)

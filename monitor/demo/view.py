@@ -26,15 +26,14 @@ from rich.text import Text
 
 from alerts.model import AlertNotice
 from streams.signals import Signal
+from streams.units import NS_PER_MINUTE, NS_PER_SECOND
 
 if TYPE_CHECKING:
-    from monitor.demo import DemoResult
+    from monitor.demo.run import DemoResult
     from monitor.simulator.scenarios import ScenarioInfo
 
 __all__ = ["DemoState", "DemoView", "format_usd", "sparkline"]
 
-NS = 1_000_000_000
-MINUTE = 60 * NS
 _BARS = " ▁▂▃▄▅▆▇█"
 _SEV_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 _PEG_ORDER = ("USDT", "USDC", "DAI", "USDE", "FDUSD", "USDS")
@@ -60,7 +59,7 @@ def sparkline(values: Sequence[float]) -> str:
 
 
 def _hhmm(ns: int) -> str:
-    return datetime.fromtimestamp(ns / NS, tz=UTC).strftime("%d %b %H:%M")
+    return datetime.fromtimestamp(ns / NS_PER_SECOND, tz=UTC).strftime("%d %b %H:%M")
 
 
 @dataclass
@@ -82,16 +81,16 @@ class DemoState:
             if s.ts > self.watermark_ns:
                 self.watermark_ns = s.ts
             if self._next_minute is None:
-                self._next_minute = (s.ts // MINUTE + 1) * MINUTE
+                self._next_minute = (s.ts // NS_PER_MINUTE + 1) * NS_PER_MINUTE
             while s.ts > self._next_minute:
                 self.liq_minutes.append(
                     (
-                        self._next_minute - MINUTE,
+                        self._next_minute - NS_PER_MINUTE,
                         self.get("liq_usd", asset="all", side="long", window="1m") or 0.0,
                         self.get("liq_usd", asset="all", side="short", window="1m") or 0.0,
                     )
                 )
-                self._next_minute += MINUTE
+                self._next_minute += NS_PER_MINUTE
             values[(s.name, tuple(sorted(s.labels.items())))] = s.value
 
     def on_notices(self, notices: Sequence[AlertNotice]) -> None:

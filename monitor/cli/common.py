@@ -1,0 +1,58 @@
+"""What every ``riskmon`` verb shares: the one-line user error, rule loading, input files.
+
+A verb raises :class:`CliError` for bad input; :func:`monitor.cli.main` prints it as
+``riskmon: error: MESSAGE`` on stderr and exits with :data:`EXIT_USAGE` (no traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alerts.rules import RuleSet
+
+__all__ = ["EXIT_USAGE", "CliError", "first_line", "load_rules_or_fail", "open_input"]
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def first_line(e: Exception) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def load_rules_or_fail(name: str) -> RuleSet:
+    """The rule pack ``name`` or the rule file at ``name``; :class:`CliError` when invalid."""
+    from alerts.rules import RuleError
+    from monitor.wiring import load_ruleset
+
+    try:
+        return load_ruleset(name)
+    except RuleError as e:
+        raise CliError(first_line(e)) from e
+    except (OSError, KeyError, ValueError) as e:
+        raise CliError(f"cannot load rules {name!r}: {e}") from e
+
+
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[IO[str]]:
+    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``."""
+    from monitor.capture import open_text
+
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        fh = open_text(path)
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror or e}") from e
+    with fh:
+        yield fh

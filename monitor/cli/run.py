@@ -1,0 +1,64 @@
+"""``riskmon run``: the always-on daemon, from a settings file until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from monitor.cli.common import CliError, first_line
+from monitor.logs import configure_logging
+
+__all__ = ["add_run"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from alerts.rules import RuleError
+    from alerts.service import AlertService
+    from monitor.daemon import Daemon
+    from monitor.settings import ConfigError, load_settings
+    from monitor.wiring import alert_settings
+
+    try:
+        settings = load_settings(args.config)
+        alerting = alert_settings(settings)
+    except ConfigError as e:
+        raise CliError(str(e)) from e
+    except ValidationError as e:
+        raise CliError(f"{args.config or 'settings'}: alerting: {first_line(e)}") from e
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        daemon = Daemon(settings, alert_service=AlertService.from_settings(alerting))
+    except RuleError as e:
+        raise CliError(f"rules {settings.rules}: {first_line(e)}") from e
+    except (ValueError, KeyError, OSError) as e:
+        raise CliError(f"cannot start: {e}") from e
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, daemon.stop)
+        await daemon.run()
+        return 0
+
+    return asyncio.run(main())
+
+
+def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``riskmon run``."""
+    r = sub.add_parser(
+        "run",
+        help="run the always-on daemon",
+        description="Run the daemon: subscribe to the configured venues (live by "
+        "default, no API keys), compute signals, evaluate rules, deliver alerts, "
+        "serve /metrics. Stops cleanly on SIGINT/SIGTERM.",
+    )
+    r.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML settings file (default: built-in "
+        "defaults: every venue, majors, the november-2025 rule pack)",
+    )
+    r.set_defaults(func=_cmd_run)

@@ -1,0 +1,101 @@
+"""The wiring several commands share: settings → rule set, alert settings, venue feeds.
+
+``riskmon run`` (the daemon), ``riskmon capture``, ``backtest``, ``replay`` and the demo all turn
+the same settings into the same parts: a rule set from a pack name or a rule file, the alert
+service's settings, and for each configured venue its streams, its endpoints (live, the
+simulator's, or per-venue overrides) and its :class:`~monitor.feed.VenueFeed`.
+"""
+
+from __future__ import annotations
+
+from alerts.rules import RuleSet, load_pack, load_rules
+from alerts.settings import AlertsSettings
+from monitor.capture import CaptureWriter
+from monitor.feed import EventSink, VenueFeed
+from monitor.metrics import MonitorMetrics
+from monitor.settings import Settings, VenueSettings
+from monitor.venues import get_venue, load_registry
+from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
+
+__all__ = [
+    "alert_settings",
+    "build_feed",
+    "load_ruleset",
+    "venue_endpoints",
+    "venue_streams",
+]
+
+
+def _is_rule_file(rules: str) -> bool:
+    return rules.endswith((".yaml", ".yml")) or "/" in rules
+
+
+def load_ruleset(rules: str) -> RuleSet:
+    """Load a packaged pack by name, or a rule file by path."""
+    return load_rules(rules) if _is_rule_file(rules) else load_pack(rules)
+
+
+def alert_settings(settings: Settings) -> AlertsSettings:
+    """The alert service's settings: the ``alerting`` section plus ``rules`` and ``store``.
+
+    Raises:
+        pydantic.ValidationError: the ``alerting`` section is invalid.
+    """
+    data = dict(settings.alerting)
+    if _is_rule_file(settings.rules):
+        data.setdefault("pack", None)
+        data.setdefault("rule_files", [settings.rules])
+    else:
+        data.setdefault("pack", settings.rules)
+    data.setdefault("db_path", settings.store)
+    return AlertsSettings(**data)
+
+
+def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
+    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
+    channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
+    symbols = vs.symbols or list(spec.default_symbols)
+    out: list[Stream] = []
+    for ch in channels:
+        if vs.all_market and ch in ("liquidations", "funding"):
+            out.append(Stream(ch, "*"))
+        else:
+            out.extend(Stream(ch, sym) for sym in symbols)
+    return out
+
+
+def venue_endpoints(settings: Settings, spec: VenueSpec, vs: VenueSettings) -> VenueEndpoints:
+    """Live endpoints, or the simulator's, or the per-venue overrides."""
+    ep = spec.endpoints
+    if settings.simulator:
+        base = settings.simulator.rstrip("/")
+        ws = base.replace("https://", "wss://").replace("http://", "ws://")
+        ep = VenueEndpoints(ws=f"{ws}/{spec.venue}", rest=f"{base}/{spec.venue}")
+    return VenueEndpoints(ws=vs.ws_url or ep.ws, rest=vs.rest_url or ep.rest)
+
+
+def build_feed(
+    settings: Settings,
+    venue_id: str,
+    sink: EventSink,
+    metrics: MonitorMetrics,
+    *,
+    capture: CaptureWriter | None = None,
+    stall_after_s: float | None = None,
+    ping_interval_s: float | None = 20.0,
+) -> VenueFeed:
+    """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
+    spec = get_venue(venue_id)
+    vs = settings.venues[venue_id]
+    return VenueFeed(
+        spec,
+        venue_endpoints(settings, spec, vs),
+        venue_streams(spec, vs),
+        load_registry(venue_id, settings.state_dir / "instruments"),
+        sink,
+        metrics,
+        capture=capture,
+        stall_after_s=stall_after_s,
+        ping_interval_s=ping_interval_s,
+        poll_interval_s=vs.poll_interval_s,
+    )
