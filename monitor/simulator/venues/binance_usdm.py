@@ -1,4 +1,11 @@
-"""Binance USD-M futures on the simulator: combined streams on ``/market`` and ``/public``."""
+"""Binance USD-M futures on the simulator: combined streams on ``/market`` and ``/public``.
+
+Renders trades as ``aggTrade``, liquidations as ``forceOrder`` (per symbol and on
+``!forceOrder@arr``), funding as ``markPriceUpdate`` (per symbol and on ``!markPrice@arr@1s``) and
+quotes as ``bookTicker``. Open interest is not streamed by the venue: ``/fapi/v1/openInterest``
+answers the latest, and ``/fapi/v1/klines`` and ``/futures/data/openInterestHist`` serve the hourly
+history of the published events.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +26,8 @@ class BinanceUsdmSim(BinanceStreamsSim):
     """Binance USD-M's market streams, open interest, klines and open-interest history.
 
     Streams are served only on their category path (``/market`` or ``/public``) as on the live
-    venue since 2026. ``legacy_silent`` reproduces the retired-URL failure mode: ``/stream``
-    accepts subscriptions and then sends nothing.
+    venue since 2026. The retired ``/stream`` path reproduces its failure mode: it accepts
+    subscriptions and then sends nothing.
     """
 
     venue = "binance-usdm"

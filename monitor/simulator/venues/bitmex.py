@@ -17,6 +17,7 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import NS_PER_US
 
 __all__ = ["BitmexSim"]
 
@@ -26,7 +27,7 @@ _ROOTS = {"BTC": "XBT"}
 
 
 def _iso(ns: int) -> str:
-    dt = datetime.fromtimestamp(ns // 1000 / 1e6, tz=UTC)
+    dt = datetime.fromtimestamp(ns // NS_PER_US / 1e6, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

@@ -15,7 +15,7 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
 from streams.events import Event, Quote, Trade
-from streams.units import NS_PER_US
+from streams.units import NS_PER_SECOND, NS_PER_US
 
 __all__ = ["BitstampSim"]
 
@@ -84,7 +84,7 @@ class BitstampSim(SimVenue):
         if isinstance(event, Quote):
             channel = f"order_book_{event.symbol}"
             data: dict[str, object] = {
-                "timestamp": str(us // 1_000_000),
+                "timestamp": str(event.ts_event // NS_PER_SECOND),
                 "microtimestamp": str(us),
                 "bids": [[num(event.bid), num(event.bid_size or 0.0)]],
                 "asks": [[num(event.ask), num(event.ask_size or 0.0)]],
@@ -95,7 +95,7 @@ class BitstampSim(SimVenue):
             channel = f"live_trades_{event.symbol}"
             data = {
                 "id": self._trade_id,
-                "timestamp": str(us // 1_000_000),
+                "timestamp": str(event.ts_event // NS_PER_SECOND),
                 "amount": event.size,
                 "amount_str": num(event.size),
                 "price": event.price,
