@@ -59,6 +59,17 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         size = qty * self.contract_size
         return size, size * price
 
+    def contracts_for(self, size: float, notional_usd: float) -> float:
+        """The venue quantity of a position of ``size`` base units worth ``notional_usd``.
+
+        The inverse of :meth:`size_and_notional`: ``size / contract_size`` for a linear
+        contract, ``notional_usd / contract_size`` for an inverse one (its contracts are USD).
+        For a book level at ``price``, pass ``size * price`` as the notional.
+        """
+        if self.inverse:
+            return notional_usd / self.contract_size
+        return size / self.contract_size
+
 
 _list_decoder = msgspec.json.Decoder(list[Instrument])
 

@@ -4,17 +4,36 @@ The :class:`~monitor.simulator.server.ExchangeSimulator` hosts every venue on on
 under ``/<venue-id>/...``: websocket paths for the streams, REST paths for the endpoints the
 daemon calls. A scenario publishes normalized events; each venue encodes them into its native
 frames (:meth:`SimVenue.encode`) and sends them to the sessions subscribed to that topic.
+
+The base class owns what every venue shares: the instrument table (``instruments``: symbol →
+:class:`~monitor.instruments.Instrument`, the packaged snapshot plus what a scenario installs),
+the ``encode`` preamble (an event of another venue or of an unknown symbol renders nothing; the
+rest is remembered for the REST state endpoints and, for venues that serve history, recorded in
+``hourly``), and the number format (``num``, after ``decimals``). A subclass renders one event
+in :meth:`SimVenue.render` and speaks its handshake in :meth:`SimVenue.on_message`.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from monitor.instruments import Instrument
+from monitor.simulator.wire import decimal_text
+from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, OpenInterest, Trade
+from streams.units import MS_PER_HOUR, NS_PER_MS
 
-__all__ = ["HourRow", "HourlyHistory", "RestReply", "SimSession", "SimVenue"]
+__all__ = [
+    "HourRow",
+    "HourlyHistory",
+    "RestReply",
+    "SimSession",
+    "SimVenue",
+    "hour_buckets",
+    "ohlc",
+]
 
 
 @dataclass
@@ -61,7 +80,7 @@ class HourlyHistory:
 
     def record(self, event: Event) -> None:
         """Take the price or open interest of ``event`` into its hour."""
-        hour = event.ts_event // 1_000_000 // 3_600_000 * 3_600_000
+        hour = event.ts_event // NS_PER_MS // MS_PER_HOUR * MS_PER_HOUR
         rows = self._rows.setdefault(event.symbol, {})
         row = rows.get(hour)
         if row is None:
@@ -96,6 +115,30 @@ class HourlyHistory:
         return out[-limit:] if limit is not None else out
 
 
+def hour_buckets(
+    rows: Iterable[HourRow], size_ms: int, offset_ms: int = 0
+) -> list[tuple[int, list[HourRow]]]:
+    """Group hourly rows (oldest first) into buckets of ``size_ms``, oldest first.
+
+    A bucket opens at a multiple of ``size_ms`` shifted back by ``offset_ms`` (e.g. UTC+8
+    midnight); a bucket shorter than an hour holds the one hour that opens it.
+    """
+    out: dict[int, list[HourRow]] = {}
+    for r in rows:
+        if size_ms >= MS_PER_HOUR:
+            start = (r.hour_ms + offset_ms) // size_ms * size_ms - offset_ms
+        else:
+            start = r.hour_ms
+        out.setdefault(start, []).append(r)
+    return sorted(out.items())
+
+
+def ohlc(rows: Sequence[HourRow]) -> tuple[float, float, float, float]:
+    """Open, high, low and close of the hourly prices of ``rows`` (oldest first, not empty)."""
+    prices = [r.price for r in rows]
+    return prices[0], max(prices), min(prices), prices[-1]
+
+
 class SimVenue(abc.ABC):
     """A venue's protocol on the simulator side.
 
@@ -109,11 +152,26 @@ class SimVenue(abc.ABC):
     ws_paths: tuple[str, ...] = ()
     #: seconds between server-initiated heartbeat frames (:meth:`heartbeat`), None for none
     heartbeat_interval_s: float | None = None
+    #: most decimals the venue prints in a number string (:meth:`num`)
+    decimals: int = 10
+    #: True when the venue serves klines / open-interest history from ``hourly``
+    serves_history: bool = False
 
     def __init__(self) -> None:
+        #: symbol → instrument: the packaged snapshot, plus :meth:`add_instruments`
+        self.instruments: dict[str, Instrument] = {
+            i.symbol: i for i in packaged_instruments(self.venue)
+        }
         self.latest: dict[tuple[str, str], Event] = {}
         #: the venue's clock: the newest event time published (scenario time, not wall time)
         self.clock_ns = 0
+        #: hourly price and open interest of the events published (when ``serves_history``)
+        self.hourly = HourlyHistory()
+
+    def add_instruments(self, instruments: Iterable[Instrument]) -> None:
+        """Teach the venue instruments its packaged snapshot lacks (its REST lists show them)."""
+        for inst in instruments:
+            self.instruments[inst.symbol] = inst
 
     def on_open(self, session: SimSession) -> list[str]:
         """Frames to send right after a client connects (greetings, system status)."""
@@ -123,12 +181,29 @@ class SimVenue(abc.ABC):
     def on_message(self, session: SimSession, text: str) -> list[str]:
         """Handle a client frame (subscribe, ping...), update ``session``; return the replies."""
 
-    @abc.abstractmethod
     def encode(self, event: Event) -> list[tuple[str, str]]:
         """Render ``event`` in the venue's native format as ``(topic, frame)`` pairs.
 
-        A session receives the frame when ``topic`` is in its subscriptions.
+        A session receives the frame when ``topic`` is in its subscriptions. Events of another
+        venue or of a symbol not in ``instruments`` render nothing.
         """
+        if event.venue != self.venue:
+            return []
+        inst = self.instruments.get(event.symbol)
+        if inst is None:
+            return []
+        self.remember(event)
+        if self.serves_history:
+            self.hourly.record(event)
+        return self.render(event, inst)
+
+    @abc.abstractmethod
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
+        """The ``(topic, frame)`` pairs of ``event`` (of this venue, for ``inst``)."""
+
+    def num(self, x: float) -> str:
+        """``x`` as the venue prints a decimal string (at most ``decimals`` places)."""
+        return decimal_text(x, self.decimals)
 
     def heartbeat(self, session: SimSession) -> str | None:
         """A server-initiated heartbeat frame, sent every ``heartbeat_interval_s``."""

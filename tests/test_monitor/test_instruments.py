@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from monitor.feed import refresh_instruments
 from monitor.instruments import InstrumentRegistry, load_instruments
@@ -90,3 +91,35 @@ def test_size_and_notional_linear_and_inverse() -> None:
     )
     assert linear.size_and_notional(31.27, 64_000.0) == (0.3127, 0.3127 * 64_000.0)
     assert inverse.size_and_notional(8.0, 80_000.0) == (800.0 / 80_000.0, 800.0)
+
+
+def test_contracts_for_inverts_size_and_notional() -> None:
+    """A venue quantity goes to (size, notional) and back to the same quantity, linear or
+    inverse; a linear quantity ignores the notional, an inverse one ignores the size."""
+    from monitor.instruments import Instrument
+
+    linear = Instrument(
+        venue="okx-swap",
+        symbol="ETH-USDT-SWAP",
+        instrument="ETH-USDT-PERP",
+        base="ETH",
+        quote="USDT",
+        kind="perp",
+        contract_size=0.1,
+    )
+    inverse = Instrument(
+        venue="okx-swap",
+        symbol="ETH-USD-SWAP",
+        instrument="ETH-USD-PERP",
+        base="ETH",
+        quote="USD",
+        kind="perp",
+        inverse=True,
+        contract_size=10.0,
+    )
+    for inst in (linear, inverse):
+        for qty, price in ((1.0, 2_950.0), (37.0, 3_012.5), (250_000.0, 1_385.25)):
+            size, notional = inst.size_and_notional(qty, price)
+            assert inst.contracts_for(size, notional) == pytest.approx(qty, rel=1e-12)
+    assert linear.contracts_for(3.0, 0.0) == pytest.approx(30.0)
+    assert inverse.contracts_for(0.0, 500.0) == 50.0

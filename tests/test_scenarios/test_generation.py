@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
+import msgspec
 import pytest
 
-from monitor.simulator.scenarios import SCENARIOS, get_scenario
+from monitor.simulator.scenarios import SCENARIOS, get_scenario, install_instruments
+from monitor.simulator.venues import sim_venue
 from monitor.venues import packaged_instruments
-from streams.events import Liquidation, OpenInterest
+from streams.events import Liquidation, OpenInterest, Quote
 
 DAY = 86_400 * 1_000_000_000
 EPISODES = ["november-2025", "october-10-2025", "march-2023-usdc", "august-2024", "calm-week"]
@@ -101,3 +103,24 @@ def test_november_open_interest_falls_about_35_percent_from_the_peak() -> None:
         if len(low) == 6:
             break
     assert -0.40 < sum(low.values()) / peak - 1 < -0.33
+
+
+def test_extra_instruments_render_once_installed() -> None:
+    """October's Kraken USDE/USD is not in Kraken's snapshot: the simulator renders its quotes
+    only once the scenario installs it, then lists it over REST; another venue's event renders
+    nothing."""
+    sc = get_scenario("october-10-2025")
+    quote = next(
+        e
+        for e in sc.events()
+        if isinstance(e, Quote) and e.venue == "kraken" and e.symbol == "USDE/USD"
+    )
+    sim = sim_venue("kraken")
+    assert sim.encode(quote) == []
+    install_instruments(sim, sc.info.extra_instruments["kraken"])
+    assert [topic for topic, _ in sim.encode(quote)] == ["ticker:USDE/USD"]
+    assert sim.encode(msgspec.structs.replace(quote, venue="coinbase")) == []
+    reply = sim.rest("/0/public/AssetPairs", {})
+    assert reply is not None
+    assert isinstance(reply.body, dict)
+    assert reply.body["result"]["USDEUSD"]["wsname"] == "USDE/USD"

@@ -1,10 +1,21 @@
-"""The scenario library: ``get_scenario(name, seed)``."""
+"""The scenario library: ``get_scenario(name, seed)``.
+
+``cascade`` is the spine's hand-written Binance-only scenario (:mod:`.cascade`); the episodes are
+:class:`~.market.MarketSpec` descriptions (one module each, ``spec()``) played by the market model
+(:class:`~.market.MarketScenario`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from monitor.simulator.scenarios.august_2024 import August2024Scenario
+from monitor.simulator.scenarios import (
+    august_2024,
+    calm_week,
+    march_2023_usdc,
+    november_2025,
+    october_10_2025,
+)
 from monitor.simulator.scenarios.base import (
     Backfill,
     Scenario,
@@ -13,14 +24,8 @@ from monitor.simulator.scenarios.base import (
     play,
     seed_backfill,
 )
-from monitor.simulator.scenarios.calm_week import CalmWeekScenario
 from monitor.simulator.scenarios.cascade import CascadeScenario
-from monitor.simulator.scenarios.march_2023_usdc import March2023UsdcScenario
-from monitor.simulator.scenarios.november_2025 import (
-    November21MorningScenario,
-    November2025Scenario,
-)
-from monitor.simulator.scenarios.october_10_2025 import October10Scenario
+from monitor.simulator.scenarios.market import MarketScenario, MarketSpec
 
 __all__ = [
     "SCENARIOS",
@@ -33,14 +38,24 @@ __all__ = [
     "seed_backfill",
 ]
 
+
+def _episode(spec: Callable[[], MarketSpec]) -> Callable[[int], Scenario]:
+    """The factory of an episode: ``spec()`` played by the market model for a seed."""
+
+    def build(seed: int) -> Scenario:
+        return MarketScenario(spec(), seed)
+
+    return build
+
+
 SCENARIOS: dict[str, Callable[[int], Scenario]] = {
     "cascade": CascadeScenario,
-    "november-2025": November2025Scenario,
-    "november-2025-morning": November21MorningScenario,
-    "october-10-2025": October10Scenario,
-    "march-2023-usdc": March2023UsdcScenario,
-    "august-2024": August2024Scenario,
-    "calm-week": CalmWeekScenario,
+    "november-2025": _episode(november_2025.spec),
+    "november-2025-morning": _episode(november_2025.morning_spec),
+    "october-10-2025": _episode(october_10_2025.spec),
+    "march-2023-usdc": _episode(march_2023_usdc.spec),
+    "august-2024": _episode(august_2024.spec),
+    "calm-week": _episode(calm_week.spec),
 }
 
 

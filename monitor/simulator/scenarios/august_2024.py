@@ -22,9 +22,10 @@ Stablecoins hold (+1 to +3 bps).
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.market import MarketScenario, MarketSpec, Path, ts
+from monitor.simulator.scenarios.market import MarketSpec
+from monitor.simulator.scenarios.paths import Path, flat_paths, ts
 
-__all__ = ["August2024Scenario", "spec"]
+__all__ = ["spec"]
 
 
 def spec() -> MarketSpec:
@@ -155,15 +156,8 @@ def spec() -> MarketSpec:
         liq_usd_h=liq,
         long_share=long_share,
         liq_split={"BTC": 0.5, "ETH": 0.5},
-        pegs={
-            "USDT": Path.const(1.0003),
-            "USDC": Path.const(1.0001),
-            "DAI": Path.const(0.9999),
-            "FDUSD": Path.const(0.9992),
-            "USDE": Path.const(0.9990),
-        },
+        pegs=flat_paths(USDT=1.0003, USDC=1.0001, DAI=0.9999, FDUSD=0.9992, USDE=0.9990),
         peg_noise_bps={"USDT": 3.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 4.0},
-        price_noise={"BTC": 0.003, "ETH": 0.004},
         dense=[(ts("2024-08-05 01:30"), ts("2024-08-05 03:30"))],
         notes=[
             "Derivatives amounts at the 2024 scale (BTC perp OI ~$35B), split by venue share; "
@@ -172,10 +166,3 @@ def spec() -> MarketSpec:
             "follow 'futures OI −15%' for the day.",
         ],
     )
-
-
-class August2024Scenario(MarketScenario):
-    """``august-2024`` for a seed."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(spec(), seed)

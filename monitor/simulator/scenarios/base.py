@@ -18,6 +18,7 @@ from monitor.instruments import Instrument
 from monitor.simulator.base import SimVenue
 from monitor.simulator.server import ExchangeSimulator
 from streams.events import Event
+from streams.units import NS_PER_SECOND
 
 __all__ = [
     "Backfill",
@@ -29,8 +30,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-_NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -124,24 +123,10 @@ def seed_backfill(processors: Sequence[Any], backfill: Backfill) -> int:
 def install_instruments(sim: SimVenue, instruments: Sequence[Instrument]) -> None:
     """Teach a simulated venue instruments its packaged snapshot lacks.
 
-    The simulators keep their instruments in a public ``symbols`` or ``instruments`` mapping
-    (symbol → Instrument) or a ``coins`` set; the REST instrument lists are built from it, so
-    the daemon's instrument refresh picks the additions up.
-
-    Raises:
-        TypeError: the simulator keeps its instruments in no known attribute.
+    The venue's REST instrument list is built from its ``instruments`` table, so the daemon's
+    instrument refresh picks the additions up.
     """
-    for attr in ("symbols", "instruments"):
-        table = getattr(sim, attr, None)
-        if isinstance(table, dict):
-            for inst in instruments:
-                table[inst.symbol] = inst
-            return
-    coins = getattr(sim, "coins", None)
-    if isinstance(coins, set):
-        coins.update(i.symbol for i in instruments)
-        return
-    raise TypeError(f"cannot install instruments into the {sim.venue} simulator")
+    sim.add_instruments(instruments)
 
 
 async def play(
@@ -164,10 +149,10 @@ async def play(
     """
     t0 = time.monotonic()
     n = 0
-    max_lag_ns = int(max_lag_s * max(speed, 1.0) * _NS)
+    max_lag_ns = int(max_lag_s * max(speed, 1.0) * NS_PER_SECOND)
     for ev in events:
         if speed > 0:
-            due = (ev.ts_event - start_ns) / _NS / speed
+            due = (ev.ts_event - start_ns) / NS_PER_SECOND / speed
             wait = due - (time.monotonic() - t0)
             if wait > 0.002:
                 await asyncio.sleep(wait)

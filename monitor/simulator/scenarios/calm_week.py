@@ -20,9 +20,11 @@ Stream (8 Sep 00:00 → 15 Sep 00:00 UTC, 7 days):
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.market import HOUR, MarketScenario, MarketSpec, Path, ts
+from monitor.simulator.scenarios.market import MarketSpec
+from monitor.simulator.scenarios.paths import Path, flat_paths, ts
+from streams.units import NS_PER_HOUR
 
-__all__ = ["CalmWeekScenario", "spec"]
+__all__ = ["spec"]
 
 
 def _daily(start: str, days: int, base: float, peak: float) -> list[tuple[int, float]]:
@@ -31,7 +33,7 @@ def _daily(start: str, days: int, base: float, peak: float) -> list[tuple[int, f
     day0 = ts(start)
     for d in range(days + 1):
         for hour, v in ((2, base * 0.8), (9, base), (14, peak), (17, base * 1.1), (22, base)):
-            out.append((day0 + (d * 24 + hour) * HOUR, v))
+            out.append((day0 + (d * 24 + hour) * NS_PER_HOUR, v))
     return out
 
 
@@ -140,17 +142,11 @@ def spec() -> MarketSpec:
         worst=None,
         price={"BTC": btc, "ETH": eth},
         oi={"BTC": btc_oi, "ETH": eth_oi},
-        funding={"BTC": Path.const(0.0001), "ETH": Path.const(0.00009)},
+        funding=flat_paths(BTC=0.0001, ETH=0.00009),
         liq_usd_h=liq,
         long_share=long_share,
         liq_split={"BTC": 0.55, "ETH": 0.45},
-        pegs={
-            "USDT": Path.const(1.0002),
-            "USDC": Path.const(0.99998),
-            "DAI": Path.const(0.9999),
-            "FDUSD": Path.const(0.9990),
-            "USDE": Path.const(0.9995),
-        },
+        pegs=flat_paths(USDT=1.0002, USDC=0.99998, DAI=0.9999, FDUSD=0.9990, USDE=0.9995),
         peg_noise_bps={"USDT": 5.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 4.0},
         price_noise={"BTC": 0.004, "ETH": 0.005},
         calm_periods=(6, 6, 6),
@@ -161,10 +157,3 @@ def spec() -> MarketSpec:
             "connected): long enough for the feed-staleness watch level, short of a warning.",
         ],
     )
-
-
-class CalmWeekScenario(MarketScenario):
-    """``calm-week`` for a seed."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(spec(), seed)

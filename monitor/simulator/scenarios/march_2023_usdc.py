@@ -21,16 +21,11 @@ converted at the USDT/USD median).
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.market import (
-    DEFAULT_PERPS,
-    DEFAULT_SPOTS,
-    MarketScenario,
-    MarketSpec,
-    Path,
-    ts,
-)
+from monitor.simulator.scenarios.listings import DEFAULT_PERPS, DEFAULT_SPOTS
+from monitor.simulator.scenarios.market import MarketSpec
+from monitor.simulator.scenarios.paths import Path, ts
 
-__all__ = ["March2023UsdcScenario", "spec"]
+__all__ = ["spec"]
 
 
 def spec() -> MarketSpec:
@@ -195,7 +190,6 @@ def spec() -> MarketSpec:
         pegs={"USDT": usdt, "USDC": usdc, "DAI": dai},
         peg_venue={("USDC", "bitstamp"): usdc_bitstamp},
         peg_noise_bps={"USDT": 4.0, "USDC": 25.0, "DAI": 20.0},
-        price_noise={"BTC": 0.003, "ETH": 0.004},
         perps=tuple(
             p for p in DEFAULT_PERPS if p.venue in ("binance-usdm", "bybit-linear", "okx-swap")
         ),
@@ -208,10 +202,3 @@ def spec() -> MarketSpec:
             "simulated.",
         ],
     )
-
-
-class March2023UsdcScenario(MarketScenario):
-    """``march-2023-usdc`` for a seed."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(spec(), seed)

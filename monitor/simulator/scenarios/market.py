@@ -1,8 +1,9 @@
 """The multi-venue market model behind the episode scenarios.
 
-An episode is described as a :class:`MarketSpec`: paths (anchors in UTC, interpolated) for each
-asset's price, market open interest and funding, the market's liquidation rate and long share,
-and each stablecoin's price per venue. :class:`MarketScenario` turns a spec and a seed into
+An episode is described as a :class:`MarketSpec`: paths (:mod:`.paths`: anchors in UTC,
+interpolated) for each asset's price, market open interest and funding, the market's liquidation
+rate and long share, and each stablecoin's price per venue, over the listings of
+:mod:`.listings`. :class:`MarketScenario` turns a spec and a seed into
 
 - a stream of normalized events across every simulated venue, at a coarse cadence outside the
   spec's dense windows (a trade every 15 s, funding and open interest every 30 s, stablecoin
@@ -14,9 +15,9 @@ and each stablecoin's price per venue. :class:`MarketScenario` turns a spec and 
 
 Scaling. The simulated derivatives venues stand for the whole market: the market's open interest
 and liquidation amounts (CoinGlass aggregates, reference §1) are split over them by the shares in
-:data:`DEFAULT_PERPS`, so the rule pack's market-wide USD ladder applies unchanged. Hyperliquid
-publishes no liquidation feed, so its share of liquidations is carried by the other venues. BTC
-and ETH carry the liquidations of every asset (the split is a spec field).
+:data:`~.listings.DEFAULT_PERPS`, so the rule pack's market-wide USD ladder applies unchanged.
+Hyperliquid publishes no liquidation feed, so its share of liquidations is carried by the other
+venues. BTC and ETH carry the liquidations of every asset (the split is a spec field).
 
 Venue caps. Every listing sends at most one liquidation per second (Binance ``forceOrder`` and
 OKX push one per symbol per second; the other venues are held to the same cap so the stream
@@ -28,163 +29,29 @@ published; anything else would be skipped by the parser.
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import NamedTuple
 
-import numpy as np
 import structlog
 
 from monitor.instruments import Instrument
 from monitor.simulator.scenarios.base import Backfill, ScenarioInfo
+from monitor.simulator.scenarios.listings import DEFAULT_PERPS, DEFAULT_SPOTS, Listing, Perp, Spot
+from monitor.simulator.scenarios.paths import Noise, Path
 from monitor.venues import get_venue, packaged_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, TakerSide, Trade
+from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 
-__all__ = [
-    "DEFAULT_PERPS",
-    "DEFAULT_SPOTS",
-    "HOUR",
-    "MINUTE",
-    "NS",
-    "MarketScenario",
-    "MarketSpec",
-    "Path",
-    "Perp",
-    "Spot",
-    "ts",
-]
+__all__ = ["MarketScenario", "MarketSpec"]
 
 log = structlog.get_logger(__name__)
 
-NS = 1_000_000_000
-MINUTE = 60 * NS
-HOUR = 3600 * NS
 DEMO_WALL_S = 120.0
-
-
-def ts(text: str) -> int:
-    """UTC ``YYYY-MM-DD HH:MM[:SS]`` → int ns."""
-    dt = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    return round(dt.timestamp() * 1e6) * 1000
-
-
-class Path:
-    """A series given by anchors ``(time, value)``, linear (or log-linear) in between.
-
-    Before the first anchor the first value holds, after the last the last value.
-    """
-
-    def __init__(self, anchors: Sequence[tuple[str | int, float]], *, log: bool = False) -> None:
-        pts = sorted((ts(a) if isinstance(a, str) else int(a), float(v)) for a, v in anchors)
-        if not pts:
-            raise ValueError("a path needs at least one anchor")
-        self.t = [p[0] for p in pts]
-        self.v = [p[1] for p in pts]
-        self.log = log
-        self._y = [math.log(v) for v in self.v] if log else self.v
-
-    def __call__(self, t: int) -> float:
-        i = bisect.bisect_right(self.t, t)
-        if i == 0:
-            return self.v[0]
-        if i == len(self.t):
-            return self.v[-1]
-        t0, t1 = self.t[i - 1], self.t[i]
-        x = (t - t0) / (t1 - t0)
-        y = self._y[i - 1] + (self._y[i] - self._y[i - 1]) * x
-        return math.exp(y) if self.log else y
-
-    @classmethod
-    def const(cls, value: float) -> Path:
-        """A flat path."""
-        return cls([(0, value)])
-
-
-class _Noise:
-    """Deterministic smooth noise (unit s.d.): normal values on knots, cosine-interpolated."""
-
-    def __init__(self, seed: int, name: str, start: int, end: int, knot_s: float) -> None:
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-        self.start = start
-        self.knot = int(knot_s * NS)
-        n = max(0, (end - start) // self.knot) + 3
-        self.vals: list[float] = rng.standard_normal(n).tolist()
-
-    def __call__(self, t: int) -> float:
-        x = max(0.0, (t - self.start) / self.knot)
-        i = min(int(x), len(self.vals) - 2)
-        f = min(1.0, x - i)
-        w = 0.5 - 0.5 * math.cos(math.pi * f)
-        return self.vals[i] * (1.0 - w) + self.vals[i + 1] * w
-
-
-@dataclass(frozen=True)
-class Perp:
-    """One perpetual listing.
-
-    Attributes:
-        venue: venue id.
-        asset: base asset.
-        symbol: the venue's symbol (must be in its packaged instruments).
-        oi_share: weight of the listing in the asset's market open interest.
-        liq_share: weight in the asset's market liquidations (0: the venue publishes none).
-        funding_interval_h: the venue's funding interval.
-        basis_bps: a constant price offset from the reference path.
-    """
-
-    venue: str
-    asset: str
-    symbol: str
-    oi_share: float
-    liq_share: float
-    funding_interval_h: float = 8.0
-    basis_bps: float = 0.0
-
-
-@dataclass(frozen=True)
-class Spot:
-    """One stablecoin spot listing (``coin`` quoted in ``quote``: USD or USDT)."""
-
-    venue: str
-    coin: str
-    symbol: str
-    quote: str = "USD"
-
-
-#: the derivatives venues simulated and their approximate shares of the market (2025)
-DEFAULT_PERPS: tuple[Perp, ...] = (
-    Perp("binance-usdm", "BTC", "BTCUSDT", 0.27, 0.34),
-    Perp("binance-usdm", "ETH", "ETHUSDT", 0.30, 0.34),
-    Perp("bybit-linear", "BTC", "BTCUSDT", 0.19, 0.26, basis_bps=0.6),
-    Perp("bybit-linear", "ETH", "ETHUSDT", 0.20, 0.26, basis_bps=0.6),
-    Perp("okx-swap", "BTC", "BTC-USDT-SWAP", 0.11, 0.17, basis_bps=-0.4),
-    Perp("okx-swap", "ETH", "ETH-USDT-SWAP", 0.13, 0.17, basis_bps=-0.4),
-    Perp("hyperliquid", "BTC", "BTC", 0.22, 0.0, funding_interval_h=1.0, basis_bps=1.2),
-    Perp("hyperliquid", "ETH", "ETH", 0.18, 0.0, funding_interval_h=1.0, basis_bps=1.2),
-    Perp("deribit", "BTC", "BTC-PERPETUAL", 0.10, 0.03, basis_bps=-1.0),
-    Perp("deribit", "ETH", "ETH-PERPETUAL", 0.09, 0.03, basis_bps=-1.0),
-    Perp("bitmex", "BTC", "XBTUSD", 0.11, 0.06, basis_bps=1.5),
-    Perp("bitmex", "ETH", "ETHUSDT", 0.10, 0.06, basis_bps=1.5),
-)
-
-#: the stablecoin books simulated (USD pairs; Binance quotes against USDT)
-DEFAULT_SPOTS: tuple[Spot, ...] = (
-    Spot("kraken", "USDT", "USDT/USD"),
-    Spot("kraken", "USDC", "USDC/USD"),
-    Spot("kraken", "DAI", "DAI/USD"),
-    Spot("coinbase", "USDT", "USDT-USD"),
-    Spot("coinbase", "DAI", "DAI-USD"),
-    Spot("bitstamp", "USDT", "usdtusd"),
-    Spot("bitstamp", "USDC", "usdcusd"),
-    Spot("bitstamp", "DAI", "daiusd"),
-    Spot("binance-spot", "USDC", "USDCUSDT", "USDT"),
-    Spot("binance-spot", "FDUSD", "FDUSDUSDT", "USDT"),
-    Spot("binance-spot", "USDE", "USDEUSDT", "USDT"),
-)
+#: relative s.d. of the smooth price noise, unless a spec says otherwise
+_PRICE_NOISE = {"BTC": 0.003, "ETH": 0.004}
 
 _DERIV_CHANNELS = ("trades", "liquidations", "funding", "open_interest")
 _SPOT_CHANNELS = ("quotes",)
@@ -210,7 +77,8 @@ class MarketSpec:
         pegs: coin → market USD price path (default 1.0).
         peg_venue: ``(coin, venue)`` → a venue's own USD price path (overrides ``pegs``).
         peg_noise_bps: coin → s.d. of the smooth per-venue deviation noise, in bps.
-        price_noise: asset → relative s.d. of the smooth price noise.
+        price_noise: asset → relative s.d. of the smooth price noise (default: BTC 0.3%,
+            ETH 0.4%, any other asset 0.3%).
         dense: ``(start, end)`` windows streamed at the fine cadence.
         silent: ``(venue, start, end)``: the venue sends nothing (a glitch).
         liq_size_usd: typical size of one liquidation in calm periods.
@@ -237,7 +105,7 @@ class MarketSpec:
     pegs: dict[str, Path] = field(default_factory=dict)
     peg_venue: dict[tuple[str, str], Path] = field(default_factory=dict)
     peg_noise_bps: dict[str, float] = field(default_factory=dict)
-    price_noise: dict[str, float] = field(default_factory=dict)
+    price_noise: dict[str, float] = field(default_factory=lambda: dict(_PRICE_NOISE))
     dense: list[tuple[int, int]] = field(default_factory=list)
     silent: list[tuple[str, int, int]] = field(default_factory=list)
     liq_size_usd: float = 25_000.0
@@ -248,16 +116,13 @@ class MarketSpec:
     notes: list[str] = field(default_factory=list)
 
 
-def spot_instrument(venue: str, symbol: str, coin: str, quote: str) -> Instrument:
-    """A stablecoin spot instrument (for ``extra_instruments``)."""
-    return Instrument(
-        venue=venue,
-        symbol=symbol,
-        instrument=f"{coin}-{quote}-SPOT",
-        base=coin,
-        quote=quote,
-        kind="spot",
-    )
+class _PerpFeed(NamedTuple):
+    """A perp listing the scenario publishes, with its normalized shares."""
+
+    perp: Perp
+    listing: Listing
+    oi_share: float  # of the asset's market open interest
+    liq_share: float  # of the asset's market liquidations (0: the venue publishes none)
 
 
 class MarketScenario:
@@ -276,38 +141,44 @@ class MarketScenario:
             table = {i.symbol: i for i in packaged_instruments(venue)}
             table.update({i.symbol: i for i in spec.extra_instruments.get(venue, [])})
             known[venue] = table
-        self._perps: list[tuple[Perp, Instrument, float, float]] = []
+
+        def listing(venue: str, symbol: str, asset: str) -> Listing | None:
+            inst = known[venue].get(symbol)
+            if inst is None:
+                log.warning("scenario.symbol_unknown", venue=venue, symbol=symbol)
+                return None
+            return Listing(venue, inst.symbol, inst.instrument, asset)
+
         oi_tot: dict[str, float] = {}
         liq_tot: dict[str, float] = {}
         usable_perps = []
         for p in spec.perps:
-            inst = known[p.venue].get(p.symbol)
-            if inst is None:
-                log.warning("scenario.symbol_unknown", venue=p.venue, symbol=p.symbol)
+            lst = listing(p.venue, p.symbol, p.asset)
+            if lst is None:
                 continue
             has_liq = "liquidations" in get_venue(p.venue).channels
-            usable_perps.append((p, inst, has_liq))
+            usable_perps.append((p, lst, has_liq))
             oi_tot[p.asset] = oi_tot.get(p.asset, 0.0) + p.oi_share
             if has_liq:
                 liq_tot[p.asset] = liq_tot.get(p.asset, 0.0) + p.liq_share
-        for p, inst, has_liq in usable_perps:
+        self._perps: list[_PerpFeed] = []
+        for p, lst, has_liq in usable_perps:
             liq = p.liq_share / liq_tot[p.asset] if has_liq and liq_tot.get(p.asset) else 0.0
-            self._perps.append((p, inst, p.oi_share / oi_tot[p.asset], liq))
-        self._spots: list[tuple[Spot, Instrument]] = []
+            self._perps.append(_PerpFeed(p, lst, p.oi_share / oi_tot[p.asset], liq))
+        self._spots: list[tuple[Spot, Listing]] = []
         for s in spec.spots:
-            inst = known[s.venue].get(s.symbol)
-            if inst is None:
-                log.warning("scenario.symbol_unknown", venue=s.venue, symbol=s.symbol)
-                continue
-            self._spots.append((s, inst))
+            lst = listing(s.venue, s.symbol, s.coin)
+            if lst is not None:
+                self._spots.append((s, lst))
         symbols: dict[str, list[str]] = {}
         channels: dict[str, list[str]] = {}
-        for p, inst, _, _ in self._perps:
-            symbols.setdefault(p.venue, []).append(inst.symbol)
-            have = get_venue(p.venue).channels
-            channels[p.venue] = [c for c in _DERIV_CHANNELS if c in have]
-        for s, inst in self._spots:
-            symbols.setdefault(s.venue, []).append(inst.symbol)
+        for feed in self._perps:
+            venue = feed.perp.venue
+            symbols.setdefault(venue, []).append(feed.listing.symbol)
+            have = get_venue(venue).channels
+            channels[venue] = [c for c in _DERIV_CHANNELS if c in have]
+        for s, lst in self._spots:
+            symbols.setdefault(s.venue, []).append(lst.symbol)
             channels[s.venue] = list(_SPOT_CHANNELS)
         self.info = ScenarioInfo(
             name=spec.name,
@@ -319,28 +190,28 @@ class MarketScenario:
             notes=list(spec.notes),
             channels=channels,
             extra_instruments={v: list(i) for v, i in spec.extra_instruments.items()},
-            demo_speed=max(1.0, round((spec.end - spec.start) / NS / DEMO_WALL_S)),
+            demo_speed=max(1.0, round((spec.end - spec.start) / NS_PER_SECOND / DEMO_WALL_S)),
             backfill_start_ns=spec.backfill_start,
         )
         lo, hi = spec.backfill_start, spec.end
         self._px_noise = {
             a: (
-                _Noise(seed, f"px-slow-{a}", lo, hi, 7200),
-                _Noise(seed, f"px-fast-{a}", lo, hi, 600),
+                Noise(seed, f"px-slow-{a}", lo, hi, 7200),
+                Noise(seed, f"px-fast-{a}", lo, hi, 600),
             )
             for a in spec.price
         }
         self._oi_noise = {
-            (p.venue, p.asset): _Noise(seed, f"oi-{p.venue}-{p.asset}", lo, hi, 3 * 3600)
+            (p.venue, p.asset): Noise(seed, f"oi-{p.venue}-{p.asset}", lo, hi, 3 * 3600)
             for p, *_ in self._perps
         }
         self._fund_noise = {
-            (p.venue, p.asset): _Noise(seed, f"fr-{p.venue}-{p.asset}", lo, hi, 2 * 3600)
+            (p.venue, p.asset): Noise(seed, f"fr-{p.venue}-{p.asset}", lo, hi, 2 * 3600)
             for p, *_ in self._perps
         }
-        self._liq_noise = _Noise(seed, "liq", lo, hi, 900)
+        self._liq_noise = Noise(seed, "liq", lo, hi, 900)
         self._peg_noise = {
-            (s.coin, s.venue): _Noise(seed, f"peg-{s.coin}-{s.venue}", lo, hi, 1800)
+            (s.coin, s.venue): Noise(seed, f"peg-{s.coin}-{s.venue}", lo, hi, 1800)
             for s, _ in self._spots
         }
 
@@ -396,23 +267,22 @@ class MarketScenario:
             self._step(rng, t, step_s, batch)
             batch.sort(key=lambda e: e.ts_event)
             yield from batch
-            t += step_s * NS
+            t += step_s * NS_PER_SECOND
 
     def _step(self, rng: random.Random, t: int, step_s: int, out: list[Event]) -> None:
         dense = step_s == 1
-        sec = t // NS
+        sec = t // NS_PER_SECOND
         k = sec // step_s
         trade_p, slow_p, quote_p = (2, 10, 5) if dense else self._calm_periods  # in steps
         px_cache: dict[str, float] = {}
-        step_ns = step_s * NS
-        for i, (p, inst, oi_share, liq_share) in enumerate(self._perps):
+        step_ns = step_s * NS_PER_SECOND
+        for i, (p, lst, oi_share, liq_share) in enumerate(self._perps):
             if self._silent(p.venue, t):
                 continue
             ref = px_cache.get(p.asset)
             if ref is None:
                 ref = px_cache[p.asset] = self.price(p.asset, t)
             px = ref * (1.0 + p.basis_bps / 10_000.0)
-            venue, sym, iname, asset = p.venue, inst.symbol, inst.instrument, p.asset
             if (k + i) % trade_p == 0:
                 tt = t + rng.randrange(step_ns // 2)
                 tpx = _round_px(px * (1.0 + rng.gauss(0.0, 0.00004)))
@@ -421,12 +291,7 @@ class MarketScenario:
                 side: TakerSide = "sell" if rng.random() < 0.5 else "buy"
                 out.append(
                     Trade(
-                        venue=venue,
-                        symbol=sym,
-                        instrument=iname,
-                        asset=asset,
-                        ts_event=tt,
-                        ts_recv=tt,
+                        **lst.header(tt, tt),
                         price=tpx,
                         size=size,
                         notional_usd=size * tpx,
@@ -439,15 +304,10 @@ class MarketScenario:
                     (p.venue, p.asset)
                 ](t)
                 iv = p.funding_interval_h
-                iv_ns = int(iv * HOUR)
+                iv_ns = int(iv * NS_PER_HOUR)
                 out.append(
                     Funding(
-                        venue=venue,
-                        symbol=sym,
-                        instrument=iname,
-                        asset=asset,
-                        ts_event=tf,
-                        ts_recv=tf,
+                        **lst.header(tf, tf),
                         rate=round(r8 * iv / 8.0, 9),
                         interval_h=iv,
                         rate_8h=round(r8, 9),
@@ -458,21 +318,10 @@ class MarketScenario:
                 to = t + step_ns * 3 // 4
                 usd = self.oi_usd(p.asset, p.venue, oi_share, t)
                 size = round(usd / px, 4)
-                out.append(
-                    OpenInterest(
-                        venue=venue,
-                        symbol=sym,
-                        instrument=iname,
-                        asset=asset,
-                        ts_event=to,
-                        ts_recv=to,
-                        size=size,
-                        notional_usd=size * px,
-                    )
-                )
+                out.append(OpenInterest(**lst.header(to, to), size=size, notional_usd=size * px))
             if liq_share > 0.0:
-                self._liquidations(rng, t, step_s, px, liq_share, (venue, sym, iname, asset), out)
-        for j, (s, inst) in enumerate(self._spots):
+                self._liquidations(rng, t, step_s, px, liq_share, lst, out)
+        for j, (s, lst) in enumerate(self._spots):
             if self._silent(s.venue, t) or (k + j) % quote_p != 0:
                 continue
             tq = t + rng.randrange(step_ns)
@@ -481,12 +330,7 @@ class MarketScenario:
             half = mid * 0.00005
             out.append(
                 Quote(
-                    venue=s.venue,
-                    symbol=inst.symbol,
-                    instrument=inst.instrument,
-                    asset=s.coin,
-                    ts_event=tq,
-                    ts_recv=tq,
+                    **lst.header(tq, tq),
                     bid=round(mid - half, 6),
                     ask=round(mid + half, 6),
                     bid_size=round(rng.uniform(2e5, 3e6)),
@@ -501,11 +345,10 @@ class MarketScenario:
         step_s: int,
         px: float,
         share: float,
-        ids: tuple[str, str, str, str],
+        lst: Listing,
         out: list[Event],
     ) -> None:
-        venue, sym, iname, asset = ids
-        expected = self.liq_rate_usd_s(t) * self.spec.liq_split.get(asset, 0.0) * share * step_s
+        expected = self.liq_rate_usd_s(t) * self.spec.liq_split.get(lst.asset, 0.0) * share * step_s
         if expected <= 0.0:
             return
         m0 = self.spec.liq_size_usd
@@ -525,15 +368,10 @@ class MarketScenario:
             size = _round_size(usd / lpx)
             if size <= 0.0:
                 continue
-            tl = t + s * NS + rng.randrange(50_000_000, 950_000_000)
+            tl = t + s * NS_PER_SECOND + rng.randrange(50_000_000, 950_000_000)
             out.append(
                 Liquidation(
-                    venue=venue,
-                    symbol=sym,
-                    instrument=iname,
-                    asset=asset,
-                    ts_event=tl,
-                    ts_recv=tl,
+                    **lst.header(tl, tl),
                     price=lpx,
                     size=size,
                     notional_usd=size * lpx,
@@ -553,7 +391,7 @@ class MarketScenario:
         times = _backfill_times(spec.backfill_start, spec.start)
         price = {a: [(t, round(self.price(a, t), 2)) for t in times] for a in spec.price}
         oi: dict[tuple[str, str], list[tuple[int, float]]] = {}
-        for p, _inst, share, _ in self._perps:
+        for p, _lst, share, _ in self._perps:
             oi[(p.asset, p.venue)] = [
                 (t, round(self.oi_usd(p.asset, p.venue, share, t), 0)) for t in times
             ]
@@ -561,10 +399,12 @@ class MarketScenario:
 
 
 def _backfill_times(start: int, end: int) -> list[int]:
-    first = -(-start // HOUR) * HOUR
-    day = end - 24 * HOUR
-    out = list(range(first, min(day, end), HOUR))
-    out.extend(range(max(first, -(-day // MINUTE) * MINUTE), end, MINUTE))
+    """Whole hours from ``start``, then whole minutes over the last day before ``end``."""
+    hour, minute = NS_PER_HOUR, NS_PER_MINUTE
+    first = -(-start // hour) * hour
+    day = end - 24 * hour
+    out = list(range(first, min(day, end), hour))
+    out.extend(range(max(first, -(-day // minute) * minute), end, minute))
     return out
 
 

@@ -26,9 +26,10 @@ Totals: ~$1.95B liquidated in the 24 h to 11:00 (~93% longs), ~$1.7B of it in fo
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.market import MarketScenario, MarketSpec, Path, ts
+from monitor.simulator.scenarios.market import MarketSpec
+from monitor.simulator.scenarios.paths import Path, flat_paths, ts
 
-__all__ = ["November2025Scenario", "spec"]
+__all__ = ["morning_spec", "spec"]
 
 
 def spec(start: str = "2025-11-20 21:00", end: str = "2025-11-21 14:00") -> MarketSpec:
@@ -198,15 +199,8 @@ def spec(start: str = "2025-11-20 21:00", end: str = "2025-11-21 14:00") -> Mark
         liq_usd_h=liq,
         long_share=long_share,
         liq_split={"BTC": 0.6, "ETH": 0.4},
-        pegs={
-            "USDT": Path.const(1.0002),
-            "USDC": Path.const(0.99995),
-            "DAI": Path.const(0.9999),
-            "FDUSD": Path.const(0.9988),
-            "USDE": Path.const(0.9992),
-        },
+        pegs=flat_paths(USDT=1.0002, USDC=0.99995, DAI=0.9999, FDUSD=0.9988, USDE=0.9992),
         peg_noise_bps={"USDT": 4.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 4.0},
-        price_noise={"BTC": 0.003, "ETH": 0.004},
         dense=[
             (ts("2025-11-21 05:40"), ts("2025-11-21 06:05")),
             (ts("2025-11-21 08:40"), ts("2025-11-21 09:10")),
@@ -223,24 +217,15 @@ def spec(start: str = "2025-11-20 21:00", end: str = "2025-11-21 14:00") -> Mark
     )
 
 
-class November2025Scenario(MarketScenario):
-    """``november-2025`` for a seed."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(spec(), seed)
-
-
-class November21MorningScenario(MarketScenario):
+def morning_spec() -> MarketSpec:
     """``november-2025-morning``: two hours of the 21 Nov cascade streamed (a short demo/test)."""
-
-    def __init__(self, seed: int = 7) -> None:
-        s = spec("2025-11-21 07:40", "2025-11-21 09:40")
-        s.name = "november-2025-morning"
-        s.description = (
-            "Two hours of 21 Nov 2025 from the november-2025 scenario (07:40-09:40 UTC streamed, "
-            "everything before backfilled): the nine-minute −4.5% leg and the $1B hour of long "
-            "liquidations. Too short for the liquidation burst baseline: the composite "
-            "deleveraging alert needs the full scenario."
-        )
-        s.worst = ts("2025-11-21 08:56")
-        super().__init__(s, seed)
+    s = spec("2025-11-21 07:40", "2025-11-21 09:40")
+    s.name = "november-2025-morning"
+    s.description = (
+        "Two hours of 21 Nov 2025 from the november-2025 scenario (07:40-09:40 UTC streamed, "
+        "everything before backfilled): the nine-minute −4.5% leg and the $1B hour of long "
+        "liquidations. Too short for the liquidation burst baseline: the composite "
+        "deleveraging alert needs the full scenario."
+    )
+    s.worst = ts("2025-11-21 08:56")
+    return s

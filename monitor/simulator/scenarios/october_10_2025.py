@@ -21,17 +21,11 @@ Totals: ~$19B liquidated by 04:00, ~87% longs (CoinGlass $19.1B, 85-90% longs).
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.market import (
-    DEFAULT_SPOTS,
-    MarketScenario,
-    MarketSpec,
-    Path,
-    Spot,
-    spot_instrument,
-    ts,
-)
+from monitor.simulator.scenarios.listings import DEFAULT_SPOTS, Spot, spot_instrument
+from monitor.simulator.scenarios.market import MarketSpec
+from monitor.simulator.scenarios.paths import Path, flat_paths, ts
 
-__all__ = ["October10Scenario", "spec"]
+__all__ = ["spec"]
 
 
 def spec() -> MarketSpec:
@@ -192,13 +186,10 @@ def spec() -> MarketSpec:
                     ("2025-10-11 00:00", 1.0004),
                 ]
             ),
-            "USDC": Path.const(0.99995),
-            "DAI": Path.const(0.9998),
-            "FDUSD": Path.const(0.9985),
+            **flat_paths(USDC=0.99995, DAI=0.9998, FDUSD=0.9985),
         },
         peg_venue={("USDE", "binance-spot"): usde_binance, ("USDE", "kraken"): usde_kraken},
         peg_noise_bps={"USDT": 4.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 3.0},
-        price_noise={"BTC": 0.003, "ETH": 0.004},
         dense=[(ts("2025-10-10 20:45"), ts("2025-10-10 22:00"))],
         extra_instruments={"kraken": [spot_instrument("kraken", "USDE/USD", "USDE", "USD")]},
         spots=(*DEFAULT_SPOTS, Spot("kraken", "USDE", "USDE/USD")),
@@ -213,10 +204,3 @@ def spec() -> MarketSpec:
             "simulator and the parser registry.",
         ],
     )
-
-
-class October10Scenario(MarketScenario):
-    """``october-10-2025`` for a seed."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(spec(), seed)

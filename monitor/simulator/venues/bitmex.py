@@ -16,8 +16,8 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import NS_PER_US
 
 __all__ = ["BitmexSim"]
 
@@ -27,7 +27,7 @@ _ROOTS = {"BTC": "XBT"}
 
 
 def _iso(ns: int) -> str:
-    dt = datetime.fromtimestamp(ns // 1000 / 1e6, tz=UTC)
+    dt = datetime.fromtimestamp(ns // NS_PER_US / 1e6, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -44,9 +44,6 @@ class BitmexSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.instruments: dict[str, Instrument] = {
-            i.symbol: i for i in packaged_instruments(self.venue)
-        }
         self._rows: dict[str, dict[str, object]] = {
             s: self._static_row(i) for s, i in self.instruments.items()
         }
@@ -143,17 +140,11 @@ class BitmexSim(SimVenue):
 
     # ------------------------------------------------------------------ rendering
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue:
-            return []
-        inst = self.instruments.get(event.symbol)
-        if inst is None:
-            return []
-        self.remember(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         sym = event.symbol
         ts = _iso(event.ts_event)
         if isinstance(event, Trade):
-            contracts = self._contracts(inst, event.size, event.price)
+            contracts = inst.contracts_for(event.size, event.size * event.price)
             row: dict[str, object] = {
                 "timestamp": ts,
                 "symbol": sym,
@@ -178,7 +169,7 @@ class BitmexSim(SimVenue):
                 "symbol": sym,
                 "side": "Sell" if event.side == "long" else "Buy",
                 "price": event.price,
-                "leavesQty": self._contracts(inst, event.size, event.price),
+                "leavesQty": inst.contracts_for(event.size, event.size * event.price),
             }
             return self._frames("liquidation", sym, "insert", [row]) + self._frames(
                 "liquidation", sym, "delete", [{"orderID": oid, "symbol": sym}]
@@ -189,8 +180,8 @@ class BitmexSim(SimVenue):
                 "symbol": sym,
                 "bidPrice": event.bid,
                 "askPrice": event.ask,
-                "bidSize": self._contracts(inst, event.bid_size or 0.0, event.bid),
-                "askSize": self._contracts(inst, event.ask_size or 0.0, event.ask),
+                "bidSize": _book_contracts(inst, event.bid_size, event.bid),
+                "askSize": _book_contracts(inst, event.ask_size, event.ask),
             }
             self._last_quote[sym] = row
             return self._frames("quote", sym, "insert", [row])
@@ -207,9 +198,8 @@ class BitmexSim(SimVenue):
             if event.next_funding_ts is not None:
                 upd["fundingTimestamp"] = _iso(event.next_funding_ts)
         elif isinstance(event, OpenInterest):
-            contracts = self._contracts(
-                inst, event.size, event.notional_usd / event.size if event.size else 0.0
-            )
+            mark = event.notional_usd / event.size if event.size else 0.0
+            contracts = inst.contracts_for(event.size, event.size * mark)
             upd = {
                 "symbol": sym,
                 "openInterest": contracts,
@@ -224,12 +214,6 @@ class BitmexSim(SimVenue):
             return []
         state.update(upd)
         return self._frames("instrument", sym, "update", [upd])
-
-    @staticmethod
-    def _contracts(inst: Instrument, size: float, price: float) -> float:
-        if inst.inverse:
-            return size * price / inst.contract_size
-        return size / inst.contract_size
 
     @staticmethod
     def _frames(
@@ -282,3 +266,9 @@ class BitmexSim(SimVenue):
         if path in ("/api/v1/instrument/active", "/api/v1/instrument"):
             return RestReply(200, list(self._rows.values()))
         return None
+
+
+def _book_contracts(inst: Instrument, size: float | None, price: float) -> float:
+    """A quote level's size in contracts (0 when the quote has none)."""
+    size = size or 0.0
+    return inst.contracts_for(size, size * price)

@@ -12,17 +12,14 @@ from collections.abc import Mapping
 
 import msgspec
 
+from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
 from streams.events import Event, Quote, Trade
+from streams.units import NS_PER_SECOND, NS_PER_US
 
 __all__ = ["BitstampSim"]
 
 _PREFIXES = ("order_book_", "live_trades_", "diff_order_book_", "detail_order_book_")
-
-
-def _num(x: float) -> str:
-    return f"{x:.8f}".rstrip("0").rstrip(".") if x == x else "0"
 
 
 class BitstampSim(SimVenue):
@@ -30,10 +27,10 @@ class BitstampSim(SimVenue):
 
     venue = "bitstamp"
     ws_paths = ("/",)
+    decimals = 8
 
     def __init__(self) -> None:
         super().__init__()
-        self.pairs = {i.symbol: i for i in packaged_instruments(self.venue)}
         self._trade_id = 0
 
     def on_message(self, session: SimSession, text: str) -> list[str]:
@@ -66,7 +63,9 @@ class BitstampSim(SimVenue):
         return [self._frame("bts:unsubscription_succeeded", channel, {})]
 
     def _valid(self, channel: str) -> bool:
-        return any(channel.startswith(p) and channel[len(p) :] in self.pairs for p in _PREFIXES)
+        return any(
+            channel.startswith(p) and channel[len(p) :] in self.instruments for p in _PREFIXES
+        )
 
     @staticmethod
     def _frame(event: str, channel: str, data: object) -> str:
@@ -79,18 +78,16 @@ class BitstampSim(SimVenue):
     def unknown_frame(self) -> str:
         return '{"event":"order_created","channel":"live_orders_usdtusd","data":{"id":1}}'
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue or event.symbol not in self.pairs:
-            return []
-        self.remember(event)
-        us = event.ts_event // 1000
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
+        us = event.ts_event // NS_PER_US
+        num = self.num
         if isinstance(event, Quote):
             channel = f"order_book_{event.symbol}"
             data: dict[str, object] = {
-                "timestamp": str(us // 1_000_000),
+                "timestamp": str(event.ts_event // NS_PER_SECOND),
                 "microtimestamp": str(us),
-                "bids": [[_num(event.bid), _num(event.bid_size or 0.0)]],
-                "asks": [[_num(event.ask), _num(event.ask_size or 0.0)]],
+                "bids": [[num(event.bid), num(event.bid_size or 0.0)]],
+                "asks": [[num(event.ask), num(event.ask_size or 0.0)]],
             }
             return [(channel, self._frame("data", channel, data))]
         if isinstance(event, Trade):
@@ -98,11 +95,11 @@ class BitstampSim(SimVenue):
             channel = f"live_trades_{event.symbol}"
             data = {
                 "id": self._trade_id,
-                "timestamp": str(us // 1_000_000),
+                "timestamp": str(event.ts_event // NS_PER_SECOND),
                 "amount": event.size,
-                "amount_str": _num(event.size),
+                "amount_str": num(event.size),
                 "price": event.price,
-                "price_str": _num(event.price),
+                "price_str": num(event.price),
                 "type": 0 if event.side == "buy" else 1,
                 "microtimestamp": str(us),
                 "buy_order_id": 2 * self._trade_id,
@@ -126,6 +123,6 @@ class BitstampSim(SimVenue):
                 "instant_and_market_orders": "Enabled",
                 "description": f"{i.base} / {i.quote}",
             }
-            for i in self.pairs.values()
+            for i in self.instruments.values()
         ]
         return RestReply(200, rows)

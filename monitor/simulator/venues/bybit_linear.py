@@ -18,39 +18,45 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import HourlyHistory, HourRow, RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
+from monitor.simulator.base import HourRow, RestReply, SimSession, SimVenue, hour_buckets, ohlc
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
 __all__ = ["BybitLinearSim"]
 
-_MS = 1_000_000
 _TOPIC_KINDS = ("publicTrade", "allLiquidation", "tickers", "orderbook")
-_HOUR_MS = 3_600_000
 #: kline ``interval`` → candle length, ms (``M``, calendar months, is not simulated)
 _KLINE_INTERVALS = {
-    **{str(m): m * 60_000 for m in (1, 3, 5, 15, 30, 60, 120, 240, 360, 720)},
-    "D": 24 * _HOUR_MS,
-    "W": 7 * 24 * _HOUR_MS,
+    **{str(m): m * MS_PER_MINUTE for m in (1, 3, 5, 15, 30, 60, 120, 240, 360, 720)},
+    "D": 24 * MS_PER_HOUR,
+    "W": 7 * 24 * MS_PER_HOUR,
 }
 #: open-interest ``intervalTime`` → bucket length, ms
 _OI_INTERVALS = {
-    "5min": 300_000,
-    "15min": 900_000,
-    "30min": 1_800_000,
-    "1h": _HOUR_MS,
-    "4h": 4 * _HOUR_MS,
-    "1d": 24 * _HOUR_MS,
+    "5min": 5 * MS_PER_MINUTE,
+    "15min": 15 * MS_PER_MINUTE,
+    "30min": 30 * MS_PER_MINUTE,
+    "1h": MS_PER_HOUR,
+    "4h": 4 * MS_PER_HOUR,
+    "1d": 24 * MS_PER_HOUR,
 }
 _CURSOR_PREFIX = "sim-before-"
 
 
-def _num(x: float) -> str:
-    return f"{x:.10f}".rstrip("0").rstrip(".") if x == x else "0"
+class _HistoryQuery(NamedTuple):
+    """A validated kline or open-interest history query."""
+
+    category: str
+    inst: Instrument
+    start: int | None
+    end: int | None
+    limit: int
+    size_ms: int  # candle / bucket length
 
 
 class BybitLinearSim(SimVenue):
@@ -58,16 +64,13 @@ class BybitLinearSim(SimVenue):
 
     venue = "bybit-linear"
     ws_paths = ("/v5/public/linear", "/v5/public/inverse")
+    serves_history = True  # the kline and the open-interest history
 
     def __init__(self) -> None:
         super().__init__()
-        self.instruments: dict[str, Instrument] = {
-            i.symbol: i for i in packaged_instruments(self.venue)
-        }
         self._tickers: dict[str, dict[str, str]] = {}
         self._ticker_ts: dict[str, int] = {}
         self._seq = itertools.count(1_783_284_617)
-        self.hourly = HourlyHistory()  # what the kline and open-interest history serve
 
     # ------------------------------------------------------------------ protocol
 
@@ -114,23 +117,16 @@ class BybitLinearSim(SimVenue):
 
     # ------------------------------------------------------------------ events
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue:
-            return []
-        inst = self.instruments.get(event.symbol)
-        if inst is None:
-            return []
-        self.remember(event)
-        self.hourly.record(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         sym = event.symbol
-        ts_ms = event.ts_event // _MS
+        ts_ms = event.ts_event // NS_PER_MS
         if isinstance(event, Trade):
             trade = {
                 "T": ts_ms,
                 "s": sym,
                 "S": "Buy" if event.side == "buy" else "Sell",
-                "v": _num(_contracts(inst, event.size, event.notional_usd)),
-                "p": _num(event.price),
+                "v": self.num(inst.contracts_for(event.size, event.notional_usd)),
+                "p": self.num(event.price),
                 "L": "PlusTick",
                 "i": f"sim-{next(self._seq)}",
                 "BT": False,
@@ -144,8 +140,8 @@ class BybitLinearSim(SimVenue):
                 "T": ts_ms,
                 "s": sym,
                 "S": "Buy" if event.side == "long" else "Sell",  # position side
-                "v": _num(_contracts(inst, event.size, event.notional_usd)),
-                "p": _num(event.price),
+                "v": self.num(inst.contracts_for(event.size, event.notional_usd)),
+                "p": self.num(event.price),
             }
             topic = f"allLiquidation.{sym}"
             return [(topic, _push(topic, "snapshot", ts_ms, [liq]))]
@@ -165,30 +161,34 @@ class BybitLinearSim(SimVenue):
         state = self._tickers.get(event.symbol, {})
         if isinstance(event, Funding):
             return {
-                "markPrice": _num(event.mark_price),
-                "fundingRate": _num(event.rate),
-                "fundingIntervalHour": _num(event.interval_h),
-                "nextFundingTime": str((event.next_funding_ts or 0) // _MS),
+                "markPrice": self.num(event.mark_price),
+                "fundingRate": self.num(event.rate),
+                "fundingIntervalHour": self.num(event.interval_h),
+                "nextFundingTime": str((event.next_funding_ts or 0) // NS_PER_MS),
             }
         if isinstance(event, OpenInterest):
-            single = _contracts(inst, event.size, event.notional_usd)
-            mark = state.get("markPrice") or _num(event.notional_usd / event.size)
+            single = inst.contracts_for(event.size, event.notional_usd)
+            mark = state.get("markPrice") or self.num(event.notional_usd / event.size)
             value = event.size if inst.inverse else event.notional_usd  # BTC for inverse
             return {
                 "markPrice": mark,
-                "openInterest": _num(2 * single),  # both sides
-                "openInterestValue": _num(2 * value),
-                "singleOpenInterest": _num(single),
-                "singleOpenInterestValue": _num(value),
+                "openInterest": self.num(2 * single),  # both sides
+                "openInterestValue": self.num(2 * value),
+                "singleOpenInterest": self.num(single),
+                "singleOpenInterestValue": self.num(value),
             }
         if isinstance(event, Quote):
-            out = {"bid1Price": _num(event.bid), "ask1Price": _num(event.ask)}
+            out = {"bid1Price": self.num(event.bid), "ask1Price": self.num(event.ask)}
             if event.bid_size is not None:
-                out["bid1Size"] = _num(_book_contracts(inst, event.bid_size, event.bid))
+                out["bid1Size"] = self._book_size(inst, event.bid_size, event.bid)
             if event.ask_size is not None:
-                out["ask1Size"] = _num(_book_contracts(inst, event.ask_size, event.ask))
+                out["ask1Size"] = self._book_size(inst, event.ask_size, event.ask)
             return out
         return None
+
+    def _book_size(self, inst: Instrument, size: float, price: float) -> str:
+        """A quote level's size: base coin (linear) or USD contracts (inverse)."""
+        return self.num(inst.contracts_for(size, size * price))
 
     def _ticker_frame(self, sym: str, kind: str, data: Mapping[str, str]) -> str:
         return msgspec.json.encode(
@@ -213,42 +213,15 @@ class BybitLinearSim(SimVenue):
         return None
 
     def _ok(self, result: Mapping[str, object]) -> RestReply:
-        return RestReply(
-            200,
-            {
-                "retCode": 0,
-                "retMsg": "OK",
-                "result": result,
-                "retExtInfo": {},
-                "time": self.clock_ns // _MS,
-            },
-        )
+        return _envelope(0, "OK", result, self.clock_ns // NS_PER_MS)
 
     def _error(self, msg: str) -> RestReply:
-        return RestReply(
-            200,
-            {
-                "retCode": 10001,
-                "retMsg": msg,
-                "result": {},
-                "retExtInfo": {},
-                "time": self.clock_ns // _MS,
-            },
-        )
+        return _envelope(10001, msg, {}, self.clock_ns // NS_PER_MS)
 
     def _instruments(self, query: Mapping[str, str]) -> RestReply:
         category = query.get("category", "")
         if category not in ("linear", "inverse"):
-            return RestReply(
-                200,
-                {
-                    "retCode": 10001,
-                    "retMsg": "Illegal category",
-                    "result": {},
-                    "retExtInfo": {},
-                    "time": 0,
-                },
-            )
+            return _envelope(10001, "Illegal category", {}, 0)
         inverse = category == "inverse"
         rows = [
             {
@@ -264,34 +237,33 @@ class BybitLinearSim(SimVenue):
             for i in self.instruments.values()
             if i.inverse == inverse
         ]
-        return RestReply(
-            200,
-            {
-                "retCode": 0,
-                "retMsg": "OK",
-                "result": {"category": category, "list": rows, "nextPageCursor": ""},
-                "retExtInfo": {},
-                "time": 0,
-            },
-        )
+        return _envelope(0, "OK", {"category": category, "list": rows, "nextPageCursor": ""}, 0)
 
     def _history_query(
         self,
         query: Mapping[str, str],
-        start_key: str,
-        end_key: str,
-        max_limit: int,
-        default_limit: int,
+        span: tuple[str, str],
+        limits: tuple[int, int],
+        interval: tuple[str, Mapping[str, int]],
         default_category: str = "",
-    ) -> tuple[str, Instrument, int | None, int | None, int] | str:
-        """Validate the common parameters: ``(category, instrument, start, end, limit)`` or the
-        error message."""
+    ) -> _HistoryQuery | str:
+        """Validate a history query, or return the error message.
+
+        Args:
+            query: the request's parameters.
+            span: the names of its start and end parameters.
+            limits: the largest and the default ``limit``.
+            interval: the name of its interval parameter and the intervals it takes (→ ms).
+            default_category: the category when the query names none.
+        """
         category = query.get("category", default_category)
         if category not in ("linear", "inverse"):
             return "Illegal category"
         inst = self.instruments.get(query.get("symbol", ""))
         if inst is None or inst.inverse != (category == "inverse"):
             return "params error: symbol invalid"
+        start_key, end_key = span
+        max_limit, default_limit = limits
         try:
             start = int(query[start_key]) if start_key in query else None
             end = int(query[end_key]) if end_key in query else None
@@ -302,78 +274,66 @@ class BybitLinearSim(SimVenue):
             return f"params error: limit must be in [1, {max_limit}]"
         if start is not None and end is not None and start > end:
             return "params error: start is after end"
-        return category, inst, start, end, limit
+        interval_key, intervals = interval
+        size_ms = intervals.get(query.get(interval_key, ""))
+        if size_ms is None:
+            return f"params error: invalid {interval_key}"
+        return _HistoryQuery(category, inst, start, end, limit, size_ms)
 
     def _buckets(
         self, symbol: str, size_ms: int, start: int | None, end: int | None, keep: str
     ) -> list[tuple[int, list[HourRow]]]:
         """Hourly rows with a ``keep`` value (``price`` or ``oi``), grouped into buckets of
-        ``size_ms`` (an hour at least), with ``start <= bucket <= end``; newest first."""
-        groups: dict[int, list[HourRow]] = {}
-        for r in self.hourly.rows(symbol):
-            if (r.price if keep == "price" else r.oi_base or r.oi_usd) > 0:
-                b = r.hour_ms // size_ms * size_ms if size_ms >= _HOUR_MS else r.hour_ms
-                groups.setdefault(b, []).append(r)
-        return sorted(
-            (
-                (b, rows)
-                for b, rows in groups.items()
-                if (start is None or b >= start) and (end is None or b <= end)
-            ),
-            key=lambda item: -item[0],
+        ``size_ms``, with ``start <= bucket <= end``; newest first."""
+        rows = (
+            r
+            for r in self.hourly.rows(symbol)
+            if (r.price if keep == "price" else r.oi_base or r.oi_usd) > 0
         )
+        return [
+            (b, hours)
+            for b, hours in reversed(hour_buckets(rows, size_ms))
+            if (start is None or b >= start) and (end is None or b <= end)
+        ]
 
     def _klines(self, query: Mapping[str, str]) -> RestReply:
         """``GET /v5/market/kline``: candles of the hourly prices, newest first."""
-        q = self._history_query(query, "start", "end", 1000, 200, default_category="linear")
+        q = self._history_query(
+            query, ("start", "end"), (1000, 200), ("interval", _KLINE_INTERVALS), "linear"
+        )
         if isinstance(q, str):
             return self._error(q)
-        category, inst, start, end, limit = q
-        size = _KLINE_INTERVALS.get(query.get("interval", ""))
-        if size is None:
-            return self._error("params error: invalid interval")
+        buckets = self._buckets(q.inst.symbol, q.size_ms, q.start, q.end, "price")
         rows = []
-        for b, hours in self._buckets(inst.symbol, size, start, end, "price")[:limit]:
-            prices = [h.price for h in hours]
-            rows.append(
-                [
-                    str(b),
-                    _num(prices[0]),
-                    _num(max(prices)),
-                    _num(min(prices)),
-                    _num(prices[-1]),
-                    "0",
-                    "0",
-                ]
-            )
-        return self._ok({"symbol": inst.symbol, "category": category, "list": rows})
+        for b, hours in buckets[: q.limit]:
+            rows.append([str(b), *map(self.num, ohlc(hours)), "0", "0"])
+        return self._ok({"symbol": q.inst.symbol, "category": q.category, "list": rows})
 
     def _open_interest(self, query: Mapping[str, str]) -> RestReply:
         """``GET /v5/market/open-interest``: the last open interest of each interval, newest
         first; ``nextPageCursor`` continues with older rows."""
-        q = self._history_query(query, "startTime", "endTime", 200, 50)
+        q = self._history_query(
+            query, ("startTime", "endTime"), (200, 50), ("intervalTime", _OI_INTERVALS)
+        )
         if isinstance(q, str):
             return self._error(q)
-        category, inst, start, end, limit = q
-        size = _OI_INTERVALS.get(query.get("intervalTime", ""))
-        if size is None:
-            return self._error("params error: invalid intervalTime")
+        inst, end, limit = q.inst, q.end, q.limit
         cursor = query.get("cursor", "")
         if cursor:
             if not cursor.startswith(_CURSOR_PREFIX):
                 return self._error("params error: invalid cursor")
             before = int(cursor.removeprefix(_CURSOR_PREFIX)) - 1
             end = before if end is None else min(end, before)
-        buckets = self._buckets(inst.symbol, size, start, end, "oi")
+        buckets = self._buckets(inst.symbol, q.size_ms, q.start, end, "oi")
         page = buckets[:limit]
         rows = []
         for b, hours in page:
             last = hours[-1]
-            single = last.oi_usd if inst.inverse else last.oi_base
+            single = inst.contracts_for(last.oi_base, last.oi_usd)
             rows.append(
                 {
                     "openInterest": f"{2 * single:.8f}",
-                    "singleOpenInterest": _num(single),
+                    "singleOpenInterest": self.num(single),
                     "timestamp": str(b),
                 }
             )
@@ -381,7 +341,7 @@ class BybitLinearSim(SimVenue):
         return self._ok(
             {
                 "symbol": inst.symbol,
-                "category": category,
+                "category": q.category,
                 "list": rows,
                 "nextPageCursor": f"{_CURSOR_PREFIX}{page[-1][0]}" if more else "",
             }
@@ -394,18 +354,13 @@ def _reply(success: bool, ret_msg: str, conn_id: str, req_id: str, op: str) -> s
     ).decode()
 
 
+def _envelope(code: int, msg: str, result: Mapping[str, object], time_ms: int) -> RestReply:
+    """Bybit's REST envelope (HTTP 200 for errors too: ``retCode`` says)."""
+    return RestReply(
+        200,
+        {"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": time_ms},
+    )
+
+
 def _push(topic: str, kind: str, ts_ms: int, data: object) -> str:
     return msgspec.json.encode({"topic": topic, "type": kind, "ts": ts_ms, "data": data}).decode()
-
-
-def _contracts(inst: Instrument, size: float, notional_usd: float) -> float:
-    """Bybit's size field: base coin (linear) or USD contracts (inverse)."""
-    if inst.inverse:
-        return notional_usd / inst.contract_size
-    return size / inst.contract_size
-
-
-def _book_contracts(inst: Instrument, size: float, price: float) -> float:
-    if inst.inverse:
-        return size * price / inst.contract_size
-    return size / inst.contract_size

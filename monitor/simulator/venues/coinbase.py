@@ -12,22 +12,14 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
+from monitor.simulator.wire import rfc3339_us
 from streams.events import Event, Quote, Trade
 
 __all__ = ["CoinbaseSim"]
 
 _CHANNELS = ("ticker", "matches", "heartbeat")
-
-
-def _rfc3339(ns: int) -> str:
-    dt = datetime.fromtimestamp(ns // 1000 // 1_000_000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ns // 1000 % 1_000_000:06d}Z"
-
-
-def _num(x: float) -> str:
-    return f"{x:.10f}".rstrip("0").rstrip(".") if x == x else "0"
 
 
 class CoinbaseSim(SimVenue):
@@ -39,7 +31,6 @@ class CoinbaseSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.products = {i.symbol: i for i in packaged_instruments(self.venue)}
         self._sequence = 0
         self._trade_id = 0
 
@@ -70,7 +61,7 @@ class CoinbaseSim(SimVenue):
                     )
                 ]
             for p in products:
-                if p not in self.products:
+                if p not in self.instruments:
                     return [self._error("Failed to subscribe", f"{p} is not a valid product")]
                 wanted.append((str(name), str(p)))
         topics = {f"{n}:{p}" for n, p in wanted}
@@ -113,28 +104,26 @@ class CoinbaseSim(SimVenue):
             '{"type":"auction","product_id":"USDT-USD","sequence":1,"auction_state":"collection"}'
         )
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue or event.symbol not in self.products:
-            return []
-        self.remember(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         self._sequence += 1
-        time = _rfc3339(event.ts_event)
+        time = rfc3339_us(event.ts_event)
+        num = self.num
         if isinstance(event, Quote):
             mid = (event.bid + event.ask) / 2
             body = {
                 "type": "ticker",
                 "sequence": self._sequence,
                 "product_id": event.symbol,
-                "price": _num(mid),
-                "open_24h": _num(mid),
+                "price": num(mid),
+                "open_24h": num(mid),
                 "volume_24h": "0",
-                "low_24h": _num(event.bid),
-                "high_24h": _num(event.ask),
+                "low_24h": num(event.bid),
+                "high_24h": num(event.ask),
                 "volume_30d": "0",
-                "best_bid": _num(event.bid),
-                "best_bid_size": _num(event.bid_size or 0.0),
-                "best_ask": _num(event.ask),
-                "best_ask_size": _num(event.ask_size or 0.0),
+                "best_bid": num(event.bid),
+                "best_bid_size": num(event.bid_size or 0.0),
+                "best_ask": num(event.ask),
+                "best_ask_size": num(event.ask_size or 0.0),
                 "side": "buy",
                 "time": time,
                 "trade_id": self._trade_id,
@@ -149,8 +138,8 @@ class CoinbaseSim(SimVenue):
                 "maker_order_id": "ac928c66-ca53-498f-9c13-a110027a60e8",
                 "taker_order_id": "132fb6ae-456b-4654-b4e0-d681ac05cea1",
                 "side": "sell" if event.side == "buy" else "buy",  # the maker's side
-                "size": _num(event.size),
-                "price": _num(event.price),
+                "size": num(event.size),
+                "price": num(event.price),
                 "product_id": event.symbol,
                 "sequence": self._sequence,
                 "time": time,
@@ -180,6 +169,6 @@ class CoinbaseSim(SimVenue):
                 "fx_stablecoin": i.base in ("USDT", "DAI"),
                 "auction_mode": False,
             }
-            for i in self.products.values()
+            for i in self.instruments.values()
         ]
         return RestReply(200, rows)

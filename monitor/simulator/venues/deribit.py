@@ -18,12 +18,11 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import NS_PER_MS, NS_PER_US
 
 __all__ = ["DeribitSim"]
 
-_MS = 1_000_000
 _INTERVALS = ("100ms", "agg2")
 
 
@@ -40,7 +39,7 @@ class _TickerState:
 
 
 def _us() -> int:
-    return time.time_ns() // 1000
+    return time.time_ns() // NS_PER_US
 
 
 class DeribitSim(SimVenue):
@@ -56,9 +55,6 @@ class DeribitSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.instruments: dict[str, Instrument] = {
-            i.symbol: i for i in packaged_instruments(self.venue)
-        }
         self._tickers: dict[str, _TickerState] = {}
         # id -> weak reference: SimSession is unhashable, and ids are reused after close
         self._heartbeat_sessions: dict[int, weakref.ref[SimSession]] = {}
@@ -153,14 +149,8 @@ class DeribitSim(SimVenue):
 
     # ------------------------------------------------------------------ rendering
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue:
-            return []
-        inst = self.instruments.get(event.symbol)
-        if inst is None:
-            return []
-        self.remember(event)
-        ms = event.ts_event // _MS
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
+        ms = event.ts_event // NS_PER_MS
         if isinstance(event, Trade):
             return self._trade(
                 inst, ms, event.price, event.size, event.notional_usd, event.side, None
@@ -175,7 +165,7 @@ class DeribitSim(SimVenue):
             st.funding = event.rate * event.interval_h / 8.0
             st.mark = event.mark_price
         elif isinstance(event, OpenInterest):
-            st.open_interest = event.notional_usd if inst.inverse else event.size
+            st.open_interest = inst.contracts_for(event.size, event.notional_usd)
             if st.mark is None and event.size > 0:
                 st.mark = event.notional_usd / event.size
         elif isinstance(event, Quote):
@@ -201,7 +191,7 @@ class DeribitSim(SimVenue):
         liquidation: str | None,
     ) -> list[tuple[str, str]]:
         self._trade_seq += 1
-        amount = notional if inst.inverse else size
+        amount = inst.contracts_for(size, notional)  # Deribit's amount: USD (inverse) or base
         row: dict[str, object] = {
             "timestamp": ms,
             "price": price,
@@ -297,6 +287,7 @@ class DeribitSim(SimVenue):
 
 
 def _amount(size: float | None, price: float, inst: Instrument) -> float | None:
+    """A book level's Deribit amount (None when the quote has no size)."""
     if size is None:
         return None
-    return size * price if inst.inverse else size
+    return inst.contracts_for(size, size * price)

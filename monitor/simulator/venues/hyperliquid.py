@@ -16,19 +16,15 @@ from collections.abc import Mapping
 
 import msgspec
 
+from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
 from streams.events import Event, Funding, OpenInterest, Quote, Trade
+from streams.units import NS_PER_MS
 
 __all__ = ["HyperliquidSim"]
 
-_MS = 1_000_000
 _BACKFILL = 30
 _SUBSCRIPTION_TYPES = frozenset({"trades", "activeAssetCtx", "bbo", "l2Book", "allMids"})
-
-
-def _num(x: float) -> str:
-    return f"{x:.10f}".rstrip("0").rstrip(".") if x == x else "0"
 
 
 class HyperliquidSim(SimVenue):
@@ -39,7 +35,6 @@ class HyperliquidSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.coins = {i.symbol for i in packaged_instruments(self.venue)}
         self._recent: dict[str, deque[dict[str, object]]] = {}
         self._funding: dict[str, Funding] = {}
         self._oi: dict[str, OpenInterest] = {}
@@ -62,7 +57,7 @@ class HyperliquidSim(SimVenue):
         if method not in ("subscribe", "unsubscribe") or not isinstance(sub, dict):
             return [_error(f"Invalid message: {text[:64]}")]
         kind, coin = sub.get("type"), sub.get("coin")
-        if kind not in _SUBSCRIPTION_TYPES or (kind != "allMids" and coin not in self.coins):
+        if kind not in _SUBSCRIPTION_TYPES or (kind != "allMids" and coin not in self.instruments):
             return [_error(f"Invalid subscription {msgspec.json.encode(sub).decode()}")]
         topic = f"{kind}:{coin}"
         ack = msgspec.json.encode(
@@ -83,18 +78,16 @@ class HyperliquidSim(SimVenue):
 
     # ------------------------------------------------------------------ events
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue or event.symbol not in self.coins:
-            return []
-        self.remember(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         coin = event.symbol
+        num = self.num
         if isinstance(event, Trade):
             trade: dict[str, object] = {
                 "coin": coin,
                 "side": "B" if event.side == "buy" else "A",
-                "px": _num(event.price),
-                "sz": _num(event.size),
-                "time": event.ts_event // _MS,
+                "px": num(event.price),
+                "sz": num(event.size),
+                "time": event.ts_event // NS_PER_MS,
                 "hash": f"0x{next(self._tid):064x}",
                 "tid": next(self._tid),
                 "users": ["0x" + "1" * 40, "0x" + "2" * 40],
@@ -111,15 +104,15 @@ class HyperliquidSim(SimVenue):
                 return []
             mark = funding.mark_price
             ctx = {
-                "funding": _num(funding.rate),  # hourly
-                "openInterest": _num(oi.size),
-                "prevDayPx": _num(mark),
+                "funding": num(funding.rate),  # hourly
+                "openInterest": num(oi.size),
+                "prevDayPx": num(mark),
                 "dayNtlVlm": "0.0",
                 "premium": "0.0",
-                "oraclePx": _num(mark),
-                "markPx": _num(mark),
-                "midPx": _num(mark),
-                "impactPxs": [_num(mark), _num(mark)],
+                "oraclePx": num(mark),
+                "markPx": num(mark),
+                "midPx": num(mark),
+                "impactPxs": [num(mark), num(mark)],
                 "dayBaseVlm": "0.0",
             }
             return [
@@ -127,10 +120,10 @@ class HyperliquidSim(SimVenue):
             ]
         if isinstance(event, Quote):
             bbo = [
-                {"px": _num(event.bid), "sz": _num(event.bid_size or 0.0), "n": 1},
-                {"px": _num(event.ask), "sz": _num(event.ask_size or 0.0), "n": 1},
+                {"px": num(event.bid), "sz": num(event.bid_size or 0.0), "n": 1},
+                {"px": num(event.ask), "sz": num(event.ask_size or 0.0), "n": 1},
             ]
-            data = {"coin": coin, "time": event.ts_event // _MS, "bbo": bbo}
+            data = {"coin": coin, "time": event.ts_event // NS_PER_MS, "bbo": bbo}
             return [(f"bbo:{coin}", _frame("bbo", data))]
         return []  # liquidations: no public feed on Hyperliquid
 
@@ -157,7 +150,7 @@ class HyperliquidSim(SimVenue):
     def _meta(self) -> RestReply:
         universe = [
             {"name": c, "szDecimals": 5, "maxLeverage": 40, "marginTableId": 56}
-            for c in sorted(self.coins)
+            for c in sorted(self.instruments)
         ]
         return RestReply(200, {"universe": universe, "marginTables": []})
 

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 import msgspec
 
+from monitor.instruments import Instrument
 from monitor.simulator.base import RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
+from monitor.simulator.wire import rfc3339_us
 from streams.events import Event, Quote, Trade
 
 __all__ = ["KrakenSim"]
 
 _CHANNELS = ("ticker", "trade")
-
-
-def _rfc3339(ns: int) -> str:
-    dt = datetime.fromtimestamp(ns // 1000 // 1_000_000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ns // 1000 % 1_000_000:06d}Z"
 
 
 class KrakenSim(SimVenue):
@@ -36,7 +31,6 @@ class KrakenSim(SimVenue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.symbols = {i.symbol: i for i in packaged_instruments(self.venue)}
         self._trade_id = 0
 
     def on_open(self, session: SimSession) -> list[str]:
@@ -58,7 +52,7 @@ class KrakenSim(SimVenue):
         ]
 
     def on_message(self, session: SimSession, text: str) -> list[str]:
-        now = _rfc3339(time.time_ns())
+        now = rfc3339_us(time.time_ns())
         try:
             req = msgspec.json.decode(text)
         except msgspec.DecodeError:
@@ -93,7 +87,7 @@ class KrakenSim(SimVenue):
             return [self._reply(method, rid, now, error=f"Channel {channel} not found")]
         out = []
         for sym in symbols:
-            if not isinstance(sym, str) or sym not in self.symbols:
+            if not isinstance(sym, str) or sym not in self.instruments:
                 out.append(
                     self._reply(method, rid, now, error=f"Currency pair not supported {sym}")
                 )
@@ -133,10 +127,7 @@ class KrakenSim(SimVenue):
     def unknown_frame(self) -> str:
         return '{"channel":"instrument","type":"snapshot","data":{"assets":[],"pairs":[]}}'
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue or event.symbol not in self.symbols:
-            return []
-        self.remember(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         if isinstance(event, Quote):
             row = {
                 "symbol": event.symbol,
@@ -151,7 +142,7 @@ class KrakenSim(SimVenue):
                 "high": event.ask,
                 "change": 0.0,
                 "change_pct": 0.0,
-                "timestamp": _rfc3339(event.ts_event),
+                "timestamp": rfc3339_us(event.ts_event),
             }
             frame = {"channel": "ticker", "type": "update", "data": [row]}
             return [(f"ticker:{event.symbol}", msgspec.json.encode(frame).decode())]
@@ -164,7 +155,7 @@ class KrakenSim(SimVenue):
                 "qty": event.size,
                 "ord_type": "market",
                 "trade_id": self._trade_id,
-                "timestamp": _rfc3339(event.ts_event),
+                "timestamp": rfc3339_us(event.ts_event),
             }
             frame = {"channel": "trade", "type": "update", "data": [row]}
             return [(f"trade:{event.symbol}", msgspec.json.encode(frame).decode())]
@@ -174,7 +165,7 @@ class KrakenSim(SimVenue):
         if path != "/0/public/AssetPairs":
             return None
         result = {}
-        for inst in self.symbols.values():
+        for inst in self.instruments.values():
             alt = f"{inst.base}{inst.quote}"
             result[alt] = {
                 "altname": alt,

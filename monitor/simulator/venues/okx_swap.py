@@ -18,38 +18,32 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import HourlyHistory, HourRow, RestReply, SimSession, SimVenue
-from monitor.venues import packaged_instruments
+from monitor.simulator.base import HourRow, RestReply, SimSession, SimVenue, hour_buckets, ohlc
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = ["OkxSwapSim"]
 
-_MS = 1_000_000
-_HOUR_MS = 3_600_000
 _INST_CHANNELS = frozenset({"trades", "funding-rate", "open-interest", "mark-price", "tickers"})
 _INST_TYPES = frozenset({"SWAP", "FUTURES", "MARGIN", "OPTION"})
 _CANDLE_PATHS = frozenset({"/api/v5/market/candles", "/api/v5/market/history-candles"})
 _OI_HISTORY_PATH = "/api/v5/rubik/stat/contracts/open-interest-history"
 _CANDLE_LIMIT = 300
 _OI_LIMIT = 100
-_UTC8_MS = 8 * _HOUR_MS
+_UTC8_MS = 8 * MS_PER_HOUR
 # bar / period → (length, alignment offset): 6H and longer open on UTC+8 boundaries unless
 # "utc"; bars shorter than an hour cannot be built from hourly history and are refused
 _BARS: dict[str, tuple[int, int]] = {
-    "1H": (_HOUR_MS, 0),
-    "2H": (2 * _HOUR_MS, 0),
-    "4H": (4 * _HOUR_MS, 0),
-    "6H": (6 * _HOUR_MS, _UTC8_MS),
-    "12H": (12 * _HOUR_MS, _UTC8_MS),
-    "1D": (24 * _HOUR_MS, _UTC8_MS),
-    "6Hutc": (6 * _HOUR_MS, 0),
-    "12Hutc": (12 * _HOUR_MS, 0),
-    "1Dutc": (24 * _HOUR_MS, 0),
+    "1H": (MS_PER_HOUR, 0),
+    "2H": (2 * MS_PER_HOUR, 0),
+    "4H": (4 * MS_PER_HOUR, 0),
+    "6H": (6 * MS_PER_HOUR, _UTC8_MS),
+    "12H": (12 * MS_PER_HOUR, _UTC8_MS),
+    "1D": (24 * MS_PER_HOUR, _UTC8_MS),
+    "6Hutc": (6 * MS_PER_HOUR, 0),
+    "12Hutc": (12 * MS_PER_HOUR, 0),
+    "1Dutc": (24 * MS_PER_HOUR, 0),
 }
-
-
-def _num(x: float) -> str:
-    return f"{x:.10f}".rstrip("0").rstrip(".") if x == x else "0"
 
 
 class OkxSwapSim(SimVenue):
@@ -58,14 +52,11 @@ class OkxSwapSim(SimVenue):
 
     venue = "okx-swap"
     ws_paths = ("/ws/v5/public",)
+    serves_history = True  # the candles and the open-interest history
 
     def __init__(self) -> None:
         super().__init__()
-        self.instruments: dict[str, Instrument] = {
-            i.symbol: i for i in packaged_instruments(self.venue)
-        }
         self._trade_id = itertools.count(2_701_364_977)
-        self.hourly = HourlyHistory()  # what the candles and open-interest history serve
 
     # ------------------------------------------------------------------ protocol
 
@@ -117,22 +108,15 @@ class OkxSwapSim(SimVenue):
 
     # ------------------------------------------------------------------ events
 
-    def encode(self, event: Event) -> list[tuple[str, str]]:
-        if event.venue != self.venue:
-            return []
-        inst = self.instruments.get(event.symbol)
-        if inst is None:
-            return []
-        self.remember(event)
-        self.hourly.record(event)
+    def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         sym = event.symbol
-        ts = str(event.ts_event // _MS)
+        ts = str(event.ts_event // NS_PER_MS)
         if isinstance(event, Trade):
             data = {
                 "instId": sym,
                 "tradeId": str(next(self._trade_id)),
-                "px": _num(event.price),
-                "sz": _num(_contracts(inst, event.size, event.notional_usd)),
+                "px": self.num(event.price),
+                "sz": self.num(inst.contracts_for(event.size, event.notional_usd)),
                 "side": event.side,
                 "ts": ts,
                 "count": "1",
@@ -144,11 +128,11 @@ class OkxSwapSim(SimVenue):
             family = f"{inst.base}-{inst.quote}"
             detail = {
                 "bkLoss": "0",
-                "bkPx": _num(event.price),
+                "bkPx": self.num(event.price),
                 "ccy": "",
                 "posSide": "net",
                 "side": "sell" if event.side == "long" else "buy",  # net mode: order side
-                "sz": _num(_contracts(inst, event.size, event.notional_usd)),
+                "sz": self.num(inst.contracts_for(event.size, event.notional_usd)),
                 "ts": ts,
             }
             data = {
@@ -161,10 +145,10 @@ class OkxSwapSim(SimVenue):
             arg = {"channel": "liquidation-orders", "instType": "SWAP"}
             return [_push("liquidation-orders:SWAP", arg, [data])]
         if isinstance(event, Funding):
-            funding_ms = (event.next_funding_ts or event.ts_event) // _MS
+            funding_ms = (event.next_funding_ts or event.ts_event) // NS_PER_MS
             data = {
                 "formulaType": "noRate",
-                "fundingRate": _num(event.rate),
+                "fundingRate": self.num(event.rate),
                 "fundingTime": str(funding_ms),
                 "impactValue": "",
                 "instId": sym,
@@ -174,13 +158,18 @@ class OkxSwapSim(SimVenue):
                 "maxFundingRate": "0.00375",
                 "minFundingRate": "-0.00375",
                 "nextFundingRate": "",
-                "nextFundingTime": str(funding_ms + round(event.interval_h * _HOUR_MS)),
+                "nextFundingTime": str(funding_ms + round(event.interval_h * MS_PER_HOUR)),
                 "premium": "0",
-                "settFundingRate": _num(event.rate),
+                "settFundingRate": self.num(event.rate),
                 "settState": "settled",
                 "ts": ts,
             }
-            mark = {"instId": sym, "instType": "SWAP", "markPx": _num(event.mark_price), "ts": ts}
+            mark = {
+                "instId": sym,
+                "instType": "SWAP",
+                "markPx": self.num(event.mark_price),
+                "ts": ts,
+            }
             return [
                 _push(f"mark-price:{sym}", {"channel": "mark-price", "instId": sym}, [mark]),
                 _push(f"funding-rate:{sym}", {"channel": "funding-rate", "instId": sym}, [data]),
@@ -189,9 +178,9 @@ class OkxSwapSim(SimVenue):
             data = {
                 "instId": sym,
                 "instType": "SWAP",
-                "oi": _num(_contracts(inst, event.size, event.notional_usd)),
-                "oiCcy": _num(event.size),
-                "oiUsd": _num(event.notional_usd),
+                "oi": self.num(inst.contracts_for(event.size, event.notional_usd)),
+                "oiCcy": self.num(event.size),
+                "oiUsd": self.num(event.notional_usd),
                 "ts": ts,
             }
             arg = {"channel": "open-interest", "instId": sym}
@@ -200,23 +189,29 @@ class OkxSwapSim(SimVenue):
             data = {
                 "instType": "SWAP",
                 "instId": sym,
-                "last": _num((event.bid + event.ask) / 2),
+                "last": self.num((event.bid + event.ask) / 2),
                 "lastSz": "1",
-                "askPx": _num(event.ask),
-                "askSz": _book_contracts(inst, event.ask_size, event.ask),
-                "bidPx": _num(event.bid),
-                "bidSz": _book_contracts(inst, event.bid_size, event.bid),
-                "open24h": _num(event.bid),
-                "high24h": _num(event.ask),
-                "low24h": _num(event.bid),
+                "askPx": self.num(event.ask),
+                "askSz": self._book_size(inst, event.ask_size, event.ask),
+                "bidPx": self.num(event.bid),
+                "bidSz": self._book_size(inst, event.bid_size, event.bid),
+                "open24h": self.num(event.bid),
+                "high24h": self.num(event.ask),
+                "low24h": self.num(event.bid),
                 "volCcy24h": "0",
                 "vol24h": "0",
-                "sodUtc0": _num(event.bid),
-                "sodUtc8": _num(event.bid),
+                "sodUtc0": self.num(event.bid),
+                "sodUtc8": self.num(event.bid),
                 "ts": ts,
             }
             return [_push(f"tickers:{sym}", {"channel": "tickers", "instId": sym}, [data])]
         return []
+
+    def _book_size(self, inst: Instrument, size: float | None, price: float) -> str:
+        """A quote level's ``sz`` in contracts (empty when the quote has none)."""
+        if size is None:
+            return ""
+        return self.num(inst.contracts_for(size, size * price))
 
     # ------------------------------------------------------------------ REST
 
@@ -241,7 +236,7 @@ class OkxSwapSim(SimVenue):
                     "baseCcy": "",
                     "quoteCcy": "",
                     "settleCcy": i.base if i.inverse else i.quote,
-                    "ctVal": _num(i.contract_size),
+                    "ctVal": self.num(i.contract_size),
                     "ctMult": "1",
                     "ctValCcy": "USD" if i.inverse else i.base,
                     "ctType": "inverse" if i.inverse else "linear",
@@ -266,23 +261,11 @@ class OkxSwapSim(SimVenue):
             return req
         sym, bar_ms, offset, upper, lower, limit = req
         rows = [r for r in self.hourly.rows(sym) if r.price > 0]
-        clock_ms = self.clock_ns // _MS
+        clock_ms = self.clock_ns // NS_PER_MS
         data = []
-        for start, block in _select(_blocks(rows, bar_ms, offset), upper, lower, limit):
-            prices = [r.price for r in block]
-            data.append(
-                [
-                    str(start),
-                    _num(prices[0]),
-                    _num(max(prices)),
-                    _num(min(prices)),
-                    _num(prices[-1]),
-                    "0",
-                    "0",
-                    "0",
-                    "1" if start + bar_ms <= clock_ms else "0",
-                ]
-            )
+        for start, block in _select(hour_buckets(rows, bar_ms, offset), upper, lower, limit):
+            confirmed = "1" if start + bar_ms <= clock_ms else "0"
+            data.append([str(start), *map(self.num, ohlc(block)), "0", "0", "0", confirmed])
         return RestReply(200, {"code": "0", "msg": "", "data": data})
 
     def _open_interest_history(self, query: Mapping[str, str]) -> RestReply:
@@ -298,14 +281,14 @@ class OkxSwapSim(SimVenue):
         inst = self.instruments[sym]
         rows = [r for r in self.hourly.rows(sym) if r.oi_usd > 0]
         data = []
-        for start, block in _select(_blocks(rows, bar_ms, offset), upper, lower, limit):
+        for start, block in _select(hour_buckets(rows, bar_ms, offset), upper, lower, limit):
             last = block[-1]
             data.append(
                 [
                     str(start),
-                    _num(_contracts(inst, last.oi_base, last.oi_usd)),
-                    _num(last.oi_base),
-                    _num(last.oi_usd),
+                    self.num(inst.contracts_for(last.oi_base, last.oi_usd)),
+                    self.num(last.oi_base),
+                    self.num(last.oi_usd),
                 ]
             )
         return RestReply(200, {"code": "0", "msg": "", "data": data})
@@ -346,16 +329,6 @@ def _history_request(
     return sym, bar[0], bar[1], bounds[upper_key], bounds[lower_key], int(raw_limit)
 
 
-def _blocks(rows: list[HourRow], bar_ms: int, offset_ms: int) -> list[tuple[int, list[HourRow]]]:
-    """Group hourly rows (oldest first) into bars opening every ``bar_ms`` (shifted back by
-    ``offset_ms``, e.g. UTC+8 midnight), oldest first."""
-    out: dict[int, list[HourRow]] = {}
-    for r in rows:
-        start = (r.hour_ms + offset_ms) // bar_ms * bar_ms - offset_ms
-        out.setdefault(start, []).append(r)
-    return sorted(out.items())
-
-
 def _select(
     blocks: list[tuple[int, list[HourRow]]], upper: int | None, lower: int | None, limit: int
 ) -> list[tuple[int, list[HourRow]]]:
@@ -390,18 +363,3 @@ def _error(rid: str, code: str, msg: str, conn_id: str) -> str:
     if rid:
         body = {"id": rid, **body}
     return msgspec.json.encode(body).decode()
-
-
-def _contracts(inst: Instrument, size: float, notional_usd: float) -> float:
-    """OKX's ``sz``: base / ctVal (linear) or USD / ctVal (inverse)."""
-    if inst.inverse:
-        return notional_usd / inst.contract_size
-    return size / inst.contract_size
-
-
-def _book_contracts(inst: Instrument, size: float | None, price: float) -> str:
-    if size is None:
-        return ""
-    if inst.inverse:
-        return _num(size * price / inst.contract_size)
-    return _num(size / inst.contract_size)
