@@ -25,7 +25,7 @@ import aiohttp
 import structlog
 
 from monitor.capture import CaptureWriter
-from monitor.connection import ConnState, WebSocketConnection
+from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.venues.base import (
@@ -270,7 +270,7 @@ class VenueFeed:
             await self.clock.sleep(period_s)
             now = self.clock.monotonic()
             for st, since in self._subscribed_at.items():
-                quiet = self.spec.quiet_s.get(st.channel, 60.0)
+                quiet = self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S)
                 last = self._last_event.get(st)
                 state = self._stream_state.get(st)
                 if last is None and now - since > quiet and state != "silent":
