@@ -3,13 +3,17 @@
 Run once when the daemon starts without saved state, so that the 60-day OI peak and the 90-day
 price high mean something from the first minute. Failures are logged and skipped; the daemon
 starts regardless.
+
+Requests are paced to the venue's REST rate (``VenueSpec.backfill_rate``) and a 429/418 answer
+is retried after its ``Retry-After`` (seconds or an HTTP date; :data:`RETRY_AFTER_DEFAULT_S`
+when absent, at most :data:`RETRY_AFTER_MAX_S`). Both waits run on the injected
+:class:`~streams.clock.Clock` (the wall clock by default).
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import time
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -18,13 +22,21 @@ import structlog
 
 from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import BackfillRequest, VenueEndpoints, VenueSpec
+from streams.backoff import bounded_wait
+from streams.clock import Clock, SystemClock
+from streams.retry_after import retry_after_s
+from streams.units import NS_PER_SECOND
 
 __all__ = ["Seedable", "backfill_venue", "value_in_usd"]
 
 log = structlog.get_logger(__name__)
 
 CONCURRENCY = 4
-RATE_LIMIT_RETRIES = 3  # a 429/418 answer is retried after Retry-After (default 2 s)
+RATE_LIMIT_RETRIES = 3  # a 429/418 answer is retried after Retry-After
+#: the wait after a 429/418 without a readable ``Retry-After``
+RETRY_AFTER_DEFAULT_S = 2.0
+#: the longest wait a ``Retry-After`` can ask for
+RETRY_AFTER_MAX_S = 60.0
 
 
 @runtime_checkable
@@ -39,16 +51,17 @@ class Seedable(Protocol):
 class _Pacer:
     """Spaces request starts ``1 / rate`` seconds apart (a venue's REST rate limit)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Clock) -> None:
         self.gap_s = 1.0 / rate if rate > 0 else 0.0
+        self.clock = clock
         self._next = 0.0
 
     async def wait(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         slot = max(now, self._next)
         self._next = slot + self.gap_s
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self.clock.sleep(slot - now)
 
 
 async def _fetch(
@@ -63,14 +76,14 @@ async def _fetch(
             try:
                 async with http.get(req.url, timeout=aiohttp.ClientTimeout(total=20)) as resp:
                     if resp.status in (418, 429) and attempt < RATE_LIMIT_RETRIES:
-                        delay = _retry_after(resp.headers.get("Retry-After"))
+                        delay = _retry_after(resp.headers.get("Retry-After"), pacer.clock)
                         log.warning(
                             "backfill.rate_limited",
                             kind=req.kind,
                             symbol=req.symbol,
                             retry_in_s=delay,
                         )
-                        await asyncio.sleep(delay)
+                        await pacer.clock.sleep(delay)
                         continue
                     if resp.status != 200:
                         log.warning(
@@ -90,11 +103,12 @@ async def _fetch(
         return None
 
 
-def _retry_after(value: str | None, default: float = 2.0) -> float:
-    try:
-        return min(max(0.0, float(value)), 60.0) if value is not None else default
-    except ValueError:
-        return default
+def _retry_after(header: str | None, clock: Clock) -> float:
+    """The wait a rate-limited request asks for, defaulted and bounded."""
+    asked = retry_after_s(header, clock.now_ns() / NS_PER_SECOND)
+    if asked is None:
+        return RETRY_AFTER_DEFAULT_S
+    return bounded_wait(asked, RETRY_AFTER_MAX_S)[0]
 
 
 def value_in_usd(
@@ -121,6 +135,8 @@ async def backfill_venue(
     registry: InstrumentRegistry,
     http: aiohttp.ClientSession,
     targets: dict[str, Seedable],
+    *,
+    clock: Clock | None = None,
 ) -> int:
     """Fetch the venue's history for ``symbols`` and seed ``targets[kind]``; return points loaded.
 
@@ -131,6 +147,7 @@ async def backfill_venue(
         registry: maps symbols to assets.
         http: the client session.
         targets: ``{"price": price_processor, "open_interest": oi_processor}``.
+        clock: the run's clock for pacing and ``Retry-After`` waits (default: the wall clock).
     """
     if spec.backfill is None:
         return 0
@@ -143,7 +160,7 @@ async def backfill_venue(
         or (r.kind == "price" and "open_interest" in targets and r.symbol in needs_price)
     ]
     sem = asyncio.Semaphore(CONCURRENCY)
-    pacer = _Pacer(spec.backfill_rate)
+    pacer = _Pacer(spec.backfill_rate, clock or SystemClock())
     results = await asyncio.gather(*(_fetch(http, r, sem, pacer) for r in requests))
     merged: dict[tuple[str, str], dict[int, float]] = {}
     for req, points in zip(requests, results, strict=True):

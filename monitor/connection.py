@@ -5,13 +5,19 @@ sends the subscribe frames (again after every reconnect), keeps the venue's hear
 server heartbeats, rotates before the venue's connection-lifetime limit, declares the connection
 stalled when it delivers no data for longer than its busiest channel allows, and reconnects with
 capped, jittered exponential backoff. Every state change is reported through ``on_status``.
+
+Time comes from the injected :class:`~streams.clock.Clock` (the wall clock by default): receive
+stamps (``ts_recv``), the stall and lifetime watchdog, the heartbeat and the reconnect backoff all
+read and sleep on it, so a run can hand every connection one run clock and tests drive the
+timers with a :class:`~streams.clock.ManualClock`. The websocket I/O itself (handshake, open and
+close timeouts, protocol pings) and the gap between subscribe frames, which respects the venue's
+incoming-message limit, stay on the event loop's real time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -19,8 +25,9 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from streams.backoff import Backoff
 from monitor.venues.base import ConnectionPlan, VenueSpec
+from streams.backoff import Backoff
+from streams.clock import Clock, SystemClock
 
 __all__ = ["ConnState", "FrameHandler", "StatusHandler", "WebSocketConnection"]
 
@@ -65,6 +72,8 @@ class WebSocketConnection:
         stall_after_s: no data frame for this long ⇒ reconnect; default: the smallest
             ``quiet_s`` of the plan's channels.
         rng: randomness for the jitter (seed it in tests).
+        clock: the run's clock for receive stamps, watchdog, heartbeat and backoff (default:
+            the wall clock).
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class WebSocketConnection:
         ping_timeout_s: float = 20.0,
         stall_after_s: float | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.spec = spec
         self.plan = plan
@@ -96,6 +106,7 @@ class WebSocketConnection:
             stall_after_s if stall_after_s is not None else min(quiet, default=DEFAULT_QUIET_S)
         )
         self.rng = rng or random.Random()
+        self.clock: Clock = clock or SystemClock()
         self.state: ConnState = "disconnected"
         self.connects = 0
         self.attempt = 0
@@ -122,12 +133,12 @@ class WebSocketConnection:
             self._log.info(
                 "feed.reconnect_wait", delay_s=round(delay, 3), attempt=self.attempt, reason=reason
             )
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
 
     async def _session(self) -> str:
         """Run one connection; return why it ended."""
         await self._set("connecting")
-        started = time.monotonic()
+        started = self.clock.monotonic()
         try:
             async with connect(
                 self.plan.url,
@@ -144,9 +155,9 @@ class WebSocketConnection:
                 await self._set("connected")
                 for i, frame in enumerate(self.plan.subscribe):
                     if i:
-                        await asyncio.sleep(SUBSCRIBE_GAP_S)
+                        await asyncio.sleep(SUBSCRIBE_GAP_S)  # the venue's real-time rate
                     await ws.send(frame)
-                self._last_frame = self._last_data = time.monotonic()
+                self._last_frame = self._last_data = self.clock.monotonic()
                 await self._set("subscribed")
                 return await self._serve(ws)
         except asyncio.CancelledError:
@@ -167,7 +178,7 @@ class WebSocketConnection:
             return f"connect failed: {type(e).__name__}"
         finally:
             self._ws = None
-            if time.monotonic() - started >= self.reset_after_s:
+            if self.clock.monotonic() - started >= self.reset_after_s:
                 self.attempt = 0
 
     async def _serve(self, ws: ClientConnection) -> str:
@@ -191,8 +202,8 @@ class WebSocketConnection:
         respond = self.spec.respond
         reconnect_on = self.spec.reconnect_on
         async for message in ws:
-            ts = time.time_ns()
-            now = time.monotonic()
+            ts = self.clock.now_ns()
+            now = self.clock.monotonic()
             self._last_frame = now
             self.frames += 1
             frame = message if isinstance(message, str) else message.decode("utf-8", "replace")
@@ -211,11 +222,11 @@ class WebSocketConnection:
     async def _watch(self) -> None:
         """Stall and lifetime watchdog."""
         lifetime = self.spec.lifetime_s
-        opened = time.monotonic()
+        opened = self.clock.monotonic()
         step = max(0.05, min(1.0, self.stall_after_s / 4))
         while True:
-            await asyncio.sleep(step)
-            now = time.monotonic()
+            await self.clock.sleep(step)
+            now = self.clock.monotonic()
             silent = now - self._last_data
             if silent > self.stall_after_s:
                 await self._set("stale", f"no data for {silent:.1f}s")
@@ -230,15 +241,15 @@ class WebSocketConnection:
         hb = self.spec.heartbeat
         assert hb.interval_s is not None
         while True:
-            await asyncio.sleep(hb.interval_s if not hb.idle_only else hb.interval_s / 5)
-            if hb.idle_only and time.monotonic() - self._last_frame < hb.interval_s:
+            await self.clock.sleep(hb.interval_s if not hb.idle_only else hb.interval_s / 5)
+            if hb.idle_only and self.clock.monotonic() - self._last_frame < hb.interval_s:
                 continue
             if hb.message is None:
                 await ws.ping()
             else:
                 await ws.send(hb.message)
             if hb.idle_only:
-                self._last_frame = time.monotonic()
+                self._last_frame = self.clock.monotonic()
 
     async def drop(self) -> None:
         """Close the current connection (tests, admin); it reconnects."""

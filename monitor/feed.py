@@ -5,6 +5,12 @@ into running connections. Every frame is captured (when a capture file is config
 (bad frames are counted by reason and logged, never fatal), and its events handed to the sink.
 A per-stream watchdog tells a quiet channel from one that never delivered since subscribing,
 and reports both as :class:`~streams.events.FeedStatus` events and metrics.
+
+Every timer and stamp reads the injected :class:`~streams.clock.Clock` (the wall clock by
+default), handed on to the connections: receive stamps, status stamps, the stream watchdog, the
+poll intervals and their backoff. A run can give all its feeds one clock (the scenario's clock
+against the simulator), and tests drive the timers with a :class:`~streams.clock.ManualClock`.
+A REST ``Retry-After`` (seconds or an HTTP date) is honoured up to :data:`RETRY_AFTER_MAX_S`.
 """
 
 from __future__ import annotations
@@ -12,16 +18,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
 import structlog
 
-from streams.backoff import Backoff
 from monitor.capture import CaptureWriter
-from monitor.connection import ConnState, WebSocketConnection
+from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.venues.base import (
@@ -32,6 +36,8 @@ from monitor.venues.base import (
     VenueEndpoints,
     VenueSpec,
 )
+from streams.backoff import Backoff, bounded_wait
+from streams.clock import Clock, SystemClock
 from streams.events import (
     EVENT_TYPE,
     Event,
@@ -43,6 +49,8 @@ from streams.events import (
     Quote,
     Trade,
 )
+from streams.retry_after import retry_after_s
+from streams.units import NS_PER_SECOND
 
 __all__ = ["EventSink", "VenueFeed", "refresh_instruments"]
 
@@ -59,6 +67,10 @@ _CHANNEL_OF: dict[type[Event], Channel] = {
 }
 _LOG_FIRST_N = 20
 _LOG_EVERY = 1000
+#: a rate-limited poll waits this long when the answer has no readable ``Retry-After``
+RETRY_AFTER_DEFAULT_S = 60.0
+#: and never longer than this, whatever the header says
+RETRY_AFTER_MAX_S = 3600.0
 
 
 class VenueFeed:
@@ -77,6 +89,8 @@ class VenueFeed:
         stall_after_s: override of the connection stall limit (tests).
         poll_interval_s: override of every REST poll's interval.
         rng: randomness for jitter and poll staggering.
+        clock: the run's clock for stamps, watchdogs, polls and backoff (default: the wall
+            clock); shared with the connections.
     """
 
     def __init__(
@@ -94,6 +108,7 @@ class VenueFeed:
         stall_after_s: float | None = None,
         poll_interval_s: float | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.spec = spec
         self.venue = spec.venue
@@ -105,6 +120,7 @@ class VenueFeed:
         self.capture = capture
         self.backoff = backoff or Backoff()
         self.rng = rng or random.Random()
+        self.clock: Clock = clock or SystemClock()
         self.parser = spec.make_parser(registry)
         self.plans = spec.plan(endpoints, self.streams)
         self.polls = spec.polls(endpoints, self.streams)
@@ -120,6 +136,7 @@ class VenueFeed:
                 ping_interval_s=ping_interval_s,
                 stall_after_s=stall_after_s,
                 rng=self.rng,
+                clock=self.clock,
             )
             for plan in self.plans
         ]
@@ -136,7 +153,7 @@ class VenueFeed:
 
     async def run(self, http: aiohttp.ClientSession | None = None) -> None:
         """Run every connection, poll and the watchdog until cancelled."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for st in self.streams:
             self._subscribed_at.setdefault(st, now)
         async with asyncio.TaskGroup() as tg:
@@ -166,7 +183,7 @@ class VenueFeed:
             return 0
         if not events:
             return 0
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for ev in events:
             ch = _CHANNEL_OF.get(type(ev))
             if ch is not None:
@@ -200,7 +217,7 @@ class VenueFeed:
         )
         if state == "subscribed" and reason == "":
             self.metrics.connects.labels(venue=self.venue).inc()
-            now = time.monotonic()
+            now = self.clock.monotonic()
             plan = next(p for p in self.plans if p.key == key)
             for st in plan.streams:
                 self._subscribed_at[st] = now
@@ -208,14 +225,15 @@ class VenueFeed:
         elif state == "disconnected":
             self.metrics.reconnects.labels(venue=self.venue, reason=_reason_label(reason)).inc()
         self._log.info("feed.status", connection=key, state=state, reason=reason)
+        ts = self.clock.now_ns()
         await self.sink(
             FeedStatus(
                 venue=self.venue,
                 symbol="",
                 instrument="",
                 asset="",
-                ts_event=time.time_ns(),
-                ts_recv=time.time_ns(),
+                ts_event=ts,
+                ts_recv=ts,
                 channel="connection",
                 status=state,
                 reason=f"{key}: {reason}" if reason else key,
@@ -249,10 +267,10 @@ class VenueFeed:
     async def _watchdog(self, period_s: float = 1.0) -> None:
         """Report streams that never delivered (silent) or went quiet (stale)."""
         while True:
-            await asyncio.sleep(period_s)
-            now = time.monotonic()
+            await self.clock.sleep(period_s)
+            now = self.clock.monotonic()
             for st, since in self._subscribed_at.items():
-                quiet = self.spec.quiet_s.get(st.channel, 60.0)
+                quiet = self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S)
                 last = self._last_event.get(st)
                 state = self._stream_state.get(st)
                 if last is None and now - since > quiet and state != "silent":
@@ -260,11 +278,11 @@ class VenueFeed:
                         st,
                         "silent",
                         f"no data since subscribing {now - since:.0f}s ago",
-                        time.time_ns(),
+                        self.clock.now_ns(),
                     )
                 elif last is not None and now - last > quiet and state not in ("stale", "silent"):
                     await self._stream_status(
-                        st, "stale", f"quiet for {now - last:.0f}s", time.time_ns()
+                        st, "stale", f"quiet for {now - last:.0f}s", self.clock.now_ns()
                     )
 
     def stream_states(self) -> dict[Stream, FeedState]:
@@ -273,8 +291,18 @@ class VenueFeed:
 
     # ------------------------------------------------------------------ REST
 
+    def _retry_after(self, header: str | None) -> float:
+        """The wait a rate-limited poll asks for, defaulted and bounded."""
+        asked = retry_after_s(header, self.clock.now_ns() / NS_PER_SECOND)
+        if asked is None:
+            return RETRY_AFTER_DEFAULT_S
+        wait, clamped = bounded_wait(asked, RETRY_AFTER_MAX_S)
+        if clamped:
+            self._log.warning("feed.retry_after_clamped", retry_after=header, wait_s=wait)
+        return wait
+
     async def _poll(self, http: aiohttp.ClientSession, poll: RestPoll) -> None:
-        await asyncio.sleep(self.rng.random() * min(poll.interval_s, 5.0))  # stagger
+        await self.clock.sleep(self.rng.random() * min(poll.interval_s, 5.0))  # stagger
         attempt = 0
         while True:
             delay = poll.interval_s
@@ -282,13 +310,13 @@ class VenueFeed:
             try:
                 async with http.get(poll.url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
                     body = await resp.text()
-                    ts = time.time_ns()
+                    ts = self.clock.now_ns()
                     if resp.status == 200:
                         attempt = 0
                         await self._on_frame(poll.key, body, ts)
                     elif resp.status in (418, 429):
                         outcome = "rate_limited"
-                        delay = max(delay, _retry_after(resp.headers.get("Retry-After"), 60.0))
+                        delay = max(delay, self._retry_after(resp.headers.get("Retry-After")))
                         self._log.warning(
                             "feed.rest_rate_limited",
                             poll=poll.key,
@@ -306,16 +334,7 @@ class VenueFeed:
                 attempt += 1
                 self._log.warning("feed.rest_unreachable", poll=poll.key, error=type(e).__name__)
             self.metrics.rest_requests.labels(venue=self.venue, outcome=outcome).inc()
-            await asyncio.sleep(delay)
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return default
+            await self.clock.sleep(delay)
 
 
 def _reason_label(reason: str) -> str:

@@ -11,12 +11,12 @@ from typing import Any
 from streams.events import Event, FeedStatus
 from streams.processors.base import Processor
 from streams.signals import Signal
+from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 
 __all__ = ["StreamEngine"]
 
-_NS = 1_000_000_000
-_IDLE_MINUTE_STEP_NS = 600 * _NS  # after 10 minutes without market events, tick every minute
-_IDLE_HOUR_STEP_NS = 86_400 * _NS  # after a day, every hour
+_IDLE_MINUTE_STEP_NS = 10 * NS_PER_MINUTE  # after 10 min without market events, tick each minute
+_IDLE_HOUR_STEP_NS = NS_PER_DAY  # after a day, every hour
 
 
 class StreamEngine:
@@ -31,7 +31,7 @@ class StreamEngine:
             aligned to multiples of ``tick_ns`` so that replays are deterministic.
     """
 
-    def __init__(self, processors: Sequence[Processor], tick_ns: int = _NS) -> None:
+    def __init__(self, processors: Sequence[Processor], tick_ns: int = NS_PER_SECOND) -> None:
         self.processors = list(processors)
         self.tick_ns = tick_ns
         self.watermark_ns = 0
@@ -106,8 +106,8 @@ class StreamEngine:
         if idle < _IDLE_MINUTE_STEP_NS:
             return self.tick_ns
         if idle < _IDLE_HOUR_STEP_NS:
-            return max(self.tick_ns, 60 * _NS)
-        return max(self.tick_ns, 3600 * _NS)
+            return max(self.tick_ns, NS_PER_MINUTE)
+        return max(self.tick_ns, NS_PER_HOUR)
 
     def flush(self) -> list[Signal]:
         """Run the next tick boundary so that signals of the latest events are emitted.

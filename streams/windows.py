@@ -34,10 +34,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
+
 __all__ = [
-    "NS_PER_HOUR",
-    "NS_PER_MINUTE",
-    "NS_PER_SECOND",
     "RollingSums",
     "SampledHistory",
     "pack_array",
@@ -45,10 +44,6 @@ __all__ = [
     "tumbling",
     "unpack_array",
 ]
-
-NS_PER_SECOND = 1_000_000_000
-NS_PER_MINUTE = 60 * NS_PER_SECOND
-NS_PER_HOUR = 60 * NS_PER_MINUTE
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -1,27 +1,104 @@
-"""Shared test helpers (imported by tests as ``from tests.helpers import ...``)."""
+"""Shared test helpers (imported by tests as ``from tests.helpers import ...``).
+
+- :func:`eventually`: poll a condition (plain or async) until it holds, for what real I/O
+  delivers (websocket frames, HTTP answers, other tasks).
+- :func:`assert_events`: compare events field by field, floats within 1e-9 relative.
+- :func:`venue_run`: the venue-run harness. It starts the exchange simulator for one venue on
+  127.0.0.1 and a :class:`~monitor.feed.VenueFeed` against it, on a
+  :class:`~streams.clock.ManualClock`, and collects what the feed delivers::
+
+      async with venue_run("binance-usdm") as r:     # returns once every stream is subscribed
+          r.sim.publish(trade)                         # the simulator (faults, stats, sessions)
+          await eventually(lambda: len(r.trades()) == 1)
+          await r.advance(0.5)                         # move the feed's timers, no real sleep
+          assert "stale" in r.statuses()
+
+  The websocket and HTTP I/O run in real time; every timer of the feed (stall, lifetime and
+  stream watchdogs, heartbeats, reconnect backoff, poll intervals) runs on ``r.clock`` and only
+  moves when the test advances it.
+- :func:`run_clock_until`: advance a manual clock in steps until a condition holds, for code
+  whose progress needs both the clock and real I/O (REST polls, paced backfills).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Sequence
+import contextlib
+import dataclasses
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
+import aiohttp
 import msgspec
 import pytest
+from prometheus_client import CollectorRegistry
 
-from streams.events import Event
+from monitor.feed import VenueFeed
+from monitor.metrics import MonitorMetrics
+from monitor.simulator.server import ExchangeSimulator
+from monitor.simulator.venues import sim_venue
+from monitor.venues import get_venue, load_registry
+from monitor.venues.base import Stream, VenueEndpoints
+from streams.backoff import Backoff
+from streams.clock import ManualClock
+from streams.events import Event, FeedStatus, Trade
 
 DATA = Path(__file__).parent / "data"
 
+#: where a harness's manual clock starts (2025-11-21, a realistic receive stamp)
+RUN_START_NS = 1_763_714_000_000_000_000
+#: reconnect backoff of the harness's feeds: 0.05 s doubling up to 0.2 s, half jittered
+FAST_BACKOFF = Backoff(initial_s=0.05, max_s=0.2, jitter=0.5)
+_POLL_S = 0.01  # how often eventually looks again (real time)
 
-async def eventually(cond: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
+E = TypeVar("E", bound=Event)
+
+
+async def eventually(
+    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0, what: str = ""
+) -> None:
+    """Poll ``cond`` (plain or async) until it is true; fail the test after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        r = cond()
+        if not isinstance(r, bool):
+            r = await r
+        if r:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or cond}")
+        await asyncio.sleep(_POLL_S)
+
+
+async def settle(clock: ManualClock, seconds: float) -> None:
+    """Advance ``clock`` and give the tasks it wakes a few turns of the loop."""
+    clock.advance(seconds)
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def run_clock_until(
+    clock: ManualClock,
+    cond: Callable[[], bool],
+    step_s: float,
+    timeout_s: float = 10.0,
+    what: str = "",
+) -> None:
+    """Advance ``clock`` by ``step_s`` at a time until ``cond`` holds (real-time ``timeout_s``).
+
+    Between steps the loop polls briefly in real time so that I/O started by the woken timers
+    (an HTTP request, a reconnect) can complete.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
     while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.01)
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or cond}")
+        await settle(clock, step_s)
+        await asyncio.sleep(_POLL_S)
 
 
 def ws_frame(venue: str, name: str) -> str:
@@ -57,3 +134,137 @@ class SeedRecorder:
 
     def seed_history(self, asset: str, venue: str, points: Sequence[tuple[int, float]]) -> None:
         self.seeds.append((asset, venue, list(points)))
+
+
+# ---------------------------------------------------------------------- the venue-run harness
+
+
+@dataclasses.dataclass
+class VenueRun:
+    """A running feed of one venue against the simulator (built by :func:`venue_run`).
+
+    Attributes:
+        venue: the venue id.
+        sim: the simulator (publish, faults, ``stats``, ``sessions``).
+        feed: the feed under test (``connections``, ``skipped``, ``spec``).
+        clock: the manual clock all the feed's timers and stamps run on.
+        registry: the Prometheus registry of the feed's metrics.
+        events: everything the feed handed its sink, in order (market events and statuses).
+    """
+
+    venue: str
+    sim: ExchangeSimulator
+    feed: VenueFeed
+    clock: ManualClock
+    registry: CollectorRegistry
+    events: list[Event] = dataclasses.field(default_factory=list)
+
+    def of_type(self, cls: type[E]) -> list[E]:
+        """The delivered events of one class."""
+        return [e for e in self.events if isinstance(e, cls)]
+
+    def trades(self) -> list[Trade]:
+        """The delivered trades."""
+        return self.of_type(Trade)
+
+    def statuses(self, channel: str = "connection") -> list[str]:
+        """The states reported for ``channel`` (``connection`` or a stream's channel), in order."""
+        return [e.status for e in self.of_type(FeedStatus) if e.channel == channel]
+
+    def reasons(self, status: str) -> list[str]:
+        """The reasons given with every status ``status``."""
+        return [e.reason for e in self.of_type(FeedStatus) if e.status == status]
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A sample of the feed's metrics (0 when absent)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    def subscribed(self) -> bool:
+        """Every connection is subscribed and the simulator has seen every session subscribe."""
+        return all(c.state == "subscribed" for c in self.feed.connections) and all(
+            s.subscriptions for s in self.sim.sessions(self.venue)
+        )
+
+    def waiting_to_reconnect(self) -> bool:
+        """Some connection is down and sleeping out its backoff on :attr:`clock`."""
+        return any(c.state == "disconnected" for c in self.feed.connections)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock (firing the timers due) and let the woken tasks run."""
+        await settle(self.clock, seconds)
+
+    async def advance_until(
+        self, cond: Callable[[], bool], step_s: float, timeout_s: float = 10.0, what: str = ""
+    ) -> None:
+        """:func:`run_clock_until` on this run's clock."""
+        await run_clock_until(self.clock, cond, step_s, timeout_s, what)
+
+    async def reconnect(self, what: str = "reconnect") -> None:
+        """Wait for a connection to go down, sleep out its backoff on the clock, wait until
+        every connection is subscribed again."""
+        await eventually(self.waiting_to_reconnect, what=f"{what}: disconnected")
+        await self.advance(self.feed.backoff.max_s)
+        await eventually(self.subscribed, what=what)
+
+
+@contextlib.asynccontextmanager
+async def venue_run(
+    venue: str,
+    streams: Sequence[Stream] | None = None,
+    *,
+    spec_changes: Mapping[str, Any] | None = None,
+    stall_after_s: float | None = None,
+    poll_interval_s: float | None = None,
+    seed: int = 1,
+) -> AsyncIterator[VenueRun]:
+    """Serve ``venue`` from the simulator on 127.0.0.1 and run a feed against it.
+
+    Yields once every connection is subscribed; on exit the feed is cancelled and the simulator
+    and HTTP session closed. Protocol pings are off on both sides; reconnects use
+    :data:`FAST_BACKOFF` on the run's :class:`~streams.clock.ManualClock`.
+
+    Args:
+        venue: the venue id (the simulator is ``sim_venue(venue)``, reachable as
+            ``run.sim.venues[venue]``).
+        streams: what to subscribe; default: trades of the venue's first default symbol.
+        spec_changes: ``VenueSpec`` fields to replace (short lifetimes, heartbeats, quiet times).
+        stall_after_s: the connections' stall limit (default: the venue's quiet times).
+        poll_interval_s: every REST poll's interval (default: the venue's).
+        seed: the jitter's random seed.
+    """
+    spec = get_venue(venue)
+    if spec_changes:
+        spec = dataclasses.replace(spec, **spec_changes)
+    clock = ManualClock(RUN_START_NS)
+    registry = CollectorRegistry()
+    async with (
+        ExchangeSimulator([sim_venue(venue)], ping_interval_s=None) as sim,
+        aiohttp.ClientSession() as http,
+    ):
+        events: list[Event] = []
+
+        async def sink(ev: Event) -> None:
+            events.append(ev)
+
+        feed = VenueFeed(
+            spec,
+            VenueEndpoints(ws=sim.ws_base(venue), rest=sim.rest_base(venue)),
+            list(streams) if streams is not None else [Stream("trades", spec.default_symbols[0])],
+            load_registry(venue),
+            sink,
+            MonitorMetrics(registry),
+            backoff=FAST_BACKOFF,
+            ping_interval_s=None,
+            stall_after_s=stall_after_s,
+            poll_interval_s=poll_interval_s,
+            rng=random.Random(seed),
+            clock=clock,
+        )
+        run = VenueRun(venue, sim, feed, clock, registry, events)
+        task = asyncio.create_task(feed.run(http), name=f"test-feed-{venue}")
+        try:
+            await eventually(run.subscribed, what=f"{venue} subscribed")
+            yield run
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -1,13 +1,13 @@
-"""Helpers shared by the processors: de-duplicated signal emission and instrument names."""
+"""Helpers shared by the processors: de-duplicated signal emission, reading it back, names."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 from streams.signals import Signal
 
-__all__ = ["SeriesCache", "instrument_parts", "median"]
+__all__ = ["SeriesCache", "SeriesValues", "instrument_parts", "keep_latest", "median"]
 
 
 class SeriesCache:
@@ -49,6 +49,35 @@ class SeriesCache:
     def restore(self, state: list[list[Any]]) -> None:
         """Load data written by :meth:`snapshot`."""
         self.last = {(str(n), tuple(str(v) for v in vals)): float(x) for n, vals, x in state}
+
+
+class SeriesValues:
+    """Mixin for processors that emit through a :class:`SeriesCache` held in ``self._series``.
+
+    It answers :meth:`value` (what the composite reads) from the cache.
+    """
+
+    _series: SeriesCache
+
+    def value(self, name: str, *labels: str) -> float | None:
+        """Return the last emitted value of a series (labels in catalogue order), if any."""
+        return self._series.get(name, *labels)
+
+
+K = TypeVar("K")
+
+
+def keep_latest(table: dict[K, list[float]], key: K, value: float, ts: int) -> None:
+    """Keep ``[value, ts]`` under ``key`` unless a later value is there already (late events lose).
+
+    The record is updated in place, so callers holding it see the new value.
+    """
+    rec = table.get(key)
+    if rec is None:
+        table[key] = [value, ts]
+    elif ts >= rec[1]:
+        rec[0] = value
+        rec[1] = ts
 
 
 def instrument_parts(instrument: str) -> tuple[str, str, str]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from streams.events import Event
-from streams.processors._common import SeriesCache
+from streams.processors._common import SeriesCache, SeriesValues
 from streams.signals import Signal
 
 __all__ = ["DEFAULT_WEIGHTS", "CompositeConfig", "CompositeProcessor", "ValueSource", "ramp"]
@@ -73,7 +73,7 @@ class CompositeConfig:
     peg_coins: tuple[str, ...] = ("USDT", "USDC", "FDUSD", "DAI", "USDS", "USDE")
 
 
-class CompositeProcessor:
+class CompositeProcessor(SeriesValues):
     """Combine OI drop, liquidation burst and long share, drawdown, funding and peg stress.
 
     The assets scored are those listed by the ``assets`` attribute of the liquidation, open
@@ -188,10 +188,6 @@ class CompositeProcessor:
             emit(out, "deleveraging_score", ("asset",), (asset,), score, now_ns)
             emit(out, "deleveraging_score_inputs", ("asset",), (asset,), float(inputs), now_ns)
         return out
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

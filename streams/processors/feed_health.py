@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from streams.events import Event, FeedStatus, Funding, Liquidation, OpenInterest, Quote, Trade
-from streams.processors._common import SeriesCache
+from streams.processors._common import SeriesCache, SeriesValues
 from streams.signals import Signal
-from streams.windows import NS_PER_SECOND
+from streams.units import NS_PER_SECOND
 
 __all__ = ["FeedHealthProcessor"]
 
@@ -38,7 +38,7 @@ _UP = frozenset({"connected", "subscribed", "rotating"})
 _GAP = frozenset({"stale", "silent", "disconnected", "error"})
 
 
-class FeedHealthProcessor:
+class FeedHealthProcessor(SeriesValues):
     """Ages, up/down states, gaps and reconnects per venue."""
 
     name = "feed_health"
@@ -102,10 +102,6 @@ class FeedHealthProcessor:
         for venue, n in self._reconnects.items():
             emit(out, "feed_reconnects_total", ("venue",), (venue,), float(n), now_ns)
         return out
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

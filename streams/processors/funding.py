@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.events import Event, Funding, OpenInterest
-from streams.processors._common import SeriesCache
+from streams.processors._common import SeriesCache, SeriesValues, keep_latest
 from streams.signals import Signal
-from streams.windows import NS_PER_HOUR, NS_PER_MINUTE
+from streams.units import NS_PER_HOUR, NS_PER_MINUTE
 
 __all__ = ["FundingConfig", "FundingProcessor", "annualise_pct"]
 
@@ -49,7 +49,7 @@ class FundingConfig:
     oi_stale_ns: int = 15 * NS_PER_MINUTE
 
 
-class FundingProcessor:
+class FundingProcessor(SeriesValues):
     """Funding rates normalised to 8 hours and weighted by open interest.
 
     Args:
@@ -85,13 +85,7 @@ class FundingProcessor:
                 rec[1] = r8
                 rec[2] = ts
         elif cls is OpenInterest:
-            usd = event.notional_usd  # type: ignore[union-attr]
-            o = self._oi.get(key)
-            if o is None:
-                self._oi[key] = [usd, ts]
-            elif ts >= o[1]:
-                o[0] = usd
-                o[1] = ts
+            keep_latest(self._oi, key, event.notional_usd, ts)  # type: ignore[union-attr]
         return []
 
     def on_tick(self, now_ns: int) -> list[Signal]:
@@ -142,10 +136,6 @@ class FundingProcessor:
                 hours = 0.0
             emit(out, "funding_negative_hours", ("asset",), (asset,), hours, now_ns)
         return out
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

@@ -34,10 +34,8 @@ import numpy as np
 from streams.events import Event, Liquidation
 from streams.processors._common import SeriesCache
 from streams.signals import Signal
+from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 from streams.windows import (
-    NS_PER_HOUR,
-    NS_PER_MINUTE,
-    NS_PER_SECOND,
     FloatArray,
     RollingSums,
     pack_array,

@@ -48,13 +48,13 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.events import Event, OpenInterest
-from streams.processors._common import SeriesCache
+from streams.processors._common import SeriesCache, SeriesValues
 from streams.signals import Signal
-from streams.windows import NS_PER_HOUR, NS_PER_MINUTE, SampledHistory
+from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE
+from streams.windows import SampledHistory
 
 __all__ = ["OpenInterestConfig", "OpenInterestProcessor"]
 
-_DAY = 24 * NS_PER_HOUR
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -78,9 +78,9 @@ class OpenInterestConfig:
     """
 
     hold_ns: int = 5 * NS_PER_MINUTE
-    forget_ns: int = _DAY
-    windows: tuple[tuple[str, int], ...] = (("1h", NS_PER_HOUR), ("24h", _DAY))
-    peak_window_ns: int = 60 * _DAY
+    forget_ns: int = NS_PER_DAY
+    windows: tuple[tuple[str, int], ...] = (("1h", NS_PER_HOUR), ("24h", NS_PER_DAY))
+    peak_window_ns: int = 60 * NS_PER_DAY
     lookback_ns: int = NS_PER_HOUR
     min_history_share: float = 0.9
     backfill_check_ns: int = 6 * NS_PER_HOUR
@@ -109,7 +109,7 @@ class _Asset:
         return i
 
 
-class OpenInterestProcessor:
+class OpenInterestProcessor(SeriesValues):
     """Open interest totals and their changes, robust to venues dropping out.
 
     Args:
@@ -289,10 +289,6 @@ class OpenInterestProcessor:
         peak = float(sums.max()) if sums.size else 0.0
         a.peak_cache = (key, (peak, covered))
         return peak, covered
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.events import Event, Quote
-from streams.processors._common import SeriesCache, median
+from streams.processors._common import SeriesCache, SeriesValues, keep_latest, median
 from streams.signals import Signal
-from streams.windows import NS_PER_MINUTE
+from streams.units import NS_PER_MINUTE
 
 __all__ = ["DEFAULT_PEG_COINS", "PegConfig", "PegProcessor"]
 
@@ -52,7 +52,7 @@ class PegConfig:
     stale_ns: int = 2 * NS_PER_MINUTE
 
 
-class PegProcessor:
+class PegProcessor(SeriesValues):
     """Stablecoin prices per venue and their cross-venue statistics.
 
     Args:
@@ -86,14 +86,7 @@ class PegProcessor:
             self.rejected_events += 1
             return []
         key = (event.asset, event.venue, quote)
-        rec = self._mids.get(key)
-        ts = event.ts_event
-        mid = (bid + ask) / 2.0
-        if rec is None:
-            self._mids[key] = [mid, ts]
-        elif ts >= rec[1]:
-            rec[0] = mid
-            rec[1] = ts
+        keep_latest(self._mids, key, (bid + ask) / 2.0, event.ts_event)
         return []
 
     def on_tick(self, now_ns: int) -> list[Signal]:
@@ -146,10 +139,6 @@ class PegProcessor:
                 emit(out, "peg_dislocation_bps", cv, (coin, venue), dis, now_ns)
             emit(out, "peg_max_dislocation_bps", ("coin",), (coin,), worst, now_ns)
         return out
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from streams.events import Event, Funding, Trade
-from streams.processors._common import SeriesCache, median
+from streams.processors._common import SeriesCache, SeriesValues, median
 from streams.signals import Signal
-from streams.windows import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND, SampledHistory
+from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
+from streams.windows import SampledHistory
 
 __all__ = ["DEFAULT_STABLECOINS", "PriceConfig", "PriceProcessor"]
 
-_DAY = 24 * NS_PER_HOUR
 DEFAULT_STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "DAI", "USDS", "USDE"})
 
 
@@ -49,13 +49,13 @@ class PriceConfig:
     windows: tuple[tuple[str, int], ...] = (
         ("10m", 10 * NS_PER_MINUTE),
         ("1h", NS_PER_HOUR),
-        ("24h", _DAY),
+        ("24h", NS_PER_DAY),
     )
-    high_window_ns: int = 90 * _DAY
+    high_window_ns: int = 90 * NS_PER_DAY
     exclude_assets: frozenset[str] = DEFAULT_STABLECOINS
 
 
-class PriceProcessor:
+class PriceProcessor(SeriesValues):
     """Cross-venue reference prices and their drawdowns and returns.
 
     Args:
@@ -166,10 +166,6 @@ class PriceProcessor:
                     pct = (r / p - 1.0) * 100.0
                     emit(out, "price_return_pct", ("asset", "window"), (asset, label), pct, now_ns)
         return out
-
-    def value(self, name: str, *labels: str) -> float | None:
-        """Return the last emitted value of a series (labels in catalogue order), if any."""
-        return self._series.get(name, *labels)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the complete state as JSON-safe data."""

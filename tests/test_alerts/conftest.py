@@ -1,9 +1,12 @@
-"""Shared helpers for the alert tests: polling, a fake clock, a recording notifier."""
+"""Shared helpers for the alert tests: a fake clock, a recording notifier, store fixtures.
+
+``eventually`` is :func:`tests.helpers.eventually`, re-exported for the modules that still import
+it from here.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +15,9 @@ from prometheus_client import CollectorRegistry
 from alerts.metrics import AlertMetrics
 from alerts.notify.base import Notification, NotifyResult
 from alerts.store import AsyncStore
+from tests.helpers import eventually
 
-
-async def eventually(
-    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0, what: str = ""
-) -> None:
-    """Poll ``cond`` until it is true; fail the test after ``timeout_s``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        r = cond()
-        if not isinstance(r, bool):
-            r = await r
-        if r:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s {what}")
-        await asyncio.sleep(0.01)
+__all__ = ["FakeClock", "RecordingNotifier", "eventually"]
 
 
 class FakeClock:

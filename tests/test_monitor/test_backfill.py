@@ -10,17 +10,19 @@ import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from monitor.backfill import backfill_venue, value_in_usd
+from monitor.backfill import RETRY_AFTER_MAX_S, backfill_venue, value_in_usd
 from monitor.daemon import Daemon
 from monitor.settings import MetricsSettings, Settings, VenueSettings
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import VenueEndpoints
+from streams.clock import ManualClock
 from streams.events import Funding, OpenInterest
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
-from tests.helpers import SeedRecorder, eventually
+from streams.units import NS_PER_SECOND
+from tests.helpers import RUN_START_NS, SeedRecorder, eventually, run_clock_until
 
 V = "binance-usdm"
 H = 3_600_000_000_000
@@ -73,22 +75,49 @@ def _three_hours() -> BinanceUsdmSim:
     return sim
 
 
+async def _backfill_on(
+    clock: ManualClock,
+    sim: BinanceUsdmSim,
+    targets: dict[str, SeedRecorder],
+    step_s: float = 0.05,
+    **errors: float,
+) -> tuple[int, float, int]:
+    """Backfill BTCUSDT and ETHUSDT from ``sim``, driving ``clock`` in steps until done.
+
+    ``errors``: ``count`` 429 answers with ``retry_after_s`` first. Returns the points loaded,
+    the seconds the clock moved and the REST calls the simulator answered.
+    """
+    start = clock.now_ns()
+    async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
+        if errors:
+            server.rest_errors(V, 429, int(errors["count"]), retry_after_s=errors["retry_after_s"])
+        task = asyncio.create_task(
+            backfill_venue(
+                get_venue(V),
+                VenueEndpoints(ws=server.ws_base(V), rest=server.rest_base(V)),
+                ["BTCUSDT", "ETHUSDT", "*"],
+                load_registry(V),
+                http,
+                targets,  # type: ignore[arg-type]
+                clock=clock,
+            )
+        )
+        await run_clock_until(clock, task.done, step_s=step_s, what="backfill")
+        calls = server.stats[V].rest_calls
+    return task.result(), (clock.now_ns() - start) / NS_PER_SECOND, calls
+
+
 @pytest.mark.parametrize("rate_limited", [0, 3], ids=["plain", "after-three-429s"])
 async def test_backfill_reads_klines_and_oi_history(rate_limited: int) -> None:
-    """Klines (close) and OI history (USD) reach the targets, per asset and venue; answers 429
-    with Retry-After are waited out and retried, so nothing is missing."""
-    sim = _three_hours()
+    """Klines (close) and OI history (USD) reach the targets, per asset and venue; requests are
+    paced on the run's clock at the venue's rate, and answers 429 with Retry-After are waited out
+    on it and retried, so nothing is missing."""
     price, oi_rec = SeedRecorder(), SeedRecorder()
-    async with ExchangeSimulator([sim]) as server, aiohttp.ClientSession() as http:
-        server.rest_errors(V, 429, rate_limited, retry_after_s=0.05)
-        n = await backfill_venue(
-            get_venue(V),
-            VenueEndpoints(ws=server.ws_base(V), rest=server.rest_base(V)),
-            ["BTCUSDT", "ETHUSDT", "*"],
-            load_registry(V),
-            http,
-            {"price": price, "open_interest": oi_rec},
-        )
+    clock = ManualClock(RUN_START_NS)
+    errors = {"count": rate_limited, "retry_after_s": 0.2} if rate_limited else {}
+    n, elapsed_s, calls = await _backfill_on(
+        clock, _three_hours(), {"price": price, "open_interest": oi_rec}, **errors
+    )
     assert n == 6
     assert price.seeds == [
         (
@@ -103,6 +132,22 @@ async def test_backfill_reads_klines_and_oi_history(rate_limited: int) -> None:
     assert oi_rec.seeds == [
         ("BTC", V, [(T0 + h * H, v) for h, v in enumerate([9e9, 9.2e9, 8.8e9])])
     ]
+    gap_s = 1.0 / get_venue(V).backfill_rate
+    assert elapsed_s >= (calls - 1) * gap_s - 1e-6
+    if rate_limited:
+        assert elapsed_s >= 0.2
+
+
+async def test_an_absurd_retry_after_is_capped() -> None:
+    """A Retry-After of eleven days is waited out only up to the cap, then the request retried."""
+    price = SeedRecorder()
+    clock = ManualClock(RUN_START_NS)
+    async with asyncio.timeout(30):
+        n, elapsed_s, _ = await _backfill_on(
+            clock, _three_hours(), {"price": price}, step_s=0.5, count=1, retry_after_s=1e6
+        )
+    assert n == 3
+    assert RETRY_AFTER_MAX_S <= elapsed_s < RETRY_AFTER_MAX_S + 1.0
 
 
 async def test_backfill_seeds_real_processors_for_drawdown() -> None:

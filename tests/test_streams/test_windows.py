@@ -8,10 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 from streams.windows import (
-    NS_PER_HOUR,
-    NS_PER_MINUTE,
-    NS_PER_SECOND,
     RollingSums,
     SampledHistory,
     resolution_for,
