@@ -5,6 +5,10 @@ row with a unique idempotency key, inserted in the same transaction as the notif
 that records it, so a crash either keeps both (the row is delivered after restart, with the same
 key) or neither (the group is flushed again after restart and produces the same key).
 
+Alerts are stored and returned as :class:`~alerts.model.AlertNotice` (annotations included); the
+table's bookkeeping columns (``first_seen_ns``, ``updated_ns``, wall clock) order and filter the
+queries but are not part of the shape.
+
 The store is synchronous and not thread-safe; the dispatcher confines it to one worker thread
 (:class:`AsyncStore`), and the CLI uses it directly.
 """
@@ -22,10 +26,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from alerts.matchers import Matcher, parse_matcher
-from alerts.model import AlertNotice
+from alerts.model import AlertNotice, Status
 
 __all__ = [
-    "AlertRow",
     "AsyncStore",
     "NflogEntry",
     "OutboxRow",
@@ -104,24 +107,6 @@ class StoreError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert as stored: its last state plus bookkeeping times (wall clock, ns)."""
-
-    fingerprint: str
-    rule: str
-    severity: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    status: str
-    value: float
-    summary: str
-    starts_at: int
-    ends_at: int | None
-    first_seen_ns: int
-    updated_ns: int
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxRow:
     """One notification waiting for (or done with) delivery to one receiver."""
 
@@ -131,7 +116,7 @@ class OutboxRow:
     group_key: str
     priority: int
     payload: str
-    state: str
+    state: OutboxState
     attempts: int
     next_attempt_ns: int
     created_ns: int
@@ -212,7 +197,6 @@ class Store:
     def record_notices(
         self,
         notices: Sequence[AlertNotice],
-        annotations: Sequence[dict[str, str]],
         now_ns: int,
     ) -> list[bool]:
         """Store alert state changes; return, per notice, whether it changed the stored state.
@@ -223,7 +207,7 @@ class Store:
 
         def run(db: sqlite3.Connection) -> list[bool]:
             changed: list[bool] = []
-            for n, ann in zip(notices, annotations, strict=True):
+            for n in notices:
                 row = db.execute(
                     "SELECT status, starts_at FROM alerts WHERE fingerprint=?", (n.fingerprint,)
                 ).fetchone()
@@ -253,7 +237,7 @@ class Store:
                         n.rule,
                         n.severity,
                         json.dumps(n.labels, sort_keys=True),
-                        json.dumps(ann, sort_keys=True),
+                        json.dumps(n.annotations, sort_keys=True),
                         n.status,
                         n.value,
                         n.summary,
@@ -273,8 +257,8 @@ class Store:
         return self._tx(run)
 
     @staticmethod
-    def _alert(row: Sequence[Any]) -> AlertRow:
-        return AlertRow(
+    def _alert(row: Sequence[Any]) -> AlertNotice:
+        return AlertNotice(
             fingerprint=row[0],
             rule=row[1],
             severity=row[2],
@@ -285,18 +269,16 @@ class Store:
             summary=row[7],
             starts_at=row[8],
             ends_at=row[9],
-            first_seen_ns=row[10],
-            updated_ns=row[11],
         )
 
     _ALERT_COLS = (
         "fingerprint, rule, severity, labels, annotations, status, value, summary,"
-        " starts_at, ends_at, first_seen_ns, updated_ns"
+        " starts_at, ends_at"
     )
 
     def alerts(
-        self, status: str | None = None, limit: int = 100, since_ns: int | None = None
-    ) -> list[AlertRow]:
+        self, status: Status | None = None, limit: int = 100, since_ns: int | None = None
+    ) -> list[AlertNotice]:
         """Return stored alerts, most recently updated first."""
         q = f"SELECT {self._ALERT_COLS} FROM alerts"  # noqa: S608 - constant column list
         where: list[str] = []
@@ -313,7 +295,7 @@ class Store:
         args.append(limit)
         return [self._alert(r) for r in self._db.execute(q, args).fetchall()]
 
-    def alert(self, fingerprint_prefix: str) -> AlertRow | None:
+    def alert(self, fingerprint_prefix: str) -> AlertNotice | None:
         """Return the alert whose fingerprint starts with the given prefix (unique), if any."""
         rows = self._db.execute(
             f"SELECT {self._ALERT_COLS} FROM alerts WHERE fingerprint LIKE ? LIMIT 2",  # noqa: S608
@@ -331,7 +313,7 @@ class Store:
         keys = ("status", "value", "summary", "starts_at", "ends_at", "recorded_ns")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def live_alerts(self, resolved_since_ns: int) -> list[AlertRow]:
+    def live_alerts(self, resolved_since_ns: int) -> list[AlertNotice]:
         """Return firing alerts, and alerts resolved since ``resolved_since_ns`` (for restart)."""
         rows = self._db.execute(
             f"SELECT {self._ALERT_COLS} FROM alerts WHERE status='firing'"  # noqa: S608

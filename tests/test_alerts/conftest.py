@@ -10,8 +10,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from alerts.metrics import AlertMetrics
-from alerts.notify.base import Notification, NotifyResult
+from alerts.model import Notification
+from alerts.notify.base import NotifyResult
 from alerts.store import AsyncStore
+from streams.clock import ManualClock
 
 
 async def eventually(
@@ -31,19 +33,16 @@ async def eventually(
         await asyncio.sleep(0.01)
 
 
-class FakeClock:
-    """A wall clock the test moves by hand."""
+class FakeClock(ManualClock):
+    """A wall clock the test moves by hand (``t`` is its time in ns)."""
 
     def __init__(self, start_ns: int = 1_800_000_000 * 10**9) -> None:
-        self.t = start_ns
+        super().__init__(start_ns)
 
-    def now_ns(self) -> int:
-        """Return the fake time."""
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.t += int(seconds * 1e9)
+    @property
+    def t(self) -> int:
+        """The fake time."""
+        return self.now_ns()
 
 
 class RecordingNotifier:
