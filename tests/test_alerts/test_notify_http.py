@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 
 from alerts.model import AlertNotice, Notification, Severity, Status
 from alerts.notify.alertmanager import AlertmanagerNotifier
+from alerts.notify.http import RETRY_AFTER_CAP_S, RETRY_AFTER_DEFAULT_S, retry_wait_s
 from alerts.notify.slack import MAX_BLOCKS, SlackNotifier, render_slack
 from alerts.notify.webhook import WebhookNotifier, sign, verify_signature
 from alerts.route import Route
@@ -278,3 +280,14 @@ async def test_delivered_notifications_are_pruned_after_their_retention(tmp_path
             assert await svc.submit([notice]) == 0  # same state: nothing new to send
             await asyncio.sleep(0.2)
         assert len(rx.accepted) == 1
+
+
+def test_retry_after_is_read_defaulted_and_bounded() -> None:
+    """Seconds or an HTTP date; unreadable means the default; absurd values the cap."""
+    now = 1_763_700_000.0
+    assert retry_wait_s("7", now) == 7.0
+    assert retry_wait_s(formatdate(now + 30, usegmt=True), now) == 30.0
+    assert retry_wait_s(None, now) == RETRY_AFTER_DEFAULT_S
+    assert retry_wait_s("soon", now) == RETRY_AFTER_DEFAULT_S
+    assert retry_wait_s("1e12", now) == RETRY_AFTER_CAP_S
+    assert retry_wait_s("inf", now) == RETRY_AFTER_CAP_S
