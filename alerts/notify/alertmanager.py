@@ -18,6 +18,7 @@ from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
 from alerts.notify.http import post_json
 from alerts.settings import AlertmanagerReceiver, required_secret
+from streams.units import NS_PER_SECOND
 
 __all__ = ["RESOLVED_RESEND_S", "AlertmanagerNotifier", "to_am_alert"]
 
@@ -72,11 +73,11 @@ class AlertmanagerNotifier:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         now = time.time()
-        ends_firing = int((now + self.resolve_after_s) * 1e9)
+        ends_firing = int((now + self.resolve_after_s) * NS_PER_SECOND)
         body: list[dict[str, object]] = []
         for a in notification.alerts:
             if a.status == "resolved":
-                am = to_am_alert(a, a.ends_at or int(now * 1e9), self.generator_url)
+                am = to_am_alert(a, a.ends_at or int(now * NS_PER_SECOND), self.generator_url)
                 self._recent_resolved[a.fingerprint] = (now, am)
             else:
                 self._recent_resolved.pop(a.fingerprint, None)

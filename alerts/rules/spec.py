@@ -36,7 +36,6 @@ _UNIT_NS = {
     "h": NS_PER_HOUR,
     "d": NS_PER_DAY,
 }
-_UNIT_NS["w"] = 7 * _UNIT_NS["d"]
 NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
