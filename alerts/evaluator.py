@@ -26,6 +26,7 @@ from alerts.model import AlertNotice
 from alerts.rules.model import Condition, Rule, RuleSet, fingerprint
 from alerts.rules.template import render
 from streams.signals import Signal
+from streams.units import NS_PER_SECOND
 
 __all__ = ["AlertEvaluator"]
 
@@ -361,7 +362,7 @@ class AlertEvaluator:
         last = a.conds[0].get(())
         since = last.ts if last is not None else (self.start_ns or now)
         silent_ns = max(0, now - since)
-        a.value = silent_ns / 1e9
+        a.value = silent_ns / NS_PER_SECOND
         self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out, {})
 
     def _evaluate_absent(self, ri: int, now: int, out: list[AlertNotice]) -> None:
@@ -403,7 +404,7 @@ class AlertEvaluator:
         if rule.conditions:
             fields.setdefault("threshold", rule.conditions[0].threshold)
         if rule.absent is not None:
-            fields["after"] = rule.absent.after_ns / 1e9
+            fields["after"] = rule.absent.after_ns / NS_PER_SECOND
         summary = render(rule.annotations.get("summary", rule.name), a.labels, fields)
         return AlertNotice(
             status="firing" if status == "firing" else "resolved",

@@ -13,7 +13,6 @@ Typical use in the daemon::
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -21,113 +20,57 @@ from typing import Any
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from alerts.dispatch import Clock, Deliverer, Dispatcher, Route, SystemClock
+from alerts.deliver import Deliverer
+from alerts.dispatch import Dispatcher
 from alerts.evaluator import AlertEvaluator
 from alerts.matchers import parse_matcher
 from alerts.metrics import AlertMetrics
-from alerts.model import AlertNotice, encode_alert
+from alerts.model import AlertNotice
 from alerts.notify.alertmanager import AlertmanagerNotifier
-from alerts.notify.base import Notification, Notifier, NotifyResult
+from alerts.notify.base import Notifier
+from alerts.notify.console import ConsoleNotifier
 from alerts.notify.email import EmailNotifier
 from alerts.notify.slack import SlackNotifier
 from alerts.notify.webhook import WebhookNotifier
-from alerts.rules import RuleSet, load_pack, load_rules, merge_rulesets
+from alerts.route import GROUP_BY_ALL, Route
+from alerts.rules import RuleSet, load_ruleset, merge_rulesets
 from alerts.rules.model import InhibitRule
 from alerts.settings import (
     AlertmanagerReceiver,
     AlertsSettings,
     ConsoleReceiver,
     EmailReceiver,
+    ReceiverSettings,
     SlackReceiver,
     WebhookReceiver,
-    read_secret,
 )
 from alerts.store import AsyncStore
+from streams.clock import Clock, SystemClock
 from streams.signals import Signal
+from streams.units import NS_PER_DAY
 
-__all__ = ["AlertService", "ConsoleGroupNotifier", "build_notifier", "build_routes"]
+__all__ = ["AlertService", "build_notifier", "build_routes", "settings_ruleset"]
 
 log = structlog.get_logger(__name__)
 _PRUNE_EVERY_S = 3600.0  # delivered outbox rows past their retention are deleted hourly
 
 
-class ConsoleGroupNotifier:
-    """Print each alert of a notification as its ``encode_alert`` JSON line."""
-
-    min_interval_s = 0.0
-
-    def __init__(self, name: str, stream_name: str = "stdout") -> None:
-        self.name = name
-        self.stream_name = stream_name
-
-    async def notify(self, notification: Notification) -> NotifyResult:
-        """Write the lines; never raises."""
-        stream = sys.stdout if self.stream_name == "stdout" else sys.stderr
-        try:
-            for a in notification.alerts:
-                notice = AlertNotice(
-                    status="firing" if a.status == "firing" else "resolved",
-                    rule=a.rule,
-                    severity=a.severity,  # type: ignore[arg-type]
-                    labels=a.labels,
-                    value=a.value,
-                    starts_at=a.starts_at,
-                    ends_at=a.ends_at,
-                    fingerprint=a.fingerprint,
-                    summary=a.summary,
-                )
-                stream.write(encode_alert(notice).decode() + "\n")
-            stream.flush()
-        except OSError as e:
-            return NotifyResult(ok=False, retryable=True, error=f"console ({type(e).__name__})")
-        return NotifyResult(ok=True)
-
-    async def aclose(self) -> None:
-        """Nothing to close."""
-
-
-def build_notifier(r: object) -> Notifier:
+def build_notifier(r: ReceiverSettings) -> Notifier:
     """Build the notifier for one receiver's settings.
 
     Raises:
         ValueError: a required secret is missing or its file cannot be read.
     """
     if isinstance(r, SlackReceiver):
-        url = read_secret(r.url, r.url_file, f"receiver {r.name} url")
-        if url is None:
-            raise ValueError(f"receiver {r.name}: url or url_file is required")
-        return SlackNotifier(r.name, url, None, r.timeout_s, r.min_interval_s, r.max_alerts)
+        return SlackNotifier(r)
     if isinstance(r, EmailReceiver):
-        pw = read_secret(r.password, r.password_file, f"receiver {r.name} password")
-        return EmailNotifier(
-            r.name,
-            r.host,
-            r.port,
-            r.sender,
-            r.to,
-            r.tls,
-            r.username,
-            pw,
-            r.timeout_s,
-            r.ca_file,
-            r.verify_tls,
-            r.min_interval_s,
-        )
+        return EmailNotifier(r)
     if isinstance(r, WebhookReceiver):
-        url = read_secret(r.url, r.url_file, f"receiver {r.name} url")
-        if url is None:
-            raise ValueError(f"receiver {r.name}: url or url_file is required")
-        key = read_secret(r.hmac_secret, r.hmac_secret_file, f"receiver {r.name} hmac_secret")
-        return WebhookNotifier(r.name, url, key, None, r.timeout_s, r.min_interval_s)
+        return WebhookNotifier(r)
     if isinstance(r, AlertmanagerReceiver):
-        url = read_secret(r.url, r.url_file, f"receiver {r.name} url")
-        if url is None:
-            raise ValueError(f"receiver {r.name}: url or url_file is required")
-        return AlertmanagerNotifier(
-            r.name, url, None, r.timeout_s, r.resolve_after_s, 300.0, r.generator_url
-        )
+        return AlertmanagerNotifier(r)
     if isinstance(r, ConsoleReceiver):
-        return ConsoleGroupNotifier(r.name, r.stream)
+        return ConsoleNotifier(r)
     raise ValueError(f"unknown receiver type {type(r).__name__}")
 
 
@@ -161,7 +104,7 @@ def build_routes(settings: AlertsSettings) -> list[Route]:
         elif isinstance(rc, ConsoleReceiver):
             route = Route(
                 rc.name,
-                group_by=("...",),
+                group_by=GROUP_BY_ALL,
                 group_wait_s=0.0,
                 group_interval_s=0.0,
                 repeat_interval_s=1e9,
@@ -173,14 +116,14 @@ def build_routes(settings: AlertsSettings) -> list[Route]:
     return out
 
 
-def load_ruleset(settings: AlertsSettings) -> RuleSet:
+def settings_ruleset(settings: AlertsSettings) -> RuleSet:
     """Load the configured pack and rule files.
 
     Raises:
         RuleError: a file or the pack is invalid.
     """
-    sets = [load_pack(settings.pack)] if settings.pack else []
-    sets += [load_rules(p) for p in settings.rule_files]
+    sets = [load_ruleset(settings.pack)] if settings.pack else []
+    sets += [load_ruleset(p) for p in settings.rule_files]
     if not sets:
         return RuleSet(())
     return merge_rulesets(sets, name="+".join(s.name for s in sets))
@@ -206,9 +149,9 @@ class AlertService:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.ruleset = ruleset if ruleset is not None else load_ruleset(settings)
+        self.ruleset = ruleset if ruleset is not None else settings_ruleset(settings)
         self.metrics = AlertMetrics(registry)
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.store = AsyncStore(settings.db_path)
         built = dict(notifiers or {})
         for rc in settings.receivers:
@@ -297,7 +240,7 @@ class AlertService:
     async def prune_outbox(self) -> int:
         """Delete delivered notifications older than ``outbox_retention_days``; return how many."""
         days = self.settings.outbox_retention_days
-        before = self.clock.now_ns() - int(days * 86_400e9)
+        before = self.clock.now_ns() - int(days * NS_PER_DAY)
         n = await self.store.call(lambda: self.store.sync.prune_delivered(before))
         if n:
             log.info("alerts.outbox_pruned", rows=n, retention_days=days)
@@ -306,7 +249,7 @@ class AlertService:
     async def _prune_every(self, period_s: float) -> None:
         while True:
             await self.prune_outbox()
-            await asyncio.sleep(period_s)
+            await self.clock.sleep(period_s)
 
     async def evaluate(
         self, evaluator: AlertEvaluator, signals: Sequence[Signal], now_ns: int | None = None

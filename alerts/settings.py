@@ -26,6 +26,7 @@ __all__ = [
     "SlackReceiver",
     "WebhookReceiver",
     "read_secret",
+    "required_secret",
 ]
 
 
@@ -43,6 +44,20 @@ def read_secret(value: SecretStr | None, file: Path | None, what: str) -> Secret
         return SecretStr(file.read_text(encoding="utf-8").strip())
     except OSError as e:
         raise ValueError(f"cannot read {what} from {file}: {e.strerror}") from None
+
+
+def required_secret(
+    value: SecretStr | None, file: Path | None, receiver: str, field: str
+) -> SecretStr:
+    """Return a receiver's secret that must be set (inline or in a file).
+
+    Raises:
+        ValueError: neither is given, or the file cannot be read.
+    """
+    secret = read_secret(value, file, f"receiver {receiver} {field}")
+    if secret is None:
+        raise ValueError(f"receiver {receiver}: {field} or {field}_file is required")
+    return secret
 
 
 class _Model(BaseModel):

@@ -5,6 +5,10 @@ row with a unique idempotency key, inserted in the same transaction as the notif
 that records it, so a crash either keeps both (the row is delivered after restart, with the same
 key) or neither (the group is flushed again after restart and produces the same key).
 
+Alerts are stored and returned as :class:`~alerts.model.AlertNotice` (annotations included); the
+table's bookkeeping columns (``first_seen_ns``, ``updated_ns``, wall clock) order and filter the
+queries but are not part of the shape.
+
 The store is synchronous and not thread-safe; the dispatcher confines it to one worker thread
 (:class:`AsyncStore`), and the CLI uses it directly.
 """
@@ -22,10 +26,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from alerts.matchers import Matcher, parse_matcher
-from alerts.model import AlertNotice
+from alerts.model import AlertNotice, Status
+from alerts.store_schema import SCHEMA
 
 __all__ = [
-    "AlertRow",
     "AsyncStore",
     "NflogEntry",
     "OutboxRow",
@@ -37,88 +41,9 @@ __all__ = [
 T = TypeVar("T")
 OutboxState = Literal["pending", "delivered", "dead"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    fingerprint TEXT PRIMARY KEY,
-    rule TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    labels TEXT NOT NULL,
-    annotations TEXT NOT NULL,
-    status TEXT NOT NULL,
-    value REAL NOT NULL,
-    summary TEXT NOT NULL,
-    starts_at INTEGER NOT NULL,
-    ends_at INTEGER,
-    first_seen_ns INTEGER NOT NULL,
-    updated_ns INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, updated_ns);
-CREATE TABLE IF NOT EXISTS alert_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    fingerprint TEXT NOT NULL,
-    status TEXT NOT NULL,
-    value REAL NOT NULL,
-    summary TEXT NOT NULL,
-    starts_at INTEGER NOT NULL,
-    ends_at INTEGER,
-    recorded_ns INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events(fingerprint, id);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    receiver TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    group_key TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_ns INTEGER NOT NULL,
-    created_ns INTEGER NOT NULL,
-    delivered_ns INTEGER,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(receiver, state, priority, next_attempt_ns, id);
-CREATE TABLE IF NOT EXISTS nflog (
-    receiver TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    firing TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    sent_ns INTEGER NOT NULL,
-    PRIMARY KEY (receiver, group_key)
-);
-CREATE TABLE IF NOT EXISTS silences (
-    id TEXT PRIMARY KEY,
-    matchers TEXT NOT NULL,
-    starts_ns INTEGER NOT NULL,
-    ends_ns INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    comment TEXT NOT NULL,
-    created_ns INTEGER NOT NULL
-);
-"""
-
 
 class StoreError(RuntimeError):
     """The store cannot be opened or used (message names the path, never a secret)."""
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert as stored: its last state plus bookkeeping times (wall clock, ns)."""
-
-    fingerprint: str
-    rule: str
-    severity: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    status: str
-    value: float
-    summary: str
-    starts_at: int
-    ends_at: int | None
-    first_seen_ns: int
-    updated_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +56,7 @@ class OutboxRow:
     group_key: str
     priority: int
     payload: str
-    state: str
+    state: OutboxState
     attempts: int
     next_attempt_ns: int
     created_ns: int
@@ -187,7 +112,7 @@ class Store:
             conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            conn.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open alert store {p}: {e}") from None
         return cls(conn, p)
@@ -212,7 +137,6 @@ class Store:
     def record_notices(
         self,
         notices: Sequence[AlertNotice],
-        annotations: Sequence[dict[str, str]],
         now_ns: int,
     ) -> list[bool]:
         """Store alert state changes; return, per notice, whether it changed the stored state.
@@ -223,7 +147,7 @@ class Store:
 
         def run(db: sqlite3.Connection) -> list[bool]:
             changed: list[bool] = []
-            for n, ann in zip(notices, annotations, strict=True):
+            for n in notices:
                 row = db.execute(
                     "SELECT status, starts_at FROM alerts WHERE fingerprint=?", (n.fingerprint,)
                 ).fetchone()
@@ -253,7 +177,7 @@ class Store:
                         n.rule,
                         n.severity,
                         json.dumps(n.labels, sort_keys=True),
-                        json.dumps(ann, sort_keys=True),
+                        json.dumps(n.annotations, sort_keys=True),
                         n.status,
                         n.value,
                         n.summary,
@@ -273,8 +197,8 @@ class Store:
         return self._tx(run)
 
     @staticmethod
-    def _alert(row: Sequence[Any]) -> AlertRow:
-        return AlertRow(
+    def _alert(row: Sequence[Any]) -> AlertNotice:
+        return AlertNotice(
             fingerprint=row[0],
             rule=row[1],
             severity=row[2],
@@ -285,18 +209,16 @@ class Store:
             summary=row[7],
             starts_at=row[8],
             ends_at=row[9],
-            first_seen_ns=row[10],
-            updated_ns=row[11],
         )
 
     _ALERT_COLS = (
         "fingerprint, rule, severity, labels, annotations, status, value, summary,"
-        " starts_at, ends_at, first_seen_ns, updated_ns"
+        " starts_at, ends_at"
     )
 
     def alerts(
-        self, status: str | None = None, limit: int = 100, since_ns: int | None = None
-    ) -> list[AlertRow]:
+        self, status: Status | None = None, limit: int = 100, since_ns: int | None = None
+    ) -> list[AlertNotice]:
         """Return stored alerts, most recently updated first."""
         q = f"SELECT {self._ALERT_COLS} FROM alerts"  # noqa: S608 - constant column list
         where: list[str] = []
@@ -313,7 +235,7 @@ class Store:
         args.append(limit)
         return [self._alert(r) for r in self._db.execute(q, args).fetchall()]
 
-    def alert(self, fingerprint_prefix: str) -> AlertRow | None:
+    def alert(self, fingerprint_prefix: str) -> AlertNotice | None:
         """Return the alert whose fingerprint starts with the given prefix (unique), if any."""
         rows = self._db.execute(
             f"SELECT {self._ALERT_COLS} FROM alerts WHERE fingerprint LIKE ? LIMIT 2",  # noqa: S608
@@ -331,7 +253,7 @@ class Store:
         keys = ("status", "value", "summary", "starts_at", "ends_at", "recorded_ns")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def live_alerts(self, resolved_since_ns: int) -> list[AlertRow]:
+    def live_alerts(self, resolved_since_ns: int) -> list[AlertNotice]:
         """Return firing alerts, and alerts resolved since ``resolved_since_ns`` (for restart)."""
         rows = self._db.execute(
             f"SELECT {self._ALERT_COLS} FROM alerts WHERE status='firing'"  # noqa: S608

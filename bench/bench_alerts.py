@@ -32,7 +32,8 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from alerts.evaluator import AlertEvaluator
-from alerts.notify.base import Notification, NotifyResult
+from alerts.model import Notification
+from alerts.notify.base import NotifyResult
 from alerts.rules import load_pack
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings, ConsoleReceiver, RouteSettings

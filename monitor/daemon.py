@@ -21,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
+from alerts.rules import load_ruleset
 from alerts.service import AlertService
 from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
@@ -30,7 +31,7 @@ from monitor.feed import refresh_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.wiring import build_feed, load_ruleset
+from monitor.wiring import build_feed
 from streams.engine import StreamEngine
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor

@@ -1,14 +1,14 @@
-"""The wiring several commands share: settings → rule set, alert settings, venue feeds.
+"""The wiring several commands share: alert settings and venue feeds.
 
 ``riskmon run`` (the daemon), ``riskmon capture``, ``backtest``, ``replay`` and the demo all turn
-the same settings into the same parts: a rule set from a pack name or a rule file, the alert
-service's settings, and for each configured venue its streams, its endpoints (live, the
-simulator's, or per-venue overrides) and its :class:`~monitor.feed.VenueFeed`.
+the same settings into the same parts: the alert service's settings, and for each configured
+venue its streams, its endpoints (live, the simulator's, or per-venue overrides) and its
+:class:`~monitor.feed.VenueFeed`. Rule sets come from :func:`alerts.rules.load_ruleset`.
 """
 
 from __future__ import annotations
 
-from alerts.rules import RuleSet, load_pack, load_rules
+from alerts.rules import is_rule_path
 from alerts.settings import AlertsSettings
 from monitor.capture import CaptureWriter
 from monitor.feed import EventSink, VenueFeed
@@ -20,19 +20,9 @@ from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
 __all__ = [
     "alert_settings",
     "build_feed",
-    "load_ruleset",
     "venue_endpoints",
     "venue_streams",
 ]
-
-
-def _is_rule_file(rules: str) -> bool:
-    return rules.endswith((".yaml", ".yml")) or "/" in rules
-
-
-def load_ruleset(rules: str) -> RuleSet:
-    """Load a packaged pack by name, or a rule file by path."""
-    return load_rules(rules) if _is_rule_file(rules) else load_pack(rules)
 
 
 def alert_settings(settings: Settings) -> AlertsSettings:
@@ -42,7 +32,7 @@ def alert_settings(settings: Settings) -> AlertsSettings:
         pydantic.ValidationError: the ``alerting`` section is invalid.
     """
     data = dict(settings.alerting)
-    if _is_rule_file(settings.rules):
+    if is_rule_path(settings.rules):
         data.setdefault("pack", None)
         data.setdefault("rule_files", [settings.rules])
     else:

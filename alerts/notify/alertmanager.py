@@ -13,19 +13,23 @@ import time
 from datetime import UTC, datetime
 
 import aiohttp
-from pydantic import SecretStr
 
-from alerts.notify.base import AlertItem, Notification, NotifyResult
+from alerts.model import AlertNotice, Notification
+from alerts.notify.base import NotifyResult
 from alerts.notify.http import post_json
+from alerts.settings import AlertmanagerReceiver, required_secret
+from streams.units import NS_PER_SECOND
 
-__all__ = ["AlertmanagerNotifier", "to_am_alert"]
+__all__ = ["RESOLVED_RESEND_S", "AlertmanagerNotifier", "to_am_alert"]
+
+RESOLVED_RESEND_S = 300.0
 
 
 def _rfc3339(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def to_am_alert(a: AlertItem, ends_ns: int | None, generator_url: str = "") -> dict[str, object]:
+def to_am_alert(a: AlertNotice, ends_ns: int | None, generator_url: str = "") -> dict[str, object]:
     """Convert an alert into Alertmanager's API v2 ``postableAlert``."""
     labels = {"alertname": a.rule, **a.labels}
     annotations = {"summary": a.summary, **a.annotations, "fingerprint": a.fingerprint}
@@ -44,26 +48,21 @@ def to_am_alert(a: AlertItem, ends_ns: int | None, generator_url: str = "") -> d
 class AlertmanagerNotifier:
     """Push alerts to an Alertmanager (or compatible) ``/api/v2/alerts`` endpoint."""
 
+    #: resolved alerts are re-sent with every post for this long after resolution
+    resolved_resend_s = RESOLVED_RESEND_S
+    min_interval_s = 0.0
+
     def __init__(
-        self,
-        name: str,
-        url: SecretStr,
-        session: aiohttp.ClientSession | None = None,
-        timeout_s: float = 10.0,
-        resolve_after_s: float = 300.0,
-        resolved_resend_s: float = 300.0,
-        generator_url: str = "",
-        min_interval_s: float = 0.0,
+        self, settings: AlertmanagerReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
-        self.name = name
-        self._url = url
+        """Raises ValueError when the URL is missing or its file cannot be read."""
+        self.name = settings.name
+        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
         self._session = session
         self._own_session = session is None
-        self.timeout_s = timeout_s
-        self.resolve_after_s = resolve_after_s
-        self.resolved_resend_s = resolved_resend_s
-        self.generator_url = generator_url
-        self.min_interval_s = min_interval_s
+        self.timeout_s = settings.timeout_s
+        self.resolve_after_s = settings.resolve_after_s
+        self.generator_url = settings.generator_url
         self._recent_resolved: dict[str, tuple[float, dict[str, object]]] = {}
 
     def __repr__(self) -> str:
@@ -74,11 +73,11 @@ class AlertmanagerNotifier:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         now = time.time()
-        ends_firing = int((now + self.resolve_after_s) * 1e9)
+        ends_firing = int((now + self.resolve_after_s) * NS_PER_SECOND)
         body: list[dict[str, object]] = []
         for a in notification.alerts:
             if a.status == "resolved":
-                am = to_am_alert(a, a.ends_at or int(now * 1e9), self.generator_url)
+                am = to_am_alert(a, a.ends_at or int(now * NS_PER_SECOND), self.generator_url)
                 self._recent_resolved[a.fingerprint] = (now, am)
             else:
                 self._recent_resolved.pop(a.fingerprint, None)

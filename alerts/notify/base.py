@@ -1,72 +1,19 @@
-"""The notifier seam: a grouped notification in, a delivery result out. Notifiers never raise."""
+"""The notifier seam: a grouped notification in, a delivery result out. Notifiers never raise.
+
+Every notifier (console, Slack, email, webhook, Alertmanager) implements :class:`Notifier` and is
+built from its receiver's settings model (:mod:`alerts.settings`). Whether and when a failed
+delivery is retried is the deliverer's decision (:mod:`alerts.deliver`), taken from the
+:class:`NotifyResult` the notifier returns.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-import msgspec
+from alerts.model import Notification
 
-__all__ = [
-    "AlertItem",
-    "Notification",
-    "Notifier",
-    "NotifyResult",
-    "decode_notification",
-    "encode_notification",
-]
-
-
-class AlertItem(msgspec.Struct, frozen=True):
-    """One alert inside a notification (an :class:`~alerts.model.AlertNotice` plus annotations)."""
-
-    status: str
-    rule: str
-    severity: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    value: float
-    starts_at: int
-    ends_at: int | None
-    fingerprint: str
-    summary: str
-
-
-class Notification(msgspec.Struct, frozen=True):
-    """One message for one receiver: the firing and newly resolved alerts of one group."""
-
-    receiver: str
-    group_key: str
-    group_labels: dict[str, str]
-    status: str  # "firing" if any alert fires, else "resolved"
-    alerts: list[AlertItem]
-    idempotency_key: str
-    seq: int
-    created_ns: int
-
-    @property
-    def firing(self) -> list[AlertItem]:
-        """The firing alerts."""
-        return [a for a in self.alerts if a.status == "firing"]
-
-    @property
-    def resolved(self) -> list[AlertItem]:
-        """The resolved alerts."""
-        return [a for a in self.alerts if a.status == "resolved"]
-
-
-_enc = msgspec.json.Encoder()
-_dec = msgspec.json.Decoder(Notification)
-
-
-def encode_notification(n: Notification) -> str:
-    """Encode a notification for the outbox."""
-    return _enc.encode(n).decode()
-
-
-def decode_notification(text: str | bytes) -> Notification:
-    """Decode an outbox payload."""
-    return _dec.decode(text)
+__all__ = ["Notifier", "NotifyResult"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,18 @@
-"""The console notifier: one ``encode_alert`` JSON line per notice (the public contract)."""
+"""The console notifier: one ``encode_alert`` JSON line per alert (the public contract).
+
+Used as a receiver of the alert service (``type: console`` in the settings) and, through
+:func:`write_notices`, by anything that prints evaluator notices directly.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from alerts.model import AlertNotice, encode_alert
+from alerts.model import AlertNotice, Notification, encode_alert
+from alerts.notify.base import NotifyResult
+from alerts.settings import ConsoleReceiver
 
 __all__ = ["ConsoleNotifier", "write_notices"]
 
@@ -22,11 +29,33 @@ def write_notices(notices: Iterable[AlertNotice], stream: TextIO) -> int:
 
 
 class ConsoleNotifier:
-    """Write notices as JSON lines to a text stream (stdout for ``riskmon replay``)."""
+    """Print each alert of a notification as its JSON line on stdout or stderr.
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+    Args:
+        settings: the receiver's settings (name and stream).
+        stream: write here instead of the settings' stream (tests).
+    """
 
-    def emit(self, notices: Iterable[AlertNotice]) -> int:
-        """Write the notices; return how many were written."""
-        return write_notices(notices, self.stream)
+    min_interval_s = 0.0
+
+    def __init__(self, settings: ConsoleReceiver, stream: TextIO | None = None) -> None:
+        self.name = settings.name
+        self.stream_name = settings.stream
+        self._stream = stream
+
+    def _target(self) -> TextIO:
+        if self._stream is not None:
+            return self._stream
+        # looked up at each call, so a redirected sys.stdout (tests, the CLI) is honoured
+        return sys.stdout if self.stream_name == "stdout" else sys.stderr
+
+    async def notify(self, notification: Notification) -> NotifyResult:
+        """Write the lines; never raises."""
+        try:
+            write_notices(notification.alerts, self._target())
+        except OSError as e:
+            return NotifyResult(ok=False, retryable=True, error=f"console ({type(e).__name__})")
+        return NotifyResult(ok=True)
+
+    async def aclose(self) -> None:
+        """Nothing to close."""

@@ -11,14 +11,14 @@ import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 from typing import Literal
 
 import aiosmtplib
-from pydantic import SecretStr
 
-from alerts.notify.base import Notification, NotifyResult
+from alerts.model import Notification
+from alerts.notify.base import NotifyResult
 from alerts.notify.http import redact
+from alerts.settings import EmailReceiver, read_secret
 
 __all__ = ["EmailNotifier", "render_email"]
 
@@ -98,33 +98,23 @@ def render_email(n: Notification, sender: str, to: list[str]) -> EmailMessage:
 class EmailNotifier:
     """Send one email per notification through an SMTP server."""
 
-    def __init__(
-        self,
-        name: str,
-        host: str,
-        port: int,
-        sender: str,
-        to: list[str],
-        tls: TlsMode = "starttls",
-        username: str | None = None,
-        password: SecretStr | None = None,
-        timeout_s: float = 20.0,
-        ca_file: Path | None = None,
-        verify_tls: bool = True,
-        min_interval_s: float = 0.0,
-    ) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.sender = sender
-        self.to = list(to)
-        self.tls = tls
-        self.username = username
-        self._password = password
-        self.timeout_s = timeout_s
-        self.min_interval_s = min_interval_s
+    def __init__(self, settings: EmailReceiver) -> None:
+        """Raises ValueError when the password file cannot be read."""
+        self.name = settings.name
+        self.host = settings.host
+        self.port = settings.port
+        self.sender = settings.sender
+        self.to = list(settings.to)
+        self.tls: TlsMode = settings.tls
+        self.username = settings.username
+        self._password = read_secret(
+            settings.password, settings.password_file, f"receiver {settings.name} password"
+        )
+        self.timeout_s = settings.timeout_s
+        self.min_interval_s = settings.min_interval_s
+        ca_file = settings.ca_file
         ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        if not verify_tls:
+        if not settings.verify_tls:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         self._tls_context = ctx

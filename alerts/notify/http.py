@@ -1,16 +1,34 @@
-"""Shared HTTP delivery helpers: classify responses, parse Retry-After, redact secrets."""
+"""Shared HTTP delivery helpers: classify responses, read Retry-After, redact secrets.
+
+``Retry-After`` is read with :func:`streams.retry_after.retry_after_s` (seconds or an HTTP date)
+and bounded with :func:`streams.backoff.bounded_wait`: absent or unreadable means
+``RETRY_AFTER_DEFAULT_S``, anything over ``RETRY_AFTER_CAP_S`` (or infinite) means the cap.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 
 from alerts.notify.base import NotifyResult
+from streams.backoff import bounded_wait
+from streams.retry_after import retry_after_s
 
-__all__ = ["classify", "parse_retry_after", "post_json", "redact"]
+__all__ = [
+    "RETRY_AFTER_CAP_S",
+    "RETRY_AFTER_DEFAULT_S",
+    "classify",
+    "post_json",
+    "redact",
+    "retry_wait_s",
+]
+
+#: wait this long after a 429 without a readable ``Retry-After``
+RETRY_AFTER_DEFAULT_S = 1.0
+#: never wait longer than a day on a receiver's word
+RETRY_AFTER_CAP_S = 86_400.0
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -21,20 +39,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def parse_retry_after(value: str | None, default_s: float = 1.0) -> float:
-    """Parse a ``Retry-After`` header (seconds or an HTTP date) into seconds to wait."""
-    if not value:
-        return default_s
-    v = value.strip()
-    try:
-        return max(0.0, float(v))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(v)
-    except (TypeError, ValueError):
-        return default_s
-    return max(0.0, when.timestamp() - time.time())
+def retry_wait_s(value: str | None, now_s: float) -> float:
+    """Seconds to wait for a ``Retry-After`` header value, defaulted and bounded."""
+    seconds = retry_after_s(value, now_s)
+    if seconds is None:
+        return RETRY_AFTER_DEFAULT_S
+    return bounded_wait(seconds, RETRY_AFTER_CAP_S)[0]
 
 
 def classify(status: int, body: str, retry_after: str | None) -> NotifyResult:
@@ -46,7 +56,7 @@ def classify(status: int, body: str, retry_after: str | None) -> NotifyResult:
         return NotifyResult(
             ok=False,
             retryable=True,
-            retry_after_s=parse_retry_after(retry_after),
+            retry_after_s=retry_wait_s(retry_after, time.time()),
             error=f"HTTP 429 rate limited {short}".strip(),
             status=status,
         )

@@ -12,10 +12,11 @@ import json
 from datetime import UTC, datetime
 
 import aiohttp
-from pydantic import SecretStr
 
-from alerts.notify.base import AlertItem, Notification, NotifyResult
+from alerts.model import AlertNotice, Notification
+from alerts.notify.base import NotifyResult
 from alerts.notify.http import post_json
+from alerts.settings import SlackReceiver, required_secret
 
 __all__ = ["SlackNotifier", "escape", "render_slack"]
 
@@ -54,7 +55,7 @@ def _title(n: Notification) -> str:
     return f"[{counts}] {worst.severity.upper()} {group}".strip()
 
 
-def _alert_line(a: AlertItem) -> str:
+def _alert_line(a: AlertNotice) -> str:
     state = "RESOLVED" if a.status == "resolved" else a.severity.upper()
     tier = " (extreme)" if a.labels.get("tier") == "extreme" else ""
     return f"{state}{tier} {a.rule}: {a.summary}"
@@ -110,21 +111,16 @@ class SlackNotifier:
     """Post notifications to one Slack incoming webhook (1 message/s, see the Deliverer)."""
 
     def __init__(
-        self,
-        name: str,
-        url: SecretStr,
-        session: aiohttp.ClientSession | None = None,
-        timeout_s: float = 10.0,
-        min_interval_s: float = 1.0,
-        max_alerts: int = 40,
+        self, settings: SlackReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
-        self.name = name
-        self._url = url
+        """Raises ValueError when the webhook URL is missing or its file cannot be read."""
+        self.name = settings.name
+        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
         self._session = session
         self._own_session = session is None
-        self.timeout_s = timeout_s
-        self.min_interval_s = min_interval_s
-        self.max_alerts = max_alerts
+        self.timeout_s = settings.timeout_s
+        self.min_interval_s = settings.min_interval_s
+        self.max_alerts = settings.max_alerts
 
     def __repr__(self) -> str:
         return f"SlackNotifier(name={self.name!r}, url=SecretStr('**********'))"

@@ -13,10 +13,11 @@ import time
 
 import aiohttp
 import msgspec
-from pydantic import SecretStr
 
-from alerts.notify.base import Notification, NotifyResult
+from alerts.model import Notification
+from alerts.notify.base import NotifyResult
 from alerts.notify.http import post_json
+from alerts.settings import WebhookReceiver, read_secret, required_secret
 
 __all__ = ["WebhookNotifier", "sign", "verify_signature"]
 
@@ -46,21 +47,18 @@ class WebhookNotifier:
     """POST each notification as JSON to a URL, signed when a secret is configured."""
 
     def __init__(
-        self,
-        name: str,
-        url: SecretStr,
-        hmac_secret: SecretStr | None = None,
-        session: aiohttp.ClientSession | None = None,
-        timeout_s: float = 10.0,
-        min_interval_s: float = 0.0,
+        self, settings: WebhookReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
-        self.name = name
-        self._url = url
-        self._secret = hmac_secret
+        """Raises ValueError when the URL is missing or a secret file cannot be read."""
+        self.name = settings.name
+        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
+        self._secret = read_secret(
+            settings.hmac_secret, settings.hmac_secret_file, f"receiver {settings.name} hmac_secret"
+        )
         self._session = session
         self._own_session = session is None
-        self.timeout_s = timeout_s
-        self.min_interval_s = min_interval_s
+        self.timeout_s = settings.timeout_s
+        self.min_interval_s = settings.min_interval_s
 
     def __repr__(self) -> str:
         return f"WebhookNotifier(name={self.name!r}, url=SecretStr('**********'))"

@@ -6,9 +6,11 @@ from alerts.rules.loader import (
     RuleError,
     RuleProblem,
     available_packs,
+    is_rule_path,
     load_pack,
     load_rules,
     load_rules_text,
+    load_ruleset,
     merge_rulesets,
     parse_duration_ns,
 )
@@ -31,9 +33,11 @@ __all__ = [
     "RuleSet",
     "available_packs",
     "fingerprint",
+    "is_rule_path",
     "load_pack",
     "load_rules",
     "load_rules_text",
+    "load_ruleset",
     "merge_rulesets",
     "parse_duration_ns",
 ]

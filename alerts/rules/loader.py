@@ -29,6 +29,10 @@ A rule file::
         absent: {signal: feed_age_seconds, after: 5m}
 
 Durations are numbers of seconds or strings such as ``90s``, ``5m``, ``1h30m``, ``2d``.
+
+The schema is :mod:`alerts.rules.spec`; line and column tracking is :mod:`alerts.rules.positions`.
+This module builds runtime rules from a validated file (a single-level rule is built as a rule
+with one level) and collects every problem with its location before raising :class:`RuleError`.
 """
 
 from __future__ import annotations
@@ -38,40 +42,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from alerts.matchers import Matcher, MatcherError, parse_matcher
 from alerts.rules.model import (
     LEVEL_SEVERITY,
     AbsentSpec,
-    Comparison,
     Condition,
     InhibitRule,
     Level,
     Rule,
     RuleSet,
 )
+from alerts.rules.positions import DocPath, Positions, clean_loc, compose, field_name
+from alerts.rules.spec import NAME_RE, PackSpec, RuleSpec, parse_duration_ns
 from alerts.rules.template import TemplateError, check_template
 
 __all__ = [
     "RuleError",
     "RuleProblem",
     "available_packs",
+    "is_rule_path",
     "load_pack",
     "load_rules",
     "load_rules_text",
+    "load_ruleset",
     "merge_rulesets",
     "parse_duration_ns",
 ]
-
-_NS = 1_000_000_000
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_UNIT_NS = {"ms": 1_000_000, "s": _NS, "m": 60 * _NS, "h": 3600 * _NS, "d": 86400 * _NS}
-_UNIT_NS["w"] = 7 * _UNIT_NS["d"]
-_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,267 +98,13 @@ class RuleError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def parse_duration_ns(value: object) -> int:
-    """Parse a duration (seconds as a number, or ``1h30m``-style text) into integer nanoseconds.
-
-    Raises:
-        ValueError: the value is not a duration.
-    """
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m, 1h")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return round(float(value) * _NS)
-    if isinstance(value, str):
-        text = value.strip()
-        if text in ("0", ""):
-            return 0
-        pos = 0
-        total = 0
-        for m in _DURATION_RE.finditer(text):
-            if m.start() != pos:
-                break
-            total += round(float(m.group(1)) * _UNIT_NS[m.group(2)])
-            pos = m.end()
-        if pos == len(text) and pos > 0:
-            return total
-    raise ValueError(f"expected a duration such as 30s, 5m, 1h (got {value!r})")
-
-
-def _to_duration(v: object) -> int:
-    return parse_duration_ns(v)
-
-
-def _scalar_to_str(v: object) -> object:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, int | float):
-        return str(v)
-    return v
-
-
-def _match_values(v: object) -> object:
-    if isinstance(v, Mapping):
-        return {
-            k: ([_scalar_to_str(x) for x in val] if isinstance(val, list) else _scalar_to_str(val))
-            for k, val in v.items()
-        }
-    return v
-
-
-def _str_dict(v: object) -> object:
-    if isinstance(v, Mapping):
-        return {k: _scalar_to_str(val) for k, val in v.items()}
-    return v
-
-
-DurationNs = Annotated[int, BeforeValidator(_to_duration)]
-MatchMap = Annotated[dict[str, str | list[str]], BeforeValidator(_match_values)]
-StrMap = Annotated[dict[str, str], BeforeValidator(_str_dict)]
-LabelName = Annotated[str, Field(pattern=_NAME_RE)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class _ConditionSpec(_Model):
-    id: Annotated[str, Field(pattern=_NAME_RE)] | None = None
-    signal: str = Field(min_length=1)
-    match: MatchMap = {}
-    op: Comparison = ">="
-    threshold: float
-    clear: float | None = None
-
-
-class _LevelSpec(_Model):
-    level: Level
-    threshold: float
-    clear: float | None = None
-    for_: DurationNs | None = Field(default=None, alias="for")
-    keep_firing_for: DurationNs | None = None
-    labels: StrMap = {}
-    annotations: StrMap = {}
-
-
-class _AbsentSpec(_Model):
-    signal: str = Field(min_length=1)
-    match: MatchMap = {}
-    after: DurationNs
-
-
-class _RuleSpec(_Model):
-    name: Annotated[str, Field(pattern=_NAME_RE)]
-    description: str = ""
-    level: Level | None = None
-    signal: str | None = None
-    match: MatchMap = {}
-    op: Comparison = ">="
-    threshold: float | None = None
-    clear: float | None = None
-    levels: list[_LevelSpec] | None = None
-    all_of: list[_ConditionSpec] | None = None
-    any_of: list[_ConditionSpec] | None = None
-    on: list[LabelName] | None = None
-    absent: _AbsentSpec | None = None
-    value_from: str | None = None
-    for_: DurationNs = Field(default=0, alias="for")
-    keep_firing_for: DurationNs = 0
-    labels: StrMap = {}
-    annotations: StrMap = {}
-
-    @model_validator(mode="after")
-    def _shape(self) -> _RuleSpec:
-        kinds = [
-            k
-            for k, present in (
-                ("signal", self.signal is not None),
-                ("all_of", self.all_of is not None),
-                ("any_of", self.any_of is not None),
-                ("absent", self.absent is not None),
-            )
-            if present
-        ]
-        if len(kinds) != 1:
-            raise ValueError(
-                "a rule needs exactly one of 'signal', 'all_of', 'any_of' or 'absent'"
-                + (f" (found {', '.join(kinds)})" if kinds else "")
-            )
-        if self.levels is not None:
-            if self.signal is None:
-                raise ValueError("'levels' is only allowed on a rule with 'signal'")
-            if self.level is not None or self.threshold is not None:
-                raise ValueError("use either 'levels' or 'level' + 'threshold', not both")
-            if not self.levels:
-                raise ValueError("'levels' must not be empty")
-        else:
-            if self.level is None:
-                raise ValueError("missing 'level' (watch, info, warning, critical, extreme)")
-            if self.signal is not None and self.threshold is None:
-                raise ValueError("missing 'threshold'")
-        if self.signal is None and (self.threshold is not None or self.clear is not None):
-            raise ValueError("'threshold'/'clear' belong in the conditions of this rule")
-        if (self.all_of is not None or self.any_of is not None) and not self.on:
-            raise ValueError("a composite rule needs 'on' (the labels its conditions share)")
-        return self
-
-
-class _PackSpec(_Model):
-    pack: str | None = None
-    description: str = ""
-    inhibit: list[_InhibitSpec] = []
-    rules: list[_RuleSpec] = []
-
-
-class _InhibitSpec(_Model):
-    source: list[str]
-    target: list[str]
-    equal: list[LabelName] = []
-
-
-_PackSpec.model_rebuild()
-
-
-# --- YAML with positions ---------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: ``on``/``off``/``yes``/``no`` stay strings."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-Path_ = tuple[str | int, ...]
-
-
-class _Positions:
-    def __init__(self) -> None:
-        self.marks: dict[Path_, tuple[int, int]] = {}
-        self.duplicates: list[tuple[Path_, tuple[int, int]]] = []
-
-    def walk(self, node: yaml.Node, path: Path_) -> None:
-        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for k, v in node.value:
-                key = str(k.value)
-                if key in seen:
-                    self.duplicates.append(((*path, key), (k.start_mark.line + 1, 1)))
-                seen.add(key)
-                self.marks[(*path, key)] = (k.start_mark.line + 1, k.start_mark.column + 1)
-                self.walk(v, (*path, key))
-                # the key's line, not the value's, locates "field: value" best
-                self.marks[(*path, key)] = (k.start_mark.line + 1, k.start_mark.column + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                self.walk(v, (*path, i))
-
-    def locate(self, path: Path_) -> tuple[int, int]:
-        p = path
-        while p:
-            if p in self.marks:
-                return self.marks[p]
-            p = p[:-1]
-        return self.marks.get((), (0, 0))
-
-
-def _field_name(path: Path_, data: object) -> str:
-    out = ""
-    node = data
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            if isinstance(node, list) and 0 <= part < len(node):
-                node = node[part]
-                if isinstance(node, dict) and isinstance(node.get("name"), str):
-                    out += f"({node['name']})"
-            else:
-                node = None
-        else:
-            out += ("." if out else "") + part
-            node = node.get(part) if isinstance(node, dict) else None
-    return out
-
-
-def _clean_loc(loc: Sequence[str | int], data: object) -> Path_:
-    """Keep the parts of a pydantic error location that exist in the YAML document."""
-    out: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, list):
-            if not (isinstance(part, int) and 0 <= part < len(node)):
-                break
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, dict):
-            key = part if part in node else str(part).rstrip("_")
-            if key in node:
-                node = node[key]
-                out.append(key)
-            elif isinstance(part, str) and not part.startswith("function"):
-                out.append(part)  # a missing field: locate it at its parent
-                break
-        else:
-            break
-    return tuple(out)
-
-
 # --- building runtime rules ------------------------------------------------------------------
 
 
 def _matchers(match: Mapping[str, str | list[str]]) -> tuple[Matcher, ...]:
     out: list[Matcher] = []
     for name, val in match.items():
-        if not re.match(_NAME_RE, name):
+        if not re.match(NAME_RE, name):
             raise MatcherError(f"bad label name {name!r}")
         if isinstance(val, list):
             out.append(Matcher.create(name, "=~", "|".join(re.escape(v) for v in val)))
@@ -381,16 +127,16 @@ def _check_clear(op: str, threshold: float, clear: float | None) -> None:
 
 
 class _Builder:
-    def __init__(self, file: str, pos: _Positions, data: object) -> None:
+    def __init__(self, file: str, pos: Positions, data: object) -> None:
         self.file = file
         self.pos = pos
         self.data = data
         self.problems: list[RuleProblem] = []
 
-    def problem(self, path: Path_, message: str) -> None:
+    def problem(self, path: DocPath, message: str) -> None:
         line, col = self.pos.locate(path)
         self.problems.append(
-            RuleProblem(self.file, line, col, _field_name(path, self.data), message)
+            RuleProblem(self.file, line, col, field_name(path, self.data), message)
         )
 
     def level_labels(self, level: Level, labels: Mapping[str, str]) -> dict[str, str]:
@@ -400,8 +146,8 @@ class _Builder:
             out.setdefault("tier", "extreme")
         return out
 
-    def rules(self, i: int, spec: _RuleSpec) -> list[Rule]:
-        base: Path_ = ("rules", i)
+    def rules(self, i: int, spec: RuleSpec) -> list[Rule]:
+        base: DocPath = ("rules", i)
         out: list[Rule] = []
         for key, text in spec.annotations.items():
             try:
@@ -412,38 +158,9 @@ class _Builder:
         try:
             if spec.signal is not None:
                 matchers = _matchers(spec.match)
-                if spec.levels is not None:
-                    levels: list[
-                        tuple[
-                            Path_,
-                            Level,
-                            float,
-                            float | None,
-                            int | None,
-                            int | None,
-                            dict[str, str],
-                            dict[str, str],
-                        ]
-                    ] = [
-                        (
-                            ("levels", j),
-                            lv.level,
-                            lv.threshold,
-                            lv.clear,
-                            lv.for_,
-                            lv.keep_firing_for,
-                            lv.labels,
-                            lv.annotations,
-                        )
-                        for j, lv in enumerate(spec.levels)
-                    ]
-                else:
-                    assert spec.level is not None
-                    assert spec.threshold is not None
-                    no_path: Path_ = ()
-                    levels = [(no_path, spec.level, spec.threshold, spec.clear, None, None, {}, {})]
                 seen_levels: set[str] = set()
-                for sub, level, thr, clr, for_ns, keep_ns, labels, ann in levels:
+                for sub, lv in spec.signal_levels():
+                    level, thr, clr = lv.level, lv.threshold, lv.clear
                     if level in seen_levels:
                         self.problem(base + sub + ("level",), f"level {level!r} appears twice")
                         continue
@@ -453,7 +170,7 @@ class _Builder:
                     except ValueError as e:
                         self.problem(base + sub + ("clear",), str(e))
                         continue
-                    for key, text in ann.items():
+                    for key, text in lv.annotations.items():
                         try:
                             check_template(text)
                         except TemplateError as e:
@@ -468,12 +185,14 @@ class _Builder:
                             conditions=(cond,),
                             mode="all",
                             on=None,
-                            for_ns=spec.for_ if for_ns is None else for_ns,
+                            for_ns=spec.for_ if lv.for_ is None else lv.for_,
                             keep_firing_for_ns=(
-                                spec.keep_firing_for if keep_ns is None else keep_ns
+                                spec.keep_firing_for
+                                if lv.keep_firing_for is None
+                                else lv.keep_firing_for
                             ),
-                            labels=self.level_labels(level, {**spec.labels, **labels}),
-                            annotations={**spec.annotations, **ann},
+                            labels=self.level_labels(level, {**spec.labels, **lv.labels}),
+                            annotations={**spec.annotations, **lv.annotations},
                             source=source,
                             description=spec.description,
                         )
@@ -553,10 +272,9 @@ class _Builder:
         return out
 
 
-def _parse_document(text: str, file: str) -> tuple[object, _Positions]:
+def _parse_document(text: str, file: str) -> tuple[object, Positions]:
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return compose(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -565,31 +283,27 @@ def _parse_document(text: str, file: str) -> tuple[object, _Positions]:
         ) from None
     except yaml.YAMLError as e:
         raise RuleError([RuleProblem(file, 0, 0, "", f"YAML error: {e}")]) from None
-    pos = _Positions()
-    if node is not None:
-        pos.walk(node, ())
-    return data, pos
 
 
 def _build(text: str, file: str) -> RuleSet:
     data, pos = _parse_document(text, file)
     problems: list[RuleProblem] = []
     for path, (line, col) in pos.duplicates:
-        problems.append(RuleProblem(file, line, col, _field_name(path, data), "duplicate key"))
+        problems.append(RuleProblem(file, line, col, field_name(path, data), "duplicate key"))
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise RuleError([RuleProblem(file, 1, 1, "", "expected a mapping with a 'rules' list")])
     try:
-        spec = _PackSpec.model_validate(data)
+        spec = PackSpec.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
-            path = _clean_loc(err["loc"], data)
+            path = clean_loc(err["loc"], data)
             line, col = pos.locate(path)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown field"
-            problems.append(RuleProblem(file, line, col, _field_name(path, data), msg))
+            problems.append(RuleProblem(file, line, col, field_name(path, data), msg))
         raise RuleError(problems) from None
     b = _Builder(file, pos, data)
     b.problems.extend(problems)
@@ -668,7 +382,7 @@ def merge_rulesets(sets: Sequence[RuleSet], name: str = "") -> RuleSet:
     if len(sets) == 1:
         return sets[0]
     rules = tuple(r for s in sets for r in s.rules)
-    b = _Builder(name, _Positions(), None)
+    b = _Builder(name, Positions(), None)
     _check_unique(rules, b)
     if b.problems:
         raise RuleError(b.problems)
@@ -697,3 +411,22 @@ def load_pack(name: str) -> RuleSet:
         known = ", ".join(available_packs()) or "none"
         raise RuleError([RuleProblem(f"pack:{name}", 0, 0, "", f"no such pack (known: {known})")])
     return _build(res.read_text(encoding="utf-8"), f"pack:{name}")
+
+
+def is_rule_path(name_or_path: str) -> bool:
+    """Whether a ``rules`` setting names a file or directory (else it names a packaged pack)."""
+    return name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path
+
+
+def load_ruleset(name_or_path: str | Path) -> RuleSet:
+    """Load a packaged pack by name (``november-2025``), or a rule file or directory by path.
+
+    A string is a path when it ends in ``.yaml``/``.yml`` or contains ``/``; a :class:`Path`
+    always is.
+
+    Raises:
+        RuleError: no such pack or file, or the rules are invalid.
+    """
+    if isinstance(name_or_path, Path) or is_rule_path(name_or_path):
+        return load_rules(name_or_path)
+    return load_pack(name_or_path)

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from alerts.evaluator import AlertEvaluator
+from alerts.rules import load_ruleset
 from monitor.backtest.bridge import VenueBridge
 from monitor.backtest.result import BacktestResult
 from monitor.backtest.summary import summary
@@ -25,7 +26,6 @@ from monitor.pipeline import Pipeline
 from monitor.replay.parse import parse_lines
 from monitor.simulator.scenarios import Scenario, get_scenario
 from monitor.simulator.scenarios.base import seed_backfill
-from monitor.wiring import load_ruleset
 from streams.engine import StreamEngine
 from streams.events import Event
 from streams.processors import default_processors

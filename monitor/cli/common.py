@@ -31,8 +31,7 @@ def first_line(e: Exception) -> str:
 
 def load_rules_or_fail(name: str) -> RuleSet:
     """The rule pack ``name`` or the rule file at ``name``; :class:`CliError` when invalid."""
-    from alerts.rules import RuleError
-    from monitor.wiring import load_ruleset
+    from alerts.rules import RuleError, load_ruleset
 
     try:
         return load_ruleset(name)

@@ -1,8 +1,4 @@
-"""Shared helpers for the alert tests: a fake clock, a recording notifier, store fixtures.
-
-``eventually`` is :func:`tests.helpers.eventually`, re-exported for the modules that still import
-it from here.
-"""
+"""Shared helpers for the alert tests: a fake clock, a recording notifier, store fixtures."""
 
 from __future__ import annotations
 
@@ -13,26 +9,24 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from alerts.metrics import AlertMetrics
-from alerts.notify.base import Notification, NotifyResult
+from alerts.model import Notification
+from alerts.notify.base import NotifyResult
 from alerts.store import AsyncStore
-from tests.helpers import eventually
+from streams.clock import ManualClock
 
-__all__ = ["FakeClock", "RecordingNotifier", "eventually"]
+__all__ = ["FakeClock", "RecordingNotifier"]
 
 
-class FakeClock:
-    """A wall clock the test moves by hand."""
+class FakeClock(ManualClock):
+    """A wall clock the test moves by hand (``t`` is its time in ns)."""
 
     def __init__(self, start_ns: int = 1_800_000_000 * 10**9) -> None:
-        self.t = start_ns
+        super().__init__(start_ns)
 
-    def now_ns(self) -> int:
-        """Return the fake time."""
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.t += int(seconds * 1e9)
+    @property
+    def t(self) -> int:
+        """The fake time."""
+        return self.now_ns()
 
 
 class RecordingNotifier:

@@ -97,9 +97,20 @@ def test_alerts_list_and_show_read_the_history(
     monkeypatch.setenv("RISKMON_DB", str(db))
     labels = {"asset": "BTC", "severity": "critical"}
     fp = fingerprint("deleveraging_event", labels)
-    n = AlertNotice("firing", "deleveraging_event", "critical", labels, -30.0, 5, None, fp, "BTC!")
+    n = AlertNotice(
+        "firing",
+        "deleveraging_event",
+        "critical",
+        labels,
+        -30.0,
+        5,
+        None,
+        fp,
+        "BTC!",
+        annotations={"runbook": "act"},
+    )
     store = Store.open(db)
-    store.record_notices([n], [{"runbook": "act"}], 100)
+    store.record_notices([n], 100)
     store.close()
     assert run("alerts", "list") == 0
     out = capsys.readouterr().out

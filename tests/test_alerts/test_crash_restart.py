@@ -12,8 +12,8 @@ from pathlib import Path
 from aiohttp import web
 
 from alerts.store import Store
+from tests.helpers import eventually
 
-from .conftest import eventually
 from .fakes import Receiver, serve
 
 WORKER = Path(__file__).with_name("burst_worker.py")

@@ -6,11 +6,13 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from alerts.dispatch import META_RULE, Deliverer, Dispatcher, Route
+from alerts.deliver import Deliverer
+from alerts.dispatch import META_RULE, Dispatcher
 from alerts.matchers import parse_matcher
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice
 from alerts.notify.base import NotifyResult
+from alerts.route import Route
 from alerts.rules import fingerprint, load_pack
 from alerts.store import AsyncStore
 

@@ -17,8 +17,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from alerts.notify.base import AlertItem, Notification
+from alerts.model import AlertNotice, Notification
 from alerts.notify.email import EmailNotifier
+from alerts.settings import EmailReceiver
 
 T0 = 1_763_700_000 * 10**9
 
@@ -90,7 +91,7 @@ def _smtp_starttls(cert: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
 
 def notification(n_alerts: int = 2) -> Notification:
     alerts = [
-        AlertItem(
+        AlertNotice(
             status="firing" if i == 0 else "resolved",
             rule="oi_drawdown",
             severity="critical",
@@ -122,15 +123,17 @@ async def test_email_over_starttls_with_auth_has_text_and_html(
     """One message per group arrives over STARTTLS with auth, in plain text and HTML."""
     inbox, port = smtp_starttls
     n = EmailNotifier(
-        "mail",
-        "127.0.0.1",
-        port,
-        "riskmon@desk.test",
-        ["risk@desk.test"],
-        "starttls",
-        "risk",
-        SecretStr("pa55word"),
-        ca_file=cert[0],
+        EmailReceiver(
+            name="mail",
+            host="127.0.0.1",
+            port=port,
+            sender="riskmon@desk.test",
+            to=["risk@desk.test"],
+            tls="starttls",
+            username="risk",
+            password=SecretStr("pa55word"),
+            ca_file=cert[0],
+        )
     )
     res = await n.notify(notification())
     assert res.ok, res.error
@@ -156,15 +159,17 @@ async def test_wrong_password_is_broken_config_without_leaking_it(
     """A rejected login is reported as broken configuration; the password is not in the error."""
     inbox, port = smtp_starttls
     n = EmailNotifier(
-        "mail",
-        "127.0.0.1",
-        port,
-        "riskmon@desk.test",
-        ["risk@desk.test"],
-        "starttls",
-        "risk",
-        SecretStr("hunter2-wrong"),
-        ca_file=cert[0],
+        EmailReceiver(
+            name="mail",
+            host="127.0.0.1",
+            port=port,
+            sender="riskmon@desk.test",
+            to=["risk@desk.test"],
+            tls="starttls",
+            username="risk",
+            password=SecretStr("hunter2-wrong"),
+            ca_file=cert[0],
+        )
     )
     res = await n.notify(notification())
     assert res.broken
@@ -177,14 +182,16 @@ async def test_untrusted_certificate_is_refused(smtp_starttls: tuple[Inbox, int]
     """Without the CA, STARTTLS verification fails and nothing is sent (retryable)."""
     inbox, port = smtp_starttls
     n = EmailNotifier(
-        "mail",
-        "127.0.0.1",
-        port,
-        "a@b.test",
-        ["c@d.test"],
-        "starttls",
-        "risk",
-        SecretStr("pa55word"),
+        EmailReceiver(
+            name="mail",
+            host="127.0.0.1",
+            port=port,
+            sender="a@b.test",
+            to=["c@d.test"],
+            tls="starttls",
+            username="risk",
+            password=SecretStr("pa55word"),
+        )
     )
     res = await n.notify(notification())
     assert not res.ok
@@ -193,7 +200,16 @@ async def test_untrusted_certificate_is_refused(smtp_starttls: tuple[Inbox, int]
 
 async def test_unreachable_server_is_retryable() -> None:
     """A closed port gives a retryable failure, not an exception."""
-    n = EmailNotifier("mail", "127.0.0.1", free_port(), "a@b.test", ["c@d.test"], "none")
+    n = EmailNotifier(
+        EmailReceiver(
+            name="mail",
+            host="127.0.0.1",
+            port=free_port(),
+            sender="a@b.test",
+            to=["c@d.test"],
+            tls="none",
+        )
+    )
     res = await n.notify(notification(1))
     assert res.retryable
 
@@ -215,15 +231,17 @@ async def test_email_over_implicit_tls(cert: tuple[Path, Path]) -> None:
     ctl.start()
     try:
         n = EmailNotifier(
-            "mail",
-            "127.0.0.1",
-            port,
-            "riskmon@desk.test",
-            ["risk@desk.test"],
-            "implicit",
-            "risk",
-            SecretStr("pa55word"),
-            ca_file=cert[0],
+            EmailReceiver(
+                name="mail",
+                host="127.0.0.1",
+                port=port,
+                sender="riskmon@desk.test",
+                to=["risk@desk.test"],
+                tls="implicit",
+                username="risk",
+                password=SecretStr("pa55word"),
+                ca_file=cert[0],
+            )
         )
         res = await n.notify(notification(1))
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -11,27 +12,32 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from alerts.dispatch import Route
-from alerts.model import AlertNotice
+from alerts.model import AlertNotice, Notification, Severity, Status
 from alerts.notify.alertmanager import AlertmanagerNotifier
-from alerts.notify.base import AlertItem, Notification
+from alerts.notify.http import RETRY_AFTER_CAP_S, RETRY_AFTER_DEFAULT_S, retry_wait_s
 from alerts.notify.slack import MAX_BLOCKS, SlackNotifier, render_slack
 from alerts.notify.webhook import WebhookNotifier, sign, verify_signature
+from alerts.route import Route
 from alerts.rules import fingerprint
 from alerts.service import AlertService
-from alerts.settings import AlertsSettings, SlackReceiver
+from alerts.settings import (
+    AlertmanagerReceiver,
+    AlertsSettings,
+    SlackReceiver,
+    WebhookReceiver,
+)
+from tests.helpers import eventually
 
-from .conftest import eventually
 from .fakes import Receiver, serve
 
 T0 = 1_763_700_000 * 10**9
 
 
 def item(
-    i: int = 0, status: str = "firing", severity: str = "critical", summary: str = ""
-) -> AlertItem:
+    i: int = 0, status: Status = "firing", severity: Severity = "critical", summary: str = ""
+) -> AlertNotice:
     labels = {"asset": "BTC", "severity": severity}
-    return AlertItem(
+    return AlertNotice(
         status=status,
         rule="liquidations_1h",
         severity=severity,
@@ -45,7 +51,7 @@ def item(
     )
 
 
-def notification(items: list[AlertItem], key: str = "k1") -> Notification:
+def notification(items: list[AlertNotice], key: str = "k1") -> Notification:
     return Notification(
         receiver="slack",
         group_key="g",
@@ -61,7 +67,7 @@ def notification(items: list[AlertItem], key: str = "k1") -> Notification:
 async def test_slack_posts_blocks_with_text_fallback_and_idempotency_key() -> None:
     """A Slack post carries text, Block Kit blocks and the idempotency key header."""
     async with serve(Receiver()) as rx:
-        n = SlackNotifier("slack", SecretStr(rx.url + "/hook"))
+        n = SlackNotifier(SlackReceiver(name="slack", url=SecretStr(rx.url + "/hook")))
         res = await n.notify(notification([item()]))
         await n.aclose()
     assert res.ok
@@ -108,12 +114,14 @@ async def test_slack_answers_are_classified_and_secret_never_leaks() -> None:
         url = rx.url + "/hook/T000/B000/SECRETTOKEN"
         async with serve(Receiver(script=list(script)), path="/hook/T000/B000/SECRETTOKEN") as rx2:
             url = rx2.url + "/hook/T000/B000/SECRETTOKEN"
-            n = SlackNotifier("slack", SecretStr(url))
+            n = SlackNotifier(SlackReceiver(name="slack", url=SecretStr(url)))
             r429 = await n.notify(notification([item()]))
             r500 = await n.notify(notification([item()]))
             r404 = await n.notify(notification([item()]))
             await n.aclose()
-        down = SlackNotifier("slack", SecretStr(url))  # server gone: connection error
+        down = SlackNotifier(
+            SlackReceiver(name="slack", url=SecretStr(url))
+        )  # server gone: connection error
         rdown = await down.notify(notification([item()]))
         await down.aclose()
     assert rx.requests == []
@@ -177,8 +185,16 @@ async def test_webhook_body_is_signed_and_verifiable() -> None:
     """The receiver verifies the HMAC-SHA256 signature; a wrong secret fails verification."""
     rx = Receiver(hmac_secret=b"s3cret")
     async with serve(rx):
-        good = WebhookNotifier("wh", SecretStr(rx.url + "/hook"), SecretStr("s3cret"))
-        bad = WebhookNotifier("wh", SecretStr(rx.url + "/hook"), SecretStr("wrong"))
+        good = WebhookNotifier(
+            WebhookReceiver(
+                name="wh", url=SecretStr(rx.url + "/hook"), hmac_secret=SecretStr("s3cret")
+            )
+        )
+        bad = WebhookNotifier(
+            WebhookReceiver(
+                name="wh", url=SecretStr(rx.url + "/hook"), hmac_secret=SecretStr("wrong")
+            )
+        )
         assert (await good.notify(notification([item()]))).ok
         r = await bad.notify(notification([item()], key="k2"))
         await good.aclose()
@@ -205,7 +221,7 @@ async def test_alertmanager_gets_v2_alerts_and_resolved_with_ends_at() -> None:
     """Firing alerts carry a future endsAt; resolved ones their endsAt, re-sent afterwards."""
     rx = Receiver()
     async with serve(rx, path="/api/v2/alerts"):
-        am = AlertmanagerNotifier("am", SecretStr(rx.url))
+        am = AlertmanagerNotifier(AlertmanagerReceiver(name="am", url=SecretStr(rx.url)))
         assert (await am.notify(notification([item(1)], key="a"))).ok
         assert (await am.notify(notification([item(1, status="resolved")], key="b"))).ok
         assert (await am.notify(notification([item(2)], key="c"))).ok
@@ -222,7 +238,7 @@ async def test_alertmanager_gets_v2_alerts_and_resolved_with_ends_at() -> None:
 async def test_other_client_errors_mean_broken_configuration(status: int) -> None:
     """4xx answers other than 408/429 are treated as a misconfigured receiver."""
     async with serve(Receiver(script=[(status, {}, "nope")])) as rx:
-        n = SlackNotifier("s", SecretStr(rx.url + "/hook"))
+        n = SlackNotifier(SlackReceiver(name="s", url=SecretStr(rx.url + "/hook")))
         r = await n.notify(notification([item()]))
         await n.aclose()
     assert r.broken
@@ -238,7 +254,7 @@ async def test_timeout_is_retryable() -> None:
             return await super().handle(request)
 
     async with serve(Slow()) as rx:
-        n = SlackNotifier("s", SecretStr(rx.url + "/hook"), timeout_s=0.2)
+        n = SlackNotifier(SlackReceiver(name="s", url=SecretStr(rx.url + "/hook"), timeout_s=0.2))
         r = await n.notify(notification([item()]))
         gate.set()
         await n.aclose()
@@ -264,3 +280,14 @@ async def test_delivered_notifications_are_pruned_after_their_retention(tmp_path
             assert await svc.submit([notice]) == 0  # same state: nothing new to send
             await asyncio.sleep(0.2)
         assert len(rx.accepted) == 1
+
+
+def test_retry_after_is_read_defaulted_and_bounded() -> None:
+    """Seconds or an HTTP date; unreadable means the default; absurd values the cap."""
+    now = 1_763_700_000.0
+    assert retry_wait_s("7", now) == 7.0
+    assert retry_wait_s(formatdate(now + 30, usegmt=True), now) == 30.0
+    assert retry_wait_s(None, now) == RETRY_AFTER_DEFAULT_S
+    assert retry_wait_s("soon", now) == RETRY_AFTER_DEFAULT_S
+    assert retry_wait_s("1e12", now) == RETRY_AFTER_CAP_S
+    assert retry_wait_s("inf", now) == RETRY_AFTER_CAP_S

@@ -94,8 +94,7 @@ async def test_console_service_prints_contract_lines(
     from alerts.model import AlertNotice
     from alerts.rules import fingerprint
     from streams.signals import Signal
-
-    from .conftest import eventually
+    from tests.helpers import eventually
 
     reg = CollectorRegistry()
     svc = AlertService(AlertsSettings(db_path=tmp_path / "a.db"), registry=reg)
