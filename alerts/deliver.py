@@ -99,6 +99,7 @@ class Deliverer:
         self.metrics.delivery_seconds.labels(self.name).observe(time.perf_counter() - t0)
         self._last_send_ns = self.clock.now_ns()
         if result.ok:
+            self.metrics.delivered(self.name, notification.alerts, self._last_send_ns)
             await self._delivered(row, self._last_send_ns)
         else:
             await self._failed(row, result, self._last_send_ns)

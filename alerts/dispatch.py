@@ -137,6 +137,7 @@ class Dispatcher:
         )
         for a in rows:
             self._ingest(a, now)
+        self._update_gauges()
         await self.silencer.refresh(now, force=True)
         self._changed.set()
 
@@ -158,6 +159,7 @@ class Dispatcher:
                 n_changed += 1
                 self.metrics.transitions.labels(n.rule, n.severity, n.status).inc()
                 self._ingest(n, now)
+                self.metrics.notice_accepted(n.fingerprint, n.status, now)
                 log.info(
                     "alerts.transition",
                     rule=n.rule,
@@ -191,6 +193,7 @@ class Dispatcher:
             counts[a.alert.severity] = counts.get(a.alert.severity, 0) + 1
         for sev, c in counts.items():
             self.metrics.firing.labels(sev).set(c)
+        self.metrics.set_firing(a.alert for a in self._alerts.values())
 
     # --- muting ------------------------------------------------------------------------------
 

@@ -1,10 +1,76 @@
-"""Prometheus metrics of the alert engine. Build one :class:`AlertMetrics` per registry."""
+"""Prometheus metrics of the alert engine. Build one :class:`AlertMetrics` per registry.
+
+Besides counters and histograms it exports the engine's alert state like Prometheus' ``ALERTS``:
+``riskmon_alerts_firing{alertname, severity, <alert labels>} 1`` for every firing alert, gone
+from the next scrape once the alert resolves (the dispatcher hands over its live set with
+:meth:`AlertMetrics.set_firing`). Notice-to-delivery latency is measured per receiver from the
+moment the dispatcher accepted a notice (:meth:`AlertMetrics.notice_accepted`) to the first
+successful delivery of a notification carrying it (:meth:`AlertMetrics.delivered`).
+"""
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
-__all__ = ["AlertMetrics"]
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
+
+__all__ = ["DELIVERY_BUCKETS", "AlertMetrics", "FiringAlert", "FiringAlerts"]
+
+_NS = 1_000_000_000
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_MAX_TRACKED = 10_000
+#: seconds; group_wait and retries put most deliveries between one second and minutes
+DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+
+
+class FiringAlert(Protocol):
+    """What the firing-alerts gauge needs from an alert (``alerts.notify.base.AlertItem``)."""
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def severity(self) -> str: ...
+
+    @property
+    def labels(self) -> dict[str, str]: ...
+
+
+class FiringAlerts(Collector):
+    """``riskmon_alerts_firing``: one series (value 1) per firing alert, like ``ALERTS``."""
+
+    NAME = "riskmon_alerts_firing"
+
+    def __init__(self) -> None:
+        self._alerts: tuple[dict[str, str], ...] = ()
+
+    def set(self, alerts: Iterable[FiringAlert]) -> None:
+        """Replace the firing set (labels: alertname, severity and the alert's own labels)."""
+        out = []
+        for a in alerts:
+            labels = {k: v for k, v in a.labels.items() if _LABEL.match(k) and k[:2] != "__"}
+            labels["alertname"] = a.rule
+            labels["severity"] = a.severity
+            out.append(labels)
+        self._alerts = tuple(out)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the family; alerts resolved since the last :meth:`set` are simply absent."""
+        fam = GaugeMetricFamily(
+            self.NAME, "1 for every firing alert, with its rule (alertname), severity and labels"
+        )
+        fam.samples.extend(Sample(self.NAME, labels, 1.0) for labels in self._alerts)
+        yield fam
+
+    def describe(self) -> list[Metric]:
+        """The family name."""
+        return [GaugeMetricFamily(self.NAME, "")]
 
 
 class AlertMetrics:
@@ -73,3 +139,44 @@ class AlertMetrics:
             ["receiver"],
             registry=registry,
         )
+        self.notice_to_delivery = Histogram(
+            "riskmon_alerts_notice_to_delivery_seconds",
+            "Time from an alert notice accepted by the dispatcher to its delivery, per receiver",
+            ["receiver"],
+            registry=registry,
+            buckets=DELIVERY_BUCKETS,
+        )
+        self.firing_alerts = FiringAlerts()
+        registry.register(self.firing_alerts)
+        # (fingerprint, status) -> (accepted at ns, receivers that delivered it)
+        self._accepted: OrderedDict[tuple[str, str], tuple[int, set[str]]] = OrderedDict()
+
+    def set_firing(self, alerts: Iterable[FiringAlert]) -> None:
+        """Publish the dispatcher's live (firing) alerts as ``riskmon_alerts_firing``."""
+        self.firing_alerts.set(alerts)
+
+    def notice_accepted(self, fingerprint: str, status: str, now_ns: int) -> None:
+        """Remember when a state change was accepted (bounded: the oldest are forgotten)."""
+        key = (fingerprint, status)
+        self._accepted[key] = (now_ns, set())
+        self._accepted.move_to_end(key)
+        while len(self._accepted) > _MAX_TRACKED:
+            self._accepted.popitem(last=False)
+
+    def delivered(self, receiver: str, alerts: Iterable[_Delivered], now_ns: int) -> None:
+        """Observe notice-to-delivery latency for each alert first delivered to ``receiver``."""
+        hist = self.notice_to_delivery.labels(receiver)
+        for a in alerts:
+            entry = self._accepted.get((a.fingerprint, a.status))
+            if entry is None or receiver in entry[1]:
+                continue
+            entry[1].add(receiver)
+            hist.observe(max(0, now_ns - entry[0]) / _NS)
+
+
+class _Delivered(Protocol):
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...

@@ -227,6 +227,11 @@ class AlertService:
         if not task.cancelled() and task.exception() is not None:
             log.error("alerts.task_failed", task=task.get_name(), error=repr(task.exception()))
 
+    @property
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """The running background tasks (the daemon's liveness check watches them)."""
+        return tuple(self._tasks)
+
     async def start(self) -> None:
         """Open the store, reload live alerts and start the dispatcher and deliverers."""
         await self.store.open()

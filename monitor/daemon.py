@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import structlog
 from aiohttp import web
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
@@ -28,7 +29,8 @@ from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
-from monitor.metrics import MonitorMetrics
+from monitor.health import Health, build_app
+from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.wiring import build_feed
@@ -89,6 +91,7 @@ class Daemon:
             else AlertEvaluator(load_ruleset(settings.rules))
         )
         self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
+        self.health = self._observability(registry, evaluator)
         self.bus = InProcessBus(self.metrics, settings.bus.maxsize)
         self.capture = CaptureWriter(settings.capture) if settings.capture else None
         self.feeds = [
@@ -125,6 +128,7 @@ class Daemon:
         runner = await self._start_metrics() if self.settings.metrics.enabled else None
         if self.alert_service is not None:
             await self.alert_service.start()
+            self.health.supervise(self.alert_service.tasks)
         try:
             async with aiohttp.ClientSession() as http:
                 await self._refresh_instruments(http)
@@ -146,6 +150,7 @@ class Daemon:
                         tg.create_task(self._idle_ticker(), name="ticker")
                         tg.create_task(self._snapshotter(), name="snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
+                        self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
                 except* _Stopping:
                     pass
         finally:
@@ -226,6 +231,10 @@ class Daemon:
             signals += len(step.signals)
             notices.extend(step.notices)
             self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / NS_PER_SECOND)
+            for _ in step.notices:
+                self.metrics.notice_latency.observe(
+                    max(0, time.time_ns() - ev.ts_recv) / NS_PER_SECOND
+                )
         self.events_processed += len(batch)
         self.metrics.bus_depth.set(self.bus.qsize())
         if signals:
@@ -234,6 +243,7 @@ class Daemon:
         await self._emit(notices)
 
     async def _emit(self, notices: Sequence[AlertNotice]) -> None:
+        self._count_evaluations()
         if not notices:
             return
         for n in notices:
@@ -320,17 +330,7 @@ class Daemon:
     # ---------------------------------------------------------------- metrics endpoint
 
     async def _start_metrics(self) -> web.AppRunner:
-        async def metrics(_: web.Request) -> web.Response:
-            return web.Response(
-                body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
-            )
-
-        async def healthz(_: web.Request) -> web.Response:
-            return web.json_response({"status": "ok", "events": self.events_processed})
-
-        app = web.Application()
-        app.router.add_get("/metrics", metrics)
-        app.router.add_get("/healthz", healthz)
+        app = build_app(self.registry, self.health, lambda: {"events": self.events_processed})
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         m = self.settings.metrics
@@ -340,6 +340,38 @@ class Daemon:
         sockets = getattr(server, "sockets", None) or []
         self.metrics_port = sockets[0].getsockname()[1] if sockets else m.port
         return runner
+
+    # ---------------------------------------------------------------- observability (issue 11)
+
+    def _observability(self, registry: CollectorRegistry, evaluator: AlertEvaluator) -> Health:
+        """Window counters on the registry; health with the daemon's readiness checks."""
+        WindowCounters(lambda: self.pipeline.engine.processors, registry)
+        self._evaluations_counted = evaluator.evaluations
+        health = Health()
+        health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
+        health.add_check("store", lambda: _writable(self.settings.store))
+        health.add_check("feeds", self._feed_live)
+        return health
+
+    def _feed_live(self) -> str | None:
+        live = any(c.state == "subscribed" for f in self.feeds for c in f.connections)
+        return None if live else "no feed connection subscribed"
+
+    def _count_evaluations(self) -> None:
+        """Add the evaluator's new rule evaluations to ``riskmon_alerts_rule_evaluations_total``."""
+        ev = self.pipeline.evaluator
+        if self.alert_service is None or not isinstance(ev, AlertEvaluator):
+            return
+        delta = ev.evaluations - self._evaluations_counted
+        if delta > 0:
+            self.alert_service.metrics.evaluations.inc(delta)
+        self._evaluations_counted = ev.evaluations
+
+
+def _writable(path: Path) -> str | None:
+    """None when the store file (or, before it exists, its directory) is writable."""
+    target = path if path.exists() else path.parent
+    return None if os.access(target, os.W_OK) else f"{target} is not writable"
 
 
 class _Stopping(Exception):

@@ -1,14 +1,34 @@
-"""Prometheus metrics of the monitor package (feeds, bus, pipeline).
+"""Prometheus metrics of the monitor package (feeds, bus, pipeline, windows).
 
-Label values come from config and code (venue ids, connection keys, channels, closed reason
-sets), never from wire strings or exception text.
+Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``, ``bus``,
+``pipeline``, ``window``); signal families are named by :mod:`monitor.exporter`, alert-engine
+families by :mod:`alerts.metrics`. Label values come from config and code (venue ids, connection
+keys, channels, closed reason sets, processor names), never from wire strings or exception text.
+The ``*_created`` series of counters and histograms are turned off (they double the series count
+and no panel reads them).
 """
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["MonitorMetrics"]
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "WindowCounters"]
+
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+#: seconds; from sub-millisecond processing to a notice held back by a slow tick
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class MonitorMetrics:
@@ -89,5 +109,63 @@ class MonitorMetrics:
             "riskmon_pipeline_event_latency_seconds",
             "Time from a frame's receipt to its event being processed",
             registry=registry,
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            buckets=LATENCY_BUCKETS,
         )
+        self.notice_latency = Histogram(
+            "riskmon_pipeline_event_to_notice_seconds",
+            "Time from the receipt of the frame whose event produced an alert notice to the notice",
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
+        )
+
+
+class WindowCounters(Collector):
+    """Late and dropped events of the processors' time windows, read at scrape time.
+
+    A *late* event is older than the window's newest bucket but still inside the retained
+    history (it is counted in the windows it belongs to); a *dropped* one is older than every
+    retained bucket. Any processor with ``late_events`` / ``dropped_events`` attributes counts.
+
+    Args:
+        processors: returns the processors (e.g. ``lambda: engine.processors``).
+        registry: where to register (None: not registered).
+    """
+
+    def __init__(
+        self,
+        processors: Callable[[], Iterable[object]],
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.processors = processors
+        if registry is not None:
+            registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the two counter families, one series per processor that keeps the count."""
+        late = CounterMetricFamily(
+            "riskmon_window_late_events",
+            "Events older than the window's newest bucket, still counted",
+            labels=["processor"],
+        )
+        dropped = CounterMetricFamily(
+            "riskmon_window_dropped_events",
+            "Events older than every retained bucket, not counted",
+            labels=["processor"],
+        )
+        for p in self.processors():
+            name = str(getattr(p, "name", type(p).__name__))
+            n_late = getattr(p, "late_events", None)
+            if isinstance(n_late, int):
+                late.add_metric([name], n_late)
+            n_dropped = getattr(p, "dropped_events", None)
+            if isinstance(n_dropped, int):
+                dropped.add_metric([name], n_dropped)
+        yield late
+        yield dropped
+
+    def describe(self) -> list[Metric]:
+        """The two family names (no processor is read at registration)."""
+        return [
+            CounterMetricFamily("riskmon_window_late_events", ""),
+            CounterMetricFamily("riskmon_window_dropped_events", ""),
+        ]
