@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from alerts.export.cli import add_export_command
 from alerts.matchers import MatcherError, parse_matcher
 from alerts.rules import RuleError, load_pack, load_rules
 from alerts.rules.loader import parse_duration_ns
@@ -295,6 +296,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check.add_argument("-v", "--verbose", action="store_true", help="list every alert level")
     check.set_defaults(func=_wrap(_rules_check))
+    add_export_command(rsub)  # riskmon rules export (alerts/export)
 
     sil = subparsers.add_parser(
         "silence",

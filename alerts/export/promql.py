@@ -1,0 +1,213 @@
+"""Translate runtime rules into PromQL and Go-template annotations. Pure functions, no I/O.
+
+Values stay in the units of the rule pack: an expression reads the exported metric and divides by
+its scale (``riskmon_oi_drawdown_ratio{...} * 100 <= -30`` for ``oi_drawdown_pct <= -30``), so
+every threshold in the output is the pack's number and ``$value`` is what the engine's
+``{value}`` is.
+
+Forms:
+
+- one condition: ``<value> <op> <threshold>``; with a ``clear`` (hysteresis) the nearest
+  faithful form latches on the rule's own firing alert::
+
+      v >= T or (v > C and ignoring(alertname, alertstate, <rule labels>) ALERTS{alertname=..,
+      alertstate="firing", <rule labels>})
+
+  (the engine latches as soon as the condition is true, Prometheus once the alert fires: during
+  ``for`` the clear level does not hold a pending alert);
+- composites (``all_of``/``any_of`` joined ``on`` labels): each condition is reduced to the ``on``
+  labels (``max by`` for ``>``, ``min by`` for ``<``, as the engine takes the extreme of the
+  latched series) and joined with ``and on(...)`` / ``or on(...)``; the ``value_from`` condition
+  comes first so ``$value`` is the alert's value;
+- absence (``absent: {signal, after}``): ``changes(v[after]) == 0`` on series that existed
+  ``after`` ago; ``$value`` is the window in seconds (the engine's is the exact silence).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+
+from alerts.matchers import Matcher
+from alerts.rules.model import Condition, Rule
+from alerts.rules.template import humanize
+from streams.signal_metrics import metric_for
+
+__all__ = [
+    "alerts_matchers",
+    "annotation_template",
+    "condition_value_query",
+    "duration",
+    "number",
+    "rule_expr",
+    "selector",
+    "value_expr",
+]
+
+_NS = 1_000_000_000
+_formatter = string.Formatter()
+
+
+def number(x: float) -> str:
+    """A float as a PromQL literal that round-trips (``250000000``, ``-0.0003``, ``3.5``)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+def duration(ns: int) -> str:
+    """Nanoseconds as a Prometheus duration (``0s``, ``90s``, ``5m``, ``2h``, ``1h30m``)."""
+    s = ns // _NS
+    if s == 0:
+        return "0s"
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            out += f"{s // size}{unit}"
+            s %= size
+    return out
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _matcher(m: Matcher) -> str:
+    return f"{m.name}{m.op}{_quote(m.value)}"
+
+
+def selector(signal: str, matchers: Sequence[Matcher], extra: Sequence[str] = ()) -> str:
+    """``riskmon_metric{a="b",...}`` for a signal and the pack's label matchers."""
+    parts = [_matcher(m) for m in matchers] + list(extra)
+    return metric_for(signal).metric + ("{" + ",".join(parts) + "}" if parts else "")
+
+
+def value_expr(signal: str, matchers: Sequence[Matcher], extra: Sequence[str] = ()) -> str:
+    """The selector converted back to the pack's unit (``... * 100`` for a percentage)."""
+    sel = selector(signal, matchers, extra)
+    scale = metric_for(signal).scale
+    if scale == 1.0:
+        return sel
+    if scale < 1.0:
+        return f"{sel} * {number(round(1 / scale, 9))}"
+    return f"{sel} / {number(scale)}"
+
+
+def _clear_op(op: str) -> str:
+    return ">" if op in (">", ">=") else "<"
+
+
+def alerts_matchers(rule: Rule) -> list[str]:
+    """Matchers selecting this rule level's own firing alerts in ``ALERTS``."""
+    out = [f"alertname={_quote(rule.name)}", 'alertstate="firing"']
+    out += [f"{k}={_quote(v)}" for k, v in sorted(rule.labels.items())]
+    if "tier" not in rule.labels:
+        out.append('tier=""')
+    return out
+
+
+def _condition(rule: Rule, c: Condition, on: Sequence[str] | None) -> str:
+    v = value_expr(c.signal, c.matchers)
+    if on is not None:
+        agg = "min" if c.op in ("<", "<=") else "max"
+        v = f"{agg} by ({', '.join(on)}) ({v})"
+    base = f"{v} {c.op} {number(c.threshold)}"
+    if c.clear is None:
+        return base
+    latch = f"ALERTS{{{','.join(alerts_matchers(rule))}}}"
+    if on is None:
+        ignored = ["alertname", "alertstate", *sorted(rule.labels)]
+        if "tier" not in rule.labels:
+            ignored.append("tier")
+        join = f"ignoring({', '.join(ignored)})"
+    else:
+        join = f"on({', '.join(on)})"
+    return f"{base} or ({v} {_clear_op(c.op)} {number(c.clear)} and {join} {latch})"
+
+
+def _ordered(rule: Rule) -> list[Condition]:
+    conds = list(rule.conditions)
+    if rule.value_from is not None:
+        conds.sort(key=lambda c: c.id != rule.value_from)
+    return conds
+
+
+def rule_expr(rule: Rule) -> str:
+    """The PromQL alert expression of one rule level."""
+    if rule.absent is not None:
+        a = rule.absent
+        sel = selector(a.signal, a.matchers)
+        window = duration(a.after_ns)
+        return (
+            f"(changes({sel}[{window}]) == 0 and {sel} offset {window}) * 0 + {a.after_ns // _NS}"
+        )
+    conds = _ordered(rule)
+    if len(conds) == 1 and rule.on is None:
+        return _condition(rule, conds[0], None)
+    on = list(rule.on or ())
+    op = "and" if rule.mode == "all" else "or"
+    parts = [f"({_condition(rule, c, on)})" for c in conds]
+    return f" {op} on({', '.join(on)}) ".join(parts)
+
+
+def condition_value_query(c: Condition, on: Sequence[str]) -> tuple[str, list[str]]:
+    """A printf format (``%q`` per ``on`` label) querying one condition's value for one alert."""
+    agg = "min" if c.op in ("<", "<=") else "max"
+    extra = [f"{lbl}=%q" for lbl in on]
+    return f"{agg}({value_expr(c.signal, c.matchers, extra)})", [f"$labels.{lbl}" for lbl in on]
+
+
+def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = None) -> str:
+    """Turn a pack annotation (``str.format``) into a Prometheus (Go) template.
+
+    ``{label}`` -> ``$labels``; ``{value}`` and the ``value_from`` condition -> ``$value``;
+    ``{threshold}`` -> the number; ``_h`` -> ``humanize``; other conditions of a composite ->
+    a ``query`` of that condition's value for the alert's ``on`` labels; any other field is a
+    label (``$labels.<field>``). With ``refs`` (condition id -> Go expression, ``value`` included:
+    Grafana's ``$values.<refId>.Value``) the values come from there instead of ``$value`` and
+    queries.
+    """
+    conds = _ordered(rule)
+    first = conds[0].id if conds else ""
+    by_id: Mapping[str, Condition] = {c.id: c for c in conds}
+    threshold = conds[0].threshold if conds else 0.0
+    out: list[str] = []
+    for lit, field, spec, _conv in _formatter.parse(text):
+        out.append(lit)
+        if field is None:
+            continue
+        spec = spec or ""
+        humanized = field.endswith("_h")
+        base = field[:-2] if humanized else field
+        if refs is not None and base in refs:
+            arg = refs[base]
+        elif base in ("value", first):
+            arg = "$value"
+        elif base == "threshold":
+            out.append(humanize(threshold) if humanized else format(threshold, spec))
+            continue
+        elif base in by_id and rule.on is not None:
+            q, args = condition_value_query(by_id[base], rule.on)
+            fmt = _go_pipe(spec, humanized)
+            out.append(
+                "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
+                "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}"
+            )
+            continue
+        else:
+            out.append("{{ $labels." + base + " }}")
+            continue
+        fmt = _go_pipe(spec, humanized)
+        out.append("{{ " + arg + (" | " + fmt if fmt else "") + " }}")
+    return "".join(out)
+
+
+def _go_pipe(spec: str, humanized: bool) -> str:
+    """The Go template function for a Python format spec (empty: print as is)."""
+    if humanized:
+        return "humanize"
+    if spec.endswith("%"):
+        return "humanizePercentage"
+    if spec.endswith(("f", "e", "g")):
+        return f'printf "%{spec}"'
+    return ""
