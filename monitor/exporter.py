@@ -11,6 +11,9 @@ daemon's own ``riskmon_feed_reconnects_total{venue,reason}`` is a different coun
 missing from the catalogue keeps its own name as a gauge. Alert-rule export and the dashboards
 read the same table (:func:`metric_for`), so thresholds are scaled exactly like the values.
 
+Every catalogued family is declared on every scrape (``# HELP``/``# TYPE``), with samples once
+the signal has been produced, so dashboards and rules can name a family before its first sample.
+
 Safety. Label names are fixed by the first sample of a signal (a later sample with other label
 names is rejected and counted in ``riskmon_signal_dropped_total``); series are capped; non-finite
 values are omitted, never exported as NaN.
@@ -35,7 +38,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from streams.clock import Clock, SystemClock
-from streams.signal_metrics import metric_for
+from streams.signal_metrics import SIGNAL_METRICS, metric_for
 from streams.signals import Signal
 
 __all__ = ["ENTITY_LABELS", "MAX_SERIES", "STALE_AFTER_S", "SignalExporter"]
@@ -164,6 +167,12 @@ class SignalExporter(Collector):
             entry[0].add_metric(list(label_values), value * entry[1])
         for fam, _scale in families.values():
             yield fam
+        for name, spec in SIGNAL_METRICS.items():  # declared before their first sample
+            if name not in families:
+                if spec.kind == "counter":
+                    yield CounterMetricFamily(spec.metric, spec.help)
+                else:
+                    yield GaugeMetricFamily(spec.metric, spec.help)
 
     def describe(self) -> list[Metric]:
         """Nothing to describe up front: the families appear with their first samples."""
