@@ -81,11 +81,7 @@ class SignalExporter(Collector):
             ["reason"],
             registry=registry,
         )
-        self.expired = Counter(
-            "riskmon_signal_expired_series_total",
-            "Signal series removed from the scrape because their entity went stale",
-            registry=registry,
-        )
+        self.expired_series = 0
         registry.register(self)
 
     def update(self, signals: Iterable[Signal]) -> None:
@@ -130,8 +126,7 @@ class SignalExporter(Collector):
             del self._values[key]
         for e in stale:
             del self._seen[e]
-        if gone:
-            self.expired.inc(len(gone))
+        self.expired_series += len(gone)
         return len(gone)
 
     def _is_stale(self, key: tuple[str, tuple[str, ...]], stale: set[tuple[str, str]]) -> bool:
@@ -149,6 +144,12 @@ class SignalExporter(Collector):
     def collect(self) -> Iterator[Metric]:
         """Yield one family per signal name (called by the registry at scrape time)."""
         self.expire()
+        expired = CounterMetricFamily(
+            "riskmon_signal_expired_series",
+            "Signal series removed from the scrape because their entity went stale",
+        )
+        expired.add_metric([], self.expired_series)
+        yield expired
         values = dict(self._values)
         families: dict[str, tuple[GaugeMetricFamily | CounterMetricFamily, float]] = {}
         for (name, label_values), value in values.items():

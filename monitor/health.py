@@ -4,8 +4,8 @@
 does not answer at all (the probe times out). It also returns 503 when
 
 - a supervised task has ended (e.g. the alert dispatcher or a deliverer died of an exception), or
-- the loop's heartbeat is late by more than ``max_lag_s`` (the loop was blocked a moment ago and
-  the probe only got through afterwards).
+- the loop's heartbeat is late by more than ``max_lag_s``, or was within the last
+  ``stall_memory_s`` (the loop was blocked a moment ago and the probe only got through after).
 
 ``/readyz`` (readiness) returns 503 until every readiness check passes; the daemon's are: rules
 loaded, the alert store writable, at least one feed connection subscribed. Both answer JSON
@@ -40,16 +40,24 @@ class Health:
         clock: monotonic time of the heartbeat.
         heartbeat_s: how often the heartbeat task beats.
         max_lag_s: how late a beat may be before liveness fails.
+        stall_memory_s: how long liveness keeps failing after a stall the loop recovered from
+            (a probe that got through right after the stall still sees it).
     """
 
     def __init__(
-        self, clock: Clock | None = None, heartbeat_s: float = 0.25, max_lag_s: float = 1.0
+        self,
+        clock: Clock | None = None,
+        heartbeat_s: float = 0.25,
+        max_lag_s: float = 1.0,
+        stall_memory_s: float = 10.0,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.heartbeat_s = heartbeat_s
         self.max_lag_s = max_lag_s
+        self.stall_memory_s = stall_memory_s
         self.last_beat = self.clock.monotonic()
-        self.max_seen_lag_s = 0.0
+        self.last_stall_at: float | None = None
+        self.last_stall_s = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
         self._checks: list[ReadinessCheck] = []
 
@@ -66,13 +74,18 @@ class Health:
         while True:
             self.last_beat = self.clock.monotonic()
             await self.clock.sleep(self.heartbeat_s)
-            lag = self.clock.monotonic() - self.last_beat - self.heartbeat_s
-            self.max_seen_lag_s = max(self.max_seen_lag_s, lag)
+            now = self.clock.monotonic()
+            lag = now - self.last_beat - self.heartbeat_s
+            if lag > self.max_lag_s:
+                self.last_stall_at, self.last_stall_s = now, lag
 
     def liveness(self) -> dict[str, Any]:
         """``{"ok": bool, "dead_tasks": [...], "loop_lag_s": float}``."""
         dead = sorted(t.get_name() for t in self._tasks if t.done())
-        lag = max(0.0, self.clock.monotonic() - self.last_beat - self.heartbeat_s)
+        now = self.clock.monotonic()
+        lag = max(0.0, now - self.last_beat - self.heartbeat_s)
+        if self.last_stall_at is not None and now - self.last_stall_at < self.stall_memory_s:
+            lag = max(lag, self.last_stall_s)
         ok = not dead and lag <= self.max_lag_s
         return {"ok": ok, "dead_tasks": dead, "loop_lag_s": round(lag, 3)}
 
