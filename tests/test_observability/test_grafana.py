@@ -71,3 +71,15 @@ def test_panels_draw_the_pack_thresholds() -> None:
     ]
     assert panel["fieldConfig"]["defaults"]["unit"] == "percentunit"
     assert {v["name"] for v in d["templating"]["list"]} == {"asset", "venue"}
+
+
+def test_layout_png_is_drawn_from_the_dashboard_json(tmp_path: Path) -> None:
+    """grafana.layout writes a PNG of the committed Overview dashboard."""
+    from grafana import layout
+
+    out = tmp_path / "overview.png"
+    assert (
+        layout.main([str(validate.GRAFANA / "dashboards" / "riskmon-overview.json"), str(out)]) == 0
+    )
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_size > 20_000
