@@ -83,7 +83,7 @@ class Daemon:
         self.on_signals = on_signals
         self.registry = registry
         self.metrics = MonitorMetrics(registry)
-        self.exporter = SignalExporter(registry)
+        self.exporter = SignalExporter(registry, register=False)  # rendered by build_app
         self.alert_service = alert_service
         evaluator = (
             alert_service.new_evaluator()
@@ -330,7 +330,12 @@ class Daemon:
     # ---------------------------------------------------------------- metrics endpoint
 
     async def _start_metrics(self) -> web.AppRunner:
-        app = build_app(self.registry, self.health, lambda: {"events": self.events_processed})
+        app = build_app(
+            self.registry,
+            self.health,
+            lambda: {"events": self.events_processed},
+            extra=[self.exporter],
+        )
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         m = self.settings.metrics

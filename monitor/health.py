@@ -18,19 +18,30 @@ with the failing parts named.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
+import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from streams.clock import Clock, SystemClock
 
-__all__ = ["Health", "ReadinessCheck", "build_app"]
+__all__ = ["Exposition", "Health", "ReadinessCheck", "build_app"]
+
+log = structlog.get_logger(__name__)
 
 #: a named readiness check: returns None when ready, else why not
 ReadinessCheck = tuple[str, Callable[[], str | None]]
+
+
+class Exposition(Protocol):
+    """Families rendered outside the registry (``SignalExporter.exposition``)."""
+
+    def exposition(self, openmetrics: bool = False) -> str:
+        """Exposition text (OpenMetrics without ``# EOF`` when asked)."""
+        ...
 
 
 class Health:
@@ -78,6 +89,7 @@ class Health:
             lag = now - self.last_beat - self.heartbeat_s
             if lag > self.max_lag_s:
                 self.last_stall_at, self.last_stall_s = now, lag
+                log.warning("health.loop_stalled", lag_s=round(lag, 3), max_lag_s=self.max_lag_s)
 
     def liveness(self) -> dict[str, Any]:
         """``{"ok": bool, "dead_tasks": [...], "loop_lag_s": float}``."""
@@ -105,15 +117,23 @@ def build_app(
     registry: CollectorRegistry,
     health: Health,
     details: Callable[[], dict[str, Any]] | None = None,
+    extra: Sequence[Exposition] = (),
 ) -> web.Application:
     """The daemon's HTTP app: ``/metrics``, ``/healthz``, ``/readyz``.
 
-    ``details`` adds fields to the ``/healthz`` body (e.g. events processed).
+    ``details`` adds fields to the ``/healthz`` body (e.g. events processed); ``extra`` are
+    families rendered after the registry's (the signals, rendered by their own fast path).
     """
 
     async def metrics(request: web.Request) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+        body = encoder(registry)
+        if extra:
+            openmetrics = content_type.startswith("application/openmetrics-text")
+            text = "".join(x.exposition(openmetrics) for x in extra).encode()
+            eof = b"# EOF\n"
+            body = body[: -len(eof)] + text + eof if openmetrics else body + text
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def healthz(_: web.Request) -> web.Response:
         body = health.liveness()

@@ -302,8 +302,12 @@ async def test_cascade_alert_reaches_alertmanager_webhook_through_prometheus(
                 return text if "riskmon_alerts_notice_to_delivery_seconds_count" in text else ""
 
             text = await poll("a scrape", scrape_with_latency, 10)
-            async with http.get(f"{mbase}/healthz") as r:
-                assert r.status == 200, await r.text()
+
+            async def healthy() -> bool:  # a stall under the cascade's load fails it for 10 s
+                async with http.get(f"{mbase}/healthz") as r:
+                    return r.status == 200
+
+            await poll("/healthz to answer 200", healthy, 20)
             async with http.get(f"{mbase}/readyz") as r:
                 assert r.status == 200, await r.text()
     lint = await asyncio.create_subprocess_exec(

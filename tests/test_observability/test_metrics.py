@@ -272,3 +272,22 @@ async def test_daemon_readyz_needs_rules_a_writable_store_and_a_live_feed(tmp_pa
         finally:
             daemon.stop()
             await task
+
+
+def test_fast_exposition_is_byte_identical_to_prometheus_client() -> None:
+    """SignalExporter.exposition renders what prometheus-client renders, in both formats."""
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+    reg = CollectorRegistry()
+    exporter = SignalExporter(reg)
+    exporter.update(
+        [
+            *_signals(),
+            Signal("peg_price", {"coin": 'U"S\\D\nC', "venue": "kraken"}, 0.9987, T),
+            Signal("custom_score", {}, 2.5, T),
+        ]
+    )
+    only = CollectorRegistry()
+    only.register(exporter)
+    assert exporter.exposition().encode() == generate_latest(only)
+    assert exporter.exposition(openmetrics=True).encode() + b"# EOF\n" == generate_openmetrics(only)
