@@ -15,9 +15,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from alerts.dispatch import Deliverer, Dispatcher, Route
+from alerts.deliver import Deliverer
+from alerts.dispatch import Dispatcher
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice
+from alerts.route import Route
 from alerts.rules import fingerprint, load_pack
 from alerts.store import AsyncStore
 from monitor.daemon import Daemon
