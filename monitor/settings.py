@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.kafka.settings import KafkaBusSettings
 from monitor.venues import VENUE_MODULES
 from monitor.venues.base import Channel
 
@@ -58,10 +59,9 @@ class MetricsSettings(_Strict):
 
 
 class BusSettings(_Strict):
-    """Where events travel between the feeds and the processors.
+    """Where events travel between the feeds and the processors: one process.
 
-    Only the in-process bus exists so far; a Kafka bus is planned, and until it lands
-    ``kind: kafka`` is refused rather than silently run in-process.
+    ``kind: kafka`` selects :class:`~monitor.kafka.settings.KafkaBusSettings` instead.
     """
 
     kind: Literal["in-process"] = "in-process"
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     capture: Path | None = None
     snapshot_interval_s: float = Field(default=60.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
-    bus: BusSettings = BusSettings()
+    bus: BusSettings | KafkaBusSettings = BusSettings()
     alerting: dict[str, Any] = Field(default_factory=dict)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
