@@ -40,13 +40,16 @@ async def test_join_sigkill_worker_and_alerter_takeover(
     )
     fired = [k for k in cluster.fired(x) + cluster.fired(y) if k[3] <= last]
     assert set(fired) == expected
-    # delivered once each (lower severities of the same alert are inhibited by the pack)
+    # delivered once each (which lower severities the pack inhibits depends on timing)
+    await wait_until(
+        lambda: any(k[3] >= last for k in cluster.printed(x, y)), 30, "the last delivery"
+    )
     delivered = cluster.printed(x, y)
     assert len(delivered) == len(set(delivered)), "a notification repeated"
     assert set(delivered) <= expected
-    assert len(delivered) >= len(expected) - 2
+    assert {k for k in expected if k[1] == "critical"} <= set(delivered)
     keys = [e["idempotency_key"] for p in (x, y) for e in cluster.events(p, "notify.delivered")]
-    assert len(keys) == len(set(keys)) == len(delivered)
+    assert len(keys) == len(set(keys)), "a notification delivered twice"
     # b restored a's checkpoints
     restored = cluster.events(b, "kafka.partition_restored")
     assert any(e["checkpoint_offset"] is not None for e in restored)
