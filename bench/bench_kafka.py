@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 from aiokafka import AIOKafkaConsumer
 
@@ -168,6 +169,11 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
             step = S // EV_PER_EVENT_SECOND
             for i in range(events):
                 await pub.publish(make_event(rng, t0 + i * step))
+            await pub.flush()
+            end_ts = t0 + events * step + 2 * S  # one closing trade per asset: every partition
+            for asset in ASSETS:  # ticks, so its last record yields a signal batch
+                ev = make_event(rng, end_ts)
+                await pub.publish(ev.__class__(**{**msgspec.structs.asdict(ev), "asset": asset}))
             await pub.flush()
             last = dict(pub._last_offset)  # the last offset of each partition
             seen: dict[int, int] = {}

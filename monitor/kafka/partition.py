@@ -85,7 +85,8 @@ class PartitionProcessor:
         self.dirty = False  # folded records since the last checkpoint
 
     def on_record(self, offset: int, value: bytes | None) -> SignalBatch | None:
-        """Fold one record in; return its signals (None for a skipped record).
+        """Fold one record in; return its signals (None when skipped, or when it produced no
+        signal and no tick).
 
         Raises:
             SchemaError: the record is not a known events schema (counted in ``bad_records``;
@@ -106,6 +107,7 @@ class PartitionProcessor:
         if verdict == "reset":
             self.resets += 1
         engine = self.engine
+        tick_before = engine.last_tick_ns
         signals = []
         for ev in batch.events:
             got = engine.on_event(ev)
@@ -114,6 +116,8 @@ class PartitionProcessor:
         self.records += 1
         self.events += len(batch.events)
         self.dirty = True
+        if not signals and engine.last_tick_ns == tick_before:
+            return None  # nothing for the alerter: no signal, event time did not tick
         return signals_record(
             self.partition, offset, batch.published_ns, engine.last_tick_ns, signals
         )
