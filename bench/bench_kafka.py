@@ -15,7 +15,9 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
   (processors emit on ticks) is not included: records are timed, not alerts.
 
 Options: ``--events N`` (backlog at 100 events/record; smaller sizes use less), ``--rate R``,
-``--seconds S`` (latency run), ``--only throughput|latency``.
+``--seconds S`` (latency run), ``--flush-ms MS`` (the publisher's ``flush_interval_ms`` in the
+latency run, default 20: records carry up to that much of each asset's events, and events wait
+up to that long before their record enters Kafka), ``--only throughput|latency``.
 """
 
 from __future__ import annotations
@@ -170,9 +172,9 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
             for i in range(events):
                 await pub.publish(make_event(rng, t0 + i * step))
             await pub.flush()
-            end_ts = t0 + events * step + 2 * S  # one closing trade per asset: every partition
-            for asset in ASSETS:  # ticks, so its last record yields a signal batch
-                ev = make_event(rng, end_ts)
+            end_ts = t0 + events * step + 2 * S  # one closing event per asset, each in a new
+            for k, asset in enumerate(ASSETS):  # second: its record ticks, so yields a batch
+                ev = make_event(rng, end_ts + k * S)
                 await pub.publish(ev.__class__(**{**msgspec.structs.asdict(ev), "asset": asset}))
             await pub.flush()
             last = dict(pub._last_offset)  # the last offset of each partition
@@ -197,9 +199,11 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
     return events / (end - first) if end > first else float("nan")
 
 
-async def latency(broker: LocalBroker, rate: int, seconds: float, workers: int) -> list[float]:
+async def latency(
+    broker: LocalBroker, rate: int, seconds: float, workers: int, flush_ms: int
+) -> list[float]:
     name = f"lat{time.monotonic_ns() % 10**9}"
-    cfg_dict = bus(broker.address, name, 100)
+    cfg_dict = {**bus(broker.address, name, 100), "flush_interval_ms": flush_ms}
     cfg = KafkaBusSettings(**cfg_dict)
     pub = KafkaPublisher(cfg)
     await pub.start()
@@ -265,6 +269,9 @@ async def main() -> int:
     ap.add_argument("--rate", type=int, default=20_000)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--only", choices=("throughput", "latency"))
+    ap.add_argument(
+        "--flush-ms", type=int, default=20, help="publisher flush interval in the latency run"
+    )
     args = ap.parse_args()
     broker = LocalBroker()
     broker.start()
@@ -280,9 +287,10 @@ async def main() -> int:
                 two = await throughput(broker, 2, per_record, n)
                 print(f"{per_record:>14} {one:>15,.0f} {two:>15,.0f} {two / one:>6.2f}", flush=True)
         if args.only != "throughput":
-            lat = await latency(broker, args.rate, args.seconds, 2)
+            lat = await latency(broker, args.rate, args.seconds, 2, args.flush_ms)
             print(
-                f"latency at {args.rate:,} events/s, 2 workers, record published -> signals read: "
+                f"latency at {args.rate:,} events/s, 2 workers, records of up to "
+                f"{args.flush_ms} ms of events, record published -> signals read: "
                 f"n={len(lat)} p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms, "
                 f"max {max(lat, default=float('nan')):.1f} ms, "
                 f"mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms"
