@@ -92,7 +92,8 @@ class Daemon:
         )
         self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
         self.health = self._observability(registry, evaluator)
-        self.bus = InProcessBus(self.metrics, settings.bus.maxsize)
+        maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
+        self.bus = InProcessBus(self.metrics, maxsize)
         self.capture = CaptureWriter(settings.capture) if settings.capture else None
         self.feeds = [
             build_feed(

@@ -6,12 +6,21 @@ Read once in the CLI and passed down; nothing reads settings at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.kafka.settings import KafkaBusSettings
 from monitor.venues import VENUE_MODULES
 from monitor.venues.base import Channel
 
@@ -58,14 +67,25 @@ class MetricsSettings(_Strict):
 
 
 class BusSettings(_Strict):
-    """Where events travel between the feeds and the processors.
+    """Where events travel between the feeds and the processors: one process.
 
-    Only the in-process bus exists so far; a Kafka bus is planned, and until it lands
-    ``kind: kafka`` is refused rather than silently run in-process.
+    ``kind: kafka`` selects :class:`~monitor.kafka.settings.KafkaBusSettings` instead.
     """
 
     kind: Literal["in-process"] = "in-process"
     maxsize: int = Field(default=100_000, ge=1)
+
+
+def _bus_kind(v: Any) -> str:
+    kind = v.get("kind", "in-process") if isinstance(v, dict) else getattr(v, "kind", "in-process")
+    return str(kind)
+
+
+#: ``bus:`` is the in-process bus unless ``kind: kafka`` (monitor/kafka/settings.py)
+AnyBusSettings = Annotated[
+    Annotated[BusSettings, Tag("in-process")] | Annotated[KafkaBusSettings, Tag("kafka")],
+    Discriminator(_bus_kind),
+]
 
 
 def _default_venues() -> dict[str, VenueSettings]:
@@ -102,7 +122,7 @@ class Settings(BaseSettings):
     capture: Path | None = None
     snapshot_interval_s: float = Field(default=60.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
-    bus: BusSettings = BusSettings()
+    bus: AnyBusSettings = BusSettings()
     alerting: dict[str, Any] = Field(default_factory=dict)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from monitor.cli import alerts, backtest, captures, run, simulator
 from monitor.cli.common import EXIT_USAGE, CliError
+from monitor.kafka.cli import add_parsers as add_kafka_parsers
 
 __all__ = ["build_parser", "main"]
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     captures.add_replay(sub)
     simulator.add_simulate(sub)
     alerts.register(sub)
+    add_kafka_parsers(sub)  # worker, alerter (kafka scale-out)
     return p
 
 

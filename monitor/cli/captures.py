@@ -61,6 +61,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from monitor.capture import read_frames
     from monitor.replay.run import replay
 
+    if args.bus == "kafka":  # kafka scale-out: publish the events instead of printing
+        from monitor.kafka.cli import replay_to_kafka
+
+        return replay_to_kafka(args)
     rules = load_rules_or_fail(args.rules)
     with open_input(args.file) as fh:
         stats = replay(
@@ -150,4 +154,7 @@ def add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="november-2025",
         help="rule pack name or rule file (default: november-2025)",
     )
+    from monitor.kafka.cli import add_replay_args
+
+    add_replay_args(rp)  # --bus/--config (kafka scale-out)
     rp.set_defaults(func=_cmd_replay)

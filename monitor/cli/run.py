@@ -29,6 +29,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValidationError as e:
         raise CliError(f"{args.config or 'settings'}: alerting: {first_line(e)}") from e
     configure_logging(settings.log_format, settings.log_level)
+    if settings.bus.kind == "kafka":  # kafka scale-out: this process runs the feeds only
+        from monitor.kafka.cli import run_feeds
+
+        return run_feeds(settings)
     try:
         daemon = Daemon(settings, alert_service=AlertService.from_settings(alerting))
     except RuleError as e:

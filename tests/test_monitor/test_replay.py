@@ -189,7 +189,8 @@ def test_cli_replay_twice_identical(capture: Path) -> None:
         ("venues:\n  mtgox: {}\n", "unknown venue(s) mtgox"),
         ("no_such_key: 1\n", "no_such_key"),
         ("- a list\n", "the top level must be a mapping"),
-        ("bus: {kind: kafka}\n", "bus.kind"),  # not built yet: refused, never run in-process
+        ("bus: {kind: kafka}\n", "bus.kafka.brokers: Field required"),
+        ("bus: {kind: rabbitmq}\n", "'rabbitmq'"),  # an unknown bus is refused
     ],
 )
 def test_run_bad_config_is_one_line_error(tmp_path: Path, content: str, expected: str) -> None:

@@ -1,0 +1,186 @@
+"""``riskmon alerter``: consume ``riskmon.signals.v1``, evaluate rules, deliver; one at a time.
+
+The alert side of the single process, unchanged: the same :class:`~alerts.service.AlertService`
+(SQLite store, outbox, dispatcher, deliverers) and the same evaluator, fed by
+:class:`~monitor.kafka.alerter_core.AlerterCore`.
+
+One alerter is active. It holds an exclusive ``flock`` on ``bus.alerter_lock`` (default: the
+store's path + ``.lock``); a standby started beside it waits for the lock and takes over when the
+active one exits or dies (the kernel releases the lock of a dead process). The store is one file,
+so the standby runs on the same host or shared volume.
+
+No lost and no repeated notification: the alerter saves its state (evaluator, gates, held
+batches) to ``state_dir/alerter.msgpack`` and only then commits its signals offset. A successor
+restores that state and is re-delivered the signals after it; re-applying them gives the same
+notices, which the dispatcher recognises as no change of any alert's state (the store keeps the
+alert state), and notifications already queued sit in the outbox until delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import time
+from pathlib import Path
+from typing import IO
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from alerts.service import AlertService
+from monitor.kafka.alerter_core import AlerterCore
+from monitor.kafka.codec import SchemaError, decode_signals
+from monitor.kafka.settings import KafkaBusSettings
+
+__all__ = ["Alerter"]
+
+log = structlog.get_logger(__name__)
+
+
+class Alerter:
+    """The alerter process.
+
+    Args:
+        cfg: the bus settings.
+        service: the alert service (built from the ``alerting`` settings).
+        state_dir: where the alerter's state file lives.
+        lock_path: the lock that makes one alerter active.
+    """
+
+    def __init__(
+        self, cfg: KafkaBusSettings, service: AlertService, state_dir: Path, lock_path: Path
+    ) -> None:
+        self.cfg = cfg
+        self.service = service
+        self.state_path = state_dir / "alerter.msgpack"
+        self.lock_path = lock_path
+        self.core = AlerterCore(service.new_evaluator())
+        self.bad_records = 0
+        self.notices = 0
+        self.active = False
+        self._stop = asyncio.Event()
+        self._lock_fh: IO[bytes] | None = None
+        self._log = log.bind(component="kafka-alerter")
+
+    def stop(self) -> None:
+        """Ask the alerter (active or standby) to stop."""
+        self._stop.set()
+
+    async def _acquire(self) -> bool:
+        """Wait for the lock; False if stopped first."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.lock_path.open("ab")
+        announced = False
+        while not self._stop.is_set():
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not announced:
+                    self._log.info("kafka.alerter_standby", lock=str(self.lock_path))
+                    announced = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 0.2)
+                continue
+            self._lock_fh = fh
+            return True
+        fh.close()
+        return False
+
+    def _restore(self) -> None:
+        if not self.state_path.is_file():
+            return
+        try:
+            self.core.restore(self.state_path.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self._log.error("kafka.alerter_state_unreadable", error=str(e))
+            return
+        self._log.info("kafka.alerter_state_restored", tick_ns=self.core.last_tick_ns)
+
+    def _save(self) -> None:
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            fh.write(self.core.snapshot())
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self.state_path)
+
+    async def run(self) -> None:
+        """Wait to be the active alerter, then consume until :meth:`stop`."""
+        if not await self._acquire():
+            return
+        self.active = True
+        self._log.info("kafka.alerter_active", lock=str(self.lock_path))
+        self._restore()
+        await self.service.start()
+        tp = TopicPartition(self.cfg.topics.signals, 0)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.cfg.brokers,
+            client_id=f"{self.cfg.client_id}-alerter",
+            group_id=self.cfg.alerter_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.cfg.fetch_max_wait_ms,
+            session_timeout_ms=int(self.cfg.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(self.cfg.heartbeat_interval_s * 1000),
+            max_partition_fetch_bytes=16 * 1024 * 1024,
+        )
+        await consumer.start()
+        consumer.assign([tp])
+        committed = await consumer.committed(tp)
+        if committed is not None:
+            consumer.seek(tp, committed)
+        else:
+            await consumer.seek_to_beginning(tp)
+        try:
+            await self._consume(consumer, tp)
+        finally:
+            with contextlib.suppress(Exception):
+                self._save()
+                await consumer.commit()
+            await consumer.stop()
+            await self.service.aclose()
+            if self._lock_fh is not None:
+                self._lock_fh.close()
+            self._log.info(
+                "kafka.alerter_stopped",
+                notices=self.notices,
+                duplicates_skipped=self.core.duplicates,
+                bad_records=self.bad_records,
+            )
+
+    async def _consume(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        last_save = time.monotonic()
+        while not self._stop.is_set():
+            got = await consumer.getmany(tp, timeout_ms=100, max_records=5000)
+            now = time.monotonic()
+            notices = []
+            for r in got.get(tp, []):
+                try:
+                    batch = decode_signals(r.value)
+                except SchemaError as e:
+                    self.bad_records += 1
+                    self._log.error("kafka.bad_record", offset=r.offset, error=str(e)[:200])
+                    continue
+                notices.extend(self.core.on_batch(batch, now))
+            if not got:
+                notices.extend(self.core.release(now))
+            if notices:
+                self.notices += len(notices)
+                for n in notices:
+                    self._log.info(
+                        "alert.notice",
+                        status=n.status,
+                        rule=n.rule,
+                        severity=n.severity,
+                        labels=n.labels,
+                        starts_at=n.starts_at,
+                        fingerprint=n.fingerprint,
+                    )
+                await self.service.submit(notices)
+            if now - last_save >= self.cfg.alerter_snapshot_interval_s:
+                self._save()
+                await consumer.commit()
+                last_save = now

@@ -1,0 +1,167 @@
+"""The Kafka verbs of the ``riskmon`` command line: ``worker``, ``alerter``, and the Kafka
+branches of ``run`` (feeds only) and ``replay --bus kafka``.
+
+The CLI registers them with :func:`add_parsers` and :func:`add_replay_args`, and hands
+``run``/``replay`` over to :func:`run_feeds` and :func:`replay_to_kafka` when the bus is Kafka.
+Errors are one line on stderr and exit code 2, like every verb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = ["add_parsers", "add_replay_args", "replay_to_kafka", "run_feeds"]
+
+EXIT_USAGE = 2
+
+
+def _fail(msg: str) -> NoReturn:
+    print(f"riskmon: error: {msg}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def _kafka_settings(config: str | None) -> Any:
+    """Settings whose bus is Kafka, or a one-line error."""
+    from monitor.kafka.settings import KafkaBusSettings
+    from monitor.settings import ConfigError, load_settings
+
+    if config is None:
+        _fail("--config FILE with 'bus: {kind: kafka, brokers: [...]}' is required")
+    try:
+        settings = load_settings(config)
+    except ConfigError as e:
+        _fail(str(e))
+    if not isinstance(settings.bus, KafkaBusSettings):
+        _fail(f"{config}: bus.kind must be kafka for this command")
+    return settings
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from monitor.kafka.worker import run_worker
+    from monitor.logs import configure_logging
+
+    settings = _kafka_settings(args.config)
+    configure_logging(settings.log_format, settings.log_level)
+    datadir = Path(args.datadir) if args.datadir else settings.state_dir / "worker"
+    return run_worker(settings.bus, datadir, settings.log_level)
+
+
+def _cmd_alerter(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from alerts.rules import RuleError
+    from alerts.service import AlertService
+    from monitor.kafka.alerter import Alerter
+    from monitor.logs import configure_logging
+    from monitor.wiring import alert_settings
+
+    settings = _kafka_settings(args.config)
+    try:
+        alerting = alert_settings(settings)
+        service = AlertService.from_settings(alerting)
+    except ValidationError as e:
+        _fail(f"{args.config}: alerting: {_first_line(e)}")
+    except RuleError as e:
+        _fail(f"rules {settings.rules}: {_first_line(e)}")
+    configure_logging(settings.log_format, settings.log_level)
+    bus = settings.bus
+    lock = Path(bus.alerter_lock) if bus.alerter_lock else Path(f"{alerting.db_path}.lock")
+    alerter = Alerter(bus, service, settings.state_dir, lock)
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, alerter.stop)
+        await alerter.run()
+        return 0
+
+    return asyncio.run(main())
+
+
+def run_feeds(settings: Any) -> int:
+    """``riskmon run`` with a Kafka bus: the feeds only, until SIGINT/SIGTERM."""
+    from monitor.kafka.feeds import FeedsOnly
+
+    feeds = FeedsOnly(settings)
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, feeds.stop)
+        await feeds.run()
+        return 0
+
+    return asyncio.run(main())
+
+
+def replay_to_kafka(args: argparse.Namespace) -> int:
+    """``riskmon replay FILE --bus kafka --config FILE``."""
+    from monitor.capture import open_text, read_frames
+    from monitor.kafka.replay import publish_capture
+
+    settings = _kafka_settings(args.config)
+    try:
+        fh = sys.stdin if args.file == "-" else open_text(args.file)
+    except OSError as e:
+        _fail(f"cannot read {args.file}: {e.strerror or e}")
+    with fh:
+        stats, pub = asyncio.run(publish_capture(read_frames(fh), settings.bus, sys.stderr))
+    print(
+        f"riskmon replay: {stats.summary()}; published {pub.events} events in {pub.records} "
+        f"records to {settings.bus.topics.events}"
+        + (f"; {pub.lost_events} events lost" if pub.lost_events else ""),
+        file=sys.stderr,
+    )
+    return 1 if pub.lost_events else 0
+
+
+def add_replay_args(rp: argparse.ArgumentParser) -> None:
+    """``--bus`` and ``--config`` of ``riskmon replay``."""
+    rp.add_argument(
+        "--bus",
+        choices=("none", "kafka"),
+        default="none",
+        help="kafka: publish the capture's events to the events topic of --config's bus "
+        "instead of printing (default: none)",
+    )
+    rp.add_argument(
+        "--config", metavar="FILE", help="YAML settings with the Kafka bus (with --bus kafka)"
+    )
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``worker`` and ``alerter`` to the ``riskmon`` subcommands."""
+    w = sub.add_parser(
+        "worker",
+        help="run stream processors on the events topic (Kafka scale-out)",
+        description="Join the worker group on the events topic, run the processors for the "
+        "partitions this worker owns and publish signals (see docs/scale-out.md). Start "
+        "several: they share the partitions. Stops cleanly on SIGINT/SIGTERM.",
+    )
+    w.add_argument("--config", metavar="FILE", required=True, help="YAML settings (bus: kafka)")
+    w.add_argument(
+        "--datadir",
+        metavar="DIR",
+        help="faust's data directory (default: STATE_DIR/worker; one per worker on a host)",
+    )
+    w.set_defaults(func=_cmd_worker)
+
+    a = sub.add_parser(
+        "alerter",
+        help="evaluate rules on the signals topic and deliver alerts (Kafka scale-out)",
+        description="Consume signals, evaluate the rules and deliver notifications with the "
+        "store and outbox of the single process. One alerter is active at a time; start a "
+        "second as a standby (same store): it takes over when the first stops or dies.",
+    )
+    a.add_argument("--config", metavar="FILE", required=True, help="YAML settings (bus: kafka)")
+    a.set_defaults(func=_cmd_alerter)

@@ -1,0 +1,195 @@
+"""The wire format of the riskmon topics: versioned msgpack records (msgspec).
+
+Every record value is a msgpack map with a version field ``v`` and a record header
+``riskmon-schema`` naming the schema and its version (``events/1``, ``signals/1``,
+``checkpoint/1``). Consumers refuse a version they do not know (counted, skipped) rather than
+guess. The events inside are the same structs as everywhere else (:mod:`streams.events`), with
+the same field names as their JSON form, so a msgpack-to-JSON dump reads like
+``riskmon replay --emit events``.
+
+- ``riskmon.events.v1``: key = asset (UTF-8; ``""`` for connection-level feed states, which are
+  sent to every partition), value = :class:`EventBatch`: events of one asset, in receive order.
+- ``riskmon.frames.v1``: key = venue, value = :class:`FrameRecord` (a capture line).
+- ``riskmon.signals.v1``: key = events partition (decimal), value = :class:`SignalBatch`: the
+  signals one source record (or one idle tick) produced, with the source offset they cover.
+- ``riskmon.checkpoints.v1``: key = events partition, value = :class:`Checkpoint`: a snapshot of
+  that partition's processors and the last source offset folded into it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from streams.events import Event
+from streams.signals import Signal
+
+__all__ = [
+    "SCHEMA_HEADER",
+    "Checkpoint",
+    "EventBatch",
+    "FrameRecord",
+    "SchemaError",
+    "SignalBatch",
+    "checkpoint_record",
+    "decode_checkpoint",
+    "decode_events",
+    "decode_frame",
+    "decode_signals",
+    "encode",
+    "events_record",
+    "frame_record",
+    "schema_headers",
+    "signals_record",
+]
+
+#: record header naming the value's schema, e.g. ``events/1``
+SCHEMA_HEADER = "riskmon-schema"
+
+
+class SchemaError(ValueError):
+    """A record that is not a known version of the expected schema."""
+
+
+class EventBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Events of one asset (version 1).
+
+    Attributes:
+        v: schema version (1).
+        asset: the asset every event belongs to (``""``: connection-level feed states).
+        published_ns: the publisher's wall clock when it sent the record; with the record's
+            offset it tells a re-delivery from a new log after the broker lost its data.
+        events: the events, in the order the feeds produced them.
+    """
+
+    v: int
+    asset: str
+    published_ns: int
+    events: list[Event]
+
+
+class FrameRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One raw frame (version 1): a capture line."""
+
+    v: int
+    ts_recv: int
+    venue: str
+    frame: str
+
+
+class SignalBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Signals of one events partition (version 1).
+
+    Attributes:
+        v: schema version (1).
+        partition: the events partition the signals come from.
+        offset: the events offset they cover (-1: an idle tick, tied to no record).
+        published_ns: ``published_ns`` of that events record (0 for idle ticks).
+        tick_ns: the partition's event time (last engine tick) after processing.
+        signals: the signals, in the order the processors emitted them.
+    """
+
+    v: int
+    partition: int
+    offset: int
+    published_ns: int
+    tick_ns: int
+    signals: list[Signal]
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A partition's processor state and the source offsets it covers (version 1)."""
+
+    v: int
+    partition: int
+    offset: int
+    published_ns: int
+    state: dict[str, Any]
+
+
+_V = 1
+_encoder = msgspec.msgpack.Encoder()
+_events = msgspec.msgpack.Decoder(EventBatch)
+_signals = msgspec.msgpack.Decoder(SignalBatch)
+_checkpoint = msgspec.msgpack.Decoder(Checkpoint)
+_frames = msgspec.msgpack.Decoder(FrameRecord)
+
+
+def encode(value: EventBatch | SignalBatch | Checkpoint | FrameRecord) -> bytes:
+    """Encode a record value as msgpack."""
+    return _encoder.encode(value)
+
+
+def schema_headers(kind: str) -> list[tuple[str, bytes]]:
+    """The record headers of a ``kind`` record (``events``, ``signals``, ...)."""
+    return [(SCHEMA_HEADER, f"{kind}/{_V}".encode())]
+
+
+def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes | None, kind: str) -> Any:
+    if data is None:
+        raise SchemaError(f"{kind}: empty record")
+    try:
+        value = decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise SchemaError(f"{kind}: {e}") from e
+    if value.v != _V:
+        raise SchemaError(f"{kind}: unknown schema version {value.v}")
+    return value
+
+
+def decode_events(data: bytes | None) -> EventBatch:
+    """Decode an events record value (raises :class:`SchemaError`)."""
+    batch: EventBatch = _decode(_events, data, "events")
+    return batch
+
+
+def decode_signals(data: bytes | None) -> SignalBatch:
+    """Decode a signals record value (raises :class:`SchemaError`)."""
+    batch: SignalBatch = _decode(_signals, data, "signals")
+    return batch
+
+
+def decode_checkpoint(data: bytes | None) -> Checkpoint:
+    """Decode a checkpoint record value (raises :class:`SchemaError`)."""
+    cp: Checkpoint = _decode(_checkpoint, data, "checkpoint")
+    return cp
+
+
+def decode_frame(data: bytes | None) -> FrameRecord:
+    """Decode a frames record value (raises :class:`SchemaError`)."""
+    rec: FrameRecord = _decode(_frames, data, "frames")
+    return rec
+
+
+def events_record(asset: str, published_ns: int, events: list[Event]) -> EventBatch:
+    """A version-1 events record value."""
+    return EventBatch(v=_V, asset=asset, published_ns=published_ns, events=events)
+
+
+def signals_record(
+    partition: int, offset: int, published_ns: int, tick_ns: int, signals: list[Signal]
+) -> SignalBatch:
+    """A version-1 signals record value."""
+    return SignalBatch(
+        v=_V,
+        partition=partition,
+        offset=offset,
+        published_ns=published_ns,
+        tick_ns=tick_ns,
+        signals=signals,
+    )
+
+
+def checkpoint_record(
+    partition: int, offset: int, published_ns: int, state: dict[str, Any]
+) -> Checkpoint:
+    """A version-1 checkpoint record value."""
+    return Checkpoint(
+        v=_V, partition=partition, offset=offset, published_ns=published_ns, state=state
+    )
+
+
+def frame_record(venue: str, frame: str, ts_recv: int) -> FrameRecord:
+    """A version-1 frames record value."""
+    return FrameRecord(v=_V, ts_recv=ts_recv, venue=venue, frame=frame)

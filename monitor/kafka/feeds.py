@@ -1,0 +1,174 @@
+"""``riskmon run`` with ``bus.kind: kafka``: only the feeds, producing to the events topic.
+
+The venue feeds are the daemon's (:func:`monitor.daemon.build_feed`); their sink is a
+:class:`~monitor.kafka.publisher.KafkaPublisher` instead of the in-process bus. Processors,
+rules and delivery run in ``riskmon worker`` and ``riskmon alerter``. With ``bus.frames`` on,
+every raw frame also goes to the frames topic (:class:`KafkaFrameWriter`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import aiohttp
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from monitor.capture import CaptureWriter
+from monitor.feed import refresh_instruments
+from monitor.kafka.codec import encode, frame_record, schema_headers
+from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
+from monitor.kafka.settings import KafkaBusSettings
+from monitor.metrics import MonitorMetrics
+from monitor.settings import Settings
+from monitor.wiring import build_feed
+
+__all__ = ["FeedsOnly", "KafkaFrameWriter"]
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaFrameWriter(CaptureWriter):
+    """A capture sink that produces each raw frame to the frames topic (keyed by venue).
+
+    The feeds call :meth:`write` synchronously for every frame; records are handed to the
+    producer without waiting, at most ``max_pending`` at a time (beyond, frames are dropped and
+    counted in ``dropped``: frames are for audit, the events topic is what must not lose).
+    """
+
+    def __init__(self, cfg: KafkaBusSettings, max_pending: int = 10_000) -> None:
+        # no file: the frames topic replaces the capture file
+        self.cfg = cfg
+        self.lines = 0
+        self.dropped = 0
+        self.max_pending = max_pending
+        self._producer: AIOKafkaProducer | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Connect the producer."""
+        self._producer = build_producer(self.cfg)
+        await self._producer.start()
+
+    def write(self, venue: str, frame: str, ts_recv: int) -> None:
+        """Queue one frame."""
+        if self._producer is None or len(self._tasks) >= self.max_pending:
+            self.dropped += 1
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._producer.send(
+                self.cfg.topics.frames,
+                encode(frame_record(venue, frame, ts_recv)),
+                key=venue.encode(),
+                headers=schema_headers("frames"),
+            )
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.lines += 1
+
+    def flush(self) -> None:
+        """Nothing to flush synchronously; :meth:`aclose` waits for the producer."""
+
+    def close(self) -> None:
+        """See :meth:`aclose`."""
+
+    async def aclose(self) -> None:
+        """Wait for queued frames and disconnect."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+
+class FeedsOnly:
+    """The venue feeds, publishing to Kafka.
+
+    Args:
+        settings: the daemon settings (``bus`` must be Kafka).
+        registry: Prometheus registry.
+        stall_after_s, ping_interval_s: as for :class:`~monitor.daemon.Daemon`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry = REGISTRY,
+        stall_after_s: float | None = None,
+        ping_interval_s: float | None = 20.0,
+    ) -> None:
+        if not isinstance(settings.bus, KafkaBusSettings):
+            raise ValueError("FeedsOnly needs bus.kind: kafka")
+        self.settings = settings
+        self.cfg = settings.bus
+        self.metrics = MonitorMetrics(registry)
+        self.publisher = KafkaPublisher(self.cfg, PublisherMetrics(registry))
+        self.frames = KafkaFrameWriter(self.cfg) if self.cfg.frames else None
+        self.feeds = [
+            build_feed(
+                settings,
+                vid,
+                self.publisher.publish,
+                self.metrics,
+                capture=self.frames,
+                stall_after_s=stall_after_s,
+                ping_interval_s=ping_interval_s,
+            )
+            for vid, vs in settings.venues.items()
+            if vs.enabled
+        ]
+        self._stop = asyncio.Event()
+        self._log = log.bind(component="kafka-feeds")
+
+    def stop(self) -> None:
+        """Ask the feeds to stop."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`; then send what is pending."""
+        await self.publisher.start()
+        if self.frames is not None:
+            await self.frames.start()
+        started = time.monotonic()
+        try:
+            async with aiohttp.ClientSession() as http:
+                cache = str(self.settings.state_dir / "instruments")
+                await asyncio.gather(
+                    *(
+                        refresh_instruments(f.spec, f.endpoints, f.registry, http, cache)
+                        for f in self.feeds
+                    )
+                )
+                self._log.info(
+                    "kafka.feeds_started",
+                    venues=[f.venue for f in self.feeds],
+                    brokers=self.cfg.brokers,
+                    topic=self.cfg.topics.events,
+                )
+                async with asyncio.TaskGroup() as tg:
+                    tasks = [
+                        tg.create_task(f.run(http), name=f"feed:{f.venue}") for f in self.feeds
+                    ]
+                    tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
+                    await self._stop.wait()
+                    for t in tasks:
+                        t.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.publisher.stop()
+            if self.frames is not None:
+                await self.frames.aclose()
+            self._log.info(
+                "kafka.feeds_stopped",
+                events=self.publisher.events,
+                records=self.publisher.records,
+                lost_events=self.publisher.lost_events,
+                log_resets=self.publisher.log_resets,
+                seconds=round(time.monotonic() - started, 1),
+            )
