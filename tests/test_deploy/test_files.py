@@ -18,6 +18,12 @@ def test_yamllint() -> None:
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout
 
 
+def test_test_tools_script_finds_everything_installed() -> None:
+    # the Makefile's test target runs it first: here every tool is present, so it installs nothing
+    out = ok(run("bash", DEPLOY / "test-tools.sh"))
+    assert out.startswith("test-tools: all present")
+
+
 def test_generated_rule_files_match_the_pack() -> None:
     # runs `riskmon rules export --format prometheus` and compares byte for byte
     ok(run(sys.executable, DEPLOY / "sync_rules.py", "--check"))
