@@ -54,7 +54,10 @@ def export_rules() -> str:
 
 
 def prometheus_rule(exported: str, health: str) -> str:
-    """The PrometheusRule manifest for the exported and the health rule groups."""
+    """The PrometheusRule manifest for the exported and the health rule groups.
+
+    The export's leading comment (its translation notes) is kept above the manifest.
+    """
     groups: list[Any] = []
     for text in (exported, health):
         loaded = yaml.safe_load(text) or {}
@@ -66,7 +69,12 @@ def prometheus_rule(exported: str, health: str) -> str:
         "spec": {"groups": groups},
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-    return PROMETHEUS_RULE_HEADER + body
+    notes = []
+    for line in exported.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        notes.append(line)
+    return PROMETHEUS_RULE_HEADER + ("#\n" if notes else "") + "".join(notes) + body
 
 
 def expected() -> dict[Path, str]:

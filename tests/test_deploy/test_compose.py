@@ -151,3 +151,34 @@ def test_alertmanager_secrets_come_from_files() -> None:
     assert config["global"]["slack_api_url_file"] == "/run/secrets/slack_webhook_url"
     assert config["global"]["smtp_auth_password_file"] == "/run/secrets/smtp_password"
     assert secrets == {"slack_webhook_url", "smtp_password"}
+
+
+def test_grafana_finds_the_dashboards_and_the_stack_services() -> None:
+    compose = _compose()
+    grafana = compose["services"]["grafana"]
+    mounts = {}
+    for volume in grafana["volumes"]:
+        source, target = volume.split(":")[:2]
+        mounts[target] = source
+    provisioning = ROOT / "grafana" / "provisioning"
+    providers = [
+        p
+        for f in sorted((provisioning / "dashboards").glob("*.yaml"))
+        for p in yaml.safe_load(f.read_text(encoding="utf-8"))["providers"]
+    ]
+    assert providers
+    for provider in providers:
+        assert mounts.get(provider["options"]["path"]) == "../../grafana/dashboards", provider
+    datasources = [
+        d
+        for f in sorted((provisioning / "datasources").glob("*.yaml"))
+        for d in yaml.safe_load(f.read_text(encoding="utf-8"))["datasources"]
+    ]
+    assert {d["uid"] for d in datasources} >= {"prometheus", "alertmanager"}
+    for ds in datasources:
+        url = ds["url"]  # "${VAR:-http://host:port}" or a plain URL
+        url = url.split(":-", 1)[1].rstrip("}") if url.startswith("${") else url
+        host, port = url.removeprefix("http://").split("/")[0].split(":")
+        assert host in compose["services"], ds["name"]
+        published = compose["services"][host]["ports"][0]
+        assert published.endswith(f":{port}"), (ds["name"], published)
