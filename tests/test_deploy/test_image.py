@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 from tests.test_deploy.tools import DEPLOY, ROOT, ok, run, tool
@@ -61,6 +62,19 @@ def test_every_copied_path_exists_and_is_in_the_build_context() -> None:
         assert _dockerignore_admits(probe), f"{src} is excluded by .dockerignore"
     for excluded in ("tests/helpers.py", ".venv/bin/python", "bench/run.py", "state/x.json"):
         assert not _dockerignore_admits(excluded), excluded
+
+
+def test_image_copies_every_package_riskmon_installs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {
+        d.name
+        for d in ROOT.iterdir()
+        if (d / "__init__.py").is_file() and any(fnmatch.fnmatch(d.name, p) for p in include)
+    }
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", DOCKERFILE.read_text(), flags=re.MULTILINE))
+    assert packages
+    assert copied == packages
 
 
 def test_image_contract() -> None:
