@@ -13,10 +13,10 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from alerts.service import build_notifier, load_ruleset
+from alerts.service import build_notifier, settings_ruleset
 from alerts.settings import AlertsSettings
-from monitor.daemon import alert_settings
 from monitor.settings import Settings, load_settings
+from monitor.wiring import alert_settings
 from tests.test_deploy.tools import COMPOSE, DEPLOY, K8S, ROOT, ok, run
 
 RULES_MOUNT = "/etc/riskmon/rules/"
@@ -99,7 +99,7 @@ def test_example_loads_and_builds_its_receivers(example: str, tmp_path: Path) ->
         for p in alerting.rule_files
     ]
     assert all(p.is_file() for p in rule_files), rule_files
-    ruleset = load_ruleset(alerting.model_copy(update={"rule_files": rule_files}))
+    ruleset = settings_ruleset(alerting.model_copy(update={"rule_files": rule_files}))
     assert len(ruleset.rules) > 0
 
     secret_dir, _ = EXAMPLES[example]
