@@ -1,6 +1,7 @@
 # riskmon: the two commands of the README.
 #   make demo   create .venv, install riskmon, play the November-2025-style cascade offline
-#   make test   create .venv, install riskmon with test tools, run ruff, mypy and the test suite
+#   make test   create .venv, install riskmon with test tools (and the Debian packages the tests
+#               run: deploy/test-tools.sh), run ruff, mypy and the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/riskmon demo
 
 test: $(STAMP)
+	bash deploy/test-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
