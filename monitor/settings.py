@@ -18,7 +18,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.venues import VENUE_MODULES
@@ -127,6 +127,18 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """``RISKMON_*`` variables win over the config file (as a container or unit sets them)."""
+        return env_settings, init_settings, dotenv_settings, file_secret_settings
+
     @field_validator("venues")
     @classmethod
     def _known_venues(cls, v: dict[str, VenueSettings]) -> dict[str, VenueSettings]:
@@ -147,7 +159,10 @@ def _one_line(e: ValidationError) -> str:
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
-    """Read settings from a YAML file (or defaults), then the environment, then ``overrides``.
+    """Read settings: defaults, then the YAML file and ``overrides``, then ``RISKMON_*`` variables.
+
+    A variable wins over the file (``RISKMON_STORE=/data/riskmon.db``,
+    ``RISKMON_METRICS__PORT=9500``), so a unit or a container can change one key of a shipped file.
 
     Raises:
         ConfigError: the file is missing, not YAML, or not valid settings.
