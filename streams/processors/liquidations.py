@@ -31,16 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from streams.array_packing import FloatArray, pack_array, unpack_array
 from streams.events import Event, Liquidation
 from streams.processors._common import SeriesCache
 from streams.signals import Signal
 from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
-from streams.windows import (
-    FloatArray,
-    RollingSums,
-    pack_array,
-    unpack_array,
-)
+from streams.windows import RollingSums
 
 __all__ = ["DEFAULT_CAPPED_VENUES", "LiquidationConfig", "LiquidationProcessor"]
 

@@ -49,9 +49,9 @@ import numpy.typing as npt
 
 from streams.events import Event, OpenInterest
 from streams.processors._common import SeriesCache, SeriesValues
+from streams.sampled_history import SampledHistory
 from streams.signals import Signal
 from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE
-from streams.windows import SampledHistory
 
 __all__ = ["OpenInterestConfig", "OpenInterestProcessor"]
 

@@ -25,9 +25,9 @@ import numpy as np
 
 from streams.events import Event, Funding, Trade
 from streams.processors._common import SeriesCache, SeriesValues, median
+from streams.sampled_history import SampledHistory
 from streams.signals import Signal
 from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
-from streams.windows import SampledHistory
 
 __all__ = ["DEFAULT_STABLECOINS", "PriceConfig", "PriceProcessor"]
 

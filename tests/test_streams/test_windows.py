@@ -8,13 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from streams.sampled_history import SampledHistory
 from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
-from streams.windows import (
-    RollingSums,
-    SampledHistory,
-    resolution_for,
-    tumbling,
-)
+from streams.windows import RollingSums, resolution_for, tumbling
 
 S = NS_PER_SECOND
 M = NS_PER_MINUTE
