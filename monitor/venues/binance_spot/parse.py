@@ -30,11 +30,7 @@ _agg_decoder = msgspec.json.Decoder(BinanceSpotAggTrade, strict=False)
 
 
 class BinanceSpotParser(VenueParser):
-    """Stateless parser of Binance Spot streams.
-
-    Args:
-        instruments: the venue's instrument registry (symbols like ``USDCUSDT``).
-    """
+    """Stateless parser of Binance Spot streams (symbols like ``USDCUSDT``)."""
 
     venue = VENUE_ID
 

@@ -42,9 +42,6 @@ class BinanceUsdmParser(VenueParser):
 
     Open interest polled before the symbol's first mark price (the start-up race) is held and
     emitted, valued at that mark, with the first ``markPrice`` frame of the symbol.
-
-    Args:
-        instruments: the venue's instrument registry.
     """
 
     venue = VENUE_ID

@@ -89,11 +89,7 @@ class _InstrumentState:
 
 
 class BitmexParser(VenueParser):
-    """Stateful parser: merged instrument rows, liquidation orders seen, last trade time.
-
-    Args:
-        instruments: the venue's instrument registry.
-    """
+    """Stateful parser: merged instrument rows, liquidation orders seen, last trade time."""
 
     venue = VENUE_ID
 

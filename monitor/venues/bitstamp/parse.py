@@ -51,11 +51,7 @@ _trade_decoder = msgspec.json.Decoder(BitstampTrade, strict=False)
 
 
 class BitstampParser(VenueParser):
-    """Stateless parser of Bitstamp v2 frames.
-
-    Args:
-        instruments: the venue's instrument registry (symbols are url symbols, ``usdtusd``).
-    """
+    """Stateless parser of Bitstamp v2 frames (symbols are url symbols, ``usdtusd``)."""
 
     venue = VENUE_ID
 

@@ -85,9 +85,6 @@ class BybitLinearParser(VenueParser):
     Open interest: ``singleOpenInterest`` (one side) when the venue sends it, because the
     current docs label ``openInterest`` "both sides" and the :class:`OpenInterest` contract is
     one side of the book; frames without it fall back to ``openInterest`` as published.
-
-    Args:
-        instruments: the venue's instrument registry.
     """
 
     venue = VENUE_ID

@@ -34,11 +34,7 @@ _decoder = msgspec.json.Decoder(CoinbaseMessage, strict=False)
 
 
 class CoinbaseParser(VenueParser):
-    """Stateless parser of Coinbase Exchange feed messages.
-
-    Args:
-        instruments: the venue's instrument registry (symbols are product ids, ``USDT-USD``).
-    """
+    """Stateless parser of Coinbase Exchange messages (symbols are product ids, ``USDT-USD``)."""
 
     venue = VENUE_ID
 

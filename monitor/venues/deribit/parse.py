@@ -42,11 +42,7 @@ _ticker_decoder = msgspec.json.Decoder(DeribitTicker, strict=False)
 
 
 class DeribitParser(VenueParser):
-    """Stateless parser of Deribit notifications.
-
-    Args:
-        instruments: the venue's instrument registry.
-    """
+    """Stateless parser of Deribit notifications."""
 
     venue = VENUE_ID
 

@@ -38,9 +38,6 @@ class HyperliquidParser(VenueParser):
     seen ``(time, tid)`` of a coin are dropped so a reconnect does not double count.
 
     ``activeAssetCtx`` has no timestamp on the wire: its events carry ``ts_event = ts_recv``.
-
-    Args:
-        instruments: the venue's instrument registry.
     """
 
     venue = VENUE_ID

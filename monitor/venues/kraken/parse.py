@@ -31,11 +31,7 @@ _trade_decoder = msgspec.json.Decoder(list[KrakenTrade], strict=False)
 
 
 class KrakenParser(VenueParser):
-    """Stateless parser of Kraken v2 public frames.
-
-    Args:
-        instruments: the venue's instrument registry (symbols like ``USDT/USD``).
-    """
+    """Stateless parser of Kraken v2 public frames (symbols like ``USDT/USD``)."""
 
     venue = VENUE_ID
 

@@ -66,9 +66,6 @@ class OkxSwapParser(VenueParser):
 
     ``funding-rate`` frames carry no mark price, so a funding update that arrives before the
     instrument's first ``mark-price`` frame is held and emitted with that first mark price.
-
-    Args:
-        instruments: the venue's instrument registry.
     """
 
     venue = VENUE_ID
