@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from monitor.cli.common import CliError, load_rules_or_fail
+from monitor.cli.common import CliError, add_rules_option, add_seed_option, load_rules_or_fail
 from monitor.logs import configure_logging
 
 __all__ = ["add_backtest"]
@@ -81,12 +81,8 @@ def add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="scenario to run instead of a capture (see docs/scenarios.md): november-2025, "
         "october-10-2025, march-2023-usdc, august-2024, calm-week, ...",
     )
-    b.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
-    b.add_argument(
-        "--rules",
-        default="november-2025",
-        help="rule pack name or rule file (default: november-2025)",
-    )
+    add_seed_option(b)
+    add_rules_option(b)
     b.add_argument(
         "--report",
         metavar="FILE.html",

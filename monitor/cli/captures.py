@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.cli.common import CliError, load_rules_or_fail, open_input
+from monitor.cli.common import CliError, add_rules_option, load_rules_or_fail, open_input
 from monitor.logs import configure_logging
 
 __all__ = ["add_capture", "add_parse", "add_replay"]
@@ -149,11 +149,7 @@ def add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="with --emit signals: at most one sample per signal per SECONDS of "
         "event time (the last sample of every signal is always printed)",
     )
-    rp.add_argument(
-        "--rules",
-        default="november-2025",
-        help="rule pack name or rule file (default: november-2025)",
-    )
+    add_rules_option(rp)
     from monitor.kafka.cli import add_replay_args
 
     add_replay_args(rp)  # --bus/--config (kafka scale-out)

@@ -1,4 +1,4 @@
-"""What every ``riskmon`` verb shares: the one-line user error, rule loading, input files.
+"""What every ``riskmon`` verb shares: the one-line user error, rule loading, input files, options.
 
 A verb raises :class:`CliError` for bad input; :func:`monitor.cli.main` prints it as
 ``riskmon: error: MESSAGE`` on stderr and exits with :data:`EXIT_USAGE` (no traceback).
@@ -6,6 +6,7 @@ A verb raises :class:`CliError` for bad input; :func:`monitor.cli.main` prints i
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,15 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from alerts.rules import RuleSet
 
-__all__ = ["EXIT_USAGE", "CliError", "first_line", "load_rules_or_fail", "open_input"]
+__all__ = [
+    "EXIT_USAGE",
+    "CliError",
+    "add_rules_option",
+    "add_seed_option",
+    "first_line",
+    "load_rules_or_fail",
+    "open_input",
+]
 
 EXIT_USAGE = 2
 
@@ -55,3 +64,17 @@ def open_input(path: str) -> Iterator[IO[str]]:
         raise CliError(f"cannot read {path}: {e.strerror or e}") from e
     with fh:
         yield fh
+
+
+def add_seed_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--seed``, the scenario seed of the verbs that play scenarios."""
+    p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+
+
+def add_rules_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--rules``, a rule pack name or rule file read by :func:`load_rules_or_fail`."""
+    p.add_argument(
+        "--rules",
+        default="november-2025",
+        help="rule pack name or rule file (default: november-2025)",
+    )

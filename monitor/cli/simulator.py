@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from monitor.cli.common import CliError
+from monitor.cli.common import CliError, add_seed_option
 from monitor.logs import configure_logging
 from streams.units import NS_PER_HOUR, NS_PER_SECOND
 
@@ -128,7 +128,7 @@ def add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="event-time compression, e.g. 60 = one hour per minute (default: the "
         "scenario's own, about two minutes of wall time)",
     )
-    d.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    add_seed_option(d)
     d.add_argument(
         "--plain",
         action="store_true",
@@ -152,6 +152,6 @@ def add_simulate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     s.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     s.add_argument("--scenario", default=None, help="scenario to play once clients connect")
     s.add_argument("--speed", type=float, default=1.0, help="event-time compression (default: 1)")
-    s.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    add_seed_option(s)
     s.add_argument("--loop", action="store_true", help="replay the scenario forever")
     s.set_defaults(func=_cmd_simulate)
