@@ -16,6 +16,13 @@
   The websocket and HTTP I/O run in real time; every timer of the feed (stall, lifetime and
   stream watchdogs, heartbeats, reconnect backoff, poll intervals) runs on ``r.clock`` and only
   moves when the test advances it.
+- :func:`plan_session`: the same harness one layer down, for the wire protocol the feed hides
+  (acks, pings, back-fills): one raw websocket session of a venue's connection plan, every frame
+  kept in ``raw`` and run through the venue's parser into ``events`` (parse errors in ``errors``)::
+
+      async with plan_session(plan, parser) as s:
+          await s.subscribe()
+          await eventually(lambda: len(s.raw) == len(plan.subscribe))   # the acks
 - :func:`run_clock_until`: advance a manual clock in steps until a condition holds, for code
   whose progress needs both the clock and real I/O (REST polls, paced backfills).
 """
@@ -26,6 +33,7 @@ import asyncio
 import contextlib
 import dataclasses
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,13 +42,14 @@ import aiohttp
 import msgspec
 import pytest
 from prometheus_client import CollectorRegistry
+from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.feed import VenueFeed
 from monitor.metrics import MonitorMetrics
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues import sim_venue
 from monitor.venues import get_venue, load_registry
-from monitor.venues.base import Stream, VenueEndpoints
+from monitor.venues.base import ConnectionPlan, FrameParser, ParseError, Stream, VenueEndpoints
 from streams.backoff import Backoff
 from streams.clock import ManualClock
 from streams.events import Event, FeedStatus, Trade
@@ -265,6 +274,76 @@ async def venue_run(
         try:
             await eventually(run.subscribed, what=f"{venue} subscribed")
             yield run
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+@dataclasses.dataclass
+class PlanSession:
+    """One raw websocket session of a connection plan (see :func:`plan_session`)."""
+
+    plan: ConnectionPlan
+    ws: ClientConnection
+    raw: list[str]
+    events: list[Event]
+    errors: list[ParseError]
+    binary_frames: int = 0
+
+    async def subscribe(self) -> None:
+        """Send every subscribe frame of the plan."""
+        for frame in self.plan.subscribe:
+            await self.ws.send(frame)
+
+
+@contextlib.asynccontextmanager
+async def plan_session(
+    plan: ConnectionPlan,
+    parser: FrameParser,
+    *,
+    recv_ns: int | None = None,
+    raw: list[str] | None = None,
+    events: list[Event] | None = None,
+    errors: list[ParseError] | None = None,
+    respond: Callable[[str], str | None] | None = None,
+) -> AsyncIterator[PlanSession]:
+    """Connect to ``plan.url`` and read every frame until the block exits.
+
+    Each frame (binary ones decoded, and counted in ``binary_frames``) is appended to ``raw`` and
+    parsed with ``parser`` at ``recv_ns`` (default: the wall clock) into ``events``; a
+    :class:`ParseError` goes to ``errors``. Pass the lists of an earlier session to continue them
+    (a reconnect with the same parser). ``respond`` answers frames that want a reply (a venue's
+    test requests) before they are parsed. Nothing is subscribed until
+    :meth:`PlanSession.subscribe`.
+    """
+    async with connect(plan.url) as ws:
+        session = PlanSession(
+            plan,
+            ws,
+            raw if raw is not None else [],
+            events if events is not None else [],
+            errors if errors is not None else [],
+        )
+
+        async def read() -> None:
+            async for message in ws:
+                if not isinstance(message, str):
+                    session.binary_frames += 1
+                frame = message if isinstance(message, str) else message.decode()
+                session.raw.append(frame)
+                reply = respond(frame) if respond is not None else None
+                if reply is not None:
+                    await ws.send(reply)
+                try:
+                    session.events.extend(
+                        parser.parse(frame, time.time_ns() if recv_ns is None else recv_ns)
+                    )
+                except ParseError as e:
+                    session.errors.append(e)
+
+        task = asyncio.create_task(read(), name=f"test-plan-session-{plan.key}")
+        try:
+            yield session
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

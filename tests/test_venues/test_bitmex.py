@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
-import websockets
 
 from monitor.instruments import InstrumentRegistry
 from monitor.simulator.server import ExchangeSimulator
@@ -24,7 +22,7 @@ from monitor.venues.base import (
 from monitor.venues.bitmex import VENUE, parse_instruments
 from monitor.venues.bitmex.parse import BitmexParser
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
-from tests.helpers import eventually
+from tests.helpers import eventually, plan_session
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws" / "bitmex"
 RECV = 1_790_000_000_000_000_000
@@ -404,19 +402,9 @@ async def test_websocket_session_against_simulator() -> None:
 
         (plan,) = VENUE.plan(ep, [Stream(c, "XBTUSD") for c in VENUE.channels])
         p = VENUE.make_parser(load_registry("bitmex"))
-        got: list[Event] = []
-        raw: list[str] = []
-        async with websockets.connect(plan.url) as ws:
-            for f in plan.subscribe:
-                await ws.send(f)
-
-            async def reader() -> None:
-                async for msg in ws:
-                    assert isinstance(msg, str)
-                    raw.append(msg)
-                    got.extend(p.parse(msg, RECV))
-
-            task = asyncio.create_task(reader())
+        async with plan_session(plan, p, recv_ns=RECV) as sess:
+            got, raw = sess.events, sess.raw
+            await sess.subscribe()
             await eventually(lambda: sum('"partial"' in r for r in raw) == 4)
             ts = 1_790_000_000_000 * MS
             fund = Funding(
@@ -442,8 +430,8 @@ async def test_websocket_session_against_simulator() -> None:
             )
             sim.publish_many([fund, oi, liq])
             await eventually(lambda: len(got) >= 3)
-            await ws.send("ping")
+            await sess.ws.send("ping")
             await eventually(lambda: "pong" in raw)
             assert sim.sessions("bitmex")[0].pings == 1
-            task.cancel()
+        assert (sess.binary_frames, sess.errors) == (0, [])
         same(got, [fund, oi, msgspec.structs.replace(liq, ts_event=RECV)])

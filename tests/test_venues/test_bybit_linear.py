@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
-import time
 from pathlib import Path
 
 import msgspec
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.simulator.server import ExchangeSimulator
@@ -24,7 +22,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.bybit_linear import VENUE, BybitLinearParser, parse_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
-from tests.helpers import assert_events, eventually
+from tests.helpers import assert_events, eventually, plan_session
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "bybit-linear"
 VID = "bybit-linear"
@@ -467,22 +465,6 @@ def test_simulator_sends_snapshot_then_changed_fields_only() -> None:
 # ---------------------------------------------------------------------- websocket
 
 
-async def _reader(
-    ws: ClientConnection,
-    parser: BybitLinearParser,
-    out: list[Event],
-    raw: list[str],
-    errors: list[ParseError],
-) -> None:
-    async for message in ws:
-        frame = message if isinstance(message, str) else message.decode()
-        raw.append(frame)
-        try:
-            out.extend(parser.parse(frame, time.time_ns()))
-        except ParseError as e:
-            errors.append(e)
-
-
 async def test_websocket_against_simulator() -> None:
     """Subscribe per the plan, keep the ping heartbeat, and receive every published event."""
     sim_venue = BybitLinearSim()
@@ -496,33 +478,31 @@ async def test_websocket_against_simulator() -> None:
         plans = VENUE.plan(ep, streams)
         assert len(plans) == 2
         parser = _parser()
-        got: dict[str, list[Event]] = {p.key: [] for p in plans}
-        raw: dict[str, list[str]] = {p.key: [] for p in plans}
         errors: list[ParseError] = []
-        conns = [await connect(p.url) for p in plans]
-        tasks = [
-            asyncio.create_task(_reader(ws, parser, got[p.key], raw[p.key], errors))
-            for ws, p in zip(conns, plans, strict=True)
-        ]
-        try:
-            for ws, p in zip(conns, plans, strict=True):
-                for frame in p.subscribe:
-                    await ws.send(frame)
+        async with contextlib.AsyncExitStack() as stack:
+            sessions = [
+                await stack.enter_async_context(plan_session(p, parser, errors=errors))
+                for p in plans
+            ]
+            for sess in sessions:
+                await sess.subscribe()
             await eventually(lambda: sum(len(s.subscriptions) for s in sim.sessions(VID)) == 6)
-            acks = [json.loads(f) for r in raw.values() for f in r]
+            acks = [json.loads(f) for sess in sessions for f in sess.raw]
             assert all(a["op"] == "subscribe" and a["success"] for a in acks)
 
             assert VENUE.heartbeat.message is not None
-            await conns[0].send(VENUE.heartbeat.message)
-            await eventually(lambda: any('"ret_msg":"pong"' in f for r in raw.values() for f in r))
+            await sessions[0].ws.send(VENUE.heartbeat.message)
+            await eventually(
+                lambda: any('"ret_msg":"pong"' in f for sess in sessions for f in sess.raw)
+            )
             assert sum(s.pings for s in sim.sessions(VID)) == 1
 
             scenario = _scenario()
             assert sim.publish_many(scenario) == len(scenario)
-            await eventually(lambda: sum(len(v) for v in got.values()) == len(scenario))
+            await eventually(lambda: sum(len(sess.events) for sess in sessions) == len(scenario))
             linear = [e for e in scenario if e.symbol == "BTCUSDT"]
             inverse = [e for e in scenario if e.symbol == "BTCUSD"]
-            by_url = {p.url.rsplit("/", 1)[-1]: got[p.key] for p in plans}
+            by_url = {sess.plan.url.rsplit("/", 1)[-1]: sess.events for sess in sessions}
             assert_events(by_url["linear"], linear, keep_recv=False)
             assert_events(by_url["inverse"], inverse, keep_recv=False)
 
@@ -530,9 +510,3 @@ async def test_websocket_against_simulator() -> None:
             sim.send_unknown(VID)
             await eventually(lambda: len(errors) == 2)
             assert all(isinstance(e, UnknownMessageError) for e in errors)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for ws in conns:
-                await ws.close()

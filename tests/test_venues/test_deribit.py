@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
-import websockets
 
 from monitor.instruments import InstrumentRegistry
 from monitor.simulator.server import ExchangeSimulator
@@ -23,7 +21,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.deribit import VENUE, parse_instruments, respond
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
-from tests.helpers import eventually
+from tests.helpers import eventually, plan_session
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws" / "deribit"
 RECV = 1_790_000_000_000_000_000
@@ -411,20 +409,9 @@ async def test_websocket_session_against_simulator() -> None:
         streams = [Stream(c, "BTC-PERPETUAL") for c in VENUE.channels]
         (plan,) = VENUE.plan(ep, streams)
         p = VENUE.make_parser(load_registry("deribit"))
-        got: list[Event] = []
-        async with websockets.connect(plan.url) as ws:
-            for f in plan.subscribe:
-                await ws.send(f)
-
-            async def reader() -> None:
-                async for msg in ws:
-                    assert isinstance(msg, str)
-                    reply = respond(msg)
-                    if reply is not None:
-                        await ws.send(reply)
-                    got.extend(p.parse(msg, RECV))
-
-            task = asyncio.create_task(reader())
+        async with plan_session(plan, p, recv_ns=RECV, respond=respond) as sess:
+            got = sess.events
+            await sess.subscribe()
             await eventually(
                 lambda: any(
                     s.subscriptions == {"trades.BTC-PERPETUAL.100ms", "ticker.BTC-PERPETUAL.100ms"}
@@ -453,7 +440,7 @@ async def test_websocket_session_against_simulator() -> None:
             assert sim.publish_many([liq, fund]) == 2
             await eventually(lambda: len(got) >= 3)
             await eventually(lambda: sim.sessions("deribit")[0].pings >= 2)
-            task.cancel()
+        assert (sess.binary_frames, sess.errors) == (0, [])
         same(
             got[:3],
             [

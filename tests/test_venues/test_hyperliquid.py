@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.instruments import InstrumentRegistry
 from monitor.simulator.server import ExchangeSimulator
@@ -30,7 +27,7 @@ from monitor.venues.hyperliquid import (
     parse_instruments,
 )
 from streams.events import Event, Funding, OpenInterest, Quote, Trade
-from tests.helpers import assert_events, eventually
+from tests.helpers import assert_events, eventually, plan_session
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "hyperliquid"
 VID = "hyperliquid"
@@ -277,22 +274,6 @@ def test_round_trip_through_simulator_encoding() -> None:
 # ---------------------------------------------------------------------- websocket
 
 
-async def _reader(
-    ws: ClientConnection,
-    parser: HyperliquidParser,
-    out: list[Event],
-    raw: list[str],
-    errors: list[ParseError],
-) -> None:
-    async for message in ws:
-        frame = message if isinstance(message, str) else message.decode()
-        raw.append(frame)
-        try:
-            out.extend(parser.parse(frame, time.time_ns()))
-        except ParseError as e:
-            errors.append(e)
-
-
 async def test_websocket_against_simulator() -> None:
     """Subscribe per the plan, ping, receive events, and drop the back-fill after a reconnect."""
     async with ExchangeSimulator([HyperliquidSim()]) as sim:
@@ -304,44 +285,31 @@ async def test_websocket_against_simulator() -> None:
         ]
         (plan,) = VENUE.plan(ep, streams)
         parser = _parser()
-        got: list[Event] = []
-        raw: list[str] = []
-        errors: list[ParseError] = []
-        async with connect(plan.url) as ws:
-            task = asyncio.create_task(_reader(ws, parser, got, raw, errors))
-            try:
-                for frame in plan.subscribe:
-                    await ws.send(frame)
-                await eventually(lambda: len(raw) == len(plan.subscribe))
-                assert all(json.loads(f)["channel"] == "subscriptionResponse" for f in raw)
+        async with plan_session(plan, parser) as sess:
+            raw, got, errors = sess.raw, sess.events, sess.errors
+            await sess.subscribe()
+            await eventually(lambda: len(raw) == len(plan.subscribe))
+            assert all(json.loads(f)["channel"] == "subscriptionResponse" for f in raw)
 
-                assert VENUE.heartbeat.message is not None
-                await ws.send(VENUE.heartbeat.message)
-                await eventually(lambda: '{"channel":"pong"}' in raw)
+            assert VENUE.heartbeat.message is not None
+            await sess.ws.send(VENUE.heartbeat.message)
+            await eventually(lambda: '{"channel":"pong"}' in raw)
 
-                sim.publish_many(_scenario())
-                funding, oi = _ctx_events()
-                sim.publish_many([funding, oi])
-                await eventually(lambda: len(got) == len(_scenario()) + 2)
-                assert_events(got[:3], _scenario(), keep_recv=False)
-                assert [type(e) for e in got[3:]] == [Funding, OpenInterest]
-                assert errors == []
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            sim.publish_many(_scenario())
+            funding, oi = _ctx_events()
+            sim.publish_many([funding, oi])
+            await eventually(lambda: len(got) == len(_scenario()) + 2)
+            assert_events(got[:3], _scenario(), keep_recv=False)
+            assert [type(e) for e in got[3:]] == [Funding, OpenInterest]
+            assert errors == []
 
         # reconnect with the same parser: the subscribe back-fill repeats the BTC trade
         frames_before = len(raw)
-        async with connect(plan.url) as ws:
-            task = asyncio.create_task(_reader(ws, parser, got, raw, errors))
-            try:
-                await ws.send(plan.subscribe[0])  # trades BTC
-                await eventually(lambda: len(raw) == frames_before + 2)  # ack + back-fill
-                assert json.loads(raw[-1])["channel"] == "trades"
-                assert len(got) == len(_scenario()) + 2  # nothing emitted twice
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        async with plan_session(plan, parser, raw=raw, events=got, errors=errors) as sess:
+            await sess.ws.send(plan.subscribe[0])  # trades BTC
+            await eventually(lambda: len(raw) == frames_before + 2)  # ack + back-fill
+            assert json.loads(raw[-1])["channel"] == "trades"
+            assert len(got) == len(_scenario()) + 2  # nothing emitted twice
 
         async with (
             aiohttp.ClientSession() as http,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 
 import msgspec
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.simulator.server import ExchangeSimulator
@@ -25,7 +22,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.okx_swap import VENUE, OkxSwapParser, parse_instruments
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
-from tests.helpers import assert_events, eventually
+from tests.helpers import assert_events, eventually, plan_session
 
 DATA = Path(__file__).parent.parent / "data" / "ws" / "okx-swap"
 VID = "okx-swap"
@@ -432,22 +429,6 @@ def test_round_trip_through_simulator_encoding() -> None:
 # ---------------------------------------------------------------------- websocket
 
 
-async def _reader(
-    ws: ClientConnection,
-    parser: OkxSwapParser,
-    out: list[Event],
-    raw: list[str],
-    errors: list[ParseError],
-) -> None:
-    async for message in ws:
-        frame = message if isinstance(message, str) else message.decode()
-        raw.append(frame)
-        try:
-            out.extend(parser.parse(frame, time.time_ns()))
-        except ParseError as e:
-            errors.append(e)
-
-
 async def test_websocket_against_simulator() -> None:
     """Subscribe per the plan, answer the text ping, and receive every published event."""
     async with ExchangeSimulator([OkxSwapSim()]) as sim:
@@ -458,33 +439,24 @@ async def test_websocket_against_simulator() -> None:
             for ch in ("trades", "liquidations", "funding", "open_interest", "quotes")
         ]
         (plan,) = VENUE.plan(ep, streams)
-        parser = _parser()
-        got: list[Event] = []
-        raw: list[str] = []
-        errors: list[ParseError] = []
-        async with connect(plan.url) as ws:
-            task = asyncio.create_task(_reader(ws, parser, got, raw, errors))
-            try:
-                for frame in plan.subscribe:
-                    await ws.send(frame)
-                n_args = sum(len(json.loads(f)["args"]) for f in plan.subscribe)
-                await eventually(lambda: len(raw) == n_args)
-                assert all(json.loads(f)["event"] == "subscribe" for f in raw)
+        async with plan_session(plan, _parser()) as sess:
+            raw, got, errors = sess.raw, sess.events, sess.errors
+            await sess.subscribe()
+            n_args = sum(len(json.loads(f)["args"]) for f in plan.subscribe)
+            await eventually(lambda: len(raw) == n_args)
+            assert all(json.loads(f)["event"] == "subscribe" for f in raw)
 
-                assert VENUE.heartbeat == Heartbeat(interval_s=25.0, message="ping", idle_only=True)
-                await ws.send("ping")
-                await eventually(lambda: "pong" in raw)
-                assert [s.pings for s in sim.sessions(VID)] == [1]
+            assert VENUE.heartbeat == Heartbeat(interval_s=25.0, message="ping", idle_only=True)
+            await sess.ws.send("ping")
+            await eventually(lambda: "pong" in raw)
+            assert [s.pings for s in sim.sessions(VID)] == [1]
 
-                # the ETH liquidation arrives too: liquidation-orders covers every swap
-                sim.publish_many(_scenario())
-                await eventually(lambda: len(got) == len(_scenario()))
-                assert_events(got, _scenario(), keep_recv=False)
+            # the ETH liquidation arrives too: liquidation-orders covers every swap
+            sim.publish_many(_scenario())
+            await eventually(lambda: len(got) == len(_scenario()))
+            assert_events(got, _scenario(), keep_recv=False)
 
-                sim.send_unknown(VID)
-                sim.send_garbage(VID)
-                await eventually(lambda: len(errors) == 2)
-                assert [type(e) for e in errors] == [UnknownMessageError, ParseError]
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            sim.send_unknown(VID)
+            sim.send_garbage(VID)
+            await eventually(lambda: len(errors) == 2)
+            assert [type(e) for e in errors] == [UnknownMessageError, ParseError]

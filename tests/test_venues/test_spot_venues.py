@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
-import websockets
 
 from monitor.instruments import Instrument
 from monitor.simulator.base import SimVenue
@@ -28,7 +26,7 @@ from monitor.venues.base import (
     VenueEndpoints,
 )
 from streams.events import Event, Quote, Trade
-from tests.helpers import eventually
+from tests.helpers import eventually, plan_session
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws"
 RECV = 1_790_000_000_000_000_000
@@ -441,17 +439,9 @@ async def test_websocket_session_against_simulator(venue: str) -> None:
         assert inst is not None
         (plan,) = spec.plan(ep, [Stream("quotes", sym), Stream("trades", sym)])
         p = spec.make_parser(load_registry(venue))
-        got: list[Event] = []
-        async with websockets.connect(plan.url) as ws:
-            for f in plan.subscribe:
-                await ws.send(f)
-
-            async def reader() -> None:
-                async for msg in ws:
-                    assert isinstance(msg, str)
-                    got.extend(p.parse(msg, RECV))
-
-            task = asyncio.create_task(reader())
+        async with plan_session(plan, p, recv_ns=RECV) as sess:
+            got, ws = sess.events, sess.ws
+            await sess.subscribe()
             await eventually(lambda: any(len(s.subscriptions) >= 2 for s in sim.sessions(venue)))
             if spec.heartbeat.message is not None:
                 await ws.send(spec.heartbeat.message)
@@ -466,7 +456,7 @@ async def test_websocket_session_against_simulator(venue: str) -> None:
             )
             assert sim.publish_many([quote, trade]) == 2
             await eventually(lambda: len(got) >= 2)
-            task.cancel()
+        assert (sess.binary_frames, sess.errors) == (0, [])
         if venue == "binance-spot":
             quote = msgspec.structs.replace(quote, ts_event=RECV)
         same(got, [quote, trade])
