@@ -86,49 +86,137 @@ def garbage(p: FrameParser, good: str) -> None:
         assert not isinstance(info.value, (UnknownMessageError, MissingMetadataError))
 
 
+# ---------------------------------------------------------------------- documented frames
+
+
+Spot = tuple[str, str, str, str]  # venue, symbol, base, quote
+
+
+def _quote(
+    inst: Spot, ts_event: int, bid: float, ask: float, sizes: tuple[float, float] | None
+) -> Quote:
+    """The quote of ``inst`` (``sizes`` None: a book without sizes)."""
+    bid_size, ask_size = sizes if sizes is not None else (None, None)
+    return Quote(
+        **ids(*inst),
+        ts_event=ts_event,
+        ts_recv=RECV,
+        bid=bid,
+        ask=ask,
+        bid_size=bid_size,
+        ask_size=ask_size,
+    )
+
+
+def _trade(inst: Spot, ts_event: int, price: float, size: float) -> Trade:
+    """A taker buy of ``size`` at ``price`` (every documented spot trade is one)."""
+    return Trade(
+        **ids(*inst),
+        ts_event=ts_event,
+        ts_recv=RECV,
+        price=price,
+        size=size,
+        notional_usd=price * size,
+        side="buy",
+    )
+
+
+KRAKEN_BTC: Spot = ("kraken", "BTC/USD", "BTC", "USD")
+BITSTAMP_BTC: Spot = ("bitstamp", "btcusd", "BTC", "USD")
+BITSTAMP_USDT: Spot = ("bitstamp", "usdtusd", "USDT", "USD")
+KRAKEN_MATIC: Spot = ("kraken", "MATIC/USD", "MATIC", "USD")
+COINBASE_BTC: Spot = ("coinbase", "BTC-USD", "BTC", "USD")
+BINANCE_BNB: Spot = ("binance-spot", "BNBUSDT", "BNB", "USDT")
+BINANCE_BTC: Spot = ("binance-spot", "BTCUSDT", "BTC", "USDT")
+
+
+@pytest.mark.parametrize(
+    ("venue", "name", "instruments", "expected"),
+    [
+        # a v2 ticker update is a Quote with base-unit sizes and the RFC3339 time in ns
+        pytest.param(
+            "kraken",
+            "ticker_update.json",
+            [KRAKEN_BTC],
+            [_quote(KRAKEN_BTC, 1_783_641_602_123_456_000, 99.9, 100.1, (1.2, 2.3))],
+            id="kraken-ticker-gives-quote",
+        ),
+        # both documented MATIC/USD trades parse, side = taker side, notional in USD
+        pytest.param(
+            "kraken",
+            "trade_snapshot.json",
+            [KRAKEN_MATIC],
+            [
+                _trade(KRAKEN_MATIC, 1_695_628_116_925_533_000, 0.5147, 6423.46326),
+                _trade(KRAKEN_MATIC, 1_695_628_176_925_603_000, 0.5147, 1136.19677815),
+            ],
+            id="kraken-trades-side-is-taker",
+        ),
+        # the documented ticker has best bid/ask but no sizes: sizes are None
+        pytest.param(
+            "coinbase",
+            "ticker_docs.json",
+            [COINBASE_BTC],
+            [_quote(COINBASE_BTC, 1_504_371_949_250_000_000, 4388.0, 4388.01, None)],
+            id="coinbase-ticker-gives-quote-without-sizes",
+        ),
+        # a match with side sell means the maker sold: the taker bought
+        pytest.param(
+            "coinbase",
+            "match_docs.json",
+            [COINBASE_BTC],
+            [_trade(COINBASE_BTC, 1_415_348_367_028_459_000, 400.23, 5.23512)],
+            id="coinbase-match-side-is-the-makers",
+        ),
+        # live_trades: type 0 is a taker buy; microtimestamp gives ns
+        pytest.param(
+            "bitstamp",
+            "live_trade_trimmed.json",
+            [BITSTAMP_BTC],
+            [_trade(BITSTAMP_BTC, 1_781_416_599_325_000_000, 64319.29, 0.00024876)],
+            id="bitstamp-trade-type-zero-is-a-buy",
+        ),
+        # order_book_usdtusd: the best bid and ask are the first levels
+        pytest.param(
+            "bitstamp",
+            "order_book_constructed.json",
+            [],
+            [
+                _quote(
+                    BITSTAMP_USDT, 1_781_416_600_123_456_000, 0.99985, 0.99995, (250000.0, 120000.5)
+                )
+            ],
+            id="bitstamp-order-book-first-level-is-the-quote",
+        ),
+        # spot bookTicker carries no time: ts_event is the receive time
+        pytest.param(
+            "binance-spot",
+            "book_ticker_docs.json",
+            [BINANCE_BNB, BINANCE_BTC],
+            [_quote(BINANCE_BNB, RECV, 25.3519, 25.3652, (31.21, 40.66))],
+            id="binance-spot-book-ticker-has-no-event-time",
+        ),
+        pytest.param(
+            "binance-spot",
+            "book_ticker_raw_td.json",
+            [BINANCE_BNB, BINANCE_BTC],
+            [_quote(BINANCE_BTC, RECV, 8010.0, 8012.15, (0.142459, 0.031201))],
+            id="binance-spot-raw-book-ticker-has-no-event-time",
+        ),
+    ],
+)
+def test_documented_frames_give_their_events(
+    venue: str,
+    name: str,
+    instruments: list[Spot],
+    expected: list[Event],
+) -> None:
+    """Documented (or trimmed, constructed) frames parse to exactly the events they describe."""
+    p = make_parser(venue, *(spot(*i) for i in instruments))
+    assert p.parse(frame(venue, name), RECV) == expected
+
+
 # ---------------------------------------------------------------------- Kraken v2
-
-
-def test_kraken_ticker_gives_quote() -> None:
-    """A v2 ticker update is a Quote with base-unit sizes and the RFC3339 time in ns."""
-    p = make_parser("kraken", spot("kraken", "BTC/USD", "BTC", "USD"))
-    assert p.parse(frame("kraken", "ticker_update.json"), RECV) == [
-        Quote(
-            **ids("kraken", "BTC/USD", "BTC", "USD"),
-            ts_event=1_783_641_602_123_456_000,
-            ts_recv=RECV,
-            bid=99.9,
-            ask=100.1,
-            bid_size=1.2,
-            ask_size=2.3,
-        )
-    ]
-
-
-def test_kraken_trades_side_is_taker() -> None:
-    """Both documented MATIC/USD trades parse, side = taker side, notional in USD."""
-    p = make_parser("kraken", spot("kraken", "MATIC/USD", "MATIC", "USD"))
-    m = ids("kraken", "MATIC/USD", "MATIC", "USD")
-    assert p.parse(frame("kraken", "trade_snapshot.json"), RECV) == [
-        Trade(
-            **m,
-            ts_event=1_695_628_116_925_533_000,
-            ts_recv=RECV,
-            price=0.5147,
-            size=6423.46326,
-            notional_usd=0.5147 * 6423.46326,
-            side="buy",
-        ),
-        Trade(
-            **m,
-            ts_event=1_695_628_176_925_603_000,
-            ts_recv=RECV,
-            price=0.5147,
-            size=1136.19677815,
-            notional_usd=0.5147 * 1136.19677815,
-            side="buy",
-        ),
-    ]
 
 
 def test_kraken_control_error_unknown_and_missing() -> None:
@@ -160,38 +248,6 @@ def test_kraken_plan_subscribes_bbo_ticker_and_trades_without_snapshot() -> None
 
 
 # ---------------------------------------------------------------------- Coinbase Exchange
-
-
-def test_coinbase_ticker_gives_quote_without_sizes() -> None:
-    """The documented ticker has best bid/ask but no sizes: sizes are None."""
-    p = make_parser("coinbase", spot("coinbase", "BTC-USD", "BTC", "USD"))
-    assert p.parse(frame("coinbase", "ticker_docs.json"), RECV) == [
-        Quote(
-            **ids("coinbase", "BTC-USD", "BTC", "USD"),
-            ts_event=1_504_371_949_250_000_000,
-            ts_recv=RECV,
-            bid=4388.0,
-            ask=4388.01,
-            bid_size=None,
-            ask_size=None,
-        )
-    ]
-
-
-def test_coinbase_match_side_is_the_makers() -> None:
-    """A match with side sell means the maker sold: the taker bought."""
-    p = make_parser("coinbase", spot("coinbase", "BTC-USD", "BTC", "USD"))
-    assert p.parse(frame("coinbase", "match_docs.json"), RECV) == [
-        Trade(
-            **ids("coinbase", "BTC-USD", "BTC", "USD"),
-            ts_event=1_415_348_367_028_459_000,
-            ts_recv=RECV,
-            price=400.23,
-            size=5.23512,
-            notional_usd=400.23 * 5.23512,
-            side="buy",
-        )
-    ]
 
 
 def test_coinbase_control_error_unknown_and_missing() -> None:
@@ -234,38 +290,6 @@ def test_coinbase_plan_has_heartbeat_for_every_product_and_root_path() -> None:
 # ---------------------------------------------------------------------- Bitstamp
 
 
-def test_bitstamp_trade_type_zero_is_a_buy() -> None:
-    """live_trades: type 0 is a taker buy; microtimestamp gives ns."""
-    p = make_parser("bitstamp", spot("bitstamp", "btcusd", "BTC", "USD"))
-    assert p.parse(frame("bitstamp", "live_trade_trimmed.json"), RECV) == [
-        Trade(
-            **ids("bitstamp", "btcusd", "BTC", "USD"),
-            ts_event=1_781_416_599_325_000_000,
-            ts_recv=RECV,
-            price=64319.29,
-            size=0.00024876,
-            notional_usd=64319.29 * 0.00024876,
-            side="buy",
-        )
-    ]
-
-
-def test_bitstamp_order_book_first_level_is_the_quote() -> None:
-    """order_book_usdtusd: the best bid and ask are the first levels."""
-    p = make_parser("bitstamp")
-    assert p.parse(frame("bitstamp", "order_book_constructed.json"), RECV) == [
-        Quote(
-            **ids("bitstamp", "usdtusd", "USDT", "USD"),
-            ts_event=1_781_416_600_123_456_000,
-            ts_recv=RECV,
-            bid=0.99985,
-            ask=0.99995,
-            bid_size=250000.0,
-            ask_size=120000.5,
-        )
-    ]
-
-
 def test_bitstamp_control_unknown_and_missing() -> None:
     """Acks, heartbeat replies and reconnect requests are control frames."""
     p = make_parser("bitstamp")
@@ -295,37 +319,6 @@ def test_bitstamp_plan_one_subscribe_per_channel() -> None:
 
 
 # ---------------------------------------------------------------------- Binance Spot
-
-
-def test_binance_spot_book_ticker_has_no_event_time() -> None:
-    """Spot bookTicker carries no time: ts_event is the receive time."""
-    p = make_parser(
-        "binance-spot",
-        spot("binance-spot", "BNBUSDT", "BNB", "USDT"),
-        spot("binance-spot", "BTCUSDT", "BTC", "USDT"),
-    )
-    assert p.parse(frame("binance-spot", "book_ticker_docs.json"), RECV) == [
-        Quote(
-            **ids("binance-spot", "BNBUSDT", "BNB", "USDT"),
-            ts_event=RECV,
-            ts_recv=RECV,
-            bid=25.3519,
-            ask=25.3652,
-            bid_size=31.21,
-            ask_size=40.66,
-        )
-    ]
-    assert p.parse(frame("binance-spot", "book_ticker_raw_td.json"), RECV) == [
-        Quote(
-            **ids("binance-spot", "BTCUSDT", "BTC", "USDT"),
-            ts_event=RECV,
-            ts_recv=RECV,
-            bid=8010.0,
-            ask=8012.15,
-            bid_size=0.142459,
-            ask_size=0.031201,
-        )
-    ]
 
 
 def test_binance_spot_agg_trade_and_non_usd_quotes() -> None:
