@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -48,6 +49,18 @@ def _parser(*extra: Instrument) -> BybitLinearParser:
     return BybitLinearParser(InstrumentRegistry(VID, [*packaged_instruments(VID), *extra]))
 
 
+def _head(symbol: str, instrument: str, ts_ms: int, recv: int = RECV) -> dict[str, Any]:
+    """The header of an event of ``symbol`` at ``ts_ms`` (asset: the instrument's first part)."""
+    return {
+        "venue": VID,
+        "symbol": symbol,
+        "instrument": instrument,
+        "asset": instrument.split("-", 1)[0],
+        "ts_event": ts_ms * MS,
+        "ts_recv": recv,
+    }
+
+
 def _ev(cls: type, symbol: str, **kw: object) -> Event:
     inst = {i.symbol: i for i in packaged_instruments(VID)}[symbol]
     base = {"venue": VID, "symbol": symbol, "instrument": inst.instrument, "asset": inst.base}
@@ -58,40 +71,50 @@ def _ev(cls: type, symbol: str, **kw: object) -> Event:
 # ---------------------------------------------------------------------- documented examples
 
 
-def test_public_trade_doc_example() -> None:
-    """The documented publicTrade frame is one buy trade in BTC with ms → ns times."""
-    events = _parser().parse(_doc("public_trade.json"), RECV)
-    expected = Trade(
-        venue=VID,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=1672304486865 * MS,
-        ts_recv=RECV,
-        price=16578.5,
-        size=0.001,
-        notional_usd=16.5785,
-        side="buy",
-    )
-    assert_events(events, [expected])
-
-
-def test_all_liquidation_doc_example_sell_is_short() -> None:
-    """allLiquidation S="Sell" is the position side: a short was liquidated."""
-    events = _parser(ROSE).parse(_doc("all_liquidation.json"), RECV)
-    expected = Liquidation(
-        venue=VID,
-        symbol="ROSEUSDT",
-        instrument="ROSE-USDT-PERP",
-        asset="ROSE",
-        ts_event=1739502302929 * MS,
-        ts_recv=RECV,
-        price=0.04499,
-        size=20000.0,
-        notional_usd=899.8,
-        side="short",
-    )
-    assert_events(events, [expected])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # the documented publicTrade frame is one buy trade in BTC with ms → ns times
+        pytest.param(
+            "public_trade.json",
+            Trade(
+                **_head("BTCUSDT", "BTC-USDT-PERP", 1672304486865),
+                price=16578.5,
+                size=0.001,
+                notional_usd=16.5785,
+                side="buy",
+            ),
+            id="public-trade",
+        ),
+        # allLiquidation S="Sell" is the position side: a short was liquidated
+        pytest.param(
+            "all_liquidation.json",
+            Liquidation(
+                **_head("ROSEUSDT", "ROSE-USDT-PERP", 1739502302929),
+                price=0.04499,
+                size=20000.0,
+                notional_usd=899.8,
+                side="short",
+            ),
+            id="all-liquidation-sell-is-short",
+        ),
+        # a recorded inverse delta with no snapshot: no mark price yet, so only the quote, in BTC
+        pytest.param(
+            "tickers_delta_inverse.json",
+            Quote(
+                **_head("BTCUSD", "BTC-USD-PERP", 1680673822776),
+                bid=28560.0,
+                ask=28560.5,
+                bid_size=340549 / 28560.0,  # USD contracts of 1 USD → BTC
+                ask_size=70817 / 28560.5,
+            ),
+            id="inverse-delta-without-snapshot-is-only-a-quote",
+        ),
+    ],
+)
+def test_documented_frames_of_one_event(name: str, expected: Event) -> None:
+    """Recorded and documented frames that carry one event parse to exactly it."""
+    assert_events(_parser(ROSE).parse(_doc(name), RECV), [expected])
 
 
 def test_all_liquidation_buy_is_long() -> None:
@@ -105,14 +128,7 @@ def test_all_liquidation_buy_is_long() -> None:
 def test_tickers_snapshot_doc_example() -> None:
     """A tickers snapshot gives funding (8 h), open interest and the best bid/ask."""
     events = _parser().parse(_doc("tickers_snapshot.json"), RECV)
-    base = {
-        "venue": VID,
-        "symbol": "BTCUSDT",
-        "instrument": "BTC-USDT-PERP",
-        "asset": "BTC",
-        "ts_event": 1760325052630 * MS,
-        "ts_recv": RECV,
-    }
+    base = _head("BTCUSDT", "BTC-USDT-PERP", 1760325052630)
     expected: list[Event] = [
         Funding(
             **base,
@@ -139,14 +155,7 @@ def test_tickers_delta_merges_missing_fields_as_unchanged() -> None:
         '"ts":1760325052730}'
     )
     events = parser.parse(delta, RECV + 1)
-    base = {
-        "venue": VID,
-        "symbol": "BTCUSDT",
-        "instrument": "BTC-USDT-PERP",
-        "asset": "BTC",
-        "ts_event": 1760325052730 * MS,
-        "ts_recv": RECV + 1,
-    }
+    base = _head("BTCUSDT", "BTC-USDT-PERP", 1760325052730, recv=RECV + 1)
     expected: list[Event] = [
         # singleOpenInterest (one side) is preferred; mark price from the snapshot
         OpenInterest(**base, size=246186.86, notional_usd=246186.86 * 66666.6),
@@ -166,24 +175,6 @@ def test_tickers_delta_merges_missing_fields_as_unchanged() -> None:
     assert isinstance(event, Funding)
     assert (event.rate, event.interval_h, event.mark_price) == (0.0001, 8.0, 66666.6)
     assert event.next_funding_ts == 1760342400000 * MS
-
-
-def test_inverse_delta_without_snapshot_emits_only_quote() -> None:
-    """A recorded inverse delta with no snapshot: no mark price yet, so only the quote, in BTC."""
-    events = _parser().parse(_doc("tickers_delta_inverse.json"), RECV)
-    expected = Quote(
-        venue=VID,
-        symbol="BTCUSD",
-        instrument="BTC-USD-PERP",
-        asset="BTC",
-        ts_event=1680673822776 * MS,
-        ts_recv=RECV,
-        bid=28560.0,
-        ask=28560.5,
-        bid_size=340549 / 28560.0,  # USD contracts of 1 USD → BTC
-        ask_size=70817 / 28560.5,
-    )
-    assert_events(events, [expected])
 
 
 def test_inverse_trade_and_open_interest_convert_usd_contracts() -> None:
