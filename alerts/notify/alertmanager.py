@@ -16,8 +16,8 @@ import aiohttp
 
 from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import post_json
-from alerts.settings import AlertmanagerReceiver, required_secret
+from alerts.notify.http import HttpNotifier, post_json
+from alerts.settings import AlertmanagerReceiver
 from streams.units import NS_PER_SECOND
 
 __all__ = ["RESOLVED_RESEND_S", "AlertmanagerNotifier", "to_am_alert"]
@@ -45,7 +45,7 @@ def to_am_alert(a: AlertNotice, ends_ns: int | None, generator_url: str = "") ->
     return out
 
 
-class AlertmanagerNotifier:
+class AlertmanagerNotifier(HttpNotifier):
     """Push alerts to an Alertmanager (or compatible) ``/api/v2/alerts`` endpoint."""
 
     #: resolved alerts are re-sent with every post for this long after resolution
@@ -56,22 +56,13 @@ class AlertmanagerNotifier:
         self, settings: AlertmanagerReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
         """Raises ValueError when the URL is missing or its file cannot be read."""
-        self.name = settings.name
-        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
-        self._session = session
-        self._own_session = session is None
-        self.timeout_s = settings.timeout_s
+        super().__init__(settings, session)
         self.resolve_after_s = settings.resolve_after_s
         self.generator_url = settings.generator_url
         self._recent_resolved: dict[str, tuple[float, dict[str, object]]] = {}
 
-    def __repr__(self) -> str:
-        return f"AlertmanagerNotifier(name={self.name!r}, url=SecretStr('**********'))"
-
     async def notify(self, notification: Notification) -> NotifyResult:
         """Post the alerts (plus recently resolved ones); never raises."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         now = time.time()
         ends_firing = int((now + self.resolve_after_s) * NS_PER_SECOND)
         body: list[dict[str, object]] = []
@@ -89,16 +80,10 @@ class AlertmanagerNotifier:
                 body.append(am)
         base = self._url.get_secret_value().rstrip("/")
         return await post_json(
-            self._session,
+            self.session(),
             base + "/api/v2/alerts",
             json.dumps(body).encode(),
             {"Idempotency-Key": notification.idempotency_key},
             self.timeout_s,
             [base],
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this notifier created it."""
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None

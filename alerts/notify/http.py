@@ -1,5 +1,9 @@
 """Shared HTTP delivery helpers: classify responses, read Retry-After, redact secrets.
 
+:class:`HttpNotifier` is the base of the notifiers that POST JSON (Slack, webhook, Alertmanager):
+the receiver's name, its secret URL (never in ``repr``), the timeout and an HTTP session, created
+on first use and closed by :meth:`HttpNotifier.aclose` unless the caller passed its own.
+
 ``Retry-After`` is read with :func:`streams.retry_after.retry_after_s` (seconds or an HTTP date)
 and bounded with :func:`streams.backoff.bounded_wait`: absent or unreadable means
 ``RETRY_AFTER_DEFAULT_S``, anything over ``RETRY_AFTER_CAP_S`` (or infinite) means the cap.
@@ -9,16 +13,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Protocol
 
 import aiohttp
+from pydantic import SecretStr
 
 from alerts.notify.base import NotifyResult
+from alerts.settings import required_secret
 from streams.backoff import bounded_wait
 from streams.retry_after import retry_after_s
 
 __all__ = [
     "RETRY_AFTER_CAP_S",
     "RETRY_AFTER_DEFAULT_S",
+    "HttpNotifier",
+    "HttpReceiver",
     "classify",
     "post_json",
     "redact",
@@ -96,3 +106,50 @@ async def post_json(
         return NotifyResult(
             ok=False, retryable=True, error=f"connection error ({type(e).__name__})"
         )
+
+
+class HttpReceiver(Protocol):
+    """The settings every HTTP receiver has (see :mod:`alerts.settings`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> SecretStr | None: ...
+    @property
+    def url_file(self) -> Path | None: ...
+    @property
+    def timeout_s(self) -> float: ...
+
+
+class HttpNotifier:
+    """The base of a notifier that POSTs JSON to a secret URL.
+
+    Args:
+        settings: the receiver's settings (name, ``url`` or ``url_file``, ``timeout_s``).
+        session: an HTTP session to use (and leave open); default: one of its own.
+
+    Raises:
+        ValueError: the URL is missing or its file cannot be read.
+    """
+
+    def __init__(self, settings: HttpReceiver, session: aiohttp.ClientSession | None) -> None:
+        self.name = settings.name
+        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
+        self._session = session
+        self._own_session = session is None
+        self.timeout_s = settings.timeout_s
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, url=SecretStr('**********'))"
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session, created on first use when none was given."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if this notifier created it."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -15,8 +15,8 @@ import aiohttp
 
 from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import post_json
-from alerts.settings import SlackReceiver, required_secret
+from alerts.notify.http import HttpNotifier, post_json
+from alerts.settings import SlackReceiver
 
 __all__ = ["SlackNotifier", "escape", "render_slack"]
 
@@ -107,41 +107,26 @@ def render_slack(n: Notification, max_alerts: int = 40) -> dict[str, object]:
     return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
 
 
-class SlackNotifier:
+class SlackNotifier(HttpNotifier):
     """Post notifications to one Slack incoming webhook (1 message/s, see the Deliverer)."""
 
     def __init__(
         self, settings: SlackReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
         """Raises ValueError when the webhook URL is missing or its file cannot be read."""
-        self.name = settings.name
-        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
-        self._session = session
-        self._own_session = session is None
-        self.timeout_s = settings.timeout_s
+        super().__init__(settings, session)
         self.min_interval_s = settings.min_interval_s
         self.max_alerts = settings.max_alerts
 
-    def __repr__(self) -> str:
-        return f"SlackNotifier(name={self.name!r}, url=SecretStr('**********'))"
-
     async def notify(self, notification: Notification) -> NotifyResult:
         """Post the notification; never raises."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         body = json.dumps(render_slack(notification, self.max_alerts)).encode()
         url = self._url.get_secret_value()
         return await post_json(
-            self._session,
+            self.session(),
             url,
             body,
             {"Idempotency-Key": notification.idempotency_key},
             self.timeout_s,
             [url],
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this notifier created it."""
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None

@@ -16,8 +16,8 @@ import msgspec
 
 from alerts.model import Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import post_json
-from alerts.settings import WebhookReceiver, read_secret, required_secret
+from alerts.notify.http import HttpNotifier, post_json
+from alerts.settings import WebhookReceiver, read_secret
 
 __all__ = ["WebhookNotifier", "sign", "verify_signature"]
 
@@ -43,30 +43,21 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-class WebhookNotifier:
+class WebhookNotifier(HttpNotifier):
     """POST each notification as JSON to a URL, signed when a secret is configured."""
 
     def __init__(
         self, settings: WebhookReceiver, session: aiohttp.ClientSession | None = None
     ) -> None:
         """Raises ValueError when the URL is missing or a secret file cannot be read."""
-        self.name = settings.name
-        self._url = required_secret(settings.url, settings.url_file, settings.name, "url")
+        super().__init__(settings, session)
         self._secret = read_secret(
             settings.hmac_secret, settings.hmac_secret_file, f"receiver {settings.name} hmac_secret"
         )
-        self._session = session
-        self._own_session = session is None
-        self.timeout_s = settings.timeout_s
         self.min_interval_s = settings.min_interval_s
-
-    def __repr__(self) -> str:
-        return f"WebhookNotifier(name={self.name!r}, url=SecretStr('**********'))"
 
     async def notify(self, notification: Notification) -> NotifyResult:
         """Post the notification; never raises."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         body = _enc.encode(notification)
         headers = {"Idempotency-Key": notification.idempotency_key}
         secrets = [self._url.get_secret_value()]
@@ -76,10 +67,4 @@ class WebhookNotifier:
             secrets.append(key)
             headers["X-Riskmon-Timestamp"] = ts
             headers["X-Riskmon-Signature"] = sign(key.encode(), ts, body)
-        return await post_json(self._session, secrets[0], body, headers, self.timeout_s, secrets)
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this notifier created it."""
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        return await post_json(self.session(), secrets[0], body, headers, self.timeout_s, secrets)
