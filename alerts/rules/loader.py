@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -177,11 +178,10 @@ class _Builder:
                             self.problem(base + sub + ("annotations", key), f"bad template: {e}")
                     cond = Condition("value", spec.signal, matchers, spec.op, thr, clr)
                     out.append(
-                        Rule(
-                            id=f"{spec.name}:{level}",
-                            name=spec.name,
-                            level=level,
-                            severity=LEVEL_SEVERITY[level],
+                        _rule(
+                            spec,
+                            level,
+                            source,
                             conditions=(cond,),
                             mode="all",
                             on=None,
@@ -193,19 +193,16 @@ class _Builder:
                             ),
                             labels=self.level_labels(level, {**spec.labels, **lv.labels}),
                             annotations={**spec.annotations, **lv.annotations},
-                            source=source,
-                            description=spec.description,
                         )
                     )
             elif spec.absent is not None:
                 assert spec.level is not None
                 a = spec.absent
                 out.append(
-                    Rule(
-                        id=f"{spec.name}:{spec.level}",
-                        name=spec.name,
-                        level=spec.level,
-                        severity=LEVEL_SEVERITY[spec.level],
+                    _rule(
+                        spec,
+                        spec.level,
+                        source,
                         conditions=(),
                         mode="all",
                         on=None,
@@ -214,8 +211,6 @@ class _Builder:
                         labels=self.level_labels(spec.level, spec.labels),
                         annotations=dict(spec.annotations),
                         absent=AbsentSpec(a.signal, _matchers(a.match), a.after),
-                        source=source,
-                        description=spec.description,
                     )
                 )
             else:
@@ -249,11 +244,10 @@ class _Builder:
                 if not conds_spec:
                     self.problem((*base, key), "needs at least one condition")
                 out.append(
-                    Rule(
-                        id=f"{spec.name}:{spec.level}",
-                        name=spec.name,
-                        level=spec.level,
-                        severity=LEVEL_SEVERITY[spec.level],
+                    _rule(
+                        spec,
+                        spec.level,
+                        source,
                         conditions=tuple(conds),
                         mode="all" if key == "all_of" else "any",
                         on=tuple(spec.on or ()),
@@ -262,14 +256,25 @@ class _Builder:
                         labels=self.level_labels(spec.level, spec.labels),
                         annotations=dict(spec.annotations),
                         value_from=spec.value_from,
-                        source=source,
-                        description=spec.description,
                     )
                 )
         except MatcherError as e:
             self.problem((*base, "match"), str(e))
             return []
         return out
+
+
+def _rule(spec: RuleSpec, level: Level, source: str, **fields: Any) -> Rule:
+    """The rule of ``spec`` at ``level``: its id, name, severity and origin, then ``fields``."""
+    return Rule(
+        id=f"{spec.name}:{level}",
+        name=spec.name,
+        level=level,
+        severity=LEVEL_SEVERITY[level],
+        source=source,
+        description=spec.description,
+        **fields,
+    )
 
 
 def _parse_document(text: str, file: str) -> tuple[object, Positions]:
