@@ -5,7 +5,12 @@ Follows Alertmanager's ``notify/util.go`` (``Retrier``): the notifier returns a
 
 - The most urgent due row goes first (priority, then age), at most one message per the notifier's
   ``min_interval_s``.
-- A result with ``retry_after_s`` (HTTP 429) defers every pending row of the receiver that long.
+- A result with ``retry_after_s`` (HTTP 429) defers every pending row of the receiver that long,
+  but never longer than ``hold_cap_s`` (:func:`streams.backoff.bounded_wait`; default 300 s, the
+  backoff cap): a longer or non-finite wait is cut to the cap and counted in
+  ``riskmon_alerts_waits_clamped_total{receiver}``. A receiver that asks for more than the cap,
+  or stays rate-limited for longer than the cap, raises the meta-alert
+  ``riskmon_notifier_broken`` (cleared by its next success).
 - A retryable failure is retried after a capped, jittered exponential backoff
   (:class:`streams.backoff.Backoff`); after ``max_attempts`` the row is given up ("dead").
 - A ``broken`` result (the receiver says its configuration is wrong) keeps the row, retries every
@@ -29,7 +34,7 @@ from alerts.metrics import AlertMetrics
 from alerts.model import decode_notification
 from alerts.notify.base import Notifier, NotifyResult
 from alerts.store import AsyncStore, OutboxRow
-from streams.backoff import Backoff
+from streams.backoff import Backoff, bounded_wait
 from streams.clock import Clock, SystemClock
 from streams.units import NS_PER_SECOND
 
@@ -50,6 +55,7 @@ class Deliverer:
         backoff_base_s, backoff_cap_s: exponential backoff with jitter for retryable failures.
         broken_retry_s: how often a misconfigured receiver is retried.
         max_attempts: after this many retryable failures a row is given up ("dead").
+        hold_cap_s: the longest a receiver's ``Retry-After`` may hold its outbox.
         rng: random source for the jitter (tests).
     """
 
@@ -64,6 +70,7 @@ class Deliverer:
         backoff_cap_s: float = 300.0,
         broken_retry_s: float = 600.0,
         max_attempts: int = 1000,
+        hold_cap_s: float = 300.0,
         rng: random.Random | None = None,
     ) -> None:
         self.notifier = notifier
@@ -76,7 +83,9 @@ class Deliverer:
         self.broken_retry_s = broken_retry_s
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
+        self.hold_cap_s = hold_cap_s
         self.broken = False
+        self._held_since_ns: int | None = None  # first 429 since the last success
         self._wake = asyncio.Event()
         self._last_send_ns = -(1 << 62)
 
@@ -107,6 +116,7 @@ class Deliverer:
 
     async def _delivered(self, row: OutboxRow, now: int) -> None:
         await self.store.call(lambda: self.store.sync.mark_delivered(row.id, now))
+        self._held_since_ns = None
         self.metrics.sent.labels(self.name).inc()
         self.metrics.outbox_pending.labels(self.name).dec()
         log.info(
@@ -126,18 +136,28 @@ class Deliverer:
         sync = self.store.sync
         if result.retry_after_s is not None:
             outcome = "rate_limited"
-            until = now + int(result.retry_after_s * NS_PER_SECOND)
+            wait_s, clamped = bounded_wait(result.retry_after_s, self.hold_cap_s)
+            until = now + int(wait_s * NS_PER_SECOND)
             await self.store.call(lambda: sync.mark_failed(row.id, until, error, False))
             await self.store.call(lambda: sync.defer_receiver(self.name, until))
+            if self._held_since_ns is None:
+                self._held_since_ns = now
+            held_s = (now - self._held_since_ns) / NS_PER_SECOND
+            if clamped:
+                self.metrics.waits_clamped.labels(self.name).inc()
+                log.warning(
+                    "notify.wait_clamped",
+                    receiver=self.name,
+                    asked_s=result.retry_after_s,
+                    cap_s=self.hold_cap_s,
+                )
+            if clamped or held_s > self.hold_cap_s:
+                self._set_broken(f"on hold longer than {self.hold_cap_s:g}s ({error})")
         elif result.broken:
             outcome = "broken"
             until = now + int(self.broken_retry_s * NS_PER_SECOND)
             await self.store.call(lambda: sync.mark_failed(row.id, until, error, False))
-            if not self.broken:
-                self.broken = True
-                self.metrics.receiver_broken.labels(self.name).set(1)
-                if self.on_broken is not None:
-                    self.on_broken(self.name, True, error)
+            self._set_broken(error)
         elif result.retryable and row.attempts + 1 < self.max_attempts:
             outcome = "retry"
             until = now + int(self.backoff.delay(row.attempts, self.rng) * NS_PER_SECOND)
@@ -156,6 +176,14 @@ class Deliverer:
             idempotency_key=row.idempotency_key,
             attempts=row.attempts + 1,
         )
+
+    def _set_broken(self, error: str) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        self.metrics.receiver_broken.labels(self.name).set(1)
+        if self.on_broken is not None:
+            self.on_broken(self.name, True, error)
 
     async def run(self, idle_s: float = 1.0) -> None:
         """Deliver forever (cancel to stop), respecting the notifier's rate limit."""

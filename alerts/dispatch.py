@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from alerts.metrics import AlertMetrics
-from alerts.model import AlertNotice, Notification, encode_notification
+from alerts.model import AlertNotice, Notification, decode_notification, encode_notification
 from alerts.mute import Inhibitor, MultiStage, MuteStage, Silencer
 from alerts.route import LiveAlert, Route, match_labels, route_groups
 from alerts.rules.model import InhibitRule, RuleSet, fingerprint
@@ -37,14 +37,22 @@ from alerts.store import AsyncStore
 from streams.clock import Clock, SystemClock
 from streams.units import NS_PER_SECOND
 
-__all__ = ["META_RULE", "SEVERITY_RANK", "Dispatcher"]
+__all__ = ["META_RULE", "META_TASK_RULE", "SEVERITY_RANK", "Dispatcher", "task_failing_notice"]
 
 log = structlog.get_logger(__name__)
 
 META_RULE = "riskmon_notifier_broken"
+#: a supervised task keeps failing (sent straight to every notifier, see alerts.service)
+META_TASK_RULE = "riskmon_task_failing"
 #: most urgent first: outbox priority and the order of alerts in a notification
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 _NEVER_NS = 1 << 62
+_CALM = 1 << 10  # urgency of a group nothing was notified for
+
+
+def urgency(a: AlertNotice) -> int:
+    """Lower is more urgent: critical < warning < info, ``tier: extreme`` one step up."""
+    return 2 * SEVERITY_RANK.get(a.severity, 3) - (1 if a.labels.get("tier") == "extreme" else 0)
 
 
 @dataclass(slots=True)
@@ -58,6 +66,8 @@ class _Group:
     dirty: bool = True
     had_muted: bool = False
     last_flush_ns: int = 0
+    notified_urgency: int = _CALM  # most urgent alert of the last firing notification
+    escalate: bool = False  # a more urgent alert joined since: flush now, not at group_interval
 
 
 class Dispatcher:
@@ -186,6 +196,8 @@ class Dispatcher:
                 self._groups[gkey] = g
             g.alerts[alert.fingerprint] = live
             g.dirty = True
+            if g.flushed and alert.status == "firing" and urgency(alert) < g.notified_urgency:
+                g.escalate = True
 
     def _update_gauges(self) -> None:
         counts = dict.fromkeys(SEVERITY_RANK, 0)
@@ -214,6 +226,8 @@ class Dispatcher:
         r = g.route
         if not g.flushed:
             return g.created_ns + int(r.group_wait_s * NS_PER_SECOND)
+        if g.escalate:
+            return g.last_flush_ns
         if g.dirty or g.had_muted:  # muted alerts may be unmuted by now (silence, inhibition)
             return g.last_flush_ns + int(r.group_interval_s * NS_PER_SECOND)
         if any(a.alert.status == "firing" for a in g.alerts.values()):
@@ -254,13 +268,6 @@ class Dispatcher:
         send = bool(firing_fps - notified)
         send = send or (route.send_resolved and bool(new_resolved))
         send = send or (bool(firing) and repeat_due)
-        g.flushed = True
-        g.dirty = False
-        g.last_flush_ns = now
-        for done in resolved:  # resolved alerts leave the group once considered
-            g.alerts.pop(done.fingerprint, None)
-        if not g.alerts:
-            del self._groups[g.key]
         if not send:
             if prev is not None and notified - firing_fps:
                 # alerts stopped firing (or got muted) without a notification: forget them, so
@@ -269,7 +276,10 @@ class Dispatcher:
                 await self.store.call(
                     lambda: self.store.sync.update_nflog(receiver, g.key, kept, prev.seq)
                 )
+            self._flushed(g, resolved, now, None)
             return False
+        if route.send_resolved:
+            new_resolved += await self._carried_resolutions(receiver, g.key, firing_fps, resolved)
         items = sorted(firing, key=_order) + (
             sorted(new_resolved, key=_order) if route.send_resolved else []
         )
@@ -289,25 +299,63 @@ class Dispatcher:
         if not firing:
             priority += 1  # resolutions yield to new problems of the same severity
         payload = encode_notification(notification)
-        inserted = await self.store.call(
+        # the store write comes first: if it fails (disk full) the group keeps its state and
+        # is flushed again by the restarted dispatcher
+        inserted, superseded = await self.store.call(
             lambda: self.store.sync.enqueue_notification(
                 receiver, g.key, key, priority, payload, firing_fps, seq, now
             )
         )
+        self._flushed(g, resolved, now, min((urgency(a) for a in firing), default=_CALM))
         self.metrics.notifications.labels(receiver).inc()
         if inserted:
-            self.metrics.outbox_pending.labels(receiver).inc()
+            self.metrics.outbox_pending.labels(receiver).inc(1 - superseded)
         log.info(
             "dispatch.group_flushed",
             receiver=receiver,
             group=g.key,
             firing=len(firing),
             resolved=len(items) - len(firing),
+            superseded=superseded,
             idempotency_key=key,
         )
         if self.on_enqueued is not None:
             self.on_enqueued(receiver)
         return True
+
+    async def _carried_resolutions(
+        self, receiver: str, group_key: str, firing: frozenset[str], resolved: list[AlertNotice]
+    ) -> list[AlertNotice]:
+        """Resolutions in the group's still-pending notifications, which the new one supersedes.
+
+        Without them a receiver that was down would never hear that those alerts ended.
+        """
+        payloads = await self.store.call(
+            lambda: self.store.sync.pending_payloads(receiver, group_key)
+        )
+        seen = firing | {a.fingerprint for a in resolved}
+        out: list[AlertNotice] = []
+        for p in payloads:
+            for a in decode_notification(p).alerts:
+                if a.status == "resolved" and a.fingerprint not in seen:
+                    seen = seen | {a.fingerprint}
+                    out.append(a)
+        return out
+
+    def _flushed(
+        self, g: _Group, resolved: list[AlertNotice], now: int, notified_urgency: int | None
+    ) -> None:
+        """Update a group after a flush was considered (and, if one was sent, stored)."""
+        g.flushed = True
+        g.dirty = False
+        g.escalate = False
+        g.last_flush_ns = now
+        if notified_urgency is not None:
+            g.notified_urgency = notified_urgency
+        for done in resolved:  # resolved alerts leave the group once considered
+            g.alerts.pop(done.fingerprint, None)
+        if not g.alerts:
+            self._groups.pop(g.key, None)
 
     async def run(self, tick_s: float = 1.0) -> None:
         """Flush groups as they become due, forever (cancel to stop)."""
@@ -320,7 +368,9 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=wait)
 
-    def meta_notice(self, receiver: str, firing: bool, error: str) -> AlertNotice:
+    def meta_notice(
+        self, receiver: str, firing: bool, error: str, summary: str | None = None
+    ) -> AlertNotice:
         """Build the ``riskmon_notifier_broken`` alert for a receiver."""
         labels = {"receiver": receiver, "severity": "critical", "category": "meta"}
         now = self.clock.now_ns()
@@ -333,10 +383,29 @@ class Dispatcher:
             starts_at=now,
             ends_at=None if firing else now,
             fingerprint=fingerprint(META_RULE, labels),
-            summary=f"notifier {receiver} is misconfigured: {error}"
-            if firing
-            else f"notifier {receiver} delivers again",
+            summary=summary
+            or (
+                f"notifier {receiver} is misconfigured: {error}"
+                if firing
+                else f"notifier {receiver} delivers again"
+            ),
         )
+
+
+def task_failing_notice(task: str, failing: bool, error: str, now_ns: int) -> AlertNotice:
+    """Build the ``riskmon_task_failing`` alert for a supervised task."""
+    labels = {"task": task, "severity": "critical", "category": "meta"}
+    return AlertNotice(
+        status="firing" if failing else "resolved",
+        rule=META_TASK_RULE,
+        severity="critical",
+        labels=labels,
+        value=1.0 if failing else 0.0,
+        starts_at=now_ns,
+        ends_at=None if failing else now_ns,
+        fingerprint=fingerprint(META_TASK_RULE, labels),
+        summary=f"task {task} keeps failing: {error}" if failing else f"task {task} runs again",
+    )
 
 
 def _order(a: AlertNotice) -> tuple[int, str, str]:

@@ -133,6 +133,12 @@ class AlertMetrics:
             ["receiver"],
             registry=registry,
         )
+        self.waits_clamped = Counter(
+            "riskmon_alerts_waits_clamped",
+            "Receiver waits (Retry-After) cut to the hold cap because absurd or non-finite",
+            ["receiver"],
+            registry=registry,
+        )
         self.delivery_seconds = Histogram(
             "riskmon_alerts_delivery_seconds",
             "Time of one delivery attempt",

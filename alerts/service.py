@@ -12,20 +12,18 @@ Typical use in the daemon::
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
 
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from alerts.deliver import Deliverer
-from alerts.dispatch import Dispatcher
+from alerts.dispatch import META_TASK_RULE, Dispatcher, task_failing_notice
 from alerts.evaluator import AlertEvaluator
 from alerts.matchers import parse_matcher
 from alerts.metrics import AlertMetrics
-from alerts.model import AlertNotice
+from alerts.model import AlertNotice, Notification
 from alerts.notify.alertmanager import AlertmanagerNotifier
 from alerts.notify.base import Notifier
 from alerts.notify.console import ConsoleNotifier
@@ -47,6 +45,7 @@ from alerts.settings import (
 from alerts.store import AsyncStore
 from streams.clock import Clock, SystemClock
 from streams.signals import Signal
+from streams.supervisor import TaskSupervisor
 from streams.units import NS_PER_DAY
 
 __all__ = ["AlertService", "build_notifier", "build_routes", "settings_ruleset"]
@@ -138,6 +137,8 @@ class AlertService:
         notifiers: receiver name -> notifier, to override what settings would build (tests).
         registry: Prometheus registry for :class:`AlertMetrics`.
         clock: wall clock for grouping and delivery timers.
+        supervisor: owns every task of the service (one is made if omitted); a task that keeps
+            failing raises ``riskmon_task_failing`` straight through every notifier.
     """
 
     def __init__(
@@ -147,12 +148,16 @@ class AlertService:
         notifiers: Mapping[str, Notifier] | None = None,
         registry: CollectorRegistry = REGISTRY,
         clock: Clock | None = None,
+        supervisor: TaskSupervisor | None = None,
     ) -> None:
         self.settings = settings
         self.ruleset = ruleset if ruleset is not None else settings_ruleset(settings)
         self.metrics = AlertMetrics(registry)
         self.clock: Clock = clock or SystemClock()
         self.store = AsyncStore(settings.db_path)
+        self.supervisor = supervisor or TaskSupervisor(registry, self.clock)
+        if self.supervisor.on_failing is None:
+            self.supervisor.on_failing = self._on_task_failing
         built = dict(notifiers or {})
         for rc in settings.receivers:
             if rc.name not in built:
@@ -188,8 +193,8 @@ class AlertService:
                 backoff_base_s=settings.backoff_base_s,
                 backoff_cap_s=settings.backoff_cap_s,
                 broken_retry_s=settings.broken_retry_s,
+                hold_cap_s=settings.backoff_cap_s,
             )
-        self._tasks: set[asyncio.Task[None]] = set()
         self._meta: list[AlertNotice] = []
 
     @classmethod
@@ -211,21 +216,51 @@ class AlertService:
     def _on_broken(self, receiver: str, broken: bool, error: str) -> None:
         log.error("notify.receiver_broken" if broken else "notify.receiver_ok", receiver=receiver)
         self._meta.append(self.dispatcher.meta_notice(receiver, broken, error))
-        self._spawn(self._flush_meta(), "alerts-meta")
+        self.supervisor.spawn(self._flush_meta, "alerts-meta")
 
     async def _flush_meta(self) -> None:
-        notices, self._meta = self._meta, []
+        notices = list(self._meta)  # kept until stored, so a restarted flush resends them
         await self.dispatcher.submit(notices)
+        del self._meta[: len(notices)]
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+    def _on_task_failing(self, task: str, failing: bool, error: str) -> None:
+        """A task keeps failing (or recovered): tell every notifier directly, store or not.
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("alerts.task_failed", task=task.get_name(), error=repr(task.exception()))
+        The failing task may be the store path itself (a full disk), so this meta-alert does not
+        go through the outbox: one attempt per notifier, best effort, logged.
+        """
+        notice = task_failing_notice(task, failing, error, self.clock.now_ns())
+        self.supervisor.spawn(
+            lambda: self._notify_direct(notice), "alerts-task-meta", restart=False
+        )
+
+    async def _notify_direct(self, notice: AlertNotice) -> None:
+        now = self.clock.now_ns()
+        for name, n in self.notifiers.items():
+            key = f"task-meta-{notice.fingerprint}-{notice.status}-{now}"
+            notification = Notification(
+                receiver=name,
+                group_key=f"{META_TASK_RULE}:{notice.labels['task']}",
+                group_labels={"alertname": META_TASK_RULE},
+                status=notice.status,
+                alerts=[notice],
+                idempotency_key=key,
+                seq=0,
+                created_ns=now,
+            )
+            try:
+                r = await n.notify(notification)
+            except Exception as e:  # one notifier's bug must not stop the others
+                log.error("alerts.task_meta_failed", receiver=name, error=repr(e))
+                continue
+            event = "alerts.task_meta_sent" if r.ok else "alerts.task_meta_failed"
+            (log.info if r.ok else log.error)(
+                event,
+                receiver=name,
+                task=notice.labels["task"],
+                status=notice.status,
+                error=r.error,
+            )
 
     @property
     def tasks(self) -> tuple[asyncio.Task[None], ...]:
@@ -237,10 +272,10 @@ class AlertService:
         await self.store.open()
         await self.dispatcher.start()
         log.info("alerts.started", **self.settings.redacted_summary())
-        self._spawn(self.dispatcher.run(), "alerts-dispatcher")
+        self.supervisor.spawn(self.dispatcher.run, "alerts-dispatcher")
         for name, d in self.deliverers.items():
-            self._spawn(d.run(), f"alerts-deliver-{name}")
-        self._spawn(self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
+            self.supervisor.spawn(d.run, f"alerts-deliver-{name}")
+        self.supervisor.spawn(lambda: self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
 
     async def prune_outbox(self) -> int:
         """Delete delivered notifications older than ``outbox_retention_days``; return how many."""
@@ -251,9 +286,28 @@ class AlertService:
             log.info("alerts.outbox_pruned", rows=n, retention_days=days)
         return n
 
+    async def prune_history(self) -> tuple[int, int, int]:
+        """Delete alert events, resolved alerts and silences older than ``history_retention_days``.
+
+        Returns the (events, alerts, silences) deleted; firing alerts are never deleted.
+        """
+        days = self.settings.history_retention_days
+        before = self.clock.now_ns() - int(days * NS_PER_DAY)
+        out = await self.store.call(lambda: self.store.sync.prune_history(before))
+        if any(out):
+            log.info(
+                "alerts.history_pruned",
+                events=out[0],
+                alerts=out[1],
+                silences=out[2],
+                retention_days=days,
+            )
+        return out
+
     async def _prune_every(self, period_s: float) -> None:
         while True:
             await self.prune_outbox()
+            await self.prune_history()
             await self.clock.sleep(period_s)
 
     async def evaluate(
@@ -277,11 +331,7 @@ class AlertService:
 
     async def aclose(self, timeout_s: float = 5.0) -> None:
         """Stop the tasks, close notifiers and the store. Pending rows stay in the outbox."""
-        tasks = list(self._tasks)
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout_s)
+        await self.supervisor.aclose(timeout_s)
         for n in self.notifiers.values():
             await n.aclose()
         await self.store.close()

@@ -189,6 +189,8 @@ class AlertsSettings(BaseSettings):
     use_pack_inhibit: bool = True
     resolved_retention_s: float = 3600.0
     outbox_retention_days: float = Field(default=30.0, gt=0)  # delivered notifications kept
+    # alert events, resolved alerts and expired silences kept (firing alerts are always kept)
+    history_retention_days: float = Field(default=90.0, gt=0)
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 300.0
     broken_retry_s: float = 600.0

@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeVar
 
 from alerts.matchers import Matcher, parse_matcher
 from alerts.model import AlertNotice, Status
-from alerts.store_schema import SCHEMA
+from alerts.store_schema import migrate
 
 __all__ = [
     "AsyncStore",
@@ -112,7 +112,7 @@ class Store:
             conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            migrate(conn)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open alert store {p}: {e}") from None
         return cls(conn, p)
@@ -274,10 +274,21 @@ class Store:
         firing: frozenset[str],
         seq: int,
         now_ns: int,
-    ) -> bool:
-        """Insert an outbox row and the nflog entry atomically; False if the key already exists."""
+    ) -> tuple[bool, int]:
+        """Insert an outbox row and the nflog entry atomically.
 
-        def run(db: sqlite3.Connection) -> bool:
+        Returns whether the row was inserted (False if the key already exists) and how many
+        pending rows of the same receiver and group it superseded: a group has at most one
+        pending notification, the newest, so a backlog sends each group's current state and
+        never an older state after a newer one. The caller carries resolutions over.
+        """
+
+        def run(db: sqlite3.Connection) -> tuple[bool, int]:
+            sup = db.execute(
+                "UPDATE outbox SET state='superseded' WHERE receiver=? AND group_key=?"
+                " AND state='pending' AND idempotency_key<>?",
+                (receiver, group_key, idempotency_key),
+            ).rowcount
             cur = db.execute(
                 "INSERT OR IGNORE INTO outbox (receiver, idempotency_key, group_key, priority,"
                 " payload, next_attempt_ns, created_ns) VALUES (?,?,?,?,?,?,?)",
@@ -289,9 +300,18 @@ class Store:
                 " seq=excluded.seq, sent_ns=excluded.sent_ns",
                 (receiver, group_key, json.dumps(sorted(firing)), seq, now_ns),
             )
-            return cur.rowcount == 1
+            return cur.rowcount == 1, sup
 
         return self._tx(run)
+
+    def pending_payloads(self, receiver: str, group_key: str) -> list[str]:
+        """Payloads of the pending notifications of one receiver's group, oldest first."""
+        rows = self._db.execute(
+            "SELECT payload FROM outbox WHERE receiver=? AND group_key=? AND state='pending'"
+            " ORDER BY id",
+            (receiver, group_key),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def update_nflog(self, receiver: str, group_key: str, firing: frozenset[str], seq: int) -> None:
         """Change the notified firing set of a group without sending anything."""
@@ -355,11 +375,28 @@ class Store:
         )
         return cur.rowcount
 
+    def prune_history(self, before_ns: int) -> tuple[int, int, int]:
+        """Delete alert events recorded, alerts resolved and silences ended before ``before_ns``.
+
+        Firing alerts and unexpired silences are kept whatever their age. Returns the number of
+        (events, alerts, silences) deleted.
+        """
+
+        def run(db: sqlite3.Connection) -> tuple[int, int, int]:
+            ev = db.execute("DELETE FROM alert_events WHERE recorded_ns < ?", (before_ns,))
+            al = db.execute(
+                "DELETE FROM alerts WHERE status='resolved' AND updated_ns < ?", (before_ns,)
+            )
+            si = db.execute("DELETE FROM silences WHERE ends_ns < ?", (before_ns,))
+            return ev.rowcount, al.rowcount, si.rowcount
+
+        return self._tx(run)
+
     def mark_failed(self, row_id: int, next_attempt_ns: int, error: str, dead: bool) -> None:
         """Record a failed attempt; schedule the next one, or give up (``dead``)."""
         self._db.execute(
             "UPDATE outbox SET attempts=attempts+1, next_attempt_ns=?, last_error=?,"
-            " state=CASE WHEN ? THEN 'dead' ELSE state END WHERE id=?",
+            " state=CASE WHEN ? AND state='pending' THEN 'dead' ELSE state END WHERE id=?",
             (next_attempt_ns, error[:500], dead, row_id),
         )
 

@@ -6,12 +6,20 @@
 - ``outbox``: one row per notification and receiver, unique by idempotency key;
 - ``nflog``: per receiver and group, the fingerprints last notified as firing, the sequence number
   and the send time (dedup and repeat, as Alertmanager's notification log);
-- ``silences``: matchers and the time range they mute.
+- ``silences``: matchers and the time range they mute;
+- ``schema_version``: one row, the version the file was migrated to.
+
+Upgrades: :data:`MIGRATIONS` ``[n]`` turns a version-``n`` file into version ``n + 1``; version 1
+is the schema of the first release (no ``schema_version`` table; :data:`SCHEMA` below). On open,
+:func:`migrate` creates a new file at version 1 and applies every missing migration, each in its
+own transaction with the version bump. A file from a *newer* release is refused.
 """
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA"]
+import sqlite3
+
+__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "migrate"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -73,3 +81,49 @@ CREATE TABLE IF NOT EXISTS silences (
     created_ns INTEGER NOT NULL
 );
 """
+
+#: version n -> n + 1 (index 0 upgrades version 1)
+MIGRATIONS: tuple[str, ...] = (
+    # 2: retention deletes by age; outbox rows may be 'superseded' (no DDL needed for that)
+    """
+    CREATE INDEX IF NOT EXISTS alert_events_recorded ON alert_events(recorded_ns);
+    CREATE INDEX IF NOT EXISTS silences_ends ON silences(ends_ns);
+    CREATE INDEX IF NOT EXISTS outbox_group ON outbox(receiver, group_key, state);
+    """,
+)
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+def file_version(conn: sqlite3.Connection) -> int:
+    """The version of an opened store file: 0 when empty, 1 before the version table existed."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "schema_version" in tables:
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0]) if row is not None else 1
+    return 1 if "alerts" in tables else 0
+
+
+def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Bring an opened store (autocommit connection) to :data:`SCHEMA_VERSION`.
+
+    Returns (version found, version now). Raises :class:`sqlite3.DatabaseError` for a file
+    written by a newer release.
+    """
+    found = file_version(conn)
+    if found > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"store schema version {found} is newer than this release ({SCHEMA_VERSION})"
+        )
+    if found == 0:
+        conn.executescript(SCHEMA)
+    version = max(found, 1)
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    while version < SCHEMA_VERSION:
+        script = MIGRATIONS[version - 1]
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nUPDATE schema_version SET version={version + 1};\nCOMMIT;"
+        )
+        version += 1
+    return found, version
