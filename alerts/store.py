@@ -127,7 +127,8 @@ class Store:
         try:
             out = fn(db)
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite already rolled back on e.g. "database or disk is full"
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         return out
