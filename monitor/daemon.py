@@ -1,7 +1,15 @@
 """The always-on daemon: feeds → bus → pipeline → alert delivery, plus metrics and state.
 
-Every background task belongs to the daemon's task group; :meth:`Daemon.stop` (or SIGINT/SIGTERM
-under ``riskmon run``) ends them, writes a last state snapshot and flushes the capture file.
+Every background task belongs to the daemon's task group or its :class:`TaskSupervisor` (the
+snapshot writer; the alert service's dispatcher, deliverers and pruner); :meth:`Daemon.stop` (or
+SIGINT/SIGTERM under ``riskmon run``) ends them, writes a last state snapshot and flushes the
+capture file.
+
+State snapshots (``state_dir/pipeline.json``) are written atomically and durably
+(:func:`streams.durable_file.write_atomic`) and carry ``snapshot_version``; a snapshot that is
+missing, unreadable, not an object or of another version is logged and the daemon starts fresh.
+No snapshot is written while alert notices wait to be stored (a failed submit is retried with the
+next batch), so a restart never forgets a transition the store did not record.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import contextlib
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,10 +43,12 @@ from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.wiring import build_feed
+from streams.durable_file import write_atomic
 from streams.engine import StreamEngine
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
+from streams.supervisor import TaskSupervisor
 from streams.units import NS_PER_SECOND
 
 __all__ = ["Daemon", "Deliver", "SignalSink"]
@@ -50,6 +61,10 @@ Deliver = Callable[[Sequence[AlertNotice]], Awaitable[None]]
 SignalSink = Callable[[Sequence[Signal]], None]
 
 _BATCH = 512
+#: ``snapshot_version`` of the state file; any other version is not restored
+SNAPSHOT_VERSION = 1
+_NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
+_UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
 
 
 class Daemon:
@@ -109,7 +124,11 @@ class Daemon:
             if vs.enabled
         ]
         self.events_processed = 0
-        self.notices: list[AlertNotice] = []
+        self.notices: deque[AlertNotice] = deque(maxlen=_NOTICES_KEPT)
+        self._unsubmitted: deque[AlertNotice] = deque(maxlen=_UNSUBMITTED_MAX)
+        self.supervisor = (
+            alert_service.supervisor if alert_service is not None else TaskSupervisor(registry)
+        )
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
         self._last_progress = time.monotonic()
@@ -149,7 +168,7 @@ class Daemon:
                         if not restored:  # history loads while the feeds already run
                             tg.create_task(self._backfill(http), name="backfill")
                         tg.create_task(self._idle_ticker(), name="ticker")
-                        tg.create_task(self._snapshotter(), name="snapshots")
+                        self.supervisor.spawn(self._snapshotter, "snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
                         self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
                 except* _Stopping:
@@ -160,7 +179,9 @@ class Daemon:
             if self.capture is not None:
                 self.capture.close()
             if self.alert_service is not None:
-                await self.alert_service.aclose()
+                await self.alert_service.aclose()  # also closes the shared supervisor
+            else:
+                await self.supervisor.aclose()
             if runner is not None:
                 await runner.cleanup()
             self._log.info(
@@ -245,7 +266,7 @@ class Daemon:
 
     async def _emit(self, notices: Sequence[AlertNotice]) -> None:
         self._count_evaluations()
-        if not notices:
+        if not notices and not self._unsubmitted:
             return
         for n in notices:
             self.metrics.alert_notices.labels(status=n.status, severity=n.severity).inc()
@@ -260,7 +281,17 @@ class Daemon:
             )
         self.notices.extend(notices)
         if self.alert_service is not None:
-            await self.alert_service.submit(notices)
+            self._unsubmitted.extend(notices)
+            batch = list(self._unsubmitted)
+            try:
+                await self.alert_service.submit(batch)
+            except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
+                self._log.error(
+                    "alerts.submit_failed", pending=len(batch), error=f"{type(e).__name__}: {e}"
+                )
+            else:
+                for _ in batch:
+                    self._unsubmitted.popleft()
         if self.deliver is not None:
             await self.deliver(notices)
 
@@ -301,29 +332,63 @@ class Daemon:
     async def _snapshotter(self) -> None:
         while True:
             await asyncio.sleep(self.settings.snapshot_interval_s)
-            self._save_state()
+            data = self._snapshot_bytes()
+            if data is not None:
+                try:
+                    await asyncio.to_thread(write_atomic, self._state_path, data)
+                except OSError as e:
+                    self._log.error("daemon.snapshot_failed", error=str(e))
+
+    def _snapshot_bytes(self) -> bytes | None:
+        """The state to save, or None while notices wait to be stored (or it cannot encode)."""
+        if self._unsubmitted:
+            self._log.warning("daemon.snapshot_skipped", unsubmitted=len(self._unsubmitted))
+            return None
+        try:
+            state = {**self.pipeline.snapshot(), "snapshot_version": SNAPSHOT_VERSION}
+            return json.dumps(state).encode()
+        except (TypeError, ValueError) as e:
+            self._log.error("daemon.snapshot_failed", error=str(e))
+            return None
 
     def _save_state(self) -> None:
+        data = self._snapshot_bytes()
+        if data is None:
+            return
         try:
-            self._state_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.pipeline.snapshot()), encoding="utf-8")
-            tmp.replace(self._state_path)
-        except (OSError, TypeError, ValueError) as e:
+            write_atomic(self._state_path, data)
+        except OSError as e:
             self._log.error("daemon.snapshot_failed", error=str(e))
 
     def _restore_state(self) -> bool:
-        """Load the last snapshot; False when there is none (or it is unreadable)."""
-        if not self._state_path.is_file():
+        """Load the last snapshot; False (start fresh) when there is none or it is unusable."""
+        path = self._state_path
+        if not path.is_file():
+            self._log.info("daemon.state_missing", path=str(path))
             return False
         try:
-            self.pipeline.restore(json.loads(self._state_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            self._log.error("daemon.state_unreadable", path=str(self._state_path), error=str(e))
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            self._log.error("daemon.state_unreadable", path=str(path), error=str(e))
+            return False
+        version = state.get("snapshot_version") if isinstance(state, dict) else None
+        if version != SNAPSHOT_VERSION:
+            self._log.error(
+                "daemon.state_unusable",
+                path=str(path),
+                kind=type(state).__name__,
+                snapshot_version=version,
+                expected=SNAPSHOT_VERSION,
+            )
+            return False
+        try:
+            self.pipeline.restore(state)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            self._log.error("daemon.state_unreadable", path=str(path), error=repr(e))
             return False
         self._log.info(
             "daemon.state_restored",
-            path=str(self._state_path),
+            path=str(path),
             watermark_ns=self.pipeline.engine.watermark_ns,
         )
         return True
