@@ -1,13 +1,17 @@
 """Email notifier over SMTP (aiosmtplib): STARTTLS or implicit TLS, auth, HTML + plain text.
 
-One message per notification (= per group). ``Message-ID`` is derived from the idempotency key,
-so a re-delivery after a crash carries the same id and mail systems can drop the duplicate.
+One message per notification (= per group). The subject is built from labels (wire data), so
+every control or line-separator character in it becomes a space (:func:`header_safe`): a label
+with a line break must not make the message unsendable (and retried for ever) or inject headers.
+``Message-ID`` is derived from the idempotency key, so a re-delivery after a crash carries the
+same id and mail systems can drop the duplicate.
 """
 
 from __future__ import annotations
 
 import html
 import ssl
+import unicodedata
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -20,9 +24,15 @@ from alerts.notify.base import NotifyResult
 from alerts.notify.http import redact
 from alerts.settings import EmailReceiver, read_secret
 
-__all__ = ["EmailNotifier", "render_email"]
+__all__ = ["EmailNotifier", "header_safe", "render_email"]
 
 TlsMode = Literal["starttls", "implicit", "none"]
+
+
+def header_safe(text: str, limit: int = 200) -> str:
+    """``text`` with control and line/paragraph separator characters as spaces, cut at ``limit``."""
+    out = "".join(" " if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
+    return " ".join(out.split())[:limit]
 
 
 def _ts(ns: int | None) -> str:
@@ -41,9 +51,9 @@ def render_email(n: Notification, sender: str, to: list[str]) -> EmailMessage:
         else ("warning" if any(a.severity == "warning" for a in firing) else "info")
     )
     group = " ".join(f"{k}={v}" for k, v in sorted(n.group_labels.items()))
-    subject = f"[riskmon] [{head}] {worst.upper()} {group}".strip()
+    subject = header_safe(f"[riskmon] [{head}] {worst.upper()} {group}")
     msg = EmailMessage()
-    msg["Subject"] = subject.replace("\n", " ")[:200]
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = formatdate(localtime=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 
 import aiohttp
@@ -33,14 +34,21 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
 def verify_signature(
     secret: bytes, timestamp: str, body: bytes, header: str, max_age_s: float | None = 300.0
 ) -> bool:
-    """Check a signature header in constant time (and, by default, that it is recent)."""
+    """Check a signature header in constant time (and, by default, that it is recent).
+
+    Any malformed input (non-numeric, non-finite or non-ASCII timestamp, non-ASCII header)
+    gives False, never an exception.
+    """
+    if not (timestamp.isascii() and header.isascii()):
+        return False
     if max_age_s is not None:
         try:
-            if abs(time.time() - float(timestamp)) > max_age_s:
-                return False
+            age = abs(time.time() - float(timestamp))
         except ValueError:
             return False
-    return hmac.compare_digest(sign(secret, timestamp, body), header)
+        if not math.isfinite(age) or age > max_age_s:
+            return False
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(), header.encode())
 
 
 class WebhookNotifier(HttpNotifier):
