@@ -256,7 +256,8 @@ class Dispatcher:
         route = g.route
         resolved = [a.alert for a in g.alerts.values() if a.alert.status == "resolved"]
         candidates = [a for a in g.alerts.values() if a.alert.status != "resolved"]
-        firing = [a.alert for a in self._mute.exec(candidates, now)]
+        kept = self._mute.exec(candidates, now) if route.mute else candidates
+        firing = [a.alert for a in kept]
         g.had_muted = len(firing) < len(candidates)
         receiver = route.receiver
         prev = await self.store.call(lambda: self.store.sync.nflog(receiver, g.key))

@@ -26,7 +26,9 @@ class Route:
     """Send alerts matching ``matchers`` to ``receiver``, grouped by ``group_by``.
 
     ``group_by=("...",)`` disables grouping (one group per alert). ``continue_`` lets later
-    routes match too. Durations are in seconds.
+    routes match too. Durations are in seconds. ``mute=False`` sends every firing alert, silenced
+    or inhibited: routes to Alertmanager, which does its own muting and must never see an alert
+    resolved (by its ``endsAt`` running out) while it fires here.
     """
 
     receiver: str
@@ -37,6 +39,7 @@ class Route:
     repeat_interval_s: float = 4 * 3600.0
     send_resolved: bool = True
     continue_: bool = False
+    mute: bool = True
 
 
 @dataclass(slots=True)

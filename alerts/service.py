@@ -75,6 +75,7 @@ def build_notifier(r: ReceiverSettings) -> Notifier:
 
 def build_routes(settings: AlertsSettings) -> list[Route]:
     """Return the routes of the settings; with none, one fan-out route per receiver."""
+    alertmanagers = {r.name for r in settings.receivers if isinstance(r, AlertmanagerReceiver)}
     if settings.routes:
         return [
             Route(
@@ -86,6 +87,7 @@ def build_routes(settings: AlertsSettings) -> list[Route]:
                 repeat_interval_s=r.repeat_interval_s,
                 send_resolved=r.send_resolved,
                 continue_=r.continue_,
+                mute=r.receiver not in alertmanagers,  # Alertmanager mutes by itself
             )
             for r in settings.routes
         ]
@@ -99,6 +101,7 @@ def build_routes(settings: AlertsSettings) -> list[Route]:
                 group_interval_s=min(10.0, rc.resend_s),
                 repeat_interval_s=rc.resend_s,
                 continue_=True,
+                mute=False,  # every firing alert, silenced or inhibited: Alertmanager mutes
             )
         elif isinstance(rc, ConsoleReceiver):
             route = Route(
