@@ -256,8 +256,8 @@ class Dispatcher:
         route = g.route
         resolved = [a.alert for a in g.alerts.values() if a.alert.status == "resolved"]
         candidates = [a for a in g.alerts.values() if a.alert.status != "resolved"]
-        kept = self._mute.exec(candidates, now) if route.mute else candidates
-        firing = [a.alert for a in kept]
+        unmuted = self._mute.exec(candidates, now) if route.mute else candidates
+        firing = [a.alert for a in unmuted]
         g.had_muted = len(firing) < len(candidates)
         receiver = route.receiver
         prev = await self.store.call(lambda: self.store.sync.nflog(receiver, g.key))

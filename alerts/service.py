@@ -12,6 +12,7 @@ Typical use in the daemon::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
@@ -199,6 +200,7 @@ class AlertService:
                 hold_cap_s=settings.backoff_cap_s,
             )
         self._meta: list[AlertNotice] = []
+        self._long_lived: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_settings(
@@ -267,18 +269,25 @@ class AlertService:
 
     @property
     def tasks(self) -> tuple[asyncio.Task[None], ...]:
-        """The running background tasks (the daemon's liveness check watches them)."""
-        return tuple(self._tasks)
+        """The long-lived supervised tasks (dispatcher, deliverers, pruner).
+
+        The daemon's liveness check watches them; they end only when the service closes, since
+        the supervisor restarts them. Tasks that keep failing are in ``supervisor.unhealthy()``.
+        """
+        return tuple(self._long_lived)
 
     async def start(self) -> None:
         """Open the store, reload live alerts and start the dispatcher and deliverers."""
         await self.store.open()
         await self.dispatcher.start()
         log.info("alerts.started", **self.settings.redacted_summary())
-        self.supervisor.spawn(self.dispatcher.run, "alerts-dispatcher")
+        spawn = self.supervisor.spawn
+        self._long_lived = [spawn(self.dispatcher.run, "alerts-dispatcher")]
         for name, d in self.deliverers.items():
-            self.supervisor.spawn(d.run, f"alerts-deliver-{name}")
-        self.supervisor.spawn(lambda: self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
+            self._long_lived.append(spawn(d.run, f"alerts-deliver-{name}"))
+        self._long_lived.append(
+            spawn(lambda: self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
+        )
 
     async def prune_outbox(self) -> int:
         """Delete delivered notifications older than ``outbox_retention_days``; return how many."""

@@ -329,6 +329,11 @@ class Daemon:
 
     # ---------------------------------------------------------------- state
 
+    def _tasks_ok(self) -> str | None:
+        """Readiness: None, or the supervised tasks that keep failing."""
+        failing = self.supervisor.unhealthy()
+        return f"failing: {', '.join(failing)}" if failing else None
+
     async def _snapshotter(self) -> None:
         while True:
             await asyncio.sleep(self.settings.snapshot_interval_s)
@@ -422,6 +427,7 @@ class Daemon:
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
         health.add_check("store", lambda: _writable(self.settings.store))
         health.add_check("feeds", self._feed_live)
+        health.add_check("tasks", self._tasks_ok)
         return health
 
     def _feed_live(self) -> str | None:
