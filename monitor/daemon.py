@@ -129,6 +129,7 @@ class Daemon:
         self.supervisor = (
             alert_service.supervisor if alert_service is not None else TaskSupervisor(registry)
         )
+        self.health.watch(self.supervisor.unhealthy)  # a task that keeps failing fails /healthz
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
         self._last_progress = time.monotonic()

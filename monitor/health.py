@@ -70,11 +70,16 @@ class Health:
         self.last_stall_at: float | None = None
         self.last_stall_s = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
+        self._failing: list[Callable[[], list[str]]] = []
         self._checks: list[ReadinessCheck] = []
 
     def supervise(self, tasks: Iterable[asyncio.Task[Any]]) -> None:
         """Watch these tasks: liveness fails once any of them has ended."""
         self._tasks.extend(tasks)
+
+    def watch(self, failing: Callable[[], list[str]]) -> None:
+        """Liveness also fails while ``failing()`` names tasks (a supervisor's keep-failing set)."""
+        self._failing.append(failing)
 
     def add_check(self, name: str, check: Callable[[], str | None]) -> None:
         """Add a readiness check (None = ready, else the reason)."""
@@ -93,7 +98,9 @@ class Health:
 
     def liveness(self) -> dict[str, Any]:
         """``{"ok": bool, "dead_tasks": [...], "loop_lag_s": float}``."""
-        dead = sorted(t.get_name() for t in self._tasks if t.done())
+        dead = sorted(
+            {t.get_name() for t in self._tasks if t.done()}.union(*(f() for f in self._failing))
+        )
         now = self.clock.monotonic()
         lag = max(0.0, now - self.last_beat - self.heartbeat_s)
         if self.last_stall_at is not None and now - self.last_stall_at < self.stall_memory_s:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
 import signal
 
 from monitor.cli.common import CliError, first_line
@@ -11,12 +13,15 @@ from monitor.logs import configure_logging
 
 __all__ = ["add_run"]
 
+_BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
+
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from alerts.rules import RuleError
     from alerts.service import AlertService
+    from alerts.store import Store, StoreError
     from monitor.daemon import Daemon
     from monitor.settings import ConfigError, load_settings
     from monitor.wiring import alert_settings
@@ -33,6 +38,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from monitor.kafka.cli import run_feeds
 
         return run_feeds(settings)
+    try:  # a store that cannot be opened is a one-line start-up error, not a dead dispatcher
+        Store.open(alerting.db_path).close()
+    except StoreError as e:
+        raise CliError(str(e)) from e
     try:
         daemon = Daemon(settings, alert_service=AlertService.from_settings(alerting))
     except RuleError as e:
@@ -44,7 +53,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, daemon.stop)
-        await daemon.run()
+        try:
+            await daemon.run()
+        except OSError as e:
+            if e.errno not in _BIND_ERRORS:
+                raise
+            m = settings.metrics
+            why = os.strerror(e.errno) if e.errno else str(e)
+            raise CliError(f"cannot serve metrics on {m.host}:{m.port}: {why}") from e
         return 0
 
     return asyncio.run(main())

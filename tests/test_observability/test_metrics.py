@@ -29,9 +29,11 @@ from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.settings import MetricsSettings, Settings, VenueSettings
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
+from streams.backoff import Backoff
 from streams.clock import ManualClock
 from streams.processors import default_processors
 from streams.signals import Signal
+from streams.supervisor import TaskSupervisor
 from tests.helpers import eventually
 from tests.test_alerts.conftest import FakeClock, RecordingNotifier
 from tests.test_monitor.test_run_daemon import free_port
@@ -200,6 +202,40 @@ async def test_healthz_fails_when_a_supervised_task_dies() -> None:
         assert body["dead_tasks"] == ["deliver-desk"]
     finally:
         task.cancel()
+        await runner.cleanup()
+
+
+async def test_healthz_fails_while_a_restarted_task_keeps_failing() -> None:
+    """A task the supervisor restarts but that keeps failing turns /healthz into 503."""
+    clock = ManualClock(0)
+    supervisor = TaskSupervisor(CollectorRegistry(), clock=clock, backoff=Backoff(0.01, 0.01))
+    health = Health(clock)
+    health.watch(supervisor.unhealthy)
+    failures = 0
+
+    async def dispatcher() -> None:
+        nonlocal failures
+        failures += 1
+        raise OSError("database or disk is full")
+
+    runner, url = await _serve(health)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/healthz") as r:
+                assert r.status == 200
+            supervisor.spawn(dispatcher, "dispatcher")
+            for _ in range(200):
+                if supervisor.unhealthy():
+                    break
+                await asyncio.sleep(0)
+                clock.advance(0.02)
+            assert failures >= 3
+            async with http.get(f"{url}/healthz") as r:
+                assert r.status == 503
+                body = await r.json()
+        assert body["dead_tasks"] == ["dispatcher"]
+    finally:
+        await supervisor.aclose()
         await runner.cleanup()
 
 
