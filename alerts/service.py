@@ -140,7 +140,7 @@ class AlertService:
         ruleset: the rules (for annotations and inhibition); loaded from settings if omitted.
         notifiers: receiver name -> notifier, to override what settings would build (tests).
         registry: Prometheus registry for :class:`AlertMetrics`.
-        clock: wall clock for grouping and delivery timers.
+        clock: the run's clock for grouping and delivery timers (default: the wall clock).
         supervisor: owns every task of the service (one is made if omitted); a task that keeps
             failing raises ``riskmon_task_failing`` straight through every notifier.
     """
@@ -204,10 +204,16 @@ class AlertService:
 
     @classmethod
     def from_settings(
-        cls, settings: AlertsSettings, registry: CollectorRegistry = REGISTRY
+        cls,
+        settings: AlertsSettings,
+        registry: CollectorRegistry = REGISTRY,
+        clock: Clock | None = None,
     ) -> AlertService:
-        """Build the service (rules, notifiers) from settings; nothing is started yet."""
-        return cls(settings, registry=registry)
+        """Build the service (rules, notifiers) from settings; nothing is started yet.
+
+        ``clock`` is the run's clock (the daemon's: the scenario's against the simulator).
+        """
+        return cls(settings, registry=registry, clock=clock)
 
     def new_evaluator(self) -> AlertEvaluator:
         """Return a fresh evaluator over this service's rules."""

@@ -25,7 +25,7 @@ from monitor.venues.base import BackfillRequest, VenueEndpoints, VenueSpec
 from streams.backoff import bounded_wait
 from streams.clock import Clock, SystemClock
 from streams.retry_after import retry_after_s
-from streams.units import NS_PER_SECOND
+from streams.units import NS_PER_MS, NS_PER_SECOND
 
 __all__ = ["Seedable", "backfill_venue", "value_in_usd"]
 
@@ -147,11 +147,17 @@ async def backfill_venue(
         registry: maps symbols to assets.
         http: the client session.
         targets: ``{"price": price_processor, "open_interest": oi_processor}``.
-        clock: the run's clock for pacing and ``Retry-After`` waits (default: the wall clock).
+        clock: the run's clock for the history's end, pacing and ``Retry-After`` waits
+            (default: the wall clock).
     """
     if spec.backfill is None:
         return 0
-    requests = spec.backfill(endpoints, [s for s in symbols if s != "*" and s in registry])
+    clock = clock or SystemClock()
+    requests = spec.backfill(
+        endpoints,
+        [s for s in symbols if s != "*" and s in registry],
+        now_ms=clock.now_ns() // NS_PER_MS,
+    )
     needs_price = {r.symbol for r in requests if r.kind == "open_interest" and r.unit == "base"}
     requests = [
         r
@@ -160,7 +166,7 @@ async def backfill_venue(
         or (r.kind == "price" and "open_interest" in targets and r.symbol in needs_price)
     ]
     sem = asyncio.Semaphore(CONCURRENCY)
-    pacer = _Pacer(spec.backfill_rate, clock or SystemClock())
+    pacer = _Pacer(spec.backfill_rate, clock)
     results = await asyncio.gather(*(_fetch(http, r, sem, pacer) for r in requests))
     merged: dict[tuple[str, str], dict[int, float]] = {}
     for req, points in zip(requests, results, strict=True):

@@ -10,6 +10,18 @@ State snapshots (``state_dir/pipeline.json``) are written atomically and durably
 missing, unreadable, not an object or of another version is logged and the daemon starts fresh.
 No snapshot is written while alert notices wait to be stored (a failed submit is retried with the
 next batch), so a restart never forgets a transition the store did not record.
+
+One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
+backfill pacing, the idle ticks that advance event time, and (when it was built with the same
+object, see :func:`monitor.wiring.run_clock`) the alert service's grouping and delivery timers.
+Live it is the wall clock. With ``simulator:`` set it is the simulator's scenario clock: the
+daemon reads ``/_control/clock`` before its feeds start and every second after (a simulator
+without a scenario answers 404: the wall clock then).
+
+At ``speed`` s, a hiccup of h wall seconds (a busy machine, a GC pause) looks like s·h seconds
+of silence. On a scenario clock the daemon therefore lets a connection be silent for at least
+:data:`WALL_FLOOR_S` of wall time before it counts as stalled, and lets event time run ahead
+through quiet periods only after that long (docs/architecture.md, the clock).
 """
 
 from __future__ import annotations
@@ -42,7 +54,9 @@ from monitor.health import Health, build_app
 from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.wiring import build_feed
+from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.wiring import build_feed, run_clock
+from streams.clock import Clock
 from streams.durable_file import write_atomic
 from streams.engine import StreamEngine
 from streams.processors import default_processors
@@ -65,6 +79,8 @@ _BATCH = 512
 SNAPSHOT_VERSION = 1
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
 _UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
+#: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
+WALL_FLOOR_S = 1.0
 
 
 class Daemon:
@@ -80,6 +96,9 @@ class Daemon:
         ping_interval_s: websocket protocol ping interval.
         on_signals: called with the signals of every processed batch and idle tick (optional;
             the demo's live view). It runs on the pipeline task and must return quickly.
+        clock: the run's clock (default: :func:`~monitor.wiring.run_clock`); give the alert
+            service the same object. An unanchored :class:`ScenarioClock` is anchored on the
+            simulator's clock when the daemon starts.
     """
 
     def __init__(
@@ -92,8 +111,10 @@ class Daemon:
         stall_after_s: float | None = None,
         ping_interval_s: float | None = 20.0,
         on_signals: SignalSink | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self.clock: Clock = clock if clock is not None else run_clock(settings)
         self.deliver = deliver
         self.on_signals = on_signals
         self.registry = registry
@@ -119,6 +140,7 @@ class Daemon:
                 capture=self.capture,
                 stall_after_s=stall_after_s,
                 ping_interval_s=ping_interval_s,
+                clock=self.clock,
             )
             for vid, vs in settings.venues.items()
             if vs.enabled
@@ -132,7 +154,7 @@ class Daemon:
         self.health.watch(self.supervisor.unhealthy)  # a task that keeps failing fails /healthz
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
-        self._last_progress = time.monotonic()
+        self._last_progress = self.clock.monotonic()
         self._rejected_logged = 0  # rejected_backfills of the OI processor already logged
         self._state_path = settings.state_dir / "pipeline.json"
         self._log = log.bind(component="daemon")
@@ -152,6 +174,9 @@ class Daemon:
             self.health.supervise(self.alert_service.tasks)
         try:
             async with aiohttp.ClientSession() as http:
+                following = await self._anchor_clock(http)
+                self._apply_wall_floor()
+                self._last_progress = self.clock.monotonic()
                 await self._refresh_instruments(http)
                 self._log.info(
                     "daemon.started",
@@ -172,6 +197,8 @@ class Daemon:
                         self.supervisor.spawn(self._snapshotter, "snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
                         self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
+                        if following:
+                            tg.create_task(self._follow_clock(http), name="clock")
                 except* _Stopping:
                     pass
         finally:
@@ -192,6 +219,80 @@ class Daemon:
     async def _until_stopped(self) -> None:
         await self._stop.wait()
         raise _Stopping
+
+    # ---------------------------------------------------------------- the simulator's clock
+
+    def _clock_url(self) -> str | None:
+        c = self.clock
+        if not (isinstance(c, ScenarioClock) and self.settings.simulator):
+            return None
+        return self.settings.simulator.rstrip("/") + CLOCK_PATH
+
+    async def _read_clock(self, http: aiohttp.ClientSession, url: str) -> bool:
+        """Adopt the simulator's clock; False when it has none (no scenario: 404)."""
+        assert isinstance(self.clock, ScenarioClock)
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            if resp.status == 404:
+                return False
+            resp.raise_for_status()
+            self.clock.adopt(await resp.json())
+            return True
+
+    async def _anchor_clock(self, http: aiohttp.ClientSession, wait_s: float = 30.0) -> bool:
+        """Anchor an unanchored scenario clock on the simulator's; True to keep following it.
+
+        A simulator that plays no scenario (404) leaves the daemon on the wall clock; one that
+        does not answer within ``wait_s`` too, with an error logged.
+        """
+        url = self._clock_url()
+        if url is None or not isinstance(self.clock, ScenarioClock) or self.clock.anchored:
+            return False
+        clock = self.clock
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        error = ""
+        while loop.time() < deadline:
+            try:
+                if await self._read_clock(http, url):
+                    self._log.info(
+                        "clock.simulator", url=url, now_ns=clock.now_ns(), speed=clock.speed,
+                        paused=clock.paused,
+                    )  # fmt: skip
+                    return True
+                self._log.info("clock.wall", reason="the simulator plays no scenario", url=url)
+                break
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as e:
+                error = repr(e)
+                await asyncio.sleep(0.5)
+        else:
+            self._log.error("clock.simulator_unreachable", url=url, error=error, fallback="wall")
+        clock.adopt(
+            {"now_ns": time.time_ns(), "wall_ns": time.time_ns(), "speed": 1.0, "paused": False}
+        )
+        return False
+
+    def _speed(self) -> float:
+        return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
+
+    def _apply_wall_floor(self) -> None:
+        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock."""
+        floor = WALL_FLOOR_S * self._speed()
+        if self._speed() <= 1.0:
+            return
+        for feed in self.feeds:
+            for conn in feed.connections:
+                conn.stall_after_s = max(conn.stall_after_s, floor)
+
+    async def _follow_clock(self, http: aiohttp.ClientSession, period_s: float = 1.0) -> None:
+        """Re-read the simulator's clock every ``period_s`` of wall time (pauses, restarts)."""
+        url = self._clock_url()
+        assert url is not None
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await self._read_clock(http, url)
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as e:
+                self._log.debug("clock.read_failed", url=url, error=repr(e))
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
@@ -219,6 +320,7 @@ class Daemon:
                     f.registry,
                     http,
                     targets,
+                    clock=self.clock,
                 )
                 for f in self.feeds
             ),
@@ -244,7 +346,7 @@ class Daemon:
     async def _process(self, batch: Sequence[Any]) -> None:
         notices: list[AlertNotice] = []
         signals = 0
-        now_ns = time.time_ns()
+        now_ns = self.clock.now_ns()
         sink = self.on_signals
         for ev in batch:
             step = self.pipeline.on_event(ev)
@@ -256,13 +358,13 @@ class Daemon:
             self.metrics.latency.observe(max(0, now_ns - ev.ts_recv) / NS_PER_SECOND)
             for _ in step.notices:
                 self.metrics.notice_latency.observe(
-                    max(0, time.time_ns() - ev.ts_recv) / NS_PER_SECOND
+                    max(0, self.clock.now_ns() - ev.ts_recv) / NS_PER_SECOND
                 )
         self.events_processed += len(batch)
         self.metrics.bus_depth.set(self.bus.qsize())
         if signals:
             self.metrics.signals.inc(signals)
-        self._last_progress = time.monotonic()
+        self._last_progress = self.clock.monotonic()
         await self._emit(notices)
 
     async def _emit(self, notices: Sequence[AlertNotice]) -> None:
@@ -299,13 +401,13 @@ class Daemon:
     async def _idle_ticker(self, period_s: float = 1.0) -> None:
         """Advance event time through quiet periods so windows expire and staleness shows."""
         while True:
-            await asyncio.sleep(period_s)
+            await self.clock.sleep(max(period_s, WALL_FLOOR_S * self._speed() / 4))
             self._log_rejected_backfills()
-            idle = time.monotonic() - self._last_progress
+            idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
-            if idle >= period_s and wm > 0:
+            if idle >= max(period_s, WALL_FLOOR_S * self._speed()) and wm > 0:
                 step = self.pipeline.advance(wm + int(idle * NS_PER_SECOND))
-                self._last_progress = time.monotonic()
+                self._last_progress = self.clock.monotonic()
                 self.exporter.update(step.signals)
                 if self.on_signals is not None and step.signals:
                     self.on_signals(step.signals)

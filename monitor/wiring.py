@@ -1,9 +1,14 @@
 """The wiring several commands share: alert settings and venue feeds.
 
 ``riskmon run`` (the daemon), ``riskmon capture``, ``backtest``, ``replay`` and the demo all turn
-the same settings into the same parts: the alert service's settings, and for each configured
-venue its streams, its endpoints (live, the simulator's, or per-venue overrides) and its
-:class:`~monitor.feed.VenueFeed`. Rule sets come from :func:`alerts.rules.load_ruleset`.
+the same settings into the same parts: the run's clock, the alert service's settings, and for
+each configured venue its streams, its endpoints (live, the simulator's, or per-venue overrides)
+and its :class:`~monitor.feed.VenueFeed`. Rule sets come from :func:`alerts.rules.load_ruleset`.
+
+The run's clock (:func:`run_clock`) is the wall clock live and, with ``simulator:`` set, a
+:class:`~monitor.simulator.clock.ScenarioClock` that the daemon anchors on the simulator's
+``/_control/clock`` before its feeds start; the one object goes to every feed, the backfill, the
+daemon's ticks and the alert service.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from monitor.capture import CaptureWriter
 from monitor.feed import EventSink, VenueFeed
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings, VenueSettings
+from monitor.simulator.clock import ScenarioClock
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
+from streams.clock import Clock, SystemClock
 
 __all__ = [
     "alert_settings",
     "build_feed",
+    "run_clock",
     "venue_endpoints",
     "venue_streams",
 ]
@@ -39,6 +47,11 @@ def alert_settings(settings: Settings) -> AlertsSettings:
         data.setdefault("pack", settings.rules)
     data.setdefault("db_path", settings.store)
     return AlertsSettings(**data)
+
+
+def run_clock(settings: Settings) -> Clock:
+    """The run's clock: the wall clock, or (``simulator:`` set) one to anchor on the simulator's."""
+    return ScenarioClock.follower() if settings.simulator else SystemClock()
 
 
 def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
@@ -73,6 +86,7 @@ def build_feed(
     capture: CaptureWriter | None = None,
     stall_after_s: float | None = None,
     ping_interval_s: float | None = 20.0,
+    clock: Clock | None = None,
 ) -> VenueFeed:
     """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
     spec = get_venue(venue_id)
@@ -88,4 +102,5 @@ def build_feed(
         stall_after_s=stall_after_s,
         ping_interval_s=ping_interval_s,
         poll_interval_s=vs.poll_interval_s,
+        clock=clock,
     )

@@ -24,7 +24,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from alerts.store import Store, StoreError
     from monitor.daemon import Daemon
     from monitor.settings import ConfigError, load_settings
-    from monitor.wiring import alert_settings
+    from monitor.wiring import alert_settings, run_clock
 
     try:
         settings = load_settings(args.config)
@@ -43,7 +43,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except StoreError as e:
         raise CliError(str(e)) from e
     try:
-        daemon = Daemon(settings, alert_service=AlertService.from_settings(alerting))
+        clock = run_clock(settings)  # one clock: the scenario's against the simulator
+        service = AlertService.from_settings(alerting, clock=clock)
+        daemon = Daemon(settings, alert_service=service, clock=clock)
     except RuleError as e:
         raise CliError(f"rules {settings.rules}: {first_line(e)}") from e
     except (ValueError, KeyError, OSError) as e:

@@ -1,29 +1,60 @@
-"""``riskmon simulate``: the exchange simulator as a standalone server."""
+"""``riskmon simulate``: the exchange simulator as a standalone server.
+
+With ``--scenario`` the simulator owns the run's clock (:class:`ScenarioClock`, served at
+``/_control/clock``): it stands at the scenario's start until a client has subscribed, then runs
+at ``speed``; each event is published when the clock reaches it. The scenario's backfilled
+history is served by the venues' klines and open-interest history endpoints. With ``--loop``
+every pass is shifted forward by the scenario's span, so the clock never goes back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
+import sys
 
 import structlog
 
-from monitor.simulator.scenarios import get_scenario, play
+from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.playback import (
+    KeepAlive,
+    play_on_clock,
+    prime_open_interest,
+    serve_history,
+    wait_for_subscribers,
+)
+from monitor.simulator.scenarios import get_scenario, install_instruments
 from monitor.simulator.server import ExchangeSimulator
+from streams.units import NS_PER_MINUTE
 
 __all__ = ["run_simulator"]
 
 log = structlog.get_logger(__name__)
 
+EXIT_BUSY = 2
+
 
 async def run_simulator(
     host: str, port: int, scenario: str | None, speed: float, seed: int, loop_forever: bool
 ) -> int:
-    """Serve every venue; play ``scenario`` (once, or forever) when given; stop on a signal."""
+    """Serve every venue; play ``scenario`` (once, or forever) when given; stop on a signal.
+
+    Returns 2 (after one line on stderr) when the port cannot be bound.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with ExchangeSimulator(host=host, port=port) as sim:
+    sim = ExchangeSimulator(host=host, port=port)
+    try:
+        await sim.start()
+    except OSError as e:
+        await sim.stop()
+        reason = "address already in use" if e.errno == errno.EADDRINUSE else e.strerror or str(e)
+        print(f"riskmon: error: cannot serve on {host}:{port}: {reason}", file=sys.stderr)
+        return EXIT_BUSY
+    try:
         print(
             f"riskmon simulate: serving {', '.join(sorted(sim.venues))} on {sim.url} "
             "(venues under /<venue-id>/)",
@@ -35,6 +66,8 @@ async def run_simulator(
         await stop.wait()
         if player is not None:
             player.cancel()
+    finally:
+        await sim.stop()
     return 0
 
 
@@ -45,9 +78,25 @@ async def _player(
     seed: int,
     forever: bool,
 ) -> None:
-    while True:
-        sc = get_scenario(name, seed)
-        n = await play(sim, sc.events(), sc.info.start_ns, speed)
-        log.info("simulate.scenario_played", scenario=name, events=n)
-        if not forever:
-            return
+    sc = get_scenario(name, seed)
+    info = sc.info
+    for sv in sim.venues.values():
+        install_instruments(sv, info.extra_instruments.get(sv.venue, []))
+    serve_history(sim.venues.values(), info, sc.backfill())
+    clock = ScenarioClock(info.start_ns, speed if speed > 0 else 1e6, paused=True)
+    sim.clock = clock
+    events = prime_open_interest(sim, sc.events(), info.start_ns)
+    await wait_for_subscribers(sim)
+    clock.resume()
+    log.info("simulate.clock_started", scenario=name, start_ns=info.start_ns, speed=clock.speed)
+    span = info.end_ns - info.start_ns + NS_PER_MINUTE
+    keepalive = KeepAlive(sim, clock)
+    beat = asyncio.create_task(keepalive.run(), name="simulate-keepalive")
+    try:
+        for lap in range(1_000_000 if forever else 1):
+            if lap:
+                events = get_scenario(name, seed).events()
+            n = await play_on_clock(sim, events, clock, offset_ns=lap * span, keepalive=keepalive)
+            log.info("simulate.scenario_played", scenario=name, events=n, lap=lap)
+    finally:
+        beat.cancel()

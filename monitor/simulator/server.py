@@ -7,6 +7,10 @@ config key ``simulator: http://127.0.0.1:PORT`` (or per venue ``ws_url``/``rest_
 Fault injection (methods here, or ``POST /_control/fault`` with a JSON body
 ``{"venue": ..., "fault": ..., ...}``): drop connections, stall (open but silent), garbage or
 truncated frames, unknown message types, refuse connections for a while, REST 429/5xx.
+
+The scenario clock (:class:`~monitor.simulator.clock.ScenarioClock`, set as :attr:`clock` by
+whoever plays a scenario) is served at ``GET /_control/clock``; a daemon in simulator mode runs on
+it (docs/architecture.md, the clock). Without a scenario the endpoint answers 404.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from monitor.simulator.base import SimSession, SimVenue
+from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
 from streams.events import Event
 
 __all__ = ["ExchangeSimulator", "VenueStats", "default_sim_venues"]
@@ -100,6 +105,8 @@ class ExchangeSimulator:
         self._clients: dict[str, set[_Client]] = {v: set() for v in self.venues}
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: the scenario clock served at ``/_control/clock`` (None: no scenario plays)
+        self.clock: ScenarioClock | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -121,6 +128,7 @@ class ExchangeSimulator:
         app = web.Application()
         app.router.add_post("/_control/fault", self._control)
         app.router.add_get("/_control/stats", self._stats)
+        app.router.add_get(CLOCK_PATH, self._clock)
         app.router.add_route("*", "/{venue}/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -388,6 +396,11 @@ class ExchangeSimulator:
         else:
             return web.json_response({"error": f"unknown fault {fault}"}, status=400)
         return web.json_response({"ok": True, "result": result})
+
+    async def _clock(self, request: web.Request) -> web.Response:
+        if self.clock is None:
+            return web.json_response({"error": "no scenario is playing"}, status=404)
+        return web.json_response(self.clock.payload())
 
     async def _stats(self, request: web.Request) -> web.Response:
         out = {

@@ -185,6 +185,15 @@ class VenueEndpoints:
     rest: str
 
 
+class BackfillPlanner(Protocol):
+    """Builds a venue's start-up history requests for symbols, ending at ``now_ms`` (Unix ms;
+    the wall clock when None, the scenario's clock against the simulator)."""
+
+    def __call__(
+        self, endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+    ) -> list[BackfillRequest]: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class VenueSpec:
     """Everything the daemon needs to know about one venue.
@@ -230,7 +239,7 @@ class VenueSpec:
     respond: Callable[[str], str | None] | None = None
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()
-    backfill: Callable[[VenueEndpoints, Sequence[str]], list[BackfillRequest]] | None = None
+    backfill: BackfillPlanner | None = None
     backfill_rate: float = 10.0
     reconnect_on: Callable[[str], bool] | None = None
     quiet_s: Mapping[Channel, float] = field(default_factory=dict)

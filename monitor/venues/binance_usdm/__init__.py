@@ -152,8 +152,15 @@ def parse_open_interest_hist(body: bytes) -> list[tuple[int, float]]:
     ]
 
 
-def plan_backfill(endpoints: VenueEndpoints, symbols: Sequence[str]) -> list[BackfillRequest]:
-    """90 days of 2 h klines and 30 days of hourly open-interest value per symbol."""
+def plan_backfill(
+    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+) -> list[BackfillRequest]:
+    """90 days of 2 h klines and 30 days of hourly open-interest value per symbol.
+
+    The requests ask for the newest ``limit`` rows, which end at the venue's own now, so
+    ``now_ms`` is not needed (accepted for the :class:`~monitor.venues.base.BackfillPlanner`
+    shape).
+    """
     base = endpoints.rest.rstrip("/")
     out: list[BackfillRequest] = []
     for sym in symbols:
