@@ -35,7 +35,8 @@ async def test_paused_clock_stands_and_holds_sleepers_then_runs_at_speed() -> No
     clock = ScenarioClock(NOV_21, speed=600.0, paused=True)
     sleeper = asyncio.create_task(clock.sleep(30.0))
     await asyncio.sleep(0.1)
-    assert clock.now_ns() == NOV_21 and not sleeper.done()
+    assert clock.now_ns() == NOV_21
+    assert not sleeper.done()
     clock.resume()
     await asyncio.wait_for(sleeper, 2.0)  # 30 scenario s = 50 ms of wall time at 600x
     assert clock.now_ns() >= NOV_21 + 30 * NS_PER_SECOND
@@ -54,9 +55,8 @@ async def test_daemon_in_simulator_mode_runs_on_the_simulators_scenario_clock(
 ) -> None:
     """Feeds, backfill, ticks and alert timers share the clock the simulator serves."""
     async with ExchangeSimulator([sim_venue("binance-usdm")]) as sim:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(sim.url + CLOCK_PATH) as resp:
-                assert resp.status == 404  # no scenario plays yet
+        async with aiohttp.ClientSession() as http, http.get(sim.url + CLOCK_PATH) as resp:
+            assert resp.status == 404  # no scenario plays yet
         sim.clock = ScenarioClock(NOV_21, speed=60.0)
         settings = _settings(tmp_path, sim.url)
         clock = run_clock(settings)
@@ -66,7 +66,8 @@ async def test_daemon_in_simulator_mode_runs_on_the_simulators_scenario_clock(
         task = asyncio.create_task(daemon.run())
         try:
             await eventually(lambda: isinstance(clock, ScenarioClock) and clock.anchored)
-            assert isinstance(clock, ScenarioClock) and clock.speed == 60.0
+            assert isinstance(clock, ScenarioClock)
+            assert clock.speed == 60.0
             assert abs(clock.now_ns() - sim.clock.now_ns()) < 5 * NS_PER_SECOND  # 1/12 s wall
             assert clock.now_ns() < NOV_21 + 3600 * NS_PER_SECOND  # scenario time, not 2026
             # a connection's stall limit is at least a wall second at the scenario's speed
