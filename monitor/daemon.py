@@ -148,6 +148,8 @@ class Daemon:
         self.events_processed = 0
         self.notices: deque[AlertNotice] = deque(maxlen=_NOTICES_KEPT)
         self._unsubmitted: deque[AlertNotice] = deque(maxlen=_UNSUBMITTED_MAX)
+        # the pipeline and the idle ticker both emit: one submit of the pending notices at a time
+        self._submit_lock = asyncio.Lock()
         self.supervisor = (
             alert_service.supervisor if alert_service is not None else TaskSupervisor(registry)
         )
@@ -385,16 +387,20 @@ class Daemon:
         self.notices.extend(notices)
         if self.alert_service is not None:
             self._unsubmitted.extend(notices)
-            batch = list(self._unsubmitted)
-            try:
-                await self.alert_service.submit(batch)
-            except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
-                self._log.error(
-                    "alerts.submit_failed", pending=len(batch), error=f"{type(e).__name__}: {e}"
-                )
-            else:
-                for _ in batch:
-                    self._unsubmitted.popleft()
+            async with self._submit_lock:
+                batch = list(self._unsubmitted)
+                try:
+                    if batch:
+                        await self.alert_service.submit(batch)
+                except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
+                    self._log.error(
+                        "alerts.submit_failed",
+                        pending=len(batch),
+                        error=f"{type(e).__name__}: {e}",
+                    )
+                else:
+                    for _ in batch:
+                        self._unsubmitted.popleft()
         if self.deliver is not None:
             await self.deliver(notices)
 
