@@ -24,6 +24,16 @@ def _fail(msg: str) -> NoReturn:
     raise SystemExit(EXIT_USAGE)
 
 
+def _version() -> str:
+    """The installed distribution's version (``0+unknown`` when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("riskmon")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``riskmon``."""
     p = argparse.ArgumentParser(
@@ -31,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Streaming risk monitor for crypto markets: liquidations, open interest, "
         "funding, stablecoin pegs and drawdown, with alerts to Slack, email and Prometheus.",
     )
+    p.add_argument("--version", action="version", version=f"riskmon {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     simulator.add_demo(sub)
     backtest.add_backtest(sub)

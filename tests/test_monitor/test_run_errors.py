@@ -60,3 +60,11 @@ def test_a_rule_file_that_cannot_be_read(tmp_path: Path) -> None:
         _config(tmp_path, tmp_path / "riskmon.db", free_port(), rules=str(tmp_path / "x.yaml"))
     )
     _one_line_exit_2(p, "x.yaml")
+
+
+def test_version_names_the_installed_release() -> None:
+    from importlib.metadata import version
+
+    p = subprocess.run([*RISKMON, "--version"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0
+    assert p.stdout.strip() == f"riskmon {version('riskmon')}"
