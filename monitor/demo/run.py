@@ -13,11 +13,10 @@ pipeline's event-time watermark), so no queue overflows at high ``speed``.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -29,12 +28,13 @@ from alerts.model import AlertNotice, encode_alert
 from monitor.daemon import Daemon, SignalSink
 from monitor.instruments import save_instruments
 from monitor.settings import MetricsSettings, Settings, VenueSettings
+from monitor.simulator.playback import prime_open_interest
 from monitor.simulator.scenarios import get_scenario, install_instruments, play, seed_backfill
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues import sim_venue
 from monitor.venues import packaged_instruments
-from streams.events import Event, FeedStatus, OpenInterest
-from streams.units import NS_PER_DAY, NS_PER_SECOND
+from streams.events import Event, FeedStatus
+from streams.units import NS_PER_DAY
 
 __all__ = ["DEFAULT_SCENARIO", "DemoResult", "run_demo"]
 
@@ -99,28 +99,6 @@ async def _eventually(cond: Callable[[], bool], timeout_s: float, what: str) -> 
         await asyncio.sleep(0.02)
 
 
-def _prime_open_interest(
-    sim: ExchangeSimulator, events: Iterable[Event], start_ns: int, head_s: float = 300.0
-) -> Iterator[Event]:
-    """Give the simulator the scenario's opening open interest before the daemon connects.
-
-    Venues always have an open interest to serve; without this the daemon's first REST polls
-    would meet a simulator that has none yet. The first open interest of each symbol within
-    ``head_s`` is published as of the scenario's start. Returns the same events, ready to play.
-    """
-    it = iter(events)
-    head: list[Event] = []
-    opening: dict[tuple[str, str], Event] = {}
-    for ev in it:
-        head.append(ev)
-        if type(ev) is OpenInterest:
-            opening.setdefault((ev.venue, ev.symbol), ev)
-        if ev.ts_event > start_ns + int(head_s * NS_PER_SECOND):
-            break
-    sim.publish_many(msgspec.structs.replace(ev, ts_event=start_ns) for ev in opening.values())
-    return itertools.chain(head, it)
-
-
 async def run_demo(
     scenario_name: str = DEFAULT_SCENARIO,
     *,
@@ -170,7 +148,7 @@ async def run_demo(
                     [*packaged_instruments(sv.venue), *extra],
                 )
         async with ExchangeSimulator(sims) as sim:
-            events = _prime_open_interest(sim, scenario.events(), info.start_ns)
+            events = prime_open_interest(sim, scenario.events(), info.start_ns)
             settings = Settings(
                 venues={
                     v: VenueSettings(

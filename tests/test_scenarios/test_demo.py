@@ -20,12 +20,12 @@ T0 = 1_763_712_000 * NS  # 2025-11-21 08:00 UTC
 
 
 async def test_demo_plays_a_multi_venue_scenario_over_websockets() -> None:
-    """november-2025-morning at 600x: every venue subscribes, nothing is skipped, alerts fire."""
+    """november-2025-morning at 300x: every venue subscribes, nothing is skipped, alerts fire."""
     out = io.StringIO()
     seen: list[int] = []
     result = await run_demo(
         "november-2025-morning",
-        speed=600.0,
+        speed=300.0,
         out=out,
         on_signals=lambda sigs: seen.append(len(sigs)),
     )
