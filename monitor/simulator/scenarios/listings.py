@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
-from monitor.instruments import Instrument
-
 __all__ = [
     "DEFAULT_PERPS",
     "DEFAULT_SPOTS",
@@ -20,7 +18,6 @@ __all__ = [
     "Listing",
     "Perp",
     "Spot",
-    "spot_instrument",
 ]
 
 
@@ -119,15 +116,3 @@ DEFAULT_SPOTS: tuple[Spot, ...] = (
     Spot("binance-spot", "FDUSD", "FDUSDUSDT", "USDT"),
     Spot("binance-spot", "USDE", "USDEUSDT", "USDT"),
 )
-
-
-def spot_instrument(venue: str, symbol: str, coin: str, quote: str) -> Instrument:
-    """A stablecoin spot instrument (for ``extra_instruments``)."""
-    return Instrument(
-        venue=venue,
-        symbol=symbol,
-        instrument=f"{coin}-{quote}-SPOT",
-        base=coin,
-        quote=quote,
-        kind="spot",
-    )

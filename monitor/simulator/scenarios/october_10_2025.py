@@ -21,9 +21,10 @@ Totals: ~$19B liquidated by 04:00, ~87% longs (CoinGlass $19.1B, 85-90% longs).
 
 from __future__ import annotations
 
-from monitor.simulator.scenarios.listings import DEFAULT_SPOTS, Spot, spot_instrument
+from monitor.simulator.scenarios.listings import DEFAULT_SPOTS, Spot
 from monitor.simulator.scenarios.market import MarketSpec
 from monitor.simulator.scenarios.paths import Path, flat_paths, ts
+from monitor.venues.planning import spot
 
 __all__ = ["spec"]
 
@@ -191,7 +192,7 @@ def spec() -> MarketSpec:
         peg_venue={("USDE", "binance-spot"): usde_binance, ("USDE", "kraken"): usde_kraken},
         peg_noise_bps={"USDT": 4.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 3.0},
         dense=[(ts("2025-10-10 20:45"), ts("2025-10-10 22:00"))],
-        extra_instruments={"kraken": [spot_instrument("kraken", "USDE/USD", "USDE", "USD")]},
+        extra_instruments={"kraken": [spot("kraken", "USDE/USD", "USDE", "USD")]},
         spots=(*DEFAULT_SPOTS, Spot("kraken", "USDE", "USDE/USD")),
         notes=[
             "Market totals split by venue share as in every episode scenario; BTC and ETH carry "
