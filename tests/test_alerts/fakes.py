@@ -10,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from alerts.model import AlertNotice
 from alerts.notify.webhook import verify_signature
+from alerts.rules import fingerprint
 
 
 @dataclass
@@ -68,3 +70,21 @@ async def serve(receiver: Receiver, path: str = "/hook") -> AsyncIterator[Receiv
         yield receiver
     finally:
         await runner.cleanup()
+
+
+def firing(
+    rule: str, severity: Any = "critical", asset: str = "BTC", *, at: int, summary: str
+) -> AlertNotice:
+    """A firing notice of ``rule`` for ``asset`` (labels asset + severity), starting ``at``."""
+    labels = {"asset": asset, "severity": severity}
+    return AlertNotice(
+        status="firing",
+        rule=rule,
+        severity=severity,
+        labels=labels,
+        value=1.0,
+        starts_at=at,
+        ends_at=None,
+        fingerprint=fingerprint(rule, labels),
+        summary=summary,
+    )

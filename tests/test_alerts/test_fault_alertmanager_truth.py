@@ -12,29 +12,17 @@ from prometheus_client import CollectorRegistry
 
 from alerts.matchers import parse_matcher
 from alerts.model import AlertNotice
-from alerts.rules import fingerprint
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
 from tests.helpers import eventually
 
-from .fakes import Receiver, serve
+from .fakes import Receiver, firing, serve
 
 T0 = 1_763_700_000 * 10**9
 
 
 def alert(rule: str, severity: Any, asset: str) -> AlertNotice:
-    labels = {"asset": asset, "severity": severity}
-    return AlertNotice(
-        status="firing",
-        rule=rule,
-        severity=severity,
-        labels=labels,
-        value=1.0,
-        starts_at=T0,
-        ends_at=None,
-        fingerprint=fingerprint(rule, labels),
-        summary=rule,
-    )
+    return firing(rule, severity, asset, at=T0, summary=rule)
 
 
 async def test_inhibited_and_silenced_alerts_still_reach_alertmanager(tmp_path: Path) -> None:

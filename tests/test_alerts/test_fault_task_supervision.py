@@ -17,31 +17,19 @@ from pydantic import SecretStr
 from alerts.dispatch import META_TASK_RULE
 from alerts.model import AlertNotice
 from alerts.route import Route
-from alerts.rules import fingerprint
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings, WebhookReceiver
 from streams.backoff import Backoff
 from streams.supervisor import TaskSupervisor
 from tests.helpers import eventually
 
-from .fakes import Receiver, serve
+from .fakes import Receiver, firing, serve
 
 T0 = 1_763_700_000 * 10**9
 
 
 def alert(rule: str, severity: Any = "critical", asset: str = "BTC") -> AlertNotice:
-    labels = {"asset": asset, "severity": severity}
-    return AlertNotice(
-        status="firing",
-        rule=rule,
-        severity=severity,
-        labels=labels,
-        value=1.0,
-        starts_at=T0,
-        ends_at=None,
-        fingerprint=fingerprint(rule, labels),
-        summary=f"{rule} {asset}",
-    )
+    return firing(rule, severity, asset, at=T0, summary=f"{rule} {asset}")
 
 
 def rules_of(rx: Receiver) -> list[str]:
