@@ -1,2 +1,3 @@
-"""riskmon's Grafana folder as code: dashboards (``dashboards``), offline validation (``validate``)
+"""riskmon's Grafana folder as code: dashboards (``dashboards``, built in ``markets`` and
+``operations`` from ``panels``), offline validation (``validate``)
 and the layout picture (``layout``). Provisioning files live in ``grafana/provisioning/``."""
