@@ -1,5 +1,5 @@
 """What every venue parser shares: decoding with the right :class:`ParseError`, instrument
-lookups, the event header, side mappings and USD valuation of spot trades.
+lookups, the event header, side mappings, funding events and USD valuation of spot trades.
 
 A venue parser subclasses :class:`VenueParser` (which holds the instrument registry and states
 the venue id), decodes frames with :func:`decode` so a bad frame is always a counted
@@ -22,13 +22,14 @@ import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.venues.base import MissingMetadataError, ParseError, require_instrument
-from streams.events import Event, EventHeader, FillFields
+from streams.events import Event, EventHeader, FillFields, Funding, rate_8h
 from streams.units import NS_PER_US
 
 __all__ = [
     "USD_QUOTES",
     "VenueParser",
     "decode",
+    "funding",
     "mapped",
     "require_any",
     "require_usd_quote",
@@ -51,14 +52,36 @@ def to_ns(ts: datetime) -> int:
     return (ts - _EPOCH) // _US * NS_PER_US
 
 
-def decode(decoder: msgspec.json.Decoder[T], frame: str | bytes) -> T:
-    """Decode ``frame``; a frame that is not JSON or not of the schema raises ParseError."""
+def decode(decoder: msgspec.json.Decoder[T], frame: str | bytes, what: str = "") -> T:
+    """Decode ``frame``; a frame that is not JSON or not of the schema raises ParseError.
+
+    ``what`` names a payload inside a frame already decoded (``"trade rows"``): a payload not of
+    its schema then raises ``bad <what>: ...`` rather than ``unexpected message shape: ...``.
+    """
     try:
         return decoder.decode(frame)
     except msgspec.ValidationError as e:
-        raise ParseError(f"unexpected message shape: {e}") from e
+        raise ParseError(f"bad {what}: {e}" if what else f"unexpected message shape: {e}") from e
     except msgspec.DecodeError as e:
         raise ParseError(f"invalid JSON: {e}") from e
+
+
+def funding(
+    header: EventHeader,
+    rate: float,
+    interval_h: float,
+    mark_price: float,
+    next_funding_ts: int | None = None,
+) -> Funding:
+    """The Funding event of ``rate`` paid every ``interval_h`` hours, with its 8-hour rate."""
+    return Funding(
+        **header,
+        rate=rate,
+        interval_h=interval_h,
+        rate_8h=rate_8h(rate, interval_h),
+        mark_price=mark_price,
+        next_funding_ts=next_funding_ts,
+    )
 
 
 def mapped(table: Mapping[K, V], value: K, field: str) -> V:

@@ -15,16 +15,14 @@ from monitor.venues.binance_usdm.schemas import (
     BinanceOrderSide,
     BinancePayload,
 )
-from monitor.venues.parsing import VenueParser, mapped
+from monitor.venues.parsing import VenueParser, funding, mapped
 from streams.events import (
     Event,
-    Funding,
     Liquidation,
     OpenInterest,
     PositionSide,
     Quote,
     Trade,
-    rate_8h,
 )
 from streams.units import NS_PER_MS
 
@@ -152,13 +150,12 @@ class BinanceUsdmParser(VenueParser):
             interval_h = inst.funding_interval_h or 8.0
             return [
                 *out,
-                Funding(
-                    **self.header(inst, p.E * NS_PER_MS, ts_recv),
-                    rate=p.r,
-                    interval_h=interval_h,
-                    rate_8h=rate_8h(p.r, interval_h),
-                    mark_price=p.p,
-                    next_funding_ts=p.T * NS_PER_MS if p.T else None,
+                funding(
+                    self.header(inst, p.E * NS_PER_MS, ts_recv),
+                    p.r,
+                    interval_h,
+                    p.p,
+                    p.T * NS_PER_MS if p.T else None,
                 ),
             ]
         inst = self.instrument(p.s)

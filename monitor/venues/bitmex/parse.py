@@ -42,17 +42,15 @@ from monitor.venues.bitmex.schemas import (
     BitmexSide,
     BitmexTradeRow,
 )
-from monitor.venues.parsing import VenueParser, decode, mapped, require_any, to_ns
+from monitor.venues.parsing import VenueParser, decode, funding, mapped, require_any, to_ns
 from streams.events import (
     Event,
-    Funding,
     Liquidation,
     OpenInterest,
     PositionSide,
     Quote,
     TakerSide,
     Trade,
-    rate_8h,
 )
 
 __all__ = ["VENUE_ID", "BitmexParser", "interval_hours", "to_ns"]
@@ -115,17 +113,15 @@ class BitmexParser(VenueParser):
     def _table(self, table: str, action: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         if action not in _ACTIONS:
             raise UnknownMessageError(f"unknown action {action!r} on {table}")
-        try:
-            if table == "trade":
-                return self._trades(_trade_decoder.decode(data), action, ts_recv)
-            if table == "liquidation":
-                return self._liquidations(_liq_decoder.decode(data), action, ts_recv)
-            if table == "instrument":
-                return self._instrument_rows(_instr_decoder.decode(data), action, ts_recv)
-            if table == "quote":
-                return self._quotes(_quote_decoder.decode(data), ts_recv)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"bad {table} rows: {e}") from e
+        rows = f"{table} rows"
+        if table == "trade":
+            return self._trades(decode(_trade_decoder, data, rows), action, ts_recv)
+        if table == "liquidation":
+            return self._liquidations(decode(_liq_decoder, data, rows), action, ts_recv)
+        if table == "instrument":
+            return self._instrument_rows(decode(_instr_decoder, data, rows), action, ts_recv)
+        if table == "quote":
+            return self._quotes(decode(_quote_decoder, data, rows), ts_recv)
         raise UnknownMessageError(f"unknown table {table!r}")
 
     # ------------------------------------------------------------------ tables
@@ -201,13 +197,12 @@ class BitmexParser(VenueParser):
             ):
                 interval_h = st.interval_h or 8.0
                 out.append(
-                    Funding(
-                        **header,
-                        rate=st.funding_rate,
-                        interval_h=interval_h,
-                        rate_8h=rate_8h(st.funding_rate, interval_h),
-                        mark_price=mark,
-                        next_funding_ts=to_ns(st.funding_ts) if st.funding_ts else None,
+                    funding(
+                        header,
+                        st.funding_rate,
+                        interval_h,
+                        mark,
+                        to_ns(st.funding_ts) if st.funding_ts else None,
                     )
                 )
             if (r.openInterest is not None or r.openValue is not None) and (

@@ -15,18 +15,16 @@ from monitor.venues.bybit_linear.schemas import (
     BybitTicker,
     BybitTrade,
 )
-from monitor.venues.parsing import VenueParser, mapped
+from monitor.venues.parsing import VenueParser, decode, funding, mapped
 from streams.events import (
     Event,
     FillFields,
-    Funding,
     Liquidation,
     OpenInterest,
     PositionSide,
     Quote,
     TakerSide,
     Trade,
-    rate_8h,
 )
 from streams.units import NS_PER_MS
 
@@ -95,22 +93,17 @@ class BybitLinearParser(VenueParser):
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame of a ``/v5/public/linear`` or ``/v5/public/inverse`` connection."""
-        try:
-            env = _envelope_decoder.decode(frame)
-            topic = env.topic
-            if not topic:
-                return self._op_reply(env)
-            kind = topic.partition(".")[0]
-            if kind == "publicTrade":
-                return self._trades(_trades_decoder.decode(env.data), ts_recv)
-            if kind == "allLiquidation":
-                return self._liquidations(_liquidations_decoder.decode(env.data), ts_recv)
-            if kind == "tickers":
-                return self._ticker(env, _ticker_decoder.decode(env.data), ts_recv)
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
+        env = decode(_envelope_decoder, frame)
+        topic = env.topic
+        if not topic:
+            return self._op_reply(env)
+        kind = topic.partition(".")[0]
+        if kind == "publicTrade":
+            return self._trades(decode(_trades_decoder, env.data), ts_recv)
+        if kind == "allLiquidation":
+            return self._liquidations(decode(_liquidations_decoder, env.data), ts_recv)
+        if kind == "tickers":
+            return self._ticker(env, decode(_ticker_decoder, env.data), ts_recv)
         raise UnknownMessageError(f"unknown topic {topic!r}")
 
     @staticmethod
@@ -164,16 +157,8 @@ class BybitLinearParser(VenueParser):
             interval_h = st.fundingIntervalHour or inst.funding_interval_h
             if interval_h > 0:
                 next_ms = st.nextFundingTime
-                out.append(
-                    Funding(
-                        **header,
-                        rate=rate,
-                        interval_h=interval_h,
-                        rate_8h=rate_8h(rate, interval_h),
-                        mark_price=mark,
-                        next_funding_ts=next_ms * NS_PER_MS if next_ms else None,
-                    )
-                )
+                next_ts = next_ms * NS_PER_MS if next_ms else None
+                out.append(funding(header, rate, interval_h, mark, next_ts))
         oi = st.singleOpenInterest if st.singleOpenInterest is not None else st.openInterest
         if oi_changed and oi is not None and mark:
             size, notional = inst.size_and_notional(oi, mark)

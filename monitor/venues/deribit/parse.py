@@ -27,8 +27,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
-from monitor.venues.parsing import VenueParser, decode, require_any
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade, rate_8h
+from monitor.venues.parsing import VenueParser, decode, funding, require_any
+from streams.events import Event, Liquidation, OpenInterest, Quote, Trade
 from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "DeribitParser"]
@@ -66,13 +66,10 @@ class DeribitParser(VenueParser):
 
     def _notification(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         kind = channel.split(".", 1)[0]
-        try:
-            if kind == "trades":
-                return self._trades(_trades_decoder.decode(data), ts_recv)
-            if kind == "ticker":
-                return self._ticker(_ticker_decoder.decode(data), ts_recv)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"bad {kind} payload: {e}") from e
+        if kind == "trades":
+            return self._trades(decode(_trades_decoder, data, "trades payload"), ts_recv)
+        if kind == "ticker":
+            return self._ticker(decode(_ticker_decoder, data, "ticker payload"), ts_recv)
         raise UnknownMessageError(f"unknown channel {channel!r}")
 
     def _trades(self, trades: list[DeribitTrade], ts_recv: int) -> list[Event]:
@@ -97,16 +94,7 @@ class DeribitParser(VenueParser):
         header = self.header(inst, tk.timestamp * NS_PER_MS, ts_recv)
         out: list[Event] = []
         if tk.current_funding is not None:
-            out.append(
-                Funding(
-                    **header,
-                    rate=tk.current_funding,
-                    interval_h=FUNDING_INTERVAL_H,
-                    rate_8h=rate_8h(tk.current_funding, FUNDING_INTERVAL_H),
-                    mark_price=tk.mark_price,
-                    next_funding_ts=None,
-                )
-            )
+            out.append(funding(header, tk.current_funding, FUNDING_INTERVAL_H, tk.mark_price))
         if tk.open_interest is not None and tk.mark_price > 0:
             oi_size, oi_usd = inst.size_and_notional(tk.open_interest, tk.mark_price)
             out.append(OpenInterest(**header, size=oi_size, notional_usd=oi_usd))

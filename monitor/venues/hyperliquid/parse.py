@@ -17,8 +17,8 @@ from monitor.venues.hyperliquid.schemas import (
     HlTradesFrame,
     HlTradeSide,
 )
-from monitor.venues.parsing import VenueParser, mapped
-from streams.events import Event, Funding, OpenInterest, Quote, TakerSide, Trade, rate_8h
+from monitor.venues.parsing import VenueParser, funding, mapped
+from streams.events import Event, OpenInterest, Quote, TakerSide, Trade
 from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "HyperliquidParser"]
@@ -114,14 +114,7 @@ class HyperliquidParser(VenueParser):
         size = ctx.openInterest * inst.contract_size
         header = self.header(inst, ts_recv, ts_recv)  # the context carries no timestamp
         return [
-            Funding(
-                **header,
-                rate=ctx.funding,
-                interval_h=FUNDING_INTERVAL_H,
-                rate_8h=rate_8h(ctx.funding, FUNDING_INTERVAL_H),
-                mark_price=ctx.markPx,
-                next_funding_ts=None,
-            ),
+            funding(header, ctx.funding, FUNDING_INTERVAL_H, ctx.markPx),
             OpenInterest(**header, size=size, notional_usd=size * ctx.markPx),
         ]
 

@@ -49,13 +49,10 @@ class KrakenParser(VenueParser):
     def _channel(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         if channel in ("heartbeat", "status"):
             return []
-        try:
-            if channel == "ticker":
-                return self._tickers(_ticker_decoder.decode(data), ts_recv)
-            if channel == "trade":
-                return self._trades(_trade_decoder.decode(data), ts_recv)
-        except msgspec.ValidationError as e:
-            raise ParseError(f"bad {channel} payload: {e}") from e
+        if channel == "ticker":
+            return self._tickers(decode(_ticker_decoder, data, "ticker payload"), ts_recv)
+        if channel == "trade":
+            return self._trades(decode(_trade_decoder, data, "trade payload"), ts_recv)
         raise UnknownMessageError(f"unknown channel {channel!r}")
 
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:

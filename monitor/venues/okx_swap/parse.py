@@ -16,7 +16,7 @@ from monitor.venues.okx_swap.schemas import (
     OkxTicker,
     OkxTrade,
 )
-from monitor.venues.parsing import VenueParser, require_any
+from monitor.venues.parsing import VenueParser, decode, funding, require_any
 from streams.events import (
     Event,
     Funding,
@@ -25,7 +25,6 @@ from streams.events import (
     PositionSide,
     Quote,
     Trade,
-    rate_8h,
 )
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
@@ -79,27 +78,22 @@ class OkxSwapParser(VenueParser):
         """Parse one frame of a ``/ws/v5/public`` connection (the text ``pong`` included)."""
         if frame == "pong":
             return []
-        try:
-            env = _envelope_decoder.decode(frame)
-            if env.event or env.arg is None:
-                return self._event(env)  # acks echo "arg" too
-            channel = env.arg.channel
-            if channel == "trades":
-                return self._trades(_trades_decoder.decode(env.data), ts_recv)
-            if channel == "liquidation-orders":
-                return self._liquidations(_liquidations_decoder.decode(env.data), ts_recv)
-            if channel == "funding-rate":
-                return self._funding(_funding_decoder.decode(env.data), ts_recv)
-            if channel == "open-interest":
-                return self._open_interest(_oi_decoder.decode(env.data), ts_recv)
-            if channel == "mark-price":
-                return self._mark_price(_mark_decoder.decode(env.data), ts_recv)
-            if channel == "tickers":
-                return self._tickers(_tickers_decoder.decode(env.data), ts_recv)
-        except msgspec.DecodeError as e:
-            raise ParseError(f"invalid JSON: {e}") from e
-        except msgspec.ValidationError as e:
-            raise ParseError(f"unexpected message shape: {e}") from e
+        env = decode(_envelope_decoder, frame)
+        if env.event or env.arg is None:
+            return self._event(env)  # acks echo "arg" too
+        channel, data = env.arg.channel, env.data
+        if channel == "trades":
+            return self._trades(decode(_trades_decoder, data), ts_recv)
+        if channel == "liquidation-orders":
+            return self._liquidations(decode(_liquidations_decoder, data), ts_recv)
+        if channel == "funding-rate":
+            return self._funding(decode(_funding_decoder, data), ts_recv)
+        if channel == "open-interest":
+            return self._open_interest(decode(_oi_decoder, data), ts_recv)
+        if channel == "mark-price":
+            return self._mark_price(decode(_mark_decoder, data), ts_recv)
+        if channel == "tickers":
+            return self._tickers(decode(_tickers_decoder, data), ts_recv)
         raise UnknownMessageError(f"unknown channel {channel!r}")
 
     @staticmethod
@@ -159,14 +153,9 @@ class OkxSwapParser(VenueParser):
                 interval_h = gap_ms / MS_PER_HOUR
         if interval_h <= 0:
             return None  # no interval in the frame nor in the metadata: never guessed
-        return Funding(
-            **self.header(inst, f.ts * NS_PER_MS, ts_recv),
-            rate=f.fundingRate,
-            interval_h=interval_h,
-            rate_8h=rate_8h(f.fundingRate, interval_h),
-            mark_price=self._mark[f.instId],
-            next_funding_ts=f.fundingTime * NS_PER_MS,
-        )
+        header = self.header(inst, f.ts * NS_PER_MS, ts_recv)
+        mark = self._mark[f.instId]
+        return funding(header, f.fundingRate, interval_h, mark, f.fundingTime * NS_PER_MS)
 
     def _mark_price(self, items: list[OkxMarkPrice], ts_recv: int) -> list[Event]:
         out: list[Event] = []
