@@ -22,7 +22,7 @@ import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.venues.base import MissingMetadataError, ParseError, require_instrument
-from streams.events import Event, EventHeader, FillFields, Funding, rate_8h
+from streams.events import Event, EventHeader, FillFields, Funding, TakerSide, Trade, rate_8h
 from streams.units import NS_PER_US
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "mapped",
     "require_any",
     "require_usd_quote",
+    "spot_trade",
     "to_ns",
 ]
 
@@ -103,6 +104,17 @@ def require_usd_quote(inst: Instrument) -> None:
     """Raise ParseError unless ``inst`` is quoted in a currency taken at par with USD."""
     if inst.quote not in USD_QUOTES:
         raise ParseError(f"cannot value a {inst.instrument} trade in USD")
+
+
+def spot_trade(
+    inst: Instrument, header: EventHeader, price: float, size: float, side: TakerSide
+) -> Trade:
+    """A spot trade of ``size`` base units at ``price``, its quote currency taken at par with USD.
+
+    Raises ParseError for a pair not quoted in such a currency (:func:`require_usd_quote`).
+    """
+    require_usd_quote(inst)
+    return Trade(**header, price=price, size=size, notional_usd=price * size, side=side)
 
 
 class VenueParser:

@@ -3,33 +3,22 @@
 :data:`DEFAULT_PERPS` are the perpetuals with each venue's approximate share of the market's
 open interest and liquidations (2025), :data:`DEFAULT_SPOTS` the stablecoin books. A
 :class:`Listing` names one venue symbol as the events carry it and builds their common fields
-(:meth:`Listing.header`).
+(:meth:`Listing.header`, a ``streams.events.EventHeader``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+
+from streams.events import EventHeader
 
 __all__ = [
     "DEFAULT_PERPS",
     "DEFAULT_SPOTS",
-    "EventHeader",
     "Listing",
     "Perp",
     "Spot",
 ]
-
-
-class EventHeader(TypedDict):
-    """The fields every normalized event starts with."""
-
-    venue: str
-    symbol: str
-    instrument: str
-    asset: str
-    ts_event: int
-    ts_recv: int
 
 
 @dataclass(frozen=True)

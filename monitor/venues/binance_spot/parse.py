@@ -16,7 +16,7 @@ from monitor.venues.binance_spot.schemas import (
     BinanceSpotBookTicker,
     BinanceSpotFrame,
 )
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, require_usd_quote
+from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS
 
@@ -73,11 +73,5 @@ class BinanceSpotParser(VenueParser):
 
     def _trade(self, p: BinanceSpotAggTrade, ts_recv: int) -> Trade:
         inst = self.instrument(p.s)
-        require_usd_quote(inst)
-        return Trade(
-            **self.header(inst, p.T * NS_PER_MS, ts_recv),
-            price=p.p,
-            size=p.q,
-            notional_usd=p.p * p.q,
-            side="sell" if p.m else "buy",
-        )
+        header = self.header(inst, p.T * NS_PER_MS, ts_recv)
+        return spot_trade(inst, header, p.p, p.q, "sell" if p.m else "buy")

@@ -16,14 +16,7 @@ from monitor.venues.binance_usdm.schemas import (
     BinancePayload,
 )
 from monitor.venues.parsing import VenueParser, funding, mapped
-from streams.events import (
-    Event,
-    Liquidation,
-    OpenInterest,
-    PositionSide,
-    Quote,
-    Trade,
-)
+from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, Trade
 from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BinanceUsdmParser"]

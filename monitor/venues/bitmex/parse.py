@@ -43,15 +43,7 @@ from monitor.venues.bitmex.schemas import (
     BitmexTradeRow,
 )
 from monitor.venues.parsing import VenueParser, decode, funding, mapped, require_any, to_ns
-from streams.events import (
-    Event,
-    Liquidation,
-    OpenInterest,
-    PositionSide,
-    Quote,
-    TakerSide,
-    Trade,
-)
+from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, TakerSide, Trade
 
 __all__ = ["VENUE_ID", "BitmexParser", "interval_hours", "to_ns"]
 

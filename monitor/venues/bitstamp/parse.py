@@ -17,14 +17,8 @@ from monitor.venues.bitstamp.schemas import (
     BitstampTrade,
     BitstampTradeType,
 )
-from monitor.venues.parsing import (
-    USD_QUOTES,
-    VenueParser,
-    decode,
-    mapped,
-    require_usd_quote,
-)
-from streams.events import Event, Quote, TakerSide, Trade
+from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, mapped, spot_trade
+from streams.events import Event, Quote, TakerSide
 from streams.units import NS_PER_US
 
 __all__ = [
@@ -90,13 +84,5 @@ class BitstampParser(VenueParser):
     def _trade(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         inst = self.instrument(symbol)
         t = _trade_decoder.decode(data)
-        require_usd_quote(inst)
-        return [
-            Trade(
-                **self.header(inst, t.microtimestamp * NS_PER_US, ts_recv),
-                price=t.price,
-                size=t.amount,
-                notional_usd=t.price * t.amount,
-                side=mapped(_TAKER, t.type, "trade type"),
-            )
-        ]
+        header = self.header(inst, t.microtimestamp * NS_PER_US, ts_recv)
+        return [spot_trade(inst, header, t.price, t.amount, mapped(_TAKER, t.type, "trade type"))]

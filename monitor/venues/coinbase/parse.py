@@ -14,15 +14,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.coinbase.schemas import CoinbaseMessage, CoinbaseSide
-from monitor.venues.parsing import (
-    USD_QUOTES,
-    VenueParser,
-    decode,
-    mapped,
-    require_usd_quote,
-    to_ns,
-)
-from streams.events import Event, EventHeader, Quote, TakerSide, Trade
+from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, mapped, spot_trade, to_ns
+from streams.events import Event, EventHeader, Quote, TakerSide
 
 __all__ = ["USD_QUOTES", "VENUE_ID", "CoinbaseParser"]
 
@@ -76,13 +69,5 @@ class CoinbaseParser(VenueParser):
         inst, header = self._header(m, ts_recv)
         if m.price is None or m.size is None or m.side is None:
             raise ParseError("match without price, size or side")
-        require_usd_quote(inst)
-        return [
-            Trade(
-                **header,
-                price=m.price,
-                size=m.size,
-                notional_usd=m.price * m.size,
-                side=mapped(_TAKER, m.side, "match side"),
-            )
-        ]
+        side = mapped(_TAKER, m.side, "match side")
+        return [spot_trade(inst, header, m.price, m.size, side)]

@@ -12,14 +12,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
-from monitor.venues.parsing import (
-    USD_QUOTES,
-    VenueParser,
-    decode,
-    require_usd_quote,
-    to_ns,
-)
-from streams.events import Event, Quote, Trade
+from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade, to_ns
+from streams.events import Event, Quote
 
 __all__ = ["USD_QUOTES", "VENUE_ID", "KrakenParser"]
 
@@ -70,13 +64,7 @@ class KrakenParser(VenueParser):
 
     def _trades(self, rows: list[KrakenTrade], ts_recv: int) -> list[Event]:
         def trade(r: KrakenTrade, inst: Instrument) -> Event:
-            require_usd_quote(inst)
-            return Trade(
-                **self.header(inst, to_ns(r.timestamp), ts_recv),
-                price=r.price,
-                size=r.qty,
-                notional_usd=r.price * r.qty,
-                side=r.side,
-            )
+            header = self.header(inst, to_ns(r.timestamp), ts_recv)
+            return spot_trade(inst, header, r.price, r.qty, r.side)
 
         return self.each_row(rows, lambda r: r.symbol, trade)

@@ -190,11 +190,18 @@ class _RestRows(msgspec.Struct):
 _rest_rows_decoder = msgspec.json.Decoder(_RestRows)
 
 
-def _rows(body: bytes, what: str) -> list[list[str]]:
-    """The ``data`` rows of an OKX answer; ``ValueError`` for an error answer (code not 0)."""
+def _rows(body: bytes, what: str, row_name: str, min_len: int) -> list[list[str]]:
+    """The ``data`` rows of an OKX answer, each of at least ``min_len`` fields.
+
+    Raises:
+        ValueError: an error answer (code not 0), or a shorter row.
+    """
     reply = _rest_rows_decoder.decode(body)
     if reply.code != "0":
         raise ValueError(f"OKX {what} error {reply.code}: {reply.msg}")
+    for row in reply.data:
+        if len(row) < min_len:
+            raise ValueError(f"OKX {row_name} row too short: {row!r}")
     return reply.data
 
 
@@ -209,14 +216,11 @@ def parse_candles(body: bytes, bar_ms: int = CANDLE_BAR_MS) -> list[tuple[int, f
     Raises:
         ValueError: an error answer (``code`` not ``0``) or a malformed row.
     """
-    out = []
-    for row in _rows(body, "candles"):
-        if len(row) < 5:
-            raise ValueError(f"OKX candle row too short: {row!r}")
-        if len(row) >= 9 and row[8] == "0":
-            continue
-        out.append(((int(row[0]) + bar_ms - 1) * NS_PER_MS, float(row[4])))
-    return sorted(out)
+    return sorted(
+        ((int(row[0]) + bar_ms - 1) * NS_PER_MS, float(row[4]))
+        for row in _rows(body, "candles", "candle", 5)
+        if not (len(row) >= 9 and row[8] == "0")
+    )
 
 
 def parse_open_interest_history(body: bytes) -> list[tuple[int, float]]:
@@ -229,12 +233,8 @@ def parse_open_interest_history(body: bytes) -> list[tuple[int, float]]:
     Raises:
         ValueError: an error answer (``code`` not ``0``) or a malformed row.
     """
-    out = []
-    for row in _rows(body, "open-interest history"):
-        if len(row) < 4:
-            raise ValueError(f"OKX open-interest row too short: {row!r}")
-        out.append((int(row[0]) * NS_PER_MS, float(row[3])))
-    return sorted(out)
+    rows = _rows(body, "open-interest history", "open-interest", 4)
+    return sorted((int(row[0]) * NS_PER_MS, float(row[3])) for row in rows)
 
 
 def history_windows(now_ms: int, bar_ms: int, span_ms: int, limit: int) -> list[tuple[int, int]]:

@@ -17,15 +17,7 @@ from monitor.venues.okx_swap.schemas import (
     OkxTrade,
 )
 from monitor.venues.parsing import VenueParser, decode, funding, require_any
-from streams.events import (
-    Event,
-    Funding,
-    Liquidation,
-    OpenInterest,
-    PositionSide,
-    Quote,
-    Trade,
-)
+from streams.events import Event, Funding, Liquidation, OpenInterest, PositionSide, Quote, Trade
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = ["VENUE_ID", "OkxSwapParser", "base_and_notional"]
