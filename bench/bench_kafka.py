@@ -149,6 +149,20 @@ class Workers:
                 p.wait()
 
 
+async def signals_consumer(
+    cfg: KafkaBusSettings, offset_reset: str, fetch_max_wait_ms: int
+) -> AIOKafkaConsumer:
+    """A started consumer of the signals topic (``offset_reset``: earliest or latest)."""
+    consumer = AIOKafkaConsumer(
+        cfg.topics.signals,
+        bootstrap_servers=cfg.brokers,
+        auto_offset_reset=offset_reset,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+    )
+    await consumer.start()
+    return consumer
+
+
 async def throughput(broker: LocalBroker, workers: int, per_record: int, events: int) -> float:
     name = f"tp{workers}x{per_record}x{time.monotonic_ns() % 10**9}"
     cfg_dict = bus(broker.address, name, per_record)
@@ -159,13 +173,7 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
         ws = Workers(Path(tmp), cfg_dict, workers)
         try:
             await ws.wait_balanced()
-            consumer = AIOKafkaConsumer(
-                cfg.topics.signals,
-                bootstrap_servers=cfg.brokers,
-                auto_offset_reset="earliest",
-                fetch_max_wait_ms=20,
-            )
-            await consumer.start()
+            consumer = await signals_consumer(cfg, "earliest", 20)
             rng = random.Random(7)
             t0 = 1_763_683_200 * S
             step = S // EV_PER_EVENT_SECOND
@@ -212,13 +220,7 @@ async def latency(
         ws = Workers(Path(tmp), cfg_dict, workers)
         try:
             await ws.wait_balanced()
-            consumer = AIOKafkaConsumer(
-                cfg.topics.signals,
-                bootstrap_servers=cfg.brokers,
-                auto_offset_reset="latest",
-                fetch_max_wait_ms=5,
-            )
-            await consumer.start()
+            consumer = await signals_consumer(cfg, "latest", 5)
             await consumer.getmany(timeout_ms=500)
             stop = asyncio.Event()
 

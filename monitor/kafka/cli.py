@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -39,6 +40,21 @@ def _kafka_settings(config: str | None) -> Any:
     if not isinstance(settings.bus, KafkaBusSettings):
         _fail(f"{config}: bus.kind must be kafka for this command")
     return settings
+
+
+def _run_until_signalled(
+    run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]
+) -> int:
+    """Run ``run()`` to its end; SIGINT and SIGTERM call ``stop()`` (which ends it). Exit 0."""
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        await run()
+        return 0
+
+    return asyncio.run(main())
 
 
 def _first_line(e: BaseException) -> str:
@@ -77,15 +93,7 @@ def _cmd_alerter(args: argparse.Namespace) -> int:
     bus = settings.bus
     lock = Path(bus.alerter_lock) if bus.alerter_lock else Path(f"{alerting.db_path}.lock")
     alerter = Alerter(bus, service, settings.state_dir, lock)
-
-    async def main() -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, alerter.stop)
-        await alerter.run()
-        return 0
-
-    return asyncio.run(main())
+    return _run_until_signalled(alerter.run, alerter.stop)
 
 
 def run_feeds(settings: Any) -> int:
@@ -93,15 +101,7 @@ def run_feeds(settings: Any) -> int:
     from monitor.kafka.feeds import FeedsOnly
 
     feeds = FeedsOnly(settings)
-
-    async def main() -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, feeds.stop)
-        await feeds.run()
-        return 0
-
-    return asyncio.run(main())
+    return _run_until_signalled(feeds.run, feeds.stop)
 
 
 def replay_to_kafka(args: argparse.Namespace) -> int:
