@@ -44,6 +44,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import partial
+from typing import Generic, TypeVar
 
 import msgspec
 import structlog
@@ -171,6 +172,9 @@ def _windows(start_ms: int, end_ms: int, span_ms: int) -> list[tuple[int, int]]:
     return out
 
 
+Row = TypeVar("Row")
+
+
 class _Kline(msgspec.Struct, array_like=True):
     """One ``result.list`` row of ``GET /v5/market/kline`` (volume and turnover ignored)."""
 
@@ -181,39 +185,31 @@ class _Kline(msgspec.Struct, array_like=True):
     close: float  # the last price while the candle is open
 
 
-class _KlineResult(msgspec.Struct):
-    rows: list[_Kline] = msgspec.field(default_factory=list, name="list")
-    category: str = ""
-    symbol: str = ""
-
-
-class _KlineBody(msgspec.Struct):
-    retCode: int
-    retMsg: str = ""
-    result: _KlineResult = msgspec.field(default_factory=_KlineResult)
-
-
 class _OpenInterestRow(msgspec.Struct):
     openInterest: float  # both sides (current docs); base coin (linear) / USD (inverse)
     timestamp: int  # ms
     singleOpenInterest: float | None = None  # one side, same unit
 
 
-class _OpenInterestResult(msgspec.Struct):
-    rows: list[_OpenInterestRow] = msgspec.field(default_factory=list, name="list")
+class _Result(msgspec.Struct, Generic[Row]):
+    """``result`` of a V5 market answer: the rows under ``list`` (and the page cursor)."""
+
+    rows: list[Row] = msgspec.field(default_factory=list, name="list")
     category: str = ""
     symbol: str = ""
     nextPageCursor: str = ""
 
 
-class _OpenInterestBody(msgspec.Struct):
+class _Body(msgspec.Struct, Generic[Row]):
+    """A V5 REST answer: ``retCode`` 0 for success, else ``retMsg`` says why."""
+
     retCode: int
     retMsg: str = ""
-    result: _OpenInterestResult = msgspec.field(default_factory=_OpenInterestResult)
+    result: _Result[Row] = msgspec.field(default_factory=_Result)
 
 
-_klines_decoder = msgspec.json.Decoder(_KlineBody, strict=False)
-_oi_decoder = msgspec.json.Decoder(_OpenInterestBody, strict=False)
+_klines_decoder = msgspec.json.Decoder(_Body[_Kline], strict=False)
+_oi_decoder = msgspec.json.Decoder(_Body[_OpenInterestRow], strict=False)
 
 
 def _check(endpoint: str, ret_code: int, ret_msg: str) -> None:
