@@ -29,11 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -48,13 +45,14 @@ from alerts.service import AlertService
 from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
+from monitor.clock_follower import ClockFollower
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
-from monitor.health import Health, build_app
+from monitor.health import Health, build_app, serve, writable
 from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.simulator.clock import ScenarioClock
 from monitor.wiring import build_feed, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
@@ -224,54 +222,16 @@ class Daemon:
 
     # ---------------------------------------------------------------- the simulator's clock
 
-    def _clock_url(self) -> str | None:
-        c = self.clock
-        if not (isinstance(c, ScenarioClock) and self.settings.simulator):
+    def _clock_follower(self) -> ClockFollower | None:
+        """The follower of the simulator's clock, when the run's clock is a scenario clock."""
+        if not (isinstance(self.clock, ScenarioClock) and self.settings.simulator):
             return None
-        return self.settings.simulator.rstrip("/") + CLOCK_PATH
+        return ClockFollower(self.clock, self.settings.simulator, self._log)
 
-    async def _read_clock(self, http: aiohttp.ClientSession, url: str) -> bool:
-        """Adopt the simulator's clock; False when it has none (no scenario: 404)."""
-        assert isinstance(self.clock, ScenarioClock)
-        async with http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
-            if resp.status == 404:
-                return False
-            resp.raise_for_status()
-            self.clock.adopt(await resp.json())
-            return True
-
-    async def _anchor_clock(self, http: aiohttp.ClientSession, wait_s: float = 30.0) -> bool:
-        """Anchor an unanchored scenario clock on the simulator's; True to keep following it.
-
-        A simulator that plays no scenario (404) leaves the daemon on the wall clock; one that
-        does not answer within ``wait_s`` too, with an error logged.
-        """
-        url = self._clock_url()
-        if url is None or not isinstance(self.clock, ScenarioClock) or self.clock.anchored:
-            return False
-        clock = self.clock
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        error = ""
-        while loop.time() < deadline:
-            try:
-                if await self._read_clock(http, url):
-                    self._log.info(
-                        "clock.simulator", url=url, now_ns=clock.now_ns(), speed=clock.speed,
-                        paused=clock.paused,
-                    )  # fmt: skip
-                    return True
-                self._log.info("clock.wall", reason="the simulator plays no scenario", url=url)
-                break
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as e:
-                error = repr(e)
-                await asyncio.sleep(0.5)
-        else:
-            self._log.error("clock.simulator_unreachable", url=url, error=error, fallback="wall")
-        clock.adopt(
-            {"now_ns": time.time_ns(), "wall_ns": time.time_ns(), "speed": 1.0, "paused": False}
-        )
-        return False
+    async def _anchor_clock(self, http: aiohttp.ClientSession) -> bool:
+        """Anchor the scenario clock on the simulator's; True to keep following it."""
+        follower = self._clock_follower()
+        return follower is not None and await follower.anchor(http)
 
     def _speed(self) -> float:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
@@ -285,16 +245,11 @@ class Daemon:
             for conn in feed.connections:
                 conn.stall_after_s = max(conn.stall_after_s, floor)
 
-    async def _follow_clock(self, http: aiohttp.ClientSession, period_s: float = 1.0) -> None:
-        """Re-read the simulator's clock every ``period_s`` of wall time (pauses, restarts)."""
-        url = self._clock_url()
-        assert url is not None
-        while True:
-            await asyncio.sleep(period_s)
-            try:
-                await self._read_clock(http, url)
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as e:
-                self._log.debug("clock.read_failed", url=url, error=repr(e))
+    async def _follow_clock(self, http: aiohttp.ClientSession) -> None:
+        """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`)."""
+        follower = self._clock_follower()
+        assert follower is not None
+        await follower.follow(http)
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
@@ -516,14 +471,9 @@ class Daemon:
             lambda: {"events": self.events_processed},
             extra=[self.exporter],
         )
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        m = self.settings.metrics
-        site = web.TCPSite(runner, m.host, m.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.metrics_port = sockets[0].getsockname()[1] if sockets else m.port
+        runner, self.metrics_port = await serve(
+            app, self.settings.metrics.host, self.settings.metrics.port
+        )
         return runner
 
     # ---------------------------------------------------------------- observability (issue 11)
@@ -534,7 +484,7 @@ class Daemon:
         self._evaluations_counted = evaluator.evaluations
         health = Health()
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
-        health.add_check("store", lambda: _writable(self.settings.store))
+        health.add_check("store", lambda: writable(self.settings.store))
         health.add_check("feeds", self._feed_live)
         health.add_check("tasks", self._tasks_ok)
         return health
@@ -552,12 +502,6 @@ class Daemon:
         if delta > 0:
             self.alert_service.metrics.evaluations.inc(delta)
         self._evaluations_counted = ev.evaluations
-
-
-def _writable(path: Path) -> str | None:
-    """None when the store file (or, before it exists, its directory) is writable."""
-    target = path if path.exists() else path.parent
-    return None if os.access(target, os.W_OK) else f"{target} is not writable"
 
 
 class _Stopping(Exception):

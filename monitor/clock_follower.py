@@ -1,0 +1,90 @@
+"""The daemon's side of the simulator's scenario clock (docs/architecture.md, the clock).
+
+``riskmon run`` with ``simulator:`` set builds one unanchored :class:`ScenarioClock`
+(:func:`monitor.wiring.run_clock`). Before any feed starts the daemon anchors it on the
+simulator's ``GET /_control/clock`` (:meth:`ClockFollower.anchor`), then re-reads it every second
+(:meth:`ClockFollower.follow`) so that pauses and restarts of the scenario reach every timer. A
+simulator that plays no scenario answers 404, and one that does not answer in time is logged:
+the clock then runs as the wall clock, at speed 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import structlog
+
+from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+
+__all__ = ["ClockFollower"]
+
+_READ_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError)
+
+
+class ClockFollower:
+    """Keeps ``clock`` on the scenario clock the simulator at ``simulator`` (a base URL) serves.
+
+    Args:
+        clock: the run's scenario clock (shared with the alert service).
+        simulator: the simulator's base URL (``settings.simulator``).
+        log: the logger of the events ``clock.simulator``, ``clock.wall``,
+            ``clock.simulator_unreachable`` and ``clock.read_failed``.
+    """
+
+    def __init__(self, clock: ScenarioClock, simulator: str, log: structlog.BoundLogger) -> None:
+        self.clock = clock
+        self.url = simulator.rstrip("/") + CLOCK_PATH
+        self._log = log
+
+    async def read(self, http: aiohttp.ClientSession) -> bool:
+        """Adopt the simulator's clock; False when it has none (no scenario: 404)."""
+        async with http.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            if resp.status == 404:
+                return False
+            resp.raise_for_status()
+            self.clock.adopt(await resp.json())
+            return True
+
+    async def anchor(self, http: aiohttp.ClientSession, wait_s: float = 30.0) -> bool:
+        """Anchor an unanchored clock on the simulator's; True to keep following it.
+
+        A clock already anchored is left alone (False). A simulator that plays no scenario (404)
+        leaves the clock on wall time; one that does not answer within ``wait_s`` too, with an
+        error logged.
+        """
+        clock, url = self.clock, self.url
+        if clock.anchored:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        error = ""
+        while loop.time() < deadline:
+            try:
+                if await self.read(http):
+                    self._log.info(
+                        "clock.simulator", url=url, now_ns=clock.now_ns(), speed=clock.speed,
+                        paused=clock.paused,
+                    )  # fmt: skip
+                    return True
+                self._log.info("clock.wall", reason="the simulator plays no scenario", url=url)
+                break
+            except _READ_ERRORS as e:
+                error = repr(e)
+                await asyncio.sleep(0.5)
+        else:
+            self._log.error("clock.simulator_unreachable", url=url, error=error, fallback="wall")
+        clock.adopt(
+            {"now_ns": time.time_ns(), "wall_ns": time.time_ns(), "speed": 1.0, "paused": False}
+        )
+        return False
+
+    async def follow(self, http: aiohttp.ClientSession, period_s: float = 1.0) -> None:
+        """Re-read the simulator's clock every ``period_s`` of wall time (pauses, restarts)."""
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await self.read(http)
+            except _READ_ERRORS as e:
+                self._log.debug("clock.read_failed", url=self.url, error=repr(e))
