@@ -16,7 +16,7 @@ import time
 import aiohttp
 import structlog
 
-from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.simulator.clock import ScenarioClock
 
 __all__ = ["ClockFollower"]
 
@@ -24,18 +24,18 @@ _READ_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeErr
 
 
 class ClockFollower:
-    """Keeps ``clock`` on the scenario clock the simulator at ``simulator`` (a base URL) serves.
+    """Keeps ``clock`` on the scenario clock the simulator serves at ``url``.
 
     Args:
         clock: the run's scenario clock (shared with the alert service).
-        simulator: the simulator's base URL (``settings.simulator``).
+        url: the simulator's clock endpoint (its base URL + ``CLOCK_PATH``).
         log: the logger of the events ``clock.simulator``, ``clock.wall``,
             ``clock.simulator_unreachable`` and ``clock.read_failed``.
     """
 
-    def __init__(self, clock: ScenarioClock, simulator: str, log: structlog.BoundLogger) -> None:
+    def __init__(self, clock: ScenarioClock, url: str, log: structlog.BoundLogger) -> None:
         self.clock = clock
-        self.url = simulator.rstrip("/") + CLOCK_PATH
+        self.url = url
         self._log = log
 
     async def read(self, http: aiohttp.ClientSession) -> bool:

@@ -29,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -48,11 +50,11 @@ from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
-from monitor.health import Health, build_app, serve, writable
+from monitor.health import Health, build_app
 from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
 from monitor.wiring import build_feed, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
@@ -226,7 +228,8 @@ class Daemon:
         """The follower of the simulator's clock, when the run's clock is a scenario clock."""
         if not (isinstance(self.clock, ScenarioClock) and self.settings.simulator):
             return None
-        return ClockFollower(self.clock, self.settings.simulator, self._log)
+        url = self.settings.simulator.rstrip("/") + CLOCK_PATH
+        return ClockFollower(self.clock, url, self._log)
 
     async def _anchor_clock(self, http: aiohttp.ClientSession) -> bool:
         """Anchor the scenario clock on the simulator's; True to keep following it."""
@@ -471,9 +474,14 @@ class Daemon:
             lambda: {"events": self.events_processed},
             extra=[self.exporter],
         )
-        runner, self.metrics_port = await serve(
-            app, self.settings.metrics.host, self.settings.metrics.port
-        )
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        m = self.settings.metrics
+        site = web.TCPSite(runner, m.host, m.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.metrics_port = sockets[0].getsockname()[1] if sockets else m.port
         return runner
 
     # ---------------------------------------------------------------- observability (issue 11)
@@ -484,7 +492,7 @@ class Daemon:
         self._evaluations_counted = evaluator.evaluations
         health = Health()
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
-        health.add_check("store", lambda: writable(self.settings.store))
+        health.add_check("store", lambda: _writable(self.settings.store))
         health.add_check("feeds", self._feed_live)
         health.add_check("tasks", self._tasks_ok)
         return health
@@ -502,6 +510,12 @@ class Daemon:
         if delta > 0:
             self.alert_service.metrics.evaluations.inc(delta)
         self._evaluations_counted = ev.evaluations
+
+
+def _writable(path: Path) -> str | None:
+    """None when the store file (or, before it exists, its directory) is writable."""
+    target = path if path.exists() else path.parent
+    return None if os.access(target, os.W_OK) else f"{target} is not writable"
 
 
 class _Stopping(Exception):

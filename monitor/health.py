@@ -18,9 +18,7 @@ with the failing parts named.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -30,7 +28,7 @@ from prometheus_client.exposition import choose_encoder
 
 from streams.clock import Clock, SystemClock
 
-__all__ = ["Exposition", "Health", "ReadinessCheck", "build_app", "serve", "writable"]
+__all__ = ["Exposition", "Health", "ReadinessCheck", "build_app"]
 
 log = structlog.get_logger(__name__)
 
@@ -161,19 +159,3 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
-
-
-async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve ``app`` on ``host:port``; return the runner (to clean up) and the port bound."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, sockets[0].getsockname()[1] if sockets else port
-
-
-def writable(path: Path) -> str | None:
-    """Readiness of a file: None when it (or, before it exists, its directory) is writable."""
-    target = path if path.exists() else path.parent
-    return None if os.access(target, os.W_OK) else f"{target} is not writable"

@@ -27,8 +27,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
-from monitor.venues.parsing import VenueParser, decode, funding, require_any
-from streams.events import Event, Liquidation, OpenInterest, Quote, Trade
+from monitor.venues.parsing import VenueParser, decode, require_any
+from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade, rate_8h
 from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "DeribitParser"]
@@ -94,7 +94,16 @@ class DeribitParser(VenueParser):
         header = self.header(inst, tk.timestamp * NS_PER_MS, ts_recv)
         out: list[Event] = []
         if tk.current_funding is not None:
-            out.append(funding(header, tk.current_funding, FUNDING_INTERVAL_H, tk.mark_price))
+            out.append(
+                Funding(
+                    **header,
+                    rate=tk.current_funding,
+                    interval_h=FUNDING_INTERVAL_H,
+                    rate_8h=rate_8h(tk.current_funding, FUNDING_INTERVAL_H),
+                    mark_price=tk.mark_price,
+                    next_funding_ts=None,
+                )
+            )
         if tk.open_interest is not None and tk.mark_price > 0:
             oi_size, oi_usd = inst.size_and_notional(tk.open_interest, tk.mark_price)
             out.append(OpenInterest(**header, size=oi_size, notional_usd=oi_usd))

@@ -16,8 +16,17 @@ from monitor.venues.okx_swap.schemas import (
     OkxTicker,
     OkxTrade,
 )
-from monitor.venues.parsing import VenueParser, decode, funding, require_any
-from streams.events import Event, Funding, Liquidation, OpenInterest, PositionSide, Quote, Trade
+from monitor.venues.parsing import VenueParser, decode, require_any
+from streams.events import (
+    Event,
+    Funding,
+    Liquidation,
+    OpenInterest,
+    PositionSide,
+    Quote,
+    Trade,
+    rate_8h,
+)
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
 __all__ = ["VENUE_ID", "OkxSwapParser", "base_and_notional"]
@@ -145,9 +154,14 @@ class OkxSwapParser(VenueParser):
                 interval_h = gap_ms / MS_PER_HOUR
         if interval_h <= 0:
             return None  # no interval in the frame nor in the metadata: never guessed
-        header = self.header(inst, f.ts * NS_PER_MS, ts_recv)
-        mark = self._mark[f.instId]
-        return funding(header, f.fundingRate, interval_h, mark, f.fundingTime * NS_PER_MS)
+        return Funding(
+            **self.header(inst, f.ts * NS_PER_MS, ts_recv),
+            rate=f.fundingRate,
+            interval_h=interval_h,
+            rate_8h=rate_8h(f.fundingRate, interval_h),
+            mark_price=self._mark[f.instId],
+            next_funding_ts=f.fundingTime * NS_PER_MS,
+        )
 
     def _mark_price(self, items: list[OkxMarkPrice], ts_recv: int) -> list[Event]:
         out: list[Event] = []
