@@ -72,6 +72,7 @@ def funding(
     rate: float,
     interval_h: float,
     mark_price: float,
+    *,
     next_funding_ts: int | None = None,
 ) -> Funding:
     """The Funding event of ``rate`` paid every ``interval_h`` hours, with its 8-hour rate."""

@@ -148,7 +148,7 @@ class BinanceUsdmParser(VenueParser):
                     p.r,
                     interval_h,
                     p.p,
-                    p.T * NS_PER_MS if p.T else None,
+                    next_funding_ts=p.T * NS_PER_MS if p.T else None,
                 ),
             ]
         inst = self.instrument(p.s)

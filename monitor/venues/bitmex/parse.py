@@ -194,7 +194,7 @@ class BitmexParser(VenueParser):
                         st.funding_rate,
                         interval_h,
                         mark,
-                        to_ns(st.funding_ts) if st.funding_ts else None,
+                        next_funding_ts=to_ns(st.funding_ts) if st.funding_ts else None,
                     )
                 )
             if (r.openInterest is not None or r.openValue is not None) and (
