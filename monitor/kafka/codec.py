@@ -18,7 +18,7 @@ the same field names as their JSON form, so a msgpack-to-JSON dump reads like
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -110,6 +110,9 @@ class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
 
 _V = 1
 _encoder = msgspec.msgpack.Encoder()
+#: a record value type (each carries its schema version ``v``)
+_R = TypeVar("_R", EventBatch, SignalBatch, Checkpoint, FrameRecord)
+
 _events = msgspec.msgpack.Decoder(EventBatch)
 _signals = msgspec.msgpack.Decoder(SignalBatch)
 _checkpoint = msgspec.msgpack.Decoder(Checkpoint)
@@ -126,7 +129,7 @@ def schema_headers(kind: str) -> list[tuple[str, bytes]]:
     return [(SCHEMA_HEADER, f"{kind}/{_V}".encode())]
 
 
-def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes | None, kind: str) -> Any:
+def _decode(decoder: msgspec.msgpack.Decoder[_R], data: bytes | None, kind: str) -> _R:
     if data is None:
         raise SchemaError(f"{kind}: empty record")
     try:
@@ -140,26 +143,22 @@ def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes | None, kind: str
 
 def decode_events(data: bytes | None) -> EventBatch:
     """Decode an events record value (raises :class:`SchemaError`)."""
-    batch: EventBatch = _decode(_events, data, "events")
-    return batch
+    return _decode(_events, data, "events")
 
 
 def decode_signals(data: bytes | None) -> SignalBatch:
     """Decode a signals record value (raises :class:`SchemaError`)."""
-    batch: SignalBatch = _decode(_signals, data, "signals")
-    return batch
+    return _decode(_signals, data, "signals")
 
 
 def decode_checkpoint(data: bytes | None) -> Checkpoint:
     """Decode a checkpoint record value (raises :class:`SchemaError`)."""
-    cp: Checkpoint = _decode(_checkpoint, data, "checkpoint")
-    return cp
+    return _decode(_checkpoint, data, "checkpoint")
 
 
 def decode_frame(data: bytes | None) -> FrameRecord:
     """Decode a frames record value (raises :class:`SchemaError`)."""
-    rec: FrameRecord = _decode(_frames, data, "frames")
-    return rec
+    return _decode(_frames, data, "frames")
 
 
 def events_record(asset: str, published_ns: int, events: list[Event]) -> EventBatch:
