@@ -56,7 +56,7 @@ def _parse_all(venue: str, frames: list[str]) -> list[list[Event] | str]:
     for i, frame in enumerate(frames):
         try:
             out.append(parser.parse(frame, RECV + i))
-        except Exception as e:  # noqa: BLE001 - the outcome compared is the error's type
+        except Exception as e:
             out.append(type(e).__name__)
     return out
 
