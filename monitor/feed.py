@@ -382,7 +382,32 @@ async def refresh_instruments(
     if not loaded:
         return 0
     n = registry.update(loaded)
+    if spec.funding_intervals is not None:
+        await _refresh_funding_intervals(spec, base, registry, http)
     if cache_dir is not None:
         save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
     log.info("instruments.refreshed", venue=spec.venue, count=n)
     return n
+
+
+async def _refresh_funding_intervals(
+    spec: VenueSpec, base: str, registry: InstrumentRegistry, http: aiohttp.ClientSession
+) -> None:
+    """Apply the funding intervals a venue publishes apart from its listing (Binance)."""
+    assert spec.funding_intervals is not None
+    path, parse = spec.funding_intervals
+    try:
+        async with http.get(base + path, timeout=aiohttp.ClientTimeout(total=15)) as resp:
+            if resp.status != 200:
+                log.warning(
+                    "instruments.funding_intervals_failed", venue=spec.venue, status=resp.status
+                )
+                return
+            body = await resp.read()
+        changed = registry.set_funding_intervals(parse(body))
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        log.warning(
+            "instruments.funding_intervals_failed", venue=spec.venue, error=type(e).__name__
+        )
+        return
+    log.info("instruments.funding_intervals", venue=spec.venue, changed=changed)

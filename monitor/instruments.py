@@ -7,7 +7,7 @@ symbol without metadata is reported once and skipped by the parsers, never guess
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -101,16 +101,34 @@ class InstrumentRegistry:
         self.venue = venue
         self._by_symbol: dict[str, Instrument] = {}
         self._reported: set[str] = set()
+        #: funding intervals the venue states apart from its instrument list (Binance
+        #: ``fundingInfo``): they win over the list's, for instruments known now and later
+        self._funding_h: dict[str, float] = {}
         self.update(instruments)
 
     def update(self, instruments: Iterable[Instrument]) -> int:
         """Add or replace instruments; return how many were given."""
         n = 0
         for inst in instruments:
+            hours = self._funding_h.get(inst.symbol)
+            if hours is not None and inst.kind == "perp":
+                inst = msgspec.structs.replace(inst, funding_interval_h=hours)
             self._by_symbol[inst.symbol] = inst
             self._reported.discard(inst.symbol)
             n += 1
         return n
+
+    def set_funding_intervals(self, hours_by_symbol: Mapping[str, float]) -> int:
+        """Apply the venue's per-symbol funding intervals; return how many instruments changed.
+
+        Symbols not listed keep their interval; a symbol listed before its instrument is known
+        gets its interval when the instrument arrives.
+        """
+        self._funding_h.update(hours_by_symbol)
+        known = [self._by_symbol[s] for s in hours_by_symbol if s in self._by_symbol]
+        changed = [i for i in known if i.funding_interval_h != hours_by_symbol[i.symbol]]
+        self.update(changed)
+        return len(changed)
 
     def get(self, symbol: str) -> Instrument | None:
         """Return the instrument of ``symbol``, or None (logged once per symbol)."""

@@ -8,6 +8,7 @@ script); one module per command group adds its verbs:
 - :mod:`~monitor.cli.backtest`: ``backtest``;
 - :mod:`~monitor.cli.simulator`: ``demo``, ``simulate``;
 - :mod:`~monitor.cli.alerts`: ``rules check``, ``silence``, ``alerts``;
+- :mod:`~monitor.cli.config`: ``config show``;
 - :mod:`~monitor.cli.common`: the one-line user error, rule loading, input files.
 
 Nothing below this package imports it.

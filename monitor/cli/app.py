@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from monitor.cli import alerts, backtest, captures, run, simulator
+from monitor.cli import alerts, backtest, captures, config, run, simulator
 from monitor.cli.common import EXIT_USAGE, CliError
 from monitor.kafka.cli import add_parsers as add_kafka_parsers
+from monitor.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     captures.add_replay(sub)
     simulator.add_simulate(sub)
     alerts.register(sub)
+    config.add_config(sub)
     add_kafka_parsers(sub)  # worker, alerter (kafka scale-out)
     return p
 
@@ -59,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``riskmon`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # logs go to stderr in every verb (stdout carries data: JSON lines, YAML); a verb may
+    # reconfigure the format and level, never the stream
+    configure_logging("console" if sys.stderr.isatty() else "json", "warning")
     try:
         rc: int = args.func(args)
     except CliError as e:

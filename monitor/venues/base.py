@@ -216,6 +216,8 @@ class VenueSpec:
         instruments_url: REST path (relative to ``endpoints.rest``) of the instrument list.
         instruments_body: when set, the instrument list is a POST of this JSON body.
         extra_instruments_urls: more instrument-list paths (other categories), same parser.
+        funding_intervals: REST path and parser of per-symbol funding intervals (hours) the venue
+            publishes apart from its instrument list (Binance ``/fapi/v1/fundingInfo``), or None.
         backfill: builds start-up history requests for symbols; None when the venue has none.
         backfill_rate: start-up history requests per second at most (the venue's REST limit).
         reconnect_on: True for a server frame that asks the client to reconnect now (Bitstamp
@@ -239,6 +241,7 @@ class VenueSpec:
     respond: Callable[[str], str | None] | None = None
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()
+    funding_intervals: tuple[str, Callable[[bytes], dict[str, float]]] | None = None
     backfill: BackfillPlanner | None = None
     backfill_rate: float = 10.0
     reconnect_on: Callable[[str], bool] | None = None

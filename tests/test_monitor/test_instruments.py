@@ -123,3 +123,86 @@ def test_contracts_for_inverts_size_and_notional() -> None:
             assert inst.contracts_for(size, notional) == pytest.approx(qty, rel=1e-12)
     assert linear.contracts_for(3.0, 0.0) == pytest.approx(30.0)
     assert inverse.contracts_for(0.0, 500.0) == 50.0
+
+
+# GET /fapi/v1/fundingInfo as served live (asterdex/api-docs issue 1 quotes fapi.binance.com)
+BINANCE_FUNDING_INFO = (
+    b'[{"symbol":"BLZUSDT","adjustedFundingRateCap":"0.03000000",'
+    b'"adjustedFundingRateFloor":"-0.03000000","fundingIntervalHours":4,"disclaimer":false},'
+    b'{"symbol":"GTCUSDT","adjustedFundingRateCap":"0.03000000",'
+    b'"adjustedFundingRateFloor":"-0.03000000","fundingIntervalHours":8,"disclaimer":false},'
+    b'{"symbol":"LPTUSDT","adjustedFundingRateCap":"0.02000000",'
+    b'"adjustedFundingRateFloor":"-0.02000000","fundingIntervalHours":4,"disclaimer":false}]'
+)
+
+
+def test_binance_funding_info_example_gives_each_listed_symbols_interval() -> None:
+    from monitor.venues.binance_usdm import parse_funding_info
+
+    assert parse_funding_info(BINANCE_FUNDING_INFO) == {
+        "BLZUSDT": 4.0,
+        "GTCUSDT": 8.0,
+        "LPTUSDT": 4.0,
+    }
+
+
+def _mark_price(symbol: str, rate: str, *, all_market: bool) -> str:
+    update = (
+        f'{{"e":"markPriceUpdate","E":1781419401002,"s":"{symbol}","p":"6.5","ap":"6.5",'
+        f'"P":"6.51","i":"6.49","r":"{rate}","T":1781424000000}}'
+    )
+    if all_market:
+        return f'{{"stream":"!markPrice@arr@1s","data":[{update}]}}'
+    return f'{{"stream":"{symbol.lower()}@markPrice","data":{update}}}'
+
+
+@pytest.mark.parametrize("all_market", [False, True])
+async def test_binance_funding_uses_the_interval_the_venue_states(all_market: bool) -> None:
+    """A 4 h perpetual: exchangeInfo says nothing of intervals, fundingInfo says 4 h, so the
+    funding event has interval_h 4 and rate_8h twice the period's rate, in both stream forms."""
+    from monitor.instruments import Instrument
+    from streams.events import Funding
+
+    vid = "binance-usdm"
+    lpt = Instrument(
+        venue=vid,
+        symbol="LPTUSDT",
+        instrument="LPT-USDT-PERP",
+        base="LPT",
+        quote="USDT",
+        kind="perp",
+        funding_interval_h=4.0,
+    )
+    venue_sim = sim_venue(vid)
+    venue_sim.add_instruments([lpt])
+    async with ExchangeSimulator([venue_sim]) as sim, aiohttp.ClientSession() as http:
+        spec = get_venue(vid)
+        reg = load_registry(vid)
+        ep = VenueEndpoints(ws=sim.ws_base(vid), rest=sim.rest_base(vid))
+        assert await refresh_instruments(spec, ep, reg, http) > 0
+    inst = reg.get("LPTUSDT")
+    assert inst is not None
+    assert inst.funding_interval_h == 4.0
+    assert reg.get("BTCUSDT") is not None
+    assert reg.get("BTCUSDT").funding_interval_h == 8.0  # type: ignore[union-attr]
+    parser = spec.make_parser(reg)
+    (event,) = parser.parse(_mark_price("LPTUSDT", "0.00010000", all_market=all_market), 1)
+    assert isinstance(event, Funding)
+    assert event.interval_h == 4.0
+    assert event.rate_8h == pytest.approx(0.0002)
+
+
+def test_funding_intervals_stated_before_the_listing_apply_when_it_arrives() -> None:
+    from monitor.venues.binance_usdm import parse_funding_info, parse_instruments
+
+    reg = InstrumentRegistry("binance-usdm")
+    assert reg.set_funding_intervals(parse_funding_info(BINANCE_FUNDING_INFO)) == 0
+    reg.update(
+        parse_instruments(
+            b'{"symbols":[{"symbol":"BLZUSDT","baseAsset":"BLZ","quoteAsset":"USDT",'
+            b'"contractType":"PERPETUAL","status":"TRADING"}]}'
+        )
+    )
+    blz = reg.get("BLZUSDT")
+    assert blz is not None
+    assert blz.funding_interval_h == 4.0

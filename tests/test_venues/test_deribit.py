@@ -176,7 +176,7 @@ def test_inverse_ticker_gives_funding_oi_in_usd_and_quote() -> None:
             ts_recv=RECV,
             rate=0.0,
             interval_h=8.0,
-            rate_8h=0.0,
+            rate_8h=0.00016281,  # the venue's funding_8h, not the live current_funding
             mark_price=10094.1,
             next_funding_ts=None,
         ),
@@ -195,8 +195,8 @@ def test_inverse_ticker_gives_funding_oi_in_usd_and_quote() -> None:
     ]
 
 
-def test_linear_ticker_uses_current_funding_as_8h_rate() -> None:
-    """BTC_USDC ticker: current_funding is the 8 h rate; OI and book amounts are BTC."""
+def test_linear_ticker_rate_8h_is_the_venues_funding_8h() -> None:
+    """BTC_USDC ticker: rate is current_funding, rate_8h is funding_8h; OI and books are BTC."""
     ts = 1790133840887 * MS
     assert parse("ticker_btc_usdc_perpetual.json") == [
         Funding(
@@ -205,7 +205,7 @@ def test_linear_ticker_uses_current_funding_as_8h_rate() -> None:
             ts_recv=RECV,
             rate=1.423e-4,
             interval_h=8.0,
-            rate_8h=1.423e-4,
+            rate_8h=5.149e-5,
             mark_price=86778.14,
             next_funding_ts=None,
         ),

@@ -460,3 +460,18 @@ async def test_websocket_against_simulator() -> None:
             sim.send_garbage(VID)
             await eventually(lambda: len(errors) == 2)
             assert [type(e) for e in errors] == [UnknownMessageError, ParseError]
+
+
+def test_funding_push_recorded_before_okx_added_ts_uses_the_receive_time() -> None:
+    """Older captures' funding-rate pushes have no ``ts``: the push time is the receive time
+    (fundingTime is the settlement, up to a period ahead), the rest is as documented."""
+    doc = json.loads(_doc("funding_rate.json"))
+    for item in doc["data"]:
+        del item["ts"]
+    parser = _parser()
+    parser.parse(_mark("BTC-USD-SWAP", "37000.5"), RECV)
+    (event,) = parser.parse(json.dumps(doc), RECV + 7)
+    assert isinstance(event, Funding)
+    assert event.ts_event == RECV + 7
+    assert event.next_funding_ts == 1700726400000 * MS
+    assert event.rate == pytest.approx(0.0001875391284828)

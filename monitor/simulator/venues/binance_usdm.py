@@ -177,4 +177,19 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 for i in self.instruments.values()
             ]
             return RestReply(200, {"timezone": "UTC", "symbols": syms})
+        if path == "/fapi/v1/fundingInfo":  # only the symbols not on the 8 h default
+            return RestReply(
+                200,
+                [
+                    {
+                        "symbol": i.symbol,
+                        "adjustedFundingRateCap": "0.02000000",
+                        "adjustedFundingRateFloor": "-0.02000000",
+                        "fundingIntervalHours": int(i.funding_interval_h),
+                        "disclaimer": False,
+                    }
+                    for i in self.instruments.values()
+                    if i.funding_interval_h not in (0.0, 8.0)
+                ],
+            )
         return None

@@ -32,6 +32,7 @@ from streams.units import NS_PER_MS
 __all__ = [
     "VENUE",
     "BinanceUsdmParser",
+    "parse_funding_info",
     "plan_connections",
     "plan_polls",
     "stream_name",
@@ -206,6 +207,27 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     ]
 
 
+class _FundingInfo(msgspec.Struct):
+    symbol: str
+    fundingIntervalHours: float
+
+
+_funding_info_decoder = msgspec.json.Decoder(list[_FundingInfo])
+
+
+def parse_funding_info(body: bytes) -> dict[str, float]:
+    """Per-symbol funding intervals from ``GET /fapi/v1/fundingInfo``.
+
+    Binance lists only the symbols whose cap, floor or interval was adjusted (4 h and 1 h
+    intervals among them); every other perpetual settles every 8 h, as its listing says.
+    """
+    return {
+        f.symbol: f.fundingIntervalHours
+        for f in _funding_info_decoder.decode(body)
+        if f.fundingIntervalHours > 0
+    }
+
+
 VENUE = VenueSpec(
     venue=VENUE_ID,
     kind="derivatives",
@@ -219,6 +241,7 @@ VENUE = VenueSpec(
     make_parser=BinanceUsdmParser,
     instruments_url="/fapi/v1/exchangeInfo",
     parse_instruments=parse_instruments,
+    funding_intervals=("/fapi/v1/fundingInfo", parse_funding_info),
     backfill=plan_backfill,
     quiet_s={"trades": 60.0, "funding": 10.0, "liquidations": 3600.0, "open_interest": 120.0},
     notes="forceOrder sends at most one liquidation per symbol per second: sums are lower bounds.",

@@ -13,11 +13,13 @@ ORDER side is ``direction`` for ``T`` and the opposite for ``M``; a sell liquida
 a long. ``MT`` yields two Liquidation events (one long, one short), each of the full fill size.
 A liquidation trade yields its Trade and its Liquidation event(s).
 
-Funding: ``current_funding`` is the live funding rate, which Deribit states as an 8-hour rate
-while accruing it continuously ("Funding Specifications": "expressed as an 8-hour interest rate,
-however funding is actually calculated and paid/received continuously"). We publish it with
-``interval_h = 8`` so ``rate_8h == rate``; ``funding_8h`` (the funding realised over the trailing
-8 hours) is ignored. There is no discrete funding time, so ``next_funding_ts`` is None.
+Funding: the ticker carries two figures. ``current_funding`` is the live rate, stated per 8 h but
+accrued continuously ("Funding Specifications"); ``funding_8h`` is what funding came to over the
+trailing 8 hours, Deribit's own 8-hour figure. ``rate`` is ``current_funding`` and ``rate_8h`` is
+``funding_8h`` (``current_funding`` is 0 in a real 2019 frame whose ``funding_8h`` is 1.6 bp, so
+the live rate is no stand-in for it); only a ticker without ``funding_8h`` falls back to
+``current_funding``. ``interval_h`` is 8. There is no discrete funding time, so
+``next_funding_ts`` is None.
 """
 
 from __future__ import annotations
@@ -99,7 +101,11 @@ class DeribitParser(VenueParser):
                     **header,
                     rate=tk.current_funding,
                     interval_h=FUNDING_INTERVAL_H,
-                    rate_8h=rate_8h(tk.current_funding, FUNDING_INTERVAL_H),
+                    rate_8h=(
+                        tk.funding_8h
+                        if tk.funding_8h is not None
+                        else rate_8h(tk.current_funding, FUNDING_INTERVAL_H)
+                    ),
                     mark_price=tk.mark_price,
                     next_funding_ts=None,
                 )

@@ -155,7 +155,7 @@ class OkxSwapParser(VenueParser):
         if interval_h <= 0:
             return None  # no interval in the frame nor in the metadata: never guessed
         return Funding(
-            **self.header(inst, f.ts * NS_PER_MS, ts_recv),
+            **self.header(inst, ts_recv if f.ts is None else f.ts * NS_PER_MS, ts_recv),
             rate=f.fundingRate,
             interval_h=interval_h,
             rate_8h=rate_8h(f.fundingRate, interval_h),

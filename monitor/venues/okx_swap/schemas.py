@@ -77,7 +77,9 @@ class OkxFundingRate(msgspec.Struct, frozen=True):
     instId: str
     fundingRate: float  # rate of the period settling at fundingTime
     fundingTime: int  # settlement time of the current period, ms
-    ts: int  # ms
+    # push time, ms; OKX added it later, so older captures lack it: the parser then uses the
+    # receive time (fundingTime is the settlement, up to a period ahead, not the push time)
+    ts: int | None = None
     nextFundingTime: str = ""  # the following settlement, ms; interval = next - fundingTime
 
 
