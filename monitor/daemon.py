@@ -52,6 +52,7 @@ from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
 from monitor.metrics import MonitorMetrics, WindowCounters
+from monitor.peg_quorum import check_peg_quorum
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
@@ -145,6 +146,7 @@ class Daemon:
             for vid, vs in settings.venues.items()
             if vs.enabled
         ]
+        check_peg_quorum(settings, self.metrics)  # riskmon_peg_quorum_venues; warns below 3
         self.events_processed = 0
         self.notices: deque[AlertNotice] = deque(maxlen=_NOTICES_KEPT)
         self._unsubmitted: deque[AlertNotice] = deque(maxlen=_UNSUBMITTED_MAX)

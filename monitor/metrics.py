@@ -1,9 +1,10 @@
 """Prometheus metrics of the monitor package (feeds, bus, pipeline, windows).
 
 Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``, ``bus``,
-``pipeline``, ``window``); signal families are named by :mod:`monitor.exporter`, alert-engine
-families by :mod:`alerts.metrics`. Label values come from config and code (venue ids, connection
-keys, channels, closed reason sets, processor names), never from wire strings or exception text.
+``pipeline``, ``window``, ``peg``); signal families are named by :mod:`monitor.exporter`,
+alert-engine families by :mod:`alerts.metrics`. Label values come from config and code (venue ids,
+connection keys, channels, closed reason sets, processor names, watched coins), never from wire
+strings or exception text.
 The ``*_created`` series of counters and histograms are turned off (they double the series count
 and no panel reads them).
 """
@@ -116,6 +117,12 @@ class MonitorMetrics:
             "Time from the receipt of the frame whose event produced an alert notice to the notice",
             registry=registry,
             buckets=LATENCY_BUCKETS,
+        )
+        self.peg_quorum_venues = Gauge(
+            "riskmon_peg_quorum_venues",
+            "Enabled venues whose configured quotes price the watched stablecoin (quorum: 3)",
+            ["coin"],
+            registry=registry,
         )
 
 

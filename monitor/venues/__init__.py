@@ -28,6 +28,7 @@ VENUE_MODULES: dict[str, str] = {
     "coinbase": "coinbase",
     "bitstamp": "bitstamp",
     "binance-spot": "binance_spot",
+    "okx-spot": "okx_spot",
 }
 
 

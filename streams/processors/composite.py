@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from streams.events import Event
 from streams.processors._common import SeriesCache, SeriesValues
+from streams.processors.peg import DEFAULT_PEG_COINS
 from streams.signals import Signal
 
 __all__ = ["DEFAULT_WEIGHTS", "CompositeConfig", "CompositeProcessor", "ValueSource", "ramp"]
@@ -70,7 +71,7 @@ class CompositeConfig:
     """
 
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    peg_coins: tuple[str, ...] = ("USDT", "USDC", "FDUSD", "DAI", "USDS", "USDE")
+    peg_coins: tuple[str, ...] = DEFAULT_PEG_COINS
 
 
 class CompositeProcessor(SeriesValues):

@@ -18,6 +18,9 @@ USDE):
 - ``peg_venues{coin}``: number of fresh venues.
 - ``peg_reference_fresh{quote}``: 1 when the USD reference of a quote coin had fresh USD-quoted
   venues, 0 when it fell back to parity (1.0).
+- ``peg_via_rate{coin,venue,via}``: when a venue's price is a converted one (``X-USDT-SPOT``), the
+  USD price of the quote coin it went through (``via="USDT"``), so a converted price says so; the
+  series is emitted only for converted prices.
 
 A quote is fresh for ``stale_ns`` (2 min). Crossed or non-positive quotes are rejected.
 """
@@ -34,7 +37,7 @@ from streams.units import NS_PER_MINUTE
 
 __all__ = ["DEFAULT_PEG_COINS", "PegConfig", "PegProcessor"]
 
-DEFAULT_PEG_COINS = ("USDT", "USDC", "FDUSD", "DAI", "USDS", "USDE")
+DEFAULT_PEG_COINS = ("USDT", "USDC", "FDUSD", "DAI", "USDS", "USDE", "PYUSD")
 
 
 @dataclass(frozen=True)
@@ -106,17 +109,19 @@ class PegProcessor(SeriesValues):
             got = usd_mids.get(q)
             fx[q] = median(got) if got else 1.0
             emit(out, "peg_reference_fresh", ("quote",), (q,), 1.0 if got else 0.0, now_ns)
-        # (coin, venue) -> (priority, ts, price): USD-quoted first, then the most recent.
-        best: dict[tuple[str, str], tuple[int, float, float]] = {}
+        # (coin, venue) -> (priority, ts, price, quote): USD-quoted first, then the most recent.
+        best: dict[tuple[str, str], tuple[int, float, float, str]] = {}
         for (coin, venue, quote), m, ts in fresh:
-            cand = (1, ts, m) if quote == "USD" else (0, ts, m * fx[quote])
+            cand = (1, ts, m, quote) if quote == "USD" else (0, ts, m * fx[quote], quote)
             cur = best.get((coin, venue))
             if cur is None or cand[:2] > cur[:2]:
                 best[(coin, venue)] = cand
         per_coin: dict[str, list[tuple[str, float]]] = {}
-        for (coin, venue), (_p, _t, price) in sorted(best.items()):
-            per_coin.setdefault(coin, []).append((venue, price))
         cv = ("coin", "venue")
+        for (coin, venue), (_p, _t, price, quote) in sorted(best.items()):
+            per_coin.setdefault(coin, []).append((venue, price))
+            if quote != "USD":
+                emit(out, "peg_via_rate", (*cv, "via"), (coin, venue, quote), fx[quote], now_ns)
         for coin, venues in per_coin.items():
             devs: list[float] = []
             for venue, price in venues:

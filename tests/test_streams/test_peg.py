@@ -49,6 +49,23 @@ def test_usdt_quoted_pairs_are_converted_through_the_usdt_usd_median(mk: SimpleN
     v = mk.latest(p.on_tick(mk.T0 + mk.S))
     assert v[mk.key("peg_price", coin="USDC", venue="binance")] == pytest.approx(1.002 * 0.999)
     assert v[mk.key("peg_median_deviation_bps", coin="USDT")] == pytest.approx(-10.0)
+    # the converted price says so: the USD price of the coin it went through, by venue
+    assert v[mk.key("peg_via_rate", coin="USDC", venue="binance", via="USDT")] == pytest.approx(
+        0.999
+    )
+    assert not any(k.startswith("peg_via_rate") and "venue=kraken" in k for k in v)
+
+
+def test_pyusd_is_watched_and_a_usd_pair_carries_no_via(mk: SimpleNamespace) -> None:
+    """PYUSD (Coinbase, Kraken, Bitstamp USD books) is watched; USD pairs are not converted."""
+    p = PegProcessor()
+    for venue in ("coinbase", "kraken", "bitstamp"):
+        p.on_event(mk.quote(mk.T0, "PYUSD-USD-SPOT", 0.9990, 0.9992, venue=venue))
+    out = p.on_tick(mk.T0 + mk.S)
+    v = mk.latest(out)
+    assert v[mk.key("peg_venues", coin="PYUSD")] == 3.0
+    assert v[mk.key("peg_median_deviation_bps", coin="PYUSD")] == pytest.approx(-9.0)
+    assert not [s for s in out if s.name == "peg_via_rate"]
 
 
 def test_usd_pair_wins_over_a_converted_pair_on_the_same_venue(mk: SimpleNamespace) -> None:

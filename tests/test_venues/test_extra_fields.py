@@ -19,6 +19,7 @@ RECV = 1_790_000_000_123_456_789
 EXAMPLE_PAIRS = {
     "coinbase": [spot("coinbase", "BTC-USD", "BTC", "USD")],
     "binance-spot": [spot("binance-spot", "BTCUSDT", "BTC", "USDT")],
+    "okx-spot": [spot("okx-spot", "BTC-USDT", "BTC", "USDT")],
     "kraken": [
         spot("kraken", "BTC/USD", "BTC", "USD"),
         spot("kraken", "MATIC/USD", "MATIC", "USD"),

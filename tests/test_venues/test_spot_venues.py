@@ -1,4 +1,5 @@
-"""Stablecoin spot venues [kraken, coinbase, bitstamp, binance-spot]: parsers and simulators."""
+"""Stablecoin spot venues [kraken, coinbase, bitstamp, binance-spot, okx-spot]: parsers and
+simulators (okx-spot's own frames: test_okx_spot.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from monitor.simulator.venues.binance_spot import BinanceSpotSim
 from monitor.simulator.venues.bitstamp import BitstampSim
 from monitor.simulator.venues.coinbase import CoinbaseSim
 from monitor.simulator.venues.kraken import KrakenSim
+from monitor.simulator.venues.okx_spot import OkxSpotSim
 from monitor.venues import get_venue, load_registry, packaged_instruments
 from monitor.venues.base import (
     FrameParser,
@@ -31,12 +33,13 @@ from tests.helpers import eventually, plan_session
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws"
 RECV = 1_790_000_000_000_000_000
 MS = 1_000_000
-SPOT = ("kraken", "coinbase", "bitstamp", "binance-spot")
+SPOT = ("kraken", "coinbase", "bitstamp", "binance-spot", "okx-spot")
 SIMS: dict[str, Callable[[], SimVenue]] = {
     "kraken": KrakenSim,
     "coinbase": CoinbaseSim,
     "bitstamp": BitstampSim,
     "binance-spot": BinanceSpotSim,
+    "okx-spot": OkxSpotSim,
 }
 
 

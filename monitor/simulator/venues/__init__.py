@@ -21,6 +21,7 @@ SIM_CLASSES: dict[str, tuple[str, str]] = {
     "coinbase": ("coinbase", "CoinbaseSim"),
     "bitstamp": ("bitstamp", "BitstampSim"),
     "binance-spot": ("binance_spot", "BinanceSpotSim"),
+    "okx-spot": ("okx_spot", "OkxSpotSim"),
 }
 
 

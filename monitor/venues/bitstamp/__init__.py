@@ -83,7 +83,7 @@ VENUE = VenueSpec(
     heartbeat=Heartbeat(interval_s=10.0, message=HEARTBEAT_MESSAGE),
     lifetime_s=90 * 24 * 3600.0,
     channels=("trades", "quotes"),
-    default_symbols=("usdtusd", "usdcusd", "usdcusdt"),
+    default_symbols=("usdtusd", "usdcusd", "daiusd", "pyusdusd", "usdcusdt"),
     plan=plan_connections,
     make_parser=BitstampParser,
     instruments_url="/api/v2/trading-pairs-info/",
