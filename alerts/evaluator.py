@@ -9,6 +9,10 @@ machine, with hysteresis added::
     firing --condition false for `keep_firing_for`--> RESOLVED (notice "resolved")
 
 A condition with a ``clear`` threshold latches: it stays true until the value crosses ``clear``.
+A condition with ``scale_by`` compares its value with ``threshold × scale`` (and ``clear ×
+scale``), the scale being the latest value of the named label-less signal (1.0 until one
+arrives): liquidation USD against a whole-market ladder times the covered share. Its notices
+carry ``coverage`` (the scale) and ``estimate`` (value / scale) for the annotation templates.
 Series keep their last value until a new sample arrives (processors emit on change), so time only
 moves through sample timestamps and :meth:`AlertEvaluator.on_tick`. Absence rules fire when a
 selected series has sent nothing for ``after`` (or none was ever seen since the evaluator started).
@@ -83,6 +87,10 @@ class AlertEvaluator:
                 self._by_signal.setdefault(r.absent.signal, []).append((i, -1))
                 self._absent.append(i)
         self._select_cache: dict[tuple[str, LabelKey], list[tuple[int, int]]] = {}
+        self._scale_names = frozenset(
+            c.scale_by for r in self.rules for c in r.conditions if c.scale_by is not None
+        )
+        self._scales: dict[str, float] = {}
         self.now_ns = 0
         self.start_ns = start_ns
         self.evaluations = 0
@@ -97,6 +105,8 @@ class AlertEvaluator:
                 self.now_ns = s.ts
             if self.start_ns is None:
                 self.start_ns = s.ts
+            if s.name in self._scale_names:
+                self._scales[s.name] = s.value
             refs = self._by_signal.get(s.name)
             if refs is None:
                 continue
@@ -168,6 +178,7 @@ class AlertEvaluator:
             "now_ns": self.now_ns,
             "start_ns": self.start_ns,
             "rules": rules,
+            "scales": dict(self._scales),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -181,6 +192,7 @@ class AlertEvaluator:
         self.now_ns = int(state["now_ns"])
         start = state.get("start_ns")
         self.start_ns = None if start is None else int(start)
+        self._scales = {str(k): float(v) for k, v in state.get("scales", {}).items()}
         by_id = {st.rule.id: st for st in self._states}
         for st in self._states:
             st.alerts.clear()
@@ -260,12 +272,18 @@ class AlertEvaluator:
         series = a.conds[ci]
         cond = rule.conditions[ci]
         prev = series.get(lkey)
-        latched = cond.step(prev.latched if prev is not None else False, s.value)
+        value = s.value if cond.scale_by is None else s.value / self._scale(cond.scale_by)
+        latched = cond.step(prev.latched if prev is not None else False, value)
         if prev is None:
             series[lkey] = _Series(s.value, s.ts, latched)
         else:
             prev.value, prev.ts, prev.latched = s.value, s.ts, latched
         self._evaluate(ri, st, key, a, s.ts if s.ts > 0 else self.now_ns, out)
+
+    def _scale(self, name: str) -> float:
+        """The latest value of a scale signal (1.0 before any; NaN if not positive)."""
+        scale = self._scales.get(name, 1.0)
+        return scale if scale > 0.0 else float("nan")
 
     @staticmethod
     def _cond_true(cond: Condition, series: dict[LabelKey, _Series]) -> tuple[bool, float | None]:
@@ -403,6 +421,16 @@ class AlertEvaluator:
         fields["value"] = a.value
         if rule.conditions:
             fields.setdefault("threshold", rule.conditions[0].threshold)
+        vf = rule.value_from or (rule.conditions[0].id if rule.conditions else "")
+        for c in rule.conditions:
+            if c.scale_by is None:
+                continue
+            scale = self._scale(c.scale_by)
+            fields.setdefault("coverage", scale)
+            if c.id in fields:
+                fields[f"{c.id}_estimate"] = fields[c.id] / scale
+            if c.id == vf:
+                fields["estimate"] = a.value / scale
         if rule.absent is not None:
             fields["after"] = rule.absent.after_ns / NS_PER_SECOND
         summary = render(rule.annotations.get("summary", rule.name), a.labels, fields)

@@ -48,6 +48,7 @@ from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
+from monitor.coverage import streams_config
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
@@ -127,7 +128,9 @@ class Daemon:
             if alert_service is not None
             else AlertEvaluator(load_ruleset(settings.rules))
         )
-        self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
+        self.pipeline = Pipeline(
+            StreamEngine(default_processors(streams_config(settings))), evaluator
+        )
         self.health = self._observability(registry, evaluator)
         maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
         self.bus = InProcessBus(self.metrics, maxsize)

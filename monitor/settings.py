@@ -66,6 +66,18 @@ class MetricsSettings(_Strict):
     port: int = Field(default=9464, ge=0, le=65535)
 
 
+class CoverageSettings(_Strict):
+    """How much of the whole market's liquidations the feeds show (``docs/coverage.md``).
+
+    ``share`` fixes the covered share; otherwise it is the sum of the enabled venues' factors
+    (:data:`streams.coverage.LIQ_COVERAGE`, each replaced by ``venues[venue]`` when given), or
+    1.0 against the simulator, whose scenarios stand for the whole market.
+    """
+
+    share: float | None = Field(default=None, gt=0, le=1)
+    venues: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+
+
 class BusSettings(_Strict):
     """Where events travel between the feeds and the processors: one process.
 
@@ -104,6 +116,8 @@ class Settings(BaseSettings):
         capture: also record raw frames to this capture file.
         snapshot_interval_s: how often processor state is written.
         metrics: the metrics endpoint.
+        liquidation_coverage: the covered share of whole-market liquidations (USD thresholds
+            scale with it).
         bus: the event bus.
         alerting: receivers and routes, passed to the alert dispatcher.
         log_format: ``json`` (default) or ``console``.
@@ -122,6 +136,7 @@ class Settings(BaseSettings):
     capture: Path | None = None
     snapshot_interval_s: float = Field(default=60.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
+    liquidation_coverage: CoverageSettings = CoverageSettings()
     bus: AnyBusSettings = BusSettings()
     alerting: dict[str, Any] = Field(default_factory=dict)
     log_format: Literal["json", "console"] = "json"

@@ -46,6 +46,9 @@ SIGNAL_METRICS: dict[str, MetricSpec] = {
         "liq_saturated_seconds", "Seconds in the last hour a capped venue hit its cap."
     ),
     "liq_window_covered": _g("liq_window_covered", "1 once a whole window of data was seen."),
+    "liq_coverage_share": _g(
+        "liq_coverage_share_ratio", "Estimated share of whole-market liquidations the feeds show."
+    ),
     "oi_usd": _g("oi_usd", "Open interest, USD."),
     "oi_change_pct": _g("oi_change_ratio", "Change of open interest over the window.", 0.01),
     "oi_drawdown_pct": _g("oi_drawdown_ratio", "Open interest vs its 60-day peak (<= 0).", 0.01),
@@ -83,6 +86,7 @@ SIGNAL_METRICS: dict[str, MetricSpec] = {
         "peg_max_dislocation_ratio", "The largest venue dislocation (signed).", 1e-4
     ),
     "peg_reference_fresh": _g("peg_reference_fresh", "0 when parity replaced the USD reference."),
+    "peg_via_rate": _g("peg_via_rate_usd", "USD price of the coin a converted price went through."),
     "feed_age_seconds": _g("feed_age_seconds", "Event time since the channel's newest event."),
     "feed_up": _g("feed_up", "1 while the channel reports itself up."),
     "feed_gaps_total": MetricSpec(

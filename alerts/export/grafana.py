@@ -73,6 +73,11 @@ def _reduce(ref: str, of: str) -> dict[str, Any]:
 
 def _compare(ref: str, of: str, c: Condition, hysteresis: bool) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
+    if c.scale_by is not None:
+        notes.append(
+            f"{c.id} threshold not scaled by {c.scale_by} (compared with the whole-market "
+            "number); the summary's coverage/estimate are Prometheus queries"
+        )
     if hysteresis and c.clear is not None and c.op in (">", ">=", "<", "<="):
         up = "gt" if c.op in (">", ">=") else "lt"
         down = "lt" if up == "gt" else "gt"

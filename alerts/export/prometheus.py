@@ -48,6 +48,13 @@ def approximations(rule: Rule) -> list[str]:
         notes.append(f"composite on ({', '.join(rule.on or ())})")
     if rule.absent is not None:
         notes.append(f"absence after {duration(rule.absent.after_ns)}")
+    scaled = [c for c in rule.conditions if c.scale_by is not None]
+    if scaled:
+        notes.append(
+            "threshold × "
+            + ", ".join(f"{c.id} {c.scale_by}" for c in scaled)
+            + " (scalar of the exported series; the engine uses 1.0 until it arrives)"
+        )
     return [f"{rule.name}/{rule.level}: " + "; ".join(notes)] if notes else []
 
 

@@ -20,7 +20,9 @@ Forms:
   latched series) and joined with ``and on(...)`` / ``or on(...)``; the ``value_from`` condition
   comes first so ``$value`` is the alert's value;
 - absence (``absent: {signal, after}``): ``changes(v[after]) == 0`` on series that existed
-  ``after`` ago; ``$value`` is the window in seconds (the engine's is the exact silence).
+  ``after`` ago; ``$value`` is the window in seconds (the engine's is the exact silence);
+- a scaled condition (``scale_by: s``): its threshold and clear are ``T * scalar(s)``, and the
+  templates' ``{coverage}`` / ``{estimate}`` are queries of ``s`` and of ``value / scalar(s)``.
 """
 
 from __future__ import annotations
@@ -111,8 +113,13 @@ def _condition(rule: Rule, c: Condition, on: Sequence[str] | None) -> str:
     if on is not None:
         agg = "min" if c.op in ("<", "<=") else "max"
         v = f"{agg} by ({', '.join(on)}) ({v})"
-    base = f"{v} {c.op} {number(c.threshold)}"
-    if c.clear is None:
+    thr, clr = number(c.threshold), None if c.clear is None else number(c.clear)
+    if c.scale_by is not None:
+        scale = f"scalar({value_expr(c.scale_by, ())})"
+        thr = f"{thr} * {scale}"
+        clr = None if clr is None else f"{clr} * {scale}"
+    base = f"{v} {c.op} {thr}"
+    if clr is None:
         return base
     latch = f"ALERTS{{{','.join(alerts_matchers(rule))}}}"
     if on is None:
@@ -122,7 +129,7 @@ def _condition(rule: Rule, c: Condition, on: Sequence[str] | None) -> str:
         join = f"ignoring({', '.join(ignored)})"
     else:
         join = f"on({', '.join(on)})"
-    return f"{base} or ({v} {_clear_op(c.op)} {number(c.clear)} and {join} {latch})"
+    return f"{base} or ({v} {_clear_op(c.op)} {clr} and {join} {latch})"
 
 
 def _ordered(rule: Rule) -> list[Condition]:
@@ -179,6 +186,17 @@ def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = 
         spec = spec or ""
         humanized = field.endswith("_h")
         base = field[:-2] if humanized else field
+        scaled = _scaled_query(base, conds, rule.on or ())
+        if scaled is not None:
+            q, args = scaled
+            fmt = _go_pipe(spec, humanized)
+            head = "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
+            if not args:
+                head = "{{ with query `" + q + "` }}"
+            out.append(
+                head + "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}"
+            )
+            continue
         if refs is not None and base in refs:
             arg = refs[base]
         elif base in ("value", first):
@@ -200,6 +218,28 @@ def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = 
         fmt = _go_pipe(spec, humanized)
         out.append("{{ " + arg + (" | " + fmt if fmt else "") + " }}")
     return "".join(out)
+
+
+def _scaled_query(
+    field: str, conds: Sequence[Condition], on: Sequence[str]
+) -> tuple[str, list[str]] | None:
+    """``coverage`` (the scale) and ``estimate`` / ``<id>_estimate`` (value / scale) as queries
+    of the first scaled condition, or of the named one; None for any other field."""
+    scaled = [c for c in conds if c.scale_by is not None]
+    if not scaled:
+        return None
+    if field == "coverage":
+        return f"max({value_expr(scaled[0].scale_by or '', ())})", []
+    if field == "estimate":
+        c: Condition | None = conds[0] if conds[0].scale_by is not None else None
+    elif field.endswith("_estimate"):
+        c = next((x for x in scaled if x.id == field[: -len("_estimate")]), None)
+    else:
+        return None
+    if c is None or c.scale_by is None:
+        return None
+    q, args = condition_value_query(c, on)
+    return f"{q} / scalar({value_expr(c.scale_by, ())})", args
 
 
 def _go_pipe(spec: str, humanized: bool) -> str:

@@ -116,6 +116,11 @@ def _matchers(match: Mapping[str, str | list[str]]) -> tuple[Matcher, ...]:
     return tuple(out)
 
 
+def _check_scale(op: str, scale_by: str | None) -> None:
+    if scale_by is not None and op not in (">", ">=", "<", "<="):
+        raise ValueError(f"'scale_by' needs <, <=, > or >= (a scaled '{op}' never holds)")
+
+
 def _check_clear(op: str, threshold: float, clear: float | None) -> None:
     if clear is None:
         return
@@ -159,6 +164,11 @@ class _Builder:
         try:
             if spec.signal is not None:
                 matchers = _matchers(spec.match)
+                try:
+                    _check_scale(spec.op, spec.scale_by)
+                except ValueError as e:
+                    self.problem((*base, "scale_by"), str(e))
+                    return []
                 seen_levels: set[str] = set()
                 for sub, lv in spec.signal_levels():
                     level, thr, clr = lv.level, lv.threshold, lv.clear
@@ -176,7 +186,9 @@ class _Builder:
                             check_template(text)
                         except TemplateError as e:
                             self.problem(base + sub + ("annotations", key), f"bad template: {e}")
-                    cond = Condition("value", spec.signal, matchers, spec.op, thr, clr)
+                    cond = Condition(
+                        "value", spec.signal, matchers, spec.op, thr, clr, spec.scale_by
+                    )
                     out.append(
                         _rule(
                             spec,
@@ -230,8 +242,20 @@ class _Builder:
                     except ValueError as e:
                         self.problem((*base, key, j, "clear"), str(e))
                     try:
+                        _check_scale(c.op, c.scale_by)
+                    except ValueError as e:
+                        self.problem((*base, key, j, "scale_by"), str(e))
+                    try:
                         conds.append(
-                            Condition(cid, c.signal, _matchers(c.match), c.op, c.threshold, c.clear)
+                            Condition(
+                                cid,
+                                c.signal,
+                                _matchers(c.match),
+                                c.op,
+                                c.threshold,
+                                c.clear,
+                                c.scale_by,
+                            )
                         )
                     except MatcherError as e:
                         self.problem((*base, key, j, "match"), str(e))

@@ -57,6 +57,10 @@ class Condition:
 
     Once true, a condition with ``clear`` stays true until the value is back across ``clear``
     (for ``>``/``>=``: until ``value <= clear``; for ``<``/``<=``: until ``value >= clear``).
+
+    With ``scale_by`` (the name of a label-less signal, e.g. ``liq_coverage_share``) the
+    threshold and the clear level are multiplied by that signal's latest value: the evaluator
+    steps the condition on ``value / scale`` (the same comparison for a positive scale).
     """
 
     id: str
@@ -65,6 +69,7 @@ class Condition:
     op: Comparison
     threshold: float
     clear: float | None = None
+    scale_by: str | None = None
 
     def selects(self, labels: Mapping[str, str]) -> bool:
         """Return whether a series with these labels is selected by the matchers."""

@@ -113,6 +113,7 @@ class ConditionSpec(_Model):
     op: Comparison = ">="
     threshold: float
     clear: float | None = None
+    scale_by: Annotated[str, Field(pattern=NAME_RE)] | None = None
 
 
 class LevelSpec(_Model):
@@ -152,6 +153,7 @@ class RuleSpec(_Model):
     on: list[LabelName] | None = None
     absent: AbsenceSpec | None = None
     value_from: str | None = None
+    scale_by: Annotated[str, Field(pattern=NAME_RE)] | None = None
     for_: DurationNs = Field(default=0, alias="for")
     keep_firing_for: DurationNs = 0
     labels: StrMap = {}
@@ -188,6 +190,8 @@ class RuleSpec(_Model):
                 raise ValueError("missing 'threshold'")
         if self.signal is None and (self.threshold is not None or self.clear is not None):
             raise ValueError("'threshold'/'clear' belong in the conditions of this rule")
+        if self.signal is None and self.scale_by is not None:
+            raise ValueError("'scale_by' belongs in the conditions of this rule")
         if (self.all_of is not None or self.any_of is not None) and not self.on:
             raise ValueError("a composite rule needs 'on' (the labels its conditions share)")
         return self

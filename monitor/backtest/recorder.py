@@ -13,7 +13,7 @@ from streams.units import NS_PER_MINUTE
 
 __all__ = ["TRACKED", "Recorder", "SeriesKey", "series_key"]
 
-#: the signals the report charts
+#: the signals the report charts (and the covered share its liquidation figures stand for)
 TRACKED = frozenset(
     {
         "price_ref",
@@ -22,6 +22,7 @@ TRACKED = frozenset(
         "oi_drawdown_pct",
         "liq_usd",
         "liq_burst_z",
+        "liq_coverage_share",
         "peg_deviation_bps",
         "peg_median_deviation_bps",
         "funding_rate_8h",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -22,16 +22,20 @@ from monitor.backtest.bridge import VenueBridge
 from monitor.backtest.result import BacktestResult
 from monitor.backtest.summary import summary
 from monitor.capture import open_text, read_frames
+from monitor.coverage import default_live_factors
 from monitor.pipeline import Pipeline
 from monitor.replay.parse import parse_lines
 from monitor.simulator.scenarios import Scenario, get_scenario
 from monitor.simulator.scenarios.base import seed_backfill
+from streams.coverage import covered_share
 from streams.engine import StreamEngine
 from streams.events import Event
 from streams.processors import default_processors
+from streams.processors.factory import StreamsConfig
+from streams.processors.liquidations import LiquidationConfig
 from streams.units import NS_PER_SECOND
 
-__all__ = ["backtest_capture", "backtest_scenario", "backtest_summary"]
+__all__ = ["COVERAGES", "Coverage", "backtest_capture", "backtest_scenario", "backtest_summary"]
 
 log = structlog.get_logger(__name__)
 
@@ -57,13 +61,22 @@ def _run(
     rec.finish()
 
 
-def _pipeline(rules: str, tick_s: float = 1.0) -> Pipeline:
-    engine = StreamEngine(default_processors(), tick_ns=max(1, round(tick_s * NS_PER_SECOND)))
+Coverage = Literal["whole", "live"]
+COVERAGES: tuple[Coverage, ...] = ("whole", "live")
+
+
+def _pipeline(rules: str, tick_s: float = 1.0, coverage_share: float = 1.0) -> Pipeline:
+    config = StreamsConfig(liquidations=LiquidationConfig(coverage_share=coverage_share))
+    engine = StreamEngine(default_processors(config), tick_ns=max(1, round(tick_s * NS_PER_SECOND)))
     return Pipeline(engine, AlertEvaluator(load_ruleset(rules)))
 
 
 def backtest_scenario(
-    name: str, seed: int = 7, rules: str = "november-2025", tick_s: float = 1.0
+    name: str,
+    seed: int = 7,
+    rules: str = "november-2025",
+    tick_s: float = 1.0,
+    coverage: Coverage = "whole",
 ) -> BacktestResult:
     """Run scenario ``name`` (seeded) through simulators, parsers and the pipeline.
 
@@ -71,15 +84,22 @@ def backtest_scenario(
     Coarser ticks run long scenarios several times faster, but rule timers and window figures
     are then sampled less often than the daemon samples them: use them for exploration only.
 
+    ``coverage``: ``whole`` plays the scenario as the whole market (``liq_coverage_share`` 1);
+    ``live`` renders only the liquidations the default live configuration's feeds show
+    (:func:`~monitor.coverage.default_live_factors`) and runs the pipeline at their covered
+    share, as ``riskmon run`` would.
+
     Raises:
-        KeyError: an unknown scenario.
+        KeyError: an unknown scenario (or a coverage variant of one that is not an episode).
     """
     started = time.monotonic()
-    scenario: Scenario = get_scenario(name, seed)
+    factors = default_live_factors() if coverage == "live" else None
+    scenario: Scenario = get_scenario(name, seed, factors)
+    share = 1.0 if factors is None else covered_share(factors)
     info = scenario.info
     backfill = scenario.backfill()
     result = BacktestResult(
-        scenario=info.name,
+        scenario=info.name if factors is None else f"{info.name} (coverage live)",
         source="scenario",
         rules=rules,
         seed=seed,
@@ -90,7 +110,7 @@ def backtest_scenario(
         backfill=backfill,
         notes=list(info.notes),
     )
-    pipeline = _pipeline(rules, tick_s)
+    pipeline = _pipeline(rules, tick_s, share)
     seed_backfill(pipeline.engine.processors, backfill)
     bridges = {
         venue: VenueBridge(
@@ -122,15 +142,21 @@ def backtest_scenario(
         skipped=sum(result.stats.skipped.values()),
         notices=len(result.notices),
         wall_s=round(result.wall_s, 2),
+        coverage=coverage,
+        coverage_share=round(share, 4),
     )
     return result
 
 
 def backtest_summary(
-    name: str, seed: int = 7, rules: str = "november-2025", tick_s: float = 1.0
+    name: str,
+    seed: int = 7,
+    rules: str = "november-2025",
+    tick_s: float = 1.0,
+    coverage: Coverage = "whole",
 ) -> dict[str, Any]:
     """:func:`summary` of :func:`backtest_scenario` (picklable: for worker processes)."""
-    return summary(backtest_scenario(name, seed, rules, tick_s))
+    return summary(backtest_scenario(name, seed, rules, tick_s, coverage))
 
 
 def backtest_capture(

@@ -22,7 +22,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.backtest.report import write_report
     from monitor.backtest.run import backtest_capture, backtest_scenario
     from monitor.backtest.summary import format_table, summary
-    from monitor.simulator.scenarios import SCENARIOS
+    from monitor.simulator.scenarios import EPISODES, SCENARIOS
 
     if (args.file is None) == (args.scenario is None):
         raise CliError("give either a capture FILE or --scenario NAME")
@@ -32,11 +32,21 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read {args.file}: no such file")
     if args.tick <= 0:
         raise CliError("--tick must be positive")
+    if args.coverage != "whole" and args.scenario is None:
+        raise CliError("--coverage applies to --scenario runs (a capture is what it is)")
+    if args.coverage != "whole" and args.scenario not in EPISODES:
+        raise CliError(
+            f"scenario {args.scenario!r} has no coverage variant; episodes: {', '.join(EPISODES)}"
+        )
     load_rules_or_fail(args.rules)
     configure_logging("console", "info" if args.verbose else "warning")
     if args.scenario is not None:
         result = backtest_scenario(
-            args.scenario, seed=args.seed, rules=args.rules, tick_s=args.tick
+            args.scenario,
+            seed=args.seed,
+            rules=args.rules,
+            tick_s=args.tick,
+            coverage=args.coverage,
         )
     else:
         result = backtest_capture(args.file, rules=args.rules, tick_s=args.tick)
@@ -93,6 +103,14 @@ def add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="store_true",
         help='print one JSON object: {"scenario", "alerts" (as riskmon replay prints them), '
         '"counts" by severity, "table", "per_day", ...}',
+    )
+    b.add_argument(
+        "--coverage",
+        choices=("whole", "live"),
+        default="whole",
+        help="whole (default): the scenario is the whole market (liq_coverage_share 1); live: "
+        "render only the liquidations the default live configuration's feeds show (see "
+        "docs/coverage.md) and scale the USD thresholds by that share, as riskmon run does",
     )
     b.add_argument(
         "--tick",

@@ -17,6 +17,9 @@ Signals (see ``docs/signals.md``):
   every such run (a run of k >= 2 consecutive seconds counts k). While this is above 0 the venue's
   totals are lower bounds.
 - ``liq_window_covered{window}``: 1 once the processor has seen a whole window of event time.
+- ``liq_coverage_share``: the estimated share of whole-market liquidations the monitored feeds
+  show (``coverage_share``, from :mod:`streams.coverage`; 1.0 = the whole market), which rules
+  with ``scale_by: liq_coverage_share`` multiply their USD thresholds by.
 
 Emission is lazy: events only update the windows; every tick emits the series that changed
 (including the decay as events leave the windows), so a liquidation shows within one tick.
@@ -68,6 +71,9 @@ class LiquidationConfig:
         burst_z: a minute whose z reaches this stays out of the baseline.
         min_scale: floor of the robust scale (1.4826 * MAD) in log units, so that a baseline of
             identical minutes (often all zero) does not give infinite z.
+        coverage_share: the estimated share of whole-market liquidations the events cover
+            (``liq_coverage_share``); 1.0 when they stand for the whole market (the simulator's
+            scenarios), the configured venues' factors live (:mod:`streams.coverage`).
     """
 
     windows: tuple[tuple[str, int], ...] = (
@@ -82,6 +88,11 @@ class LiquidationConfig:
     min_baseline_minutes: int = 10
     burst_z: float = 3.5
     min_scale: float = 1.0
+    coverage_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.coverage_share <= 1.0:
+            raise ValueError(f"coverage_share must be in (0, 1], got {self.coverage_share!r}")
 
 
 class LiquidationProcessor:
@@ -207,6 +218,7 @@ class LiquidationProcessor:
                 1.0 if sums.covered(wi, now_ns) else 0.0,
                 now_ns,
             )
+        self._series.emit(out, "liq_coverage_share", (), (), self.config.coverage_share, now_ns)
         self._update_baseline(now_ns)
         self._emit_burst(out, one_minute, now_ns)
         self._emit_saturation(out, now_ns)

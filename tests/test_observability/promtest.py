@@ -81,8 +81,12 @@ def render_expected(text: str, rule: Rule, labels: dict[str, str], values: dict[
         spec = spec or ""
         humanized = fname.endswith("_h")
         base = fname[:-2] if humanized else fname
-        if base == "value":
+        if base in ("value", "estimate"):  # the scale series is 1.0: estimate = value
             out.append(_go_fmt(values[first], spec, humanized))
+        elif base == "coverage":
+            out.append(_go_fmt(1.0, spec, humanized))
+        elif base.endswith("_estimate") and base[: -len("_estimate")] in values:
+            out.append(_go_fmt(values[base[: -len("_estimate")]], spec, humanized))
         elif base == "threshold":
             t = conds[0].threshold
             out.append(humanize(t) if humanized else format(t, spec))
@@ -291,7 +295,10 @@ def level_test(rule: Rule, siblings: list[Rule]) -> dict[str, Any]:
             v0 = series[0][1].get(k, DEFAULTS.get(k, "x"))
             for _, labels, _ in series:
                 labels[k] = v0
+    # scaled thresholds (scale_by): the scale series is 1.0, so thresholds are the pack's numbers
+    scales = sorted({c.scale_by for c in conds if c.scale_by is not None})
     timeline = _simulate(siblings, series, n)
+    series += [(name, {}, [1.0] * n) for name in scales]
     tests = []
     for t in checks:
         exp = [_expected(r, series[0][1], st) for r, st in timeline[t]]

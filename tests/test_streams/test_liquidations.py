@@ -181,3 +181,14 @@ def test_window_coverage_flag(mk: SimpleNamespace) -> None:
     v = mk.latest(p.on_tick(mk.T0 + mk.M))
     assert v[mk.key("liq_window_covered", window="1m")] == 1.0
     assert v.get(mk.key("liq_window_covered", window="5m"), 0.0) == 0.0
+
+
+def test_coverage_share_is_a_signal_and_must_be_a_share() -> None:
+    """liq_coverage_share is emitted once (on change) with the configured share; 0 is refused."""
+    p = LiquidationProcessor(LiquidationConfig(coverage_share=0.72))
+    first = [s for s in p.on_tick(1_000_000_000) if s.name == "liq_coverage_share"]
+    assert [(s.labels, s.value) for s in first] == [({}, 0.72)]
+    assert not [s for s in p.on_tick(2_000_000_000) if s.name == "liq_coverage_share"]
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="coverage_share"):
+            LiquidationConfig(coverage_share=bad)

@@ -19,6 +19,12 @@ and liquidation amounts (CoinGlass aggregates, reference §1) are split over the
 Hyperliquid publishes no liquidation feed, so its share of liquidations is carried by the other
 venues. BTC and ETH carry the liquidations of every asset (the split is a spec field).
 
+Coverage. With ``coverage`` (venue → factor, :mod:`streams.coverage`) the scenario renders only
+what those feeds show of the whole market: each venue's liquidations are the market's times its
+factor (split over its listings of an asset by their shares), instead of the whole market split
+over the venues. ``riskmon backtest --coverage live`` plays an episode so, with the default live
+configuration's factors, and runs the pipeline at the matching ``liq_coverage_share``.
+
 Venue caps. Every listing sends at most one liquidation per second (Binance ``forceOrder`` and
 OKX push one per symbol per second; the other venues are held to the same cap so the stream
 looks alike everywhere): when the rate needs more, each event carries more USD.
@@ -31,7 +37,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -131,11 +137,16 @@ class MarketScenario:
     Args:
         spec: the episode.
         seed: the random seed (noise, sizes, sides, timing jitter).
+        coverage: venue → share of the whole market's liquidations its feed shows; None: the
+            venues stand for the whole market.
     """
 
-    def __init__(self, spec: MarketSpec, seed: int = 7) -> None:
+    def __init__(
+        self, spec: MarketSpec, seed: int = 7, coverage: Mapping[str, float] | None = None
+    ) -> None:
         self.spec = spec
         self.seed = seed
+        self.coverage = None if coverage is None else dict(coverage)
         known: dict[str, dict[str, Instrument]] = {}
         for venue in {p.venue for p in spec.perps} | {s.venue for s in spec.spots}:
             table = {i.symbol: i for i in packaged_instruments(venue)}
@@ -151,6 +162,7 @@ class MarketScenario:
 
         oi_tot: dict[str, float] = {}
         liq_tot: dict[str, float] = {}
+        venue_liq: dict[tuple[str, str], float] = {}  # (asset, venue) -> liquidation share
         usable_perps = []
         for p in spec.perps:
             lst = listing(p.venue, p.symbol, p.asset)
@@ -161,9 +173,14 @@ class MarketScenario:
             oi_tot[p.asset] = oi_tot.get(p.asset, 0.0) + p.oi_share
             if has_liq:
                 liq_tot[p.asset] = liq_tot.get(p.asset, 0.0) + p.liq_share
+                key = (p.asset, p.venue)
+                venue_liq[key] = venue_liq.get(key, 0.0) + p.liq_share
         self._perps: list[_PerpFeed] = []
         for p, lst, has_liq in usable_perps:
             liq = p.liq_share / liq_tot[p.asset] if has_liq and liq_tot.get(p.asset) else 0.0
+            if coverage is not None:
+                within = venue_liq.get((p.asset, p.venue), 0.0)
+                liq = coverage.get(p.venue, 0.0) * p.liq_share / within if within else 0.0
             self._perps.append(_PerpFeed(p, lst, p.oi_share / oi_tot[p.asset], liq))
         self._spots: list[tuple[Spot, Listing]] = []
         for s in spec.spots:
@@ -187,7 +204,7 @@ class MarketScenario:
             end_ns=spec.end,
             symbols={v: sorted(set(s)) for v, s in symbols.items()},
             worst_ns=spec.worst,
-            notes=list(spec.notes),
+            notes=list(spec.notes) + self._coverage_notes(),
             channels=channels,
             extra_instruments={v: list(i) for v, i in spec.extra_instruments.items()},
             demo_speed=max(1.0, round((spec.end - spec.start) / NS_PER_SECOND / DEMO_WALL_S)),
@@ -222,6 +239,15 @@ class MarketScenario:
         amp = self.spec.price_noise.get(asset, 0.003)
         slow, fast = self._px_noise[asset]
         return self.spec.price[asset](t) * (1.0 + amp * (0.8 * slow(t) + 0.35 * fast(t)))
+
+    def _coverage_notes(self) -> list[str]:
+        if self.coverage is None:
+            return []
+        shown = ", ".join(f"{v} {f:.0%}" for v, f in sorted(self.coverage.items()) if f > 0)
+        return [
+            "Coverage variant: only the liquidations the configured feeds show are rendered "
+            f"({shown} of the whole market; {sum(self.coverage.values()):.0%} in all)."
+        ]
 
     def oi_usd(self, asset: str, venue: str, share: float, t: int) -> float:
         """The open interest of one listing at ``t``."""
