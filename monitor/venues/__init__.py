@@ -29,6 +29,7 @@ VENUE_MODULES: dict[str, str] = {
     "bitstamp": "bitstamp",
     "binance-spot": "binance_spot",
     "okx-spot": "okx_spot",
+    "bybit-spot": "bybit_spot",
 }
 
 

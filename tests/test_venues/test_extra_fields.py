@@ -20,6 +20,7 @@ EXAMPLE_PAIRS = {
     "coinbase": [spot("coinbase", "BTC-USD", "BTC", "USD")],
     "binance-spot": [spot("binance-spot", "BTCUSDT", "BTC", "USDT")],
     "okx-spot": [spot("okx-spot", "BTC-USDT", "BTC", "USDT")],
+    "bybit-spot": [spot("bybit-spot", "BTCUSDT", "BTC", "USDT")],
     "kraken": [
         spot("kraken", "BTC/USD", "BTC", "USD"),
         spot("kraken", "MATIC/USD", "MATIC", "USD"),

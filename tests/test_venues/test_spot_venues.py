@@ -1,5 +1,6 @@
-"""Stablecoin spot venues [kraken, coinbase, bitstamp, binance-spot, okx-spot]: parsers and
-simulators (okx-spot's own frames: test_okx_spot.py)."""
+"""Stablecoin spot venues [kraken, coinbase, bitstamp, binance-spot, okx-spot, bybit-spot]:
+parsers and simulators (okx-spot's and bybit-spot's own frames: test_okx_spot.py,
+test_bybit_spot.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from monitor.simulator.base import SimVenue
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_spot import BinanceSpotSim
 from monitor.simulator.venues.bitstamp import BitstampSim
+from monitor.simulator.venues.bybit_spot import BybitSpotSim
 from monitor.simulator.venues.coinbase import CoinbaseSim
 from monitor.simulator.venues.kraken import KrakenSim
 from monitor.simulator.venues.okx_spot import OkxSpotSim
@@ -33,13 +35,14 @@ from tests.helpers import eventually, plan_session
 DATA = Path(__file__).resolve().parents[1] / "data" / "ws"
 RECV = 1_790_000_000_000_000_000
 MS = 1_000_000
-SPOT = ("kraken", "coinbase", "bitstamp", "binance-spot", "okx-spot")
+SPOT = ("kraken", "coinbase", "bitstamp", "binance-spot", "okx-spot", "bybit-spot")
 SIMS: dict[str, Callable[[], SimVenue]] = {
     "kraken": KrakenSim,
     "coinbase": CoinbaseSim,
     "bitstamp": BitstampSim,
     "binance-spot": BinanceSpotSim,
     "okx-spot": OkxSpotSim,
+    "bybit-spot": BybitSpotSim,
 }
 
 

@@ -22,6 +22,7 @@ SIM_CLASSES: dict[str, tuple[str, str]] = {
     "bitstamp": ("bitstamp", "BitstampSim"),
     "binance-spot": ("binance_spot", "BinanceSpotSim"),
     "okx-spot": ("okx_spot", "OkxSpotSim"),
+    "bybit-spot": ("bybit_spot", "BybitSpotSim"),
 }
 
 
