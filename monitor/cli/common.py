@@ -14,14 +14,17 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alerts.rules import RuleSet
+    from monitor.replay.parse import FrameStats
 
 __all__ = [
     "EXIT_USAGE",
     "CliError",
+    "HeldLines",
     "add_rules_option",
     "add_seed_option",
     "first_line",
     "load_rules_or_fail",
+    "no_events",
     "open_input",
 ]
 
@@ -52,18 +55,71 @@ def load_rules_or_fail(name: str) -> RuleSet:
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[IO[str]]:
-    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``."""
-    from monitor.capture import open_text
+    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``.
 
-    if path == "-":
-        yield sys.stdin
-        return
+    A file that turns out not to be text (or not gzip) while it is read is a :class:`CliError`.
+    """
+    from monitor.capture import CaptureFormatError, open_text
+
     try:
-        fh = open_text(path)
-    except OSError as e:
-        raise CliError(f"cannot read {path}: {e.strerror or e}") from e
-    with fh:
-        yield fh
+        if path == "-":
+            yield sys.stdin
+            return
+        try:
+            fh = open_text(path)
+        except OSError as e:
+            raise CliError(f"cannot read {path}: {e.strerror or e}") from e
+        with fh:
+            yield fh
+    except CaptureFormatError as e:
+        raise CliError(f"cannot read {path}: {e}") from e
+
+
+def no_events(path: str, stats: FrameStats) -> CliError:
+    """The error of a replay or backtest input that gave no event: empty, or not a capture."""
+    name = "stdin" if path == "-" else path
+    if not stats.frames:
+        return CliError(f"{name} is empty: no frames to replay")
+    return CliError(f"no events in {name}: {stats.summary()}; not a capture file?")
+
+
+class HeldLines:
+    """A text sink that holds its lines back until :meth:`release` (at most ``keep`` of them).
+
+    ``riskmon replay`` reports every skipped frame; until a first event shows the input is a
+    capture at all, those reports are held, so that a file of garbage ends in one error line
+    rather than one line per garbage line.
+    """
+
+    def __init__(self, out: IO[str], stats: FrameStats, keep: int = 100) -> None:
+        self._out = out
+        self._stats = stats
+        self._keep = keep
+        self._held: list[str] = []
+        self._dropped = 0
+        self._released = False
+
+    def write(self, text: str) -> int:
+        """Write ``text`` (held until :meth:`release` or until a first event has been parsed)."""
+        if not self._released and self._stats.events:
+            self.release()
+        if self._released:
+            return self._out.write(text)
+        if len(self._held) < self._keep:
+            self._held.append(text)
+        else:
+            self._dropped += 1
+        return len(text)
+
+    def release(self) -> None:
+        """Write what was held and every line from now on."""
+        if self._released:
+            return
+        self._released = True
+        self._out.writelines(self._held)
+        if self._dropped:
+            self._out.write(f"... and {self._dropped} more skipped frames before the first event\n")
+        self._held.clear()
 
 
 def add_seed_option(p: argparse.ArgumentParser) -> None:

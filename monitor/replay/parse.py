@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import Protocol
 
 from monitor.capture import CaptureLine
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import FrameParser, ParseError
 from streams.events import Event
 
-__all__ = ["FrameStats", "ParserSet", "parse_lines"]
+__all__ = ["FrameStats", "ParserSet", "TextSink", "parse_lines"]
+
+
+class TextSink(Protocol):
+    """Where skipped frames are reported: a text file, or anything with its ``write``."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text``."""
+        ...
 
 
 @dataclass
@@ -57,7 +65,7 @@ class ParserSet:
 def parse_lines(
     lines: Iterable[tuple[int, CaptureLine]],
     stats: FrameStats,
-    errors: IO[str] | None = None,
+    errors: TextSink | None = None,
     venue: str | None = None,
 ) -> Iterator[Event]:
     """Parse capture lines into events; count and report (to ``errors``) what cannot be parsed.
