@@ -62,9 +62,13 @@ def _run(
     rec.finish()
 
 
-def _pipeline(rules: str, tick_s: float = 1.0) -> Pipeline:
+def _pipeline(result: BacktestResult, tick_s: float = 1.0) -> Pipeline:
     engine = StreamEngine(default_processors(), tick_ns=max(1, round(tick_s * NS_PER_SECOND)))
-    return Pipeline(engine, AlertEvaluator(load_ruleset(rules)))
+    ruleset = load_ruleset(result.rules)
+    for rule in ruleset.rules:
+        key = (rule.name, rule.severity)
+        result.rule_for_ns[key] = min(result.rule_for_ns.get(key, rule.for_ns), rule.for_ns)
+    return Pipeline(engine, AlertEvaluator(ruleset))
 
 
 def backtest_scenario(
@@ -99,7 +103,7 @@ def backtest_scenario(
         backfill=backfill,
         notes=list(info.notes),
     )
-    pipeline = _pipeline(rules, tick_s)
+    pipeline = _pipeline(result, tick_s)
     seed_backfill(pipeline.engine.processors, backfill)
     bridges = {
         venue: VenueBridge(
@@ -175,7 +179,7 @@ def backtest_capture(
         end_ns=0,
         worst_ns=None,
     )
-    pipeline = _pipeline(rules, tick_s)
+    pipeline = _pipeline(result, tick_s)
     first: list[int] = []
 
     size = max(1, p.stat().st_size)
