@@ -22,7 +22,7 @@ from streams.units import NS_PER_DAY, NS_PER_MINUTE, NS_PER_SECOND
 __all__ = ["PRICE_CHART", "Marker", "alert_markers", "render_charts"]
 
 #: the title of the price chart, whose numbered markers the report lists
-PRICE_CHART = "Price with numbered alert markers"
+PRICE_CHART = "Price with alert markers (numbered, listed below)"
 
 _SEV_COLOR = {"info": "#2f5fa7", "warning": "#e08a00", "critical": "#c8102e", "extreme": "#5c0010"}
 _VENUE_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]

@@ -133,7 +133,7 @@ def render_status(body: dict[str, Any], url: str) -> Group:
                 "%",
             ),
             _num(None if funding is None else funding * 100, "+.4f", "%"),
-            _num(a.get("price_ref"), ",.2f"),
+            "–" if a.get("price_ref") is None else f"${a['price_ref']:,.2f}",
             _num(a.get("price_drawdown_pct"), "+.1f", "%"),
         )
     pegs = Table(title="pegs", box=box.SIMPLE, title_justify="left")

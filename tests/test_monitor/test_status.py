@@ -110,6 +110,7 @@ async def test_status_shows_feeds_signals_and_firing_alerts(tmp_path: Path) -> N
                     break
                 await asyncio.sleep(0.1)
             table = await _riskmon("status", "--url", f"http://127.0.0.1:{port}")
+            watched = await _watch_json(f"http://127.0.0.1:{port}", lines=2)
         finally:
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.communicate(), 30)
@@ -137,11 +138,40 @@ async def test_status_shows_feeds_signals_and_firing_alerts(tmp_path: Path) -> N
     assert "Longs liquidated" in alert["summary"]
     assert body["events"] > 40
 
+    first, second = watched
+    assert first["feeds"][V]["state"] == second["feeds"][V]["state"] == "subscribed"
+    assert second["now_ns"] > first["now_ns"]
+
     rc, out, err = table
     assert rc == 0, err
     for text in ("feeds", V, "subscribed", "assets", "BTC", "$3.4M", "75%", "firing alerts",
                  "long_liquidations_1h", "critical"):  # fmt: skip
         assert text in out, out
+
+
+async def _watch_json(url: str, lines: int) -> list[dict[str, Any]]:
+    """The first ``lines`` JSON lines of ``riskmon status --json --watch 0.2``, then SIGTERM."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "status",
+        "--url",
+        url,
+        "--json",
+        "--watch",
+        "0.2",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        return [
+            json.loads(await asyncio.wait_for(proc.stdout.readline(), 30)) for _ in range(lines)
+        ]
+    finally:
+        proc.terminate()
+        await proc.wait()
 
 
 async def test_status_of_no_daemon_is_one_line_exit_2() -> None:
