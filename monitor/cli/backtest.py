@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from monitor.cli.common import (
     CliError,
     add_rules_option,
     add_seed_option,
+    check_writable,
     load_rules_or_fail,
     no_events,
 )
@@ -43,7 +43,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.tick <= 0:
         raise CliError("--tick must be positive")
     if args.report:
-        _check_writable(args.report)
+        check_writable(args.report)
     load_rules_or_fail(args.rules)
     configure_logging("console", "info" if args.verbose else "warning")
     with _progress_bar(args.scenario or Path(args.file).name) as progress:
@@ -80,18 +80,6 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _check_writable(path: str) -> None:
-    """Fail before the run, not after it, when the report cannot be written at ``path``."""
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise CliError(f"cannot write {path}: is a directory")
-    if not parent.is_dir():
-        raise CliError(f"cannot write {path}: no such directory {parent}")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise CliError(f"cannot write {path}: permission denied")
 
 
 @contextlib.contextmanager

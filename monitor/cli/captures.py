@@ -16,6 +16,7 @@ from monitor.cli.common import (
     CliError,
     HeldLines,
     add_rules_option,
+    check_writable,
     load_rules_or_fail,
     no_events,
     open_input,
@@ -38,6 +39,7 @@ def _cmd_capture(args: argparse.Namespace) -> int:
     unknown = sorted(set(venues) - set(settings.venues))
     if unknown:
         raise CliError(f"unknown venue(s): {', '.join(unknown)}")
+    check_writable(args.out, make_parents=True)
     lines = asyncio.run(run_capture(settings, venues, Path(args.out), args.duration))
     print(f"riskmon capture: wrote {lines} frames to {args.out}", file=sys.stderr)
     return 0

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "HeldLines",
     "add_rules_option",
     "add_seed_option",
+    "check_writable",
     "first_line",
     "load_rules_or_fail",
     "no_events",
@@ -120,6 +122,29 @@ class HeldLines:
         if self._dropped:
             self._out.write(f"... and {self._dropped} more skipped frames before the first event\n")
         self._held.clear()
+
+
+def check_writable(path: str, make_parents: bool = False) -> None:
+    """Fail before any work, not after it, when no file can be written at ``path``.
+
+    Tries it: opens the file for appending (creating, then removing it when it did not exist);
+    ``make_parents`` first creates missing parent directories, as the capture writer does.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"cannot write {path}: is a directory")
+    try:
+        if make_parents:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        elif not p.parent.is_dir():
+            raise CliError(f"cannot write {path}: no such directory {p.parent}")
+        existed = p.exists()
+        with p.open("a"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as e:
+        raise CliError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def add_seed_option(p: argparse.ArgumentParser) -> None:

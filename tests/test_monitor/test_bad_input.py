@@ -107,6 +107,7 @@ def test_replay_still_reports_skipped_frames_of_a_real_capture(tmp_path: Path) -
     [
         ("/nonexistent/x.html", ("/nonexistent/x.html", "no such directory")),
         (".", ("is a directory",)),
+        ("/proc/x.html", ("/proc/x.html", "No such file")),  # a directory that takes no files
     ],
 )
 def test_an_unwritable_report_fails_before_the_run(report: str, words: tuple[str, ...]) -> None:
@@ -115,6 +116,12 @@ def test_an_unwritable_report_fails_before_the_run(report: str, words: tuple[str
     p = _riskmon("backtest", "--scenario", "calm-week", "--report", report)
     _one_line_exit_2(p, *words)
     assert time.monotonic() - started < 30
+
+
+def test_capture_to_an_unwritable_path() -> None:
+    _one_line_exit_2(
+        _riskmon("capture", "/proc/riskmon/x.jsonl", "--duration", "1"), "/proc/riskmon/x.jsonl"
+    )
 
 
 def test_simulate_on_a_busy_port() -> None:
