@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import io
+import itertools
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,8 @@ PRICE_CHART = "Price with alert markers (numbered, listed below)"
 _SEV_COLOR = {"info": "#2f5fa7", "warning": "#e08a00", "critical": "#c8102e", "extreme": "#5c0010"}
 _VENUE_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 _ASSET_COLORS = {"BTC": "#f7931a", "ETH": "#627eea"}
+#: the first asset solid on the left axis, the second dashed on the right (their paths may match)
+_ASSET_LS = ("-", "--")
 #: the worst point: a solid purple line, unlike any series (peaks are dotted grey)
 _WORST = {"color": "#7b2cbf", "ls": "-", "lw": 1.6, "alpha": 0.8, "label": "worst point"}
 _PEAK = {"color": "#555", "ls": ":", "lw": 1.6, "label": "60-day peak"}
@@ -74,12 +78,17 @@ def _severity(r: TableRow) -> str:
     return "extreme" if r.labels.get("tier") == "extreme" else r.severity
 
 
-def _usd_axis(ax: Any, unit: str = "", decimals: int = 0) -> None:
-    """``$`` tick labels with thousands separators (``$120,000``, ``$45bn``, ``-$5M``)."""
+def _usd_axis(ax: Any, unit: str = "") -> None:
+    """``$`` tick labels with thousands separators (``$120,000``, ``$5.5bn``, ``-$5M``).
 
+    As many decimals as the tick spacing needs, the same for every tick of the axis.
+    """
     ticker: Any = importlib.import_module("matplotlib.ticker")
 
     def fmt(v: float, _pos: object = None) -> str:
+        ticks = sorted(ax.get_yticks())
+        step = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+        decimals = max(0, min(4, -math.floor(math.log10(step)))) if 0 < step < 1 else 0
         sign = "-" if v < 0 else ""
         return f"{sign}${abs(v):,.{decimals}f}{unit}"
 
@@ -172,7 +181,14 @@ def _chart_price(result: BacktestResult) -> bytes:
             bt, bv = zip(*result.backfill.price.get(a, []), strict=False) or ((), ())
             lt, lv = rec.series(series_key("price_ref", asset=a))
             color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
-            target.plot([_dt(t) for t in (*bt, *lt)], [*bv, *lv], color=color, lw=1.1, label=a)
+            target.plot(
+                [_dt(t) for t in (*bt, *lt)],
+                [*bv, *lv],
+                color=color,
+                lw=1.1,
+                ls=_ASSET_LS[i],
+                label=f"{a} (right axis)" if i else a,
+            )
             target.set_ylabel(f"{a} price", color=color)
             _usd_axis(target)
         ax.axvspan(
@@ -188,7 +204,14 @@ def _chart_price(result: BacktestResult) -> bytes:
         target = ax if i == 0 else twin
         lt, lv = rec.series(series_key("price_ref", asset=a))
         color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
-        target.plot([_dt(t) for t in lt], lv, color=color, lw=1.4, label=a)
+        target.plot(
+            [_dt(t) for t in lt],
+            lv,
+            color=color,
+            lw=1.4,
+            ls=_ASSET_LS[i],
+            label=f"{a} (right axis)" if i else a,
+        )
         target.set_ylabel(f"{a} price", color=color)
         _usd_axis(target)
     _mark_worst(ax, result)
