@@ -14,7 +14,6 @@ from pathlib import Path
 
 from monitor.cli.common import (
     CliError,
-    HeldLines,
     add_rules_option,
     check_writable,
     load_rules_or_fail,
@@ -68,7 +67,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from monitor.capture import read_frames
-    from monitor.replay.parse import FrameStats
+    from monitor.replay.parse import FrameStats, HeldLines
     from monitor.replay.run import replay
 
     if args.bus == "kafka":  # kafka scale-out: publish the events instead of printing

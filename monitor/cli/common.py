@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_USAGE",
     "CliError",
-    "HeldLines",
     "add_rules_option",
     "add_seed_option",
     "check_writable",
@@ -83,45 +82,6 @@ def no_events(path: str, stats: FrameStats) -> CliError:
     if not stats.frames:
         return CliError(f"{name} is empty: no frames to replay")
     return CliError(f"no events in {name}: {stats.summary()}; not a capture file?")
-
-
-class HeldLines:
-    """A text sink that holds its lines back until :meth:`release` (at most ``keep`` of them).
-
-    ``riskmon replay`` reports every skipped frame; until a first event shows the input is a
-    capture at all, those reports are held, so that a file of garbage ends in one error line
-    rather than one line per garbage line.
-    """
-
-    def __init__(self, out: IO[str], stats: FrameStats, keep: int = 100) -> None:
-        self._out = out
-        self._stats = stats
-        self._keep = keep
-        self._held: list[str] = []
-        self._dropped = 0
-        self._released = False
-
-    def write(self, text: str) -> int:
-        """Write ``text`` (held until :meth:`release` or until a first event has been parsed)."""
-        if not self._released and self._stats.events:
-            self.release()
-        if self._released:
-            return self._out.write(text)
-        if len(self._held) < self._keep:
-            self._held.append(text)
-        else:
-            self._dropped += 1
-        return len(text)
-
-    def release(self) -> None:
-        """Write what was held and every line from now on."""
-        if self._released:
-            return
-        self._released = True
-        self._out.writelines(self._held)
-        if self._dropped:
-            self._out.write(f"... and {self._dropped} more skipped frames before the first event\n")
-        self._held.clear()
 
 
 def check_writable(path: str, make_parents: bool = False) -> None:
