@@ -55,6 +55,7 @@ from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.status import daemon_status
 from monitor.wiring import build_feed, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
@@ -473,6 +474,7 @@ class Daemon:
             self.health,
             lambda: {"events": self.events_processed},
             extra=[self.exporter],
+            status=lambda: daemon_status(self),
         )
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

@@ -10,18 +10,22 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alerts.rules import RuleSet
+    from monitor.replay.parse import FrameStats
 
 __all__ = [
     "EXIT_USAGE",
     "CliError",
     "add_rules_option",
     "add_seed_option",
+    "check_writable",
     "first_line",
     "load_rules_or_fail",
+    "no_events",
     "open_input",
 ]
 
@@ -52,18 +56,55 @@ def load_rules_or_fail(name: str) -> RuleSet:
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[IO[str]]:
-    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``."""
-    from monitor.capture import open_text
+    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``.
 
-    if path == "-":
-        yield sys.stdin
-        return
+    A file that turns out not to be text (or not gzip) while it is read is a :class:`CliError`.
+    """
+    from monitor.capture import CaptureFormatError, open_text
+
     try:
-        fh = open_text(path)
+        if path == "-":
+            yield sys.stdin
+            return
+        try:
+            fh = open_text(path)
+        except OSError as e:
+            raise CliError(f"cannot read {path}: {e.strerror or e}") from e
+        with fh:
+            yield fh
+    except CaptureFormatError as e:
+        raise CliError(f"cannot read {path}: {e}") from e
+
+
+def no_events(path: str, stats: FrameStats) -> CliError:
+    """The error of a replay or backtest input that gave no event: empty, or not a capture."""
+    name = "stdin" if path == "-" else path
+    if not stats.frames:
+        return CliError(f"{name} is empty: no frames to replay")
+    return CliError(f"no events in {name}: {stats.summary()}; not a capture file?")
+
+
+def check_writable(path: str, make_parents: bool = False) -> None:
+    """Fail before any work, not after it, when no file can be written at ``path``.
+
+    Tries it: opens the file for appending (creating, then removing it when it did not exist);
+    ``make_parents`` first creates missing parent directories, as the capture writer does.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"cannot write {path}: is a directory")
+    try:
+        if make_parents:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        elif not p.parent.is_dir():
+            raise CliError(f"cannot write {path}: no such directory {p.parent}")
+        existed = p.exists()
+        with p.open("a"):
+            pass
+        if not existed:
+            p.unlink()
     except OSError as e:
-        raise CliError(f"cannot read {path}: {e.strerror or e}") from e
-    with fh:
-        yield fh
+        raise CliError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def add_seed_option(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,11 @@ RISKMON = [sys.executable, "-m", "monitor.cli"]
 @pytest.fixture(scope="module", name="capture")
 def _capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cascade scenario as a capture: each event rendered as Binance frames."""
-    path = tmp_path_factory.mktemp("cap") / "cascade.jsonl.gz"
+    return write_cascade_capture(tmp_path_factory.mktemp("cap") / "cascade.jsonl.gz")
+
+
+def write_cascade_capture(path: Path) -> Path:
+    """Write the cascade scenario to ``path`` as a capture of Binance frames."""
     sim = BinanceUsdmSim()
     w = CaptureWriter(path)
     seen: set[str] = set()
