@@ -17,8 +17,6 @@ _BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from alerts.rules import RuleError
     from alerts.service import AlertService
     from alerts.store import Store, StoreError
@@ -28,11 +26,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(args.config)
-        alerting = alert_settings(settings)
     except ConfigError as e:
         raise CliError(str(e)) from e
-    except ValidationError as e:
-        raise CliError(f"{args.config or 'settings'}: alerting: {first_line(e)}") from e
+    try:
+        alerting = alert_settings(settings)
+    except ConfigError as e:
+        raise CliError(f"{args.config or 'settings'}: {e}") from e
     configure_logging(settings.log_format, settings.log_level)
     if settings.bus.kind == "kafka":  # kafka scale-out: this process runs the feeds only
         from monitor.kafka.cli import run_feeds
