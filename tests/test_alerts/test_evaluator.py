@@ -61,7 +61,7 @@ def test_for_duration_delays_firing_until_condition_held() -> None:
     assert [(n.status, n.rule, n.severity, n.starts_at) for n in out] == [
         ("firing", "liq", "warning", T0 + 120 * S)
     ]
-    assert out[0].summary == "liq 150 >= 100 (all)"
+    assert out[0].summary == "liq $150 >= $100 (all)"
     assert out[0].fingerprint == fingerprint("liq", out[0].labels)
 
 
