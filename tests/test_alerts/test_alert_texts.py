@@ -4,10 +4,14 @@ peaks kept, and a resolution that says what the alert peaked at and when it clea
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from alerts.evaluator import AlertEvaluator
 from alerts.rules import load_pack, load_rules_text
 from streams.signals import Signal
 
+ROOT = Path(__file__).resolve().parents[2]
 S = 1_000_000_000
 T0 = 1_763_700_000 * S  # 2025-11-21 04:40:00 UTC
 MIN = 60 * S
@@ -106,3 +110,23 @@ rules:
         [Signal("funding_rate_8h", {"asset": "BTC", "venue": "oi_weighted"}, 0.0012, T0)]
     )
     assert [n.summary for n in out] == ["BTC funding 0.120% per 8 h (over 0.100%)"]
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes."""
+    out = set()
+    for line in markdown.splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            out.add(re.sub(r"[^a-z0-9 _-]", "", title).replace(" ", "-"))
+    return out
+
+
+def test_every_packaged_rule_links_a_runbook_section_that_exists() -> None:
+    anchors = _anchors((ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8"))
+    for rule in load_pack("november-2025").rules:
+        url = rule.annotations.get("runbook_url", "")
+        path, _, anchor = url.partition("#")
+        assert path == "docs/runbooks.md", (rule.id, url)
+        assert anchor in anchors, (rule.id, url)
+        assert "§" not in rule.annotations.get("runbook", ""), rule.id
