@@ -3,8 +3,9 @@
 Fields available: every label (``{asset}``), ``{value}`` (the alert's value), ``{threshold}``,
 ``{peak}``, each condition's value by its id (``{liq}``), and the human form of any number with
 the ``_h`` suffix, in its signal's unit (``{value_h}`` -> ``$1.23B``, ``90%``, ``35 bps``, ``9 h``:
-:func:`alerts.format.human`). ``{value_h}``, ``{peak_h}`` and ``{threshold_h}`` are rendered at
-one precision, raised until value and threshold read differently. An unknown field renders as
+:func:`alerts.format.human`). When a text shows ``{threshold_h}``, ``{value_h}``, ``{peak_h}`` and
+``{threshold_h}`` are rendered at one precision, raised until value and threshold read
+differently. An unknown field renders as
 ``<name?>`` instead of failing.
 """
 
@@ -63,6 +64,13 @@ class _Fields(dict[str, Any]):
         return f"<{key}?>"
 
 
+def _parse(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    try:
+        return list(_formatter.parse(text))
+    except ValueError:
+        return []
+
+
 def render(
     text: str,
     labels: Mapping[str, str],
@@ -77,7 +85,8 @@ def render(
     fields = _Fields(labels)
     fields.update(values)
     fields.units = units or {}
-    if "value" in values and "threshold" in values:
+    shown = {f for _lit, f, _spec, _conv in _parse(text) if f}
+    if "value" in values and "threshold" in values and "threshold_h" in shown:
         unit = fields.units.get("value", "")
         v, t = human_pair(values["value"], values["threshold"], unit)
         fields["value_h"], fields["threshold_h"] = v, t
