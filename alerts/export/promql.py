@@ -211,8 +211,8 @@ def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = 
         base = field[:-2] if humanized else field
         unit = _unit(by_id[base].signal) if base in by_id else value_unit
         pre, fmt, post = go_unit_format(unit) if humanized else ("", _go_pipe(spec), "")
-        if refs is not None and base in refs:
-            arg = refs[base]
+        if refs is not None and (base in refs or (base == "peak" and "value" in refs)):
+            arg = refs[base if base in refs else "value"]
         elif base in ("value", "peak", first):
             arg = "$value"
         elif base == "threshold":
