@@ -94,3 +94,16 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert lines[0] == (f"riskmon: error: {cfg}: alerting.receivers[0].timeout: unknown field"), (
         lines[0]
     )
+
+
+def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    """The README's configuration section (receivers, routes, secret files) loads as written."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cfg = tmp_path / "riskmon.yaml"
+    cfg.write_text(example)
+    alerting = alert_settings(load_settings(cfg))
+    assert [r.type for r in alerting.receivers] == ["slack", "email"]
+    assert [r.receiver for r in alerting.routes] == ["desk-slack", "desk-mail"]
+    assert alerting.runbook_base_url.startswith("https://")
