@@ -18,7 +18,7 @@ from streams.catalogue import CATALOGUE, SignalSpec
 __all__ = ["NOTICE_FIELDS", "check_match", "check_signal", "template_fields", "unknown_fields"]
 
 #: fields every template may use besides labels, values and condition ids (alerts/format.py)
-NOTICE_FIELDS = frozenset({"value", "threshold", "peak", "rule", "alertname", "severity"})
+NOTICE_FIELDS = frozenset({"value", "threshold", "peak", "severity"})
 
 _formatter = string.Formatter()
 
