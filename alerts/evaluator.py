@@ -26,11 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.format import clock_time, human_pair
 from alerts.model import AlertNotice
+from alerts.notice_text import resolved_summary, rule_units
 from alerts.rules.model import Condition, Rule, RuleSet, fingerprint
 from alerts.rules.template import render
-from streams.catalogue import signal_spec
 from streams.signals import Signal
 from streams.units import NS_PER_SECOND
 
@@ -344,7 +343,7 @@ class AlertEvaluator:
             vf = rule.value_from or rule.conditions[0].id
             a.value = values.get(vf, next(iter(values.values())))
             a.texts = texts
-        self._advance(st, key, a, active, now, out, values)
+        self._advance(st, key, a, active, now, out)
 
     def _advance(
         self,
@@ -354,7 +353,6 @@ class AlertEvaluator:
         active: bool,
         now: int,
         out: list[AlertNotice],
-        values: dict[str, float],
     ) -> None:
         rule = st.rule
         if active:
@@ -369,7 +367,7 @@ class AlertEvaluator:
                     a.phase = _FIRING
                     a.fired_at = now
                     st.timers.discard(key)
-                    out.append(self._notice(rule, a, "firing", None, values))
+                    out.append(self._notice(rule, a, "firing", None))
                 else:
                     st.timers.add(key)
             else:
@@ -384,7 +382,7 @@ class AlertEvaluator:
             if now - a.inactive_since >= rule.keep_firing_for_ns:
                 a.phase = _INACTIVE
                 st.timers.discard(key)
-                out.append(self._notice(rule, a, "resolved", now, values))
+                out.append(self._notice(rule, a, "resolved", now))
                 a.inactive_since = None
             else:
                 st.timers.add(key)
@@ -418,7 +416,7 @@ class AlertEvaluator:
         since = last.ts if last is not None else (self.start_ns or now)
         silent_ns = max(0, now - since)
         a.value = silent_ns / NS_PER_SECOND
-        self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out, {})
+        self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out)
 
     def _evaluate_absent(self, ri: int, now: int, out: list[AlertNotice]) -> None:
         st = self._states[ri]
@@ -439,7 +437,7 @@ class AlertEvaluator:
             if not a.conds[0] and len(st.alerts) > 1:
                 # a "never seen" placeholder, superseded by real series: resolve, then drop it
                 if a.phase != _INACTIVE:
-                    self._advance(st, key, a, False, now, out, {})
+                    self._advance(st, key, a, False, now, out)
                 if a.phase == _INACTIVE:
                     del st.alerts[key]
                     st.timers.discard(key)
@@ -452,7 +450,6 @@ class AlertEvaluator:
         a: _AlertState,
         status: str,
         ends_at: int | None,
-        values: dict[str, float] | None = None,
     ) -> AlertNotice:
         units = rule_units(rule)
         peak = a.peak if a.peak is not None else self._text_value(rule, a)
@@ -485,47 +482,3 @@ class AlertEvaluator:
             peak_at=peak_at,
             unit=units.get("value", ""),
         )
-
-
-_IDENTITY_SKIP = frozenset({"severity", "category", "tier"})
-
-
-def rule_units(rule: Rule) -> dict[str, str]:
-    """The unit of every numeric template field of a rule, from the signal catalogue."""
-    units: dict[str, str] = {}
-    for c in rule.conditions:
-        spec = signal_spec(c.signal)
-        if spec is not None:
-            units[c.id] = spec.unit
-    if rule.absent is not None:
-        units["value"] = units["after"] = "seconds"
-    elif rule.conditions:
-        vf = rule.value_from or rule.conditions[0].id
-        units["value"] = units.get(vf, "")
-    for f in ("threshold", "peak"):
-        if "value" in units:
-            units[f] = units["value"]
-    return units
-
-
-def resolved_summary(
-    rule: Rule, labels: dict[str, str], peak: float, peak_at: int, cleared_at: int
-) -> str:
-    """``liquidations_24h (asset=all, side=all, window=24h) resolved: peaked at $2.01B at 14:05
-    UTC, cleared at 16:40 UTC``."""
-    ident = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in _IDENTITY_SKIP)
-    head = f"{rule.name} ({ident})" if ident else rule.name
-    unit = rule_units(rule).get("value", "")
-    threshold = (
-        rule.absent.after_ns / NS_PER_SECOND
-        if rule.absent is not None
-        else next(
-            (c.threshold for c in rule.conditions if c.id == (rule.value_from or c.id)),
-            peak,
-        )
-    )
-    peak_h = human_pair(peak, threshold, unit)[0]
-    return (
-        f"{head} resolved: peaked at {peak_h} at {clock_time(peak_at, cleared_at)},"
-        f" cleared at {clock_time(cleared_at)}"
-    )
