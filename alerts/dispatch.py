@@ -25,8 +25,10 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
 import structlog
 
+from alerts.links import Links, dashboard_url, runbook_url
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice, Notification, decode_notification, encode_notification
 from alerts.mute import Inhibitor, MultiStage, MuteStage, Silencer
@@ -83,6 +85,7 @@ class Dispatcher:
         on_enqueued: called with the receiver name after a notification enters the outbox.
         resolved_retention_s: on restart, resolved alerts newer than this are reloaded.
         silence_refresh_s: silences are re-read from the store at most this often.
+        links: the runbook base URL and the dashboard link template (alerts/links.py).
     """
 
     def __init__(
@@ -96,12 +99,14 @@ class Dispatcher:
         on_enqueued: Callable[[str], None] | None = None,
         resolved_retention_s: float = 3600.0,
         silence_refresh_s: float = 5.0,
+        links: Links | None = None,
     ) -> None:
         if not routes:
             raise ValueError("at least one route is required")
         self.store = store
         self.routes = list(routes)
         self.ruleset = ruleset
+        self.links = links or Links()
         self.clock: Clock = clock or SystemClock()
         self.metrics = metrics or AlertMetrics()
         self.on_enqueued = on_enqueued
@@ -118,26 +123,21 @@ class Dispatcher:
     # --- intake ------------------------------------------------------------------------------
 
     def _annotate(self, n: AlertNotice) -> AlertNotice:
-        if self.ruleset is None:
+        out: dict[str, str] = dict(n.annotations)
+        rule = None if self.ruleset is None else self.ruleset.rule_for(n.rule, n.severity, n.labels)
+        if rule is not None:
+            fields = {"value": n.value}
+            units = {"value": n.unit}
+            out.update({k: render(v, n.labels, fields, units) for k, v in rule.annotations.items()})
+            out["summary"] = n.summary
+        if out.get("runbook_url"):
+            out["runbook_url"] = runbook_url(out["runbook_url"], self.links.runbook_base_url)
+        dash = dashboard_url(self.links.dashboard_url_template, n.rule, n.labels)
+        if dash:
+            out["dashboard_url"] = dash
+        if out == n.annotations:
             return n
-        rule = self.ruleset.rule_for(n.rule, n.severity, n.labels)
-        if rule is None:
-            return n
-        fields = {"value": n.value}
-        out = {k: render(v, n.labels, fields) for k, v in rule.annotations.items()}
-        out["summary"] = n.summary
-        return AlertNotice(
-            status=n.status,
-            rule=n.rule,
-            severity=n.severity,
-            labels=dict(n.labels),
-            value=n.value,
-            starts_at=n.starts_at,
-            ends_at=n.ends_at,
-            fingerprint=n.fingerprint,
-            summary=n.summary,
-            annotations=out,
-        )
+        return msgspec.structs.replace(n, annotations=out)
 
     async def start(self) -> None:
         """Reload live alerts from the store (after a restart) into their groups."""

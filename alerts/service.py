@@ -22,6 +22,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from alerts.deliver import Deliverer
 from alerts.dispatch import META_TASK_RULE, Dispatcher, task_failing_notice
 from alerts.evaluator import AlertEvaluator
+from alerts.links import Links
 from alerts.matchers import parse_matcher
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice, Notification
@@ -186,6 +187,7 @@ class AlertService:
             self.metrics,
             on_enqueued=self._wake,
             resolved_retention_s=settings.resolved_retention_s,
+            links=Links(settings.runbook_base_url, settings.dashboard_url_template),
         )
         for name, n in self.notifiers.items():
             self.deliverers[name] = Deliverer(

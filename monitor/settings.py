@@ -24,7 +24,13 @@ from monitor.kafka.settings import KafkaBusSettings
 from monitor.venues import VENUE_MODULES
 from monitor.venues.base import Channel
 
-__all__ = ["ConfigError", "Settings", "VenueSettings", "load_settings"]
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "VenueSettings",
+    "describe_validation_error",
+    "load_settings",
+]
 
 
 class ConfigError(Exception):
@@ -150,11 +156,39 @@ class Settings(BaseSettings):
         return v
 
 
-def _one_line(e: ValidationError) -> str:
+def _field_path(loc: tuple[int | str, ...], data: object, root: str) -> str:
+    """``alerting.receivers[0].url_file`` from a pydantic error location and the input data.
+
+    Tagged unions add their tag to the location (``receivers, 0, "slack", url``): a component
+    that is not a key of the input mapping but one of its values (``type: slack``) is such a tag,
+    and is left out.
+    """
+    out = root
+    node: object = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and part in node.values():
+            continue  # a union tag
+        out = f"{out}.{part}" if out else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def describe_validation_error(e: ValidationError, data: object = None, root: str = "") -> str:
+    """One line naming every invalid field by its dotted path from the top of the config file.
+
+    ``data`` is the input that was validated (to tell union tags from fields), ``root`` the
+    section it came from (``alerting``): ``alerting.receivers[0].type: Input should be ...``.
+    """
     parts = []
     for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        parts.append(f"{loc}: {err['msg']}")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        parts.append(f"{_field_path(tuple(err['loc']), data, root)}: {msg}")
     return "; ".join(parts)
 
 
@@ -190,4 +224,4 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         return Settings(**data)
     except ValidationError as e:
         where = f"{path}: " if path is not None else ""
-        raise ConfigError(f"{where}{_one_line(e)}") from e
+        raise ConfigError(f"{where}{describe_validation_error(e, data)}") from e

@@ -28,9 +28,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 
+from alerts.format import human
 from alerts.matchers import Matcher
 from alerts.rules.model import Condition, Rule
-from alerts.rules.template import humanize
+from streams.catalogue import signal_spec
 from streams.signal_metrics import metric_for
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "annotation_template",
     "condition_value_query",
     "duration",
+    "go_unit_format",
     "number",
     "rule_expr",
     "selector",
@@ -157,20 +159,48 @@ def condition_value_query(c: Condition, on: Sequence[str]) -> tuple[str, list[st
     return f"{agg}({value_expr(c.signal, c.matchers, extra)})", [f"$labels.{lbl}" for lbl in on]
 
 
+def go_unit_format(unit: str) -> tuple[str, str, str]:
+    """How Go templates write a value in a catalogue unit: (prefix, pipe, suffix).
+
+    The nearest Prometheus forms of :func:`alerts.format.human`: ``$`` + ``humanize`` for USD
+    (``$1.75G`` where the engine writes ``$1.75B``), ``humanizePercentage`` for 0..1 ratios and
+    rates, ``humanizeDuration`` for seconds, fixed decimals for percentages, bps, hours, z.
+    """
+    return {
+        "usd": ("$", "humanize", ""),
+        "ratio": ("", "humanizePercentage", ""),
+        "rate": ("", "humanizePercentage", ""),
+        "pct": ("", 'printf "%.1f"', "%"),
+        "bps": ("", 'printf "%.0f"', " bps"),
+        "seconds": ("", "humanizeDuration", ""),
+        "hours": ("", 'printf "%.0f"', " h"),
+        "z": ("", 'printf "%.1f"', ""),
+        "score": ("", 'printf "%.0f"', ""),
+        "count": ("", 'printf "%.0f"', ""),
+        "flag": ("", 'printf "%.0f"', ""),
+    }.get(unit, ("", "humanize", ""))
+
+
+def _unit(signal: str) -> str:
+    spec = signal_spec(signal)
+    return spec.unit if spec is not None else ""
+
+
 def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = None) -> str:
     """Turn a pack annotation (``str.format``) into a Prometheus (Go) template.
 
     ``{label}`` -> ``$labels``; ``{value}`` and the ``value_from`` condition -> ``$value``;
-    ``{threshold}`` -> the number; ``_h`` -> ``humanize``; other conditions of a composite ->
-    a ``query`` of that condition's value for the alert's ``on`` labels; any other field is a
-    label (``$labels.<field>``). With ``refs`` (condition id -> Go expression, ``value`` included:
-    Grafana's ``$values.<refId>.Value``) the values come from there instead of ``$value`` and
-    queries.
+    ``{threshold}`` -> the number; ``_h`` -> the value in its signal's unit
+    (:func:`go_unit_format`); other conditions of a composite -> a ``query`` of that condition's
+    value for the alert's ``on`` labels; any other field is a label (``$labels.<field>``). With
+    ``refs`` (condition id -> Go expression, ``value`` included: Grafana's
+    ``$values.<refId>.Value``) the values come from there instead of ``$value`` and queries.
     """
     conds = _ordered(rule)
     first = conds[0].id if conds else ""
     by_id: Mapping[str, Condition] = {c.id: c for c in conds}
     threshold = conds[0].threshold if conds else 0.0
+    value_unit = "seconds" if rule.absent is not None else (_unit(conds[0].signal) if conds else "")
     out: list[str] = []
     for lit, field, spec, _conv in _formatter.parse(text):
         out.append(lit)
@@ -179,33 +209,31 @@ def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = 
         spec = spec or ""
         humanized = field.endswith("_h")
         base = field[:-2] if humanized else field
-        if refs is not None and base in refs:
-            arg = refs[base]
-        elif base in ("value", first):
+        unit = _unit(by_id[base].signal) if base in by_id else value_unit
+        pre, fmt, post = go_unit_format(unit) if humanized else ("", _go_pipe(spec), "")
+        if refs is not None and (base in refs or (base == "peak" and "value" in refs)):
+            arg = refs[base if base in refs else "value"]
+        elif base in ("value", "peak", first):
             arg = "$value"
         elif base == "threshold":
-            out.append(humanize(threshold) if humanized else format(threshold, spec))
+            out.append(human(threshold, value_unit) if humanized else format(threshold, spec))
             continue
         elif base in by_id and rule.on is not None:
             q, args = condition_value_query(by_id[base], rule.on)
-            fmt = _go_pipe(spec, humanized)
             out.append(
-                "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
-                "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}"
+                pre + "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
+                "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}" + post
             )
             continue
         else:
             out.append("{{ $labels." + base + " }}")
             continue
-        fmt = _go_pipe(spec, humanized)
-        out.append("{{ " + arg + (" | " + fmt if fmt else "") + " }}")
+        out.append(pre + "{{ " + arg + (" | " + fmt if fmt else "") + " }}" + post)
     return "".join(out)
 
 
-def _go_pipe(spec: str, humanized: bool) -> str:
+def _go_pipe(spec: str) -> str:
     """The Go template function for a Python format spec (empty: print as is)."""
-    if humanized:
-        return "humanize"
     if spec.endswith("%"):
         return "humanizePercentage"
     if spec.endswith(("f", "e", "g")):

@@ -22,6 +22,7 @@ from alerts.matchers import MatcherError, parse_matcher
 from alerts.rules import RuleError, load_pack, load_rules
 from alerts.rules.loader import parse_duration_ns
 from alerts.store import Store, StoreError
+from monitor.cli.signals import add_signals_command
 from streams.units import NS_PER_SECOND
 
 __all__ = ["default_db_path", "register"]
@@ -297,6 +298,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("-v", "--verbose", action="store_true", help="list every alert level")
     check.set_defaults(func=_wrap(_rules_check))
     add_export_command(rsub)  # riskmon rules export (alerts/export)
+    add_signals_command(rsub)  # riskmon rules signals (the signal catalogue)
 
     sil = subparsers.add_parser(
         "silence",

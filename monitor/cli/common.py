@@ -15,7 +15,9 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alerts.rules import RuleSet
+    from alerts.settings import AlertsSettings
     from monitor.replay.parse import FrameStats
+    from monitor.settings import Settings
 
 __all__ = [
     "EXIT_USAGE",
@@ -24,6 +26,7 @@ __all__ = [
     "add_seed_option",
     "check_writable",
     "first_line",
+    "load_daemon_settings",
     "load_rules_or_fail",
     "no_events",
     "open_input",
@@ -40,6 +43,22 @@ def first_line(e: Exception) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+def load_daemon_settings(config: str | None) -> tuple[Settings, AlertsSettings]:
+    """The daemon's settings and its alert settings, from ``config`` (None: built-ins) and the
+    ``RISKMON_*`` environment; :class:`CliError` naming the bad field when invalid."""
+    from monitor.settings import ConfigError, load_settings
+    from monitor.wiring import alert_settings
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as e:
+        raise CliError(str(e)) from e
+    try:
+        return settings, alert_settings(settings)
+    except ConfigError as e:
+        raise CliError(f"{config or 'settings'}: {e}") from e
 
 
 def load_rules_or_fail(name: str) -> RuleSet:

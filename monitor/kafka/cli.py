@@ -73,20 +73,19 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_alerter(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from alerts.rules import RuleError
     from alerts.service import AlertService
     from monitor.kafka.alerter import Alerter
     from monitor.logs import configure_logging
+    from monitor.settings import ConfigError
     from monitor.wiring import alert_settings
 
     settings = _kafka_settings(args.config)
     try:
         alerting = alert_settings(settings)
         service = AlertService.from_settings(alerting)
-    except ValidationError as e:
-        _fail(f"{args.config}: alerting: {_first_line(e)}")
+    except ConfigError as e:
+        _fail(f"{args.config}: {e}")
     except RuleError as e:
         _fail(f"rules {settings.rules}: {_first_line(e)}")
     configure_logging(settings.log_format, settings.log_level)

@@ -193,7 +193,7 @@ def test_cli_replay_twice_identical(capture: Path) -> None:
         ("venues:\n  mtgox: {}\n", "unknown venue(s) mtgox"),
         ("no_such_key: 1\n", "no_such_key"),
         ("- a list\n", "the top level must be a mapping"),
-        ("bus: {kind: kafka}\n", "bus.kafka.brokers: Field required"),
+        ("bus: {kind: kafka}\n", "bus.brokers: Field required"),
         ("bus: {kind: rabbitmq}\n", "'rabbitmq'"),  # an unknown bus is refused
     ],
 )
