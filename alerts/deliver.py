@@ -177,6 +177,14 @@ class Deliverer:
             attempts=row.attempts + 1,
         )
 
+    def assume_broken(self) -> None:
+        """Start as broken (its meta-alert is firing in the store, e.g. after a restart).
+
+        No new meta-alert is raised; the next success resolves the stored one.
+        """
+        self.broken = True
+        self.metrics.receiver_broken.labels(self.name).set(1)
+
     def _set_broken(self, error: str) -> None:
         if self.broken:
             return
