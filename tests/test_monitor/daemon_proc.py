@@ -88,17 +88,20 @@ def subscribed(sim: ExchangeSimulator) -> bool:
     return any(s.subscriptions for s in sim.sessions(V))
 
 
-def publish_long_liquidations(sim: ExchangeSimulator, usd: float, at_ns: int = T) -> None:
-    """Long liquidations worth ``usd`` on BTCUSDT, then a trade that moves event time on."""
+def publish_long_liquidations(
+    sim: ExchangeSimulator, usd: float, at_ns: int = T, asset: str = "BTC"
+) -> None:
+    """Long liquidations worth ``usd`` on ``asset``USDT, then a trade that moves event time on."""
+    symbol, instrument = f"{asset}USDT", f"{asset}-USDT-PERP"
     sim.publish(
         Liquidation(
-            venue=V, symbol="BTCUSDT", instrument="BTC-USDT-PERP", asset="BTC", ts_event=at_ns,
+            venue=V, symbol=symbol, instrument=instrument, asset=asset, ts_event=at_ns,
             ts_recv=0, price=80_000.0, size=usd / 80_000.0, notional_usd=usd, side="long",
         )
     )  # fmt: skip
     sim.publish(
         Trade(
-            venue=V, symbol="BTCUSDT", instrument="BTC-USDT-PERP", asset="BTC",
+            venue=V, symbol=symbol, instrument=instrument, asset=asset,
             ts_event=at_ns + 2_000_000_000, ts_recv=0, price=80_000.0, size=1.0,
             notional_usd=80_000.0, side="sell",
         )
