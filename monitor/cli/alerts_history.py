@@ -190,7 +190,7 @@ def register_alerts(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         epilog="examples:\n"
         "  riskmon alerts list --config /etc/riskmon/riskmon.yaml --status firing\n"
         "  riskmon alerts list --rule stablecoin_depeg --severity critical --since 2h\n"
-        "  riskmon alerts list --label venue=bybit --since 2025-11-21T00:00 "
+        "  riskmon alerts list --label venue=bybit-linear --since 2025-11-21T00:00 "
         "--until 2025-11-22T00:00",
     )
     alst.add_argument("--status", choices=["firing", "resolved"], help="filter by status")
