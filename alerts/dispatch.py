@@ -83,6 +83,8 @@ class Dispatcher:
         on_enqueued: called with the receiver name after a notification enters the outbox.
         resolved_retention_s: on restart, resolved alerts newer than this are reloaded.
         silence_refresh_s: silences are re-read from the store at most this often.
+        silence_clock: the clock silences are in force on (their times are wall-clock times);
+            default: ``clock``.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Dispatcher:
         on_enqueued: Callable[[str], None] | None = None,
         resolved_retention_s: float = 3600.0,
         silence_refresh_s: float = 5.0,
+        silence_clock: Clock | None = None,
     ) -> None:
         if not routes:
             raise ValueError("at least one route is required")
@@ -108,7 +111,7 @@ class Dispatcher:
         self.resolved_retention_ns = int(resolved_retention_s * NS_PER_SECOND)
         self._groups: dict[str, _Group] = {}
         self._alerts: dict[str, LiveAlert] = {}  # every live firing alert by fingerprint
-        self.silencer = Silencer(store, silence_refresh_s)
+        self.silencer = Silencer(store, silence_refresh_s, silence_clock)
         self.inhibitor = Inhibitor(inhibit, self._alerts)
         self._muters = (self.silencer, self.inhibitor)
         self._mute = MultiStage([MuteStage(m, self._count_muted) for m in self._muters])

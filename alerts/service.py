@@ -145,6 +145,8 @@ class AlertService:
         clock: the run's clock for grouping and delivery timers (default: the wall clock).
         supervisor: owns every task of the service (one is made if omitted); a task that keeps
             failing raises ``riskmon_task_failing`` straight through every notifier.
+        silence_clock: the clock silences are in force on (default ``clock``); silences carry
+            wall-clock times, so a run on a scenario clock passes the wall clock.
     """
 
     def __init__(
@@ -155,6 +157,7 @@ class AlertService:
         registry: CollectorRegistry = REGISTRY,
         clock: Clock | None = None,
         supervisor: TaskSupervisor | None = None,
+        silence_clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.ruleset = ruleset if ruleset is not None else settings_ruleset(settings)
@@ -188,6 +191,7 @@ class AlertService:
             self.metrics,
             on_enqueued=self._wake,
             resolved_retention_s=settings.resolved_retention_s,
+            silence_clock=silence_clock,
         )
         for name, n in self.notifiers.items():
             self.deliverers[name] = Deliverer(
@@ -210,12 +214,14 @@ class AlertService:
         settings: AlertsSettings,
         registry: CollectorRegistry = REGISTRY,
         clock: Clock | None = None,
+        silence_clock: Clock | None = None,
     ) -> AlertService:
         """Build the service (rules, notifiers) from settings; nothing is started yet.
 
-        ``clock`` is the run's clock (the daemon's: the scenario's against the simulator).
+        ``clock`` is the run's clock (the daemon's: the scenario's against the simulator);
+        ``silence_clock`` the one silences are in force on (the wall clock; default ``clock``).
         """
-        return cls(settings, registry=registry, clock=clock)
+        return cls(settings, registry=registry, clock=clock, silence_clock=silence_clock)
 
     def new_evaluator(self) -> AlertEvaluator:
         """Return a fresh evaluator over this service's rules."""

@@ -25,6 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from monitor.daemon import Daemon
     from monitor.settings import ConfigError, load_settings
     from monitor.wiring import alert_settings, run_clock
+    from streams.clock import SystemClock
 
     try:
         settings = load_settings(args.config)
@@ -44,7 +45,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     try:
         clock = run_clock(settings)  # one clock: the scenario's against the simulator
-        service = AlertService.from_settings(alerting, clock=clock)
+        # silences carry wall-clock times (riskmon silence add), whatever clock the run is on
+        service = AlertService.from_settings(alerting, clock=clock, silence_clock=SystemClock())
         daemon = Daemon(settings, alert_service=service, clock=clock)
     except RuleError as e:
         raise CliError(f"rules {settings.rules}: {first_line(e)}") from e
