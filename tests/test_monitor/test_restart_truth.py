@@ -73,9 +73,13 @@ def damage(state: Path, how: str) -> None:
         state.write_bytes(state.read_bytes()[: len(state.read_bytes()) // 2])
     elif how == "null":
         state.write_text("null")
+    elif how == "old_version":  # a snapshot from before snapshot_version existed
+        state.write_text('{"engine": {}, "rules": null, "last_rule_tick": 0}')
 
 
-@pytest.mark.parametrize("restart", ["same", "rule_removed", "deleted", "truncated", "null"])
+@pytest.mark.parametrize(
+    "restart", ["clean", "same", "rule_removed", "deleted", "truncated", "null", "old_version"]
+)
 async def test_sigkill_after_a_fire_then_restart_agrees(tmp_path: Path, restart: str) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n" + RULE + OTHER)
@@ -96,20 +100,23 @@ async def test_sigkill_after_a_fire_then_restart_agrees(tmp_path: Path, restart:
             await eventually(lambda: statuses(rx, LONG) == ["firing"], timeout_s=30, what="fire")
             await asyncio.sleep(1.0)  # the point of the test: SIGKILL a second after the fire
         finally:
-            await first.kill()
+            if restart == "clean":
+                assert await first.stop() == 0
+            else:
+                await first.kill()
         fired = store_firing(tmp_path / "riskmon.db")
         assert len(fired) == 1
 
         if restart == "rule_removed":
             rules.write_text("rules:\n" + OTHER)
-        elif restart != "same":
+        elif restart not in ("same", "clean"):
             damage(state, restart)
         second = await DaemonProc(cfg, tmp_path / "run2.log").start()
         try:
             await eventually(
                 lambda: second.logged("daemon.started"), timeout_s=30, what="restarted"
             )
-            if restart != "same":
+            if restart not in ("same", "clean"):
                 await eventually(
                     lambda: statuses(rx, LONG) == ["firing", "resolved"],
                     timeout_s=30,
@@ -122,7 +129,7 @@ async def test_sigkill_after_a_fire_then_restart_agrees(tmp_path: Path, restart:
     reconciled = next(e for e in second.logs() if e["event"] == "alerts.reconciled")
     store_set = store_firing(tmp_path / "riskmon.db")
     assert store_set == evaluator_firing(state, str(rules))
-    if restart == "same":
+    if restart in ("same", "clean"):
         assert store_set == fired
         assert statuses(rx, LONG) == ["firing"]
         assert reconciled["resolved"] == 0
