@@ -1,9 +1,10 @@
 """Issue 10 point 3: start-up tells the truth, with real processes.
 
-`riskmon run` against the simulator delivers to a webhook on 127.0.0.1; it is SIGKILLed about
-a second after an alert fired and restarted with the same rules, with the rule removed, or with
-its snapshot deleted, truncated or null. After the restart the store's firing alerts equal the
-evaluator's, and the receiver heard exactly one resolution for an alert that no longer fires.
+`riskmon run` against the simulator delivers to a webhook on 127.0.0.1; it is stopped cleanly or
+SIGKILLed about a second after an alert fired, and restarted with the same rules, with the rule
+removed, or with its snapshot deleted, truncated, null or of an older version. After the restart
+the store's firing alerts equal the evaluator's, and the receiver heard exactly one resolution
+for an alert that no longer fires (and none for one that still does).
 A broken receiver's meta-alert resolves after a restart once the receiver works.
 """
 
