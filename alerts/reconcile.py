@@ -73,7 +73,7 @@ def plan(
         stored_held: the store's rows (any status) of the alerts in ``held``.
         held: the evaluator's firing alerts (:meth:`AlertEvaluator.active`).
         receivers: the configured receiver names.
-        now_ns: event time of the resolutions (the evaluator's, else the clock's).
+        now_ns: when the resolutions end (the restart).
     """
     out = Reconciliation()
     held_fps = {a.fingerprint for a in held}

@@ -321,8 +321,9 @@ class AlertService:
         if evaluator is None:  # nothing to compare rule alerts with: only the meta-alerts
             firing = [a for a in firing if a.rule == META_RULE]
         rows = await self.store.call(lambda: sync.alerts_by_fingerprint(held_fps))
-        now = evaluator.now_ns if evaluator is not None and evaluator.now_ns else 0
-        fix = reconcile.plan(firing, rows, held, self.deliverers, now or self.clock.now_ns())
+        # resolved now: the restart, never before the evaluator's last event time
+        now = max(self.clock.now_ns(), evaluator.now_ns if evaluator is not None else 0)
+        fix = reconcile.plan(firing, rows, held, self.deliverers, now)
         if evaluator is not None and fix.forget:
             evaluator.forget(set(fix.forget))
         now_ns = self.clock.now_ns()
