@@ -50,15 +50,16 @@ def fmt_ns(ns: int | None) -> str:
 
 
 def fmt_ago(ns: int, now_ns: int) -> str:
-    """How long before ``now_ns`` (``3d 4h``, ``5m 2s``; ``in 1h`` for the future)."""
-    s = abs(now_ns - ns) // NS_PER_SECOND
+    """How long before ``now_ns``, in its two largest units (``3d 4h``, ``2h 0m``, ``5s``;
+    ``in 1h 0m`` for the future)."""
+    rest = abs(now_ns - ns) // NS_PER_SECOND
     parts: list[str] = []
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        if s >= size or (unit == "s" and not parts):
-            parts.append(f"{s // size}{unit}")
-            s %= size
-        if len(parts) == 2:
-            break
+        if parts or rest >= size or size == 1:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+            if len(parts) == 2:
+                break
     text = " ".join(parts)
     return f"in {text}" if ns > now_ns else f"{text} ago"
 

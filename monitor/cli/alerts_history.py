@@ -83,14 +83,14 @@ def _alerts_list(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no alerts\n")
         return 0
     out.write(
-        f"{'FINGERPRINT':<16}  {'STATUS':<8}  {'SEVERITY':<8}  {'FIRST FIRED (UTC)':<19}  "
+        f"{'FINGERPRINT':<16}  {'STATUS':<8}  {'SEVERITY':<9}  {'FIRST FIRED (UTC)':<19}  "
         f"{'LAST CHANGED (UTC)':<19}  {'RULE':<28}  SUMMARY\n"
     )
     for h in rows:
         r = h.alert
         sev = r.severity + ("*" if r.labels.get("tier") == "extreme" else "")
         out.write(
-            f"{r.fingerprint:<16}  {r.status:<8}  {sev:<8}  {fmt_ns(h.first_fired_ns):<19}  "
+            f"{r.fingerprint:<16}  {r.status:<8}  {sev:<9}  {fmt_ns(h.first_fired_ns):<19}  "
             f"{fmt_ns(h.last_changed_ns):<19}  {r.rule:<28}  {r.summary}\n"
         )
     return 0

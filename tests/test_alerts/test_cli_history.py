@@ -215,3 +215,19 @@ def test_a_bad_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert err.count("\n") == 1
     assert run("alerts", "list", "--config", str(tmp_path / "nope.yaml")) == 2
     assert "cannot read config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s ago"),
+        (65, "1m 5s ago"),
+        (3 * 3600 + 14, "3h 0m ago"),
+        (3 * 86400 + 4 * 3600 + 5, "3d 4h ago"),
+    ],
+)
+def test_relative_times_read_naturally(seconds: int, text: str) -> None:
+    from monitor.cli.alert_store import fmt_ago
+
+    assert fmt_ago(0, seconds * 10**9) == text
+    assert fmt_ago(seconds * 10**9, 0) == ("in " + text.removesuffix(" ago"))
