@@ -88,3 +88,22 @@ async def test_store_resolution_newer_than_the_snapshot_makes_the_evaluator_forg
         assert [n.status for n in again] == ["firing"]
     finally:
         await svc.aclose()
+
+
+async def test_meta_alert_of_a_receiver_no_longer_configured_is_resolved(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(RULES)
+    svc = service(tmp_path, RecordingNotifier("rec"))
+    await svc.start()
+    gone = svc.dispatcher.meta_notice("gone", True, "HTTP 404")
+    kept = svc.dispatcher.meta_notice("rec", True, "HTTP 400")
+    await svc.submit([gone, kept])
+    await svc.aclose()
+
+    svc = service(tmp_path, RecordingNotifier("rec"))
+    await svc.start(AlertEvaluator(load_rules(tmp_path / "rules.yaml")))
+    try:
+        firing = await svc.store.call(lambda: svc.store.sync.alerts(status="firing"))
+        assert [a.fingerprint for a in firing] == [kept.fingerprint]  # until "rec" delivers
+        assert svc.deliverers["rec"].broken
+    finally:
+        await svc.aclose()
