@@ -211,5 +211,8 @@ class Deliverer:
             if pending is not None:
                 wait = max(0.0, min(idle_s, (pending - self.clock.now_ns()) / NS_PER_SECOND))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the task then outlives its supervisor's close
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()

@@ -369,8 +369,11 @@ class Dispatcher:
             nxt = self.next_due_ns()
             wait = tick_s if nxt is None else max(0.0, min(tick_s, (nxt - now) / NS_PER_SECOND))
             self._changed.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the task then outlives its supervisor's close
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._changed.wait()
 
     def meta_notice(
         self, receiver: str, firing: bool, error: str, summary: str | None = None
