@@ -456,10 +456,9 @@ class Daemon:
         restart (even after SIGKILL) restores an evaluator that agrees with the store.
         """
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._snapshot_due.wait(), timeout=self.settings.snapshot_interval_s
-                )
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                async with asyncio.timeout(self.settings.snapshot_interval_s):
+                    await self._snapshot_due.wait()
             self._snapshot_due.clear()
             data = self._snapshot_bytes()
             if data is not None:
