@@ -86,6 +86,8 @@ class Dispatcher:
         resolved_retention_s: on restart, resolved alerts newer than this are reloaded.
         silence_refresh_s: silences are re-read from the store at most this often.
         links: the runbook base URL and the dashboard link template (alerts/links.py).
+        silence_clock: the clock silences are in force on (their times are wall-clock times);
+            default: ``clock``.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class Dispatcher:
         resolved_retention_s: float = 3600.0,
         silence_refresh_s: float = 5.0,
         links: Links | None = None,
+        silence_clock: Clock | None = None,
     ) -> None:
         if not routes:
             raise ValueError("at least one route is required")
@@ -113,7 +116,7 @@ class Dispatcher:
         self.resolved_retention_ns = int(resolved_retention_s * NS_PER_SECOND)
         self._groups: dict[str, _Group] = {}
         self._alerts: dict[str, LiveAlert] = {}  # every live firing alert by fingerprint
-        self.silencer = Silencer(store, silence_refresh_s)
+        self.silencer = Silencer(store, silence_refresh_s, silence_clock)
         self.inhibitor = Inhibitor(inhibit, self._alerts)
         self._muters = (self.silencer, self.inhibitor)
         self._mute = MultiStage([MuteStage(m, self._count_muted) for m in self._muters])
@@ -366,8 +369,11 @@ class Dispatcher:
             nxt = self.next_due_ns()
             wait = tick_s if nxt is None else max(0.0, min(tick_s, (nxt - now) / NS_PER_SECOND))
             self._changed.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the task then outlives its supervisor's close
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._changed.wait()
 
     def meta_notice(
         self, receiver: str, firing: bool, error: str, summary: str | None = None

@@ -22,7 +22,7 @@ Nothing here does I/O or reads a clock: the same signals give the same notices, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +158,27 @@ class AlertEvaluator:
             for a in st.alerts.values()
             if a.phase == _FIRING
         ]
+
+    def forget(self, fingerprints: Collection[str]) -> int:
+        """Make firing alerts with these fingerprints inactive, without a notice; return how many.
+
+        For a restart from a snapshot older than the store's record: the store saw the alert
+        resolve after the snapshot was taken, so the evaluator must not hold it as firing. Its
+        latches are released too; a condition that still holds fires again (``for`` included).
+        """
+        n = 0
+        for st in self._states:
+            for key, a in st.alerts.items():
+                if a.phase != _FIRING or a.fingerprint not in fingerprints:
+                    continue
+                a.phase = _INACTIVE
+                a.inactive_since = None
+                for series in a.conds:
+                    for s in series.values():
+                        s.latched = False
+                st.timers.discard(key)
+                n += 1
+        return n
 
     def snapshot(self) -> dict[str, Any]:
         """Return the state as a JSON-serialisable dict (see :meth:`restore`)."""

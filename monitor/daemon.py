@@ -9,7 +9,9 @@ State snapshots (``state_dir/pipeline.json``) are written atomically and durably
 (:func:`streams.durable_file.write_atomic`) and carry ``snapshot_version``; a snapshot that is
 missing, unreadable, not an object or of another version is logged and the daemon starts fresh.
 No snapshot is written while alert notices wait to be stored (a failed submit is retried with the
-next batch), so a restart never forgets a transition the store did not record.
+next batch), so a restart never forgets a transition the store did not record; one is written
+soon after every stored transition, so a restart remembers what the store recorded. At start the
+alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
@@ -78,6 +80,8 @@ SignalSink = Callable[[Sequence[Signal]], None]
 _BATCH = 512
 #: ``snapshot_version`` of the state file; any other version is not restored
 SNAPSHOT_VERSION = 1
+#: wall seconds between two snapshots at least (those that follow alert transitions)
+SNAPSHOT_GAP_S = 1.0
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
 _UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
 #: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
@@ -127,6 +131,7 @@ class Daemon:
             if alert_service is not None
             else AlertEvaluator(load_ruleset(settings.rules))
         )
+        self._evaluator = evaluator
         self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
         self.health = self._observability(registry, evaluator)
         maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
@@ -157,6 +162,7 @@ class Daemon:
         self.health.watch(self.supervisor.unhealthy)  # a task that keeps failing fails /healthz
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
+        self._snapshot_due = asyncio.Event()
         self._last_progress = self.clock.monotonic()
         self._rejected_logged = 0  # rejected_backfills of the OI processor already logged
         self._state_path = settings.state_dir / "pipeline.json"
@@ -172,12 +178,12 @@ class Daemon:
         """Run until :meth:`stop`; then snapshot state and release everything."""
         restored = self._restore_state()
         runner = await self._start_metrics() if self.settings.metrics.enabled else None
-        if self.alert_service is not None:
-            await self.alert_service.start()
-            self.health.supervise(self.alert_service.tasks)
         try:
             async with aiohttp.ClientSession() as http:
                 following = await self._anchor_clock(http)
+                if self.alert_service is not None:  # store, evaluator, receivers agree first
+                    await self.alert_service.start(self._evaluator)
+                    self.health.supervise(self.alert_service.tasks)
                 self._apply_wall_floor()
                 self._last_progress = self.clock.monotonic()
                 await self._refresh_instruments(http)
@@ -349,8 +355,8 @@ class Daemon:
             async with self._submit_lock:
                 batch = list(self._unsubmitted)
                 try:
-                    if batch:
-                        await self.alert_service.submit(batch)
+                    if batch and await self.alert_service.submit(batch):
+                        self._snapshot_due.set()  # the snapshot follows the store promptly
                 except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
                     self._log.error(
                         "alerts.submit_failed",
@@ -403,14 +409,23 @@ class Daemon:
         return f"failing: {', '.join(failing)}" if failing else None
 
     async def _snapshotter(self) -> None:
+        """Write a snapshot every ``snapshot_interval_s``, and soon after an alert transition.
+
+        After a stored transition the snapshot follows within :data:`SNAPSHOT_GAP_S`, so a
+        restart (even after SIGKILL) restores an evaluator that agrees with the store.
+        """
         while True:
-            await asyncio.sleep(self.settings.snapshot_interval_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                async with asyncio.timeout(self.settings.snapshot_interval_s):
+                    await self._snapshot_due.wait()
+            self._snapshot_due.clear()
             data = self._snapshot_bytes()
             if data is not None:
                 try:
                     await asyncio.to_thread(write_atomic, self._state_path, data)
                 except OSError as e:
                     self._log.error("daemon.snapshot_failed", error=str(e))
+            await asyncio.sleep(SNAPSHOT_GAP_S)
 
     def _snapshot_bytes(self) -> bytes | None:
         """The state to save, or None while notices wait to be stored (or it cannot encode)."""

@@ -22,6 +22,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from alerts.store import Store, StoreError
     from monitor.daemon import Daemon
     from monitor.wiring import run_clock
+    from streams.clock import SystemClock
 
     settings, alerting = load_daemon_settings(args.config)
     configure_logging(settings.log_format, settings.log_level)
@@ -35,7 +36,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     try:
         clock = run_clock(settings)  # one clock: the scenario's against the simulator
-        service = AlertService.from_settings(alerting, clock=clock)
+        # silences carry wall-clock times (riskmon silence add), whatever clock the run is on
+        service = AlertService.from_settings(alerting, clock=clock, silence_clock=SystemClock())
         daemon = Daemon(settings, alert_service=service, clock=clock)
     except RuleError as e:
         raise CliError(f"rules {settings.rules}: {first_line(e)}") from e
