@@ -66,9 +66,13 @@ E = TypeVar("E", bound=Event)
 
 
 async def eventually(
-    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0, what: str = ""
+    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 30.0, what: str = ""
 ) -> None:
-    """Poll ``cond`` (plain or async) until it is true; fail the test after ``timeout_s``."""
+    """Poll ``cond`` (plain or async) until it is true; fail the test after ``timeout_s``.
+
+    The default is generous: a passing test returns as soon as ``cond`` holds, and CI runs the
+    suite beside the episode backtests on two cores.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:

@@ -23,8 +23,8 @@ T0 = 1_763_700_000 * 10**9
 RULES = (
     "rules:\n"
     "  - name: oi_low\n"
-    "    signal: oi\n"
-    "    match: {asset: BTC}\n"
+    "    signal: oi_usd\n"
+    "    match: {asset: BTC, venue: all}\n"
     "    op: '<'\n"
     "    level: warning\n"
     "    threshold: 10\n"
@@ -35,7 +35,7 @@ def fired_evaluator(tmp_path: Path) -> AlertEvaluator:
     path = tmp_path / "rules.yaml"
     path.write_text(RULES)
     ev = AlertEvaluator(load_rules(path))
-    notices = ev.on_signals([Signal("oi", {"asset": "BTC"}, 5.0, T0)])
+    notices = ev.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 5.0, T0)])
     assert [n.status for n in notices] == ["firing"]
     return ev
 
@@ -68,7 +68,7 @@ async def test_store_resolution_newer_than_the_snapshot_makes_the_evaluator_forg
     snapshot = ev.snapshot()  # taken while firing
     svc = service(tmp_path, RecordingNotifier("rec"))
     await svc.start(ev)
-    resolved = ev.on_signals([Signal("oi", {"asset": "BTC"}, 50.0, T0 + 10**9)])
+    resolved = ev.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 50.0, T0 + 10**9)])
     assert [n.status for n in resolved] == ["resolved"]
     await svc.submit(resolved)
     await svc.aclose()
@@ -83,8 +83,8 @@ async def test_store_resolution_newer_than_the_snapshot_makes_the_evaluator_forg
         firing = await svc.store.call(lambda: svc.store.sync.alerts(status="firing"))
         assert firing == []
         # the condition still false: nothing fires; true again: it fires again, and is stored
-        assert restored.on_signals([Signal("oi", {"asset": "BTC"}, 50.0, T0 + 2 * 10**9)]) == []
-        again = restored.on_signals([Signal("oi", {"asset": "BTC"}, 1.0, T0 + 3 * 10**9)])
+        assert restored.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 50.0, T0 + 2 * 10**9)]) == []
+        again = restored.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 1.0, T0 + 3 * 10**9)])
         assert [n.status for n in again] == ["firing"]
     finally:
         await svc.aclose()
