@@ -1,8 +1,13 @@
 """The always-on daemon: feeds → bus → pipeline → alert delivery, plus metrics and state.
 
-Every background task belongs to the daemon's task group or its :class:`TaskSupervisor` (the
-snapshot writer; the alert service's dispatcher, deliverers and pruner); :meth:`Daemon.stop` (or
-SIGINT/SIGTERM under ``riskmon run``) ends them, writes a last state snapshot and flushes the
+Every background task runs under the daemon's :class:`TaskSupervisor` (the alert service's when
+there is one): every feed connection (``feed:<venue>:<connection>``), REST poll
+(``poll:<venue>:<poll>``) and stream watchdog, the backfill, the pipeline consumer, the idle
+ticker, the simulator-clock follower, the snapshot writer, and the alert service's dispatcher,
+deliverers and pruner. A task that raises is logged, counted in
+``riskmon_task_restarts_total{task}`` and restarted with capped, jittered backoff; one that keeps
+failing fails ``/healthz`` and raises the ``riskmon_task_failing`` meta-alert. :meth:`Daemon.stop`
+(or SIGINT/SIGTERM under ``riskmon run``) ends them, writes a last state snapshot and flushes the
 capture file.
 
 State snapshots (``state_dir/pipeline.json``) are written atomically and durably
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 from collections import deque
@@ -53,7 +59,7 @@ from monitor.clock_follower import ClockFollower
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
-from monitor.metrics import MonitorMetrics, WindowCounters
+from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
@@ -61,7 +67,7 @@ from monitor.status import daemon_status
 from monitor.wiring import build_feed, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
-from streams.engine import StreamEngine
+from streams.engine import SkewLimits, StreamEngine
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
@@ -86,6 +92,9 @@ _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
 _UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
 #: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
 WALL_FLOOR_S = 1.0
+#: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
+#: s times as many scenario seconds) before the engine drops it
+SKEW_WALL_FLOOR_S = 10.0
 
 
 class Daemon:
@@ -132,7 +141,8 @@ class Daemon:
             else AlertEvaluator(load_ruleset(settings.rules))
         )
         self._evaluator = evaluator
-        self.pipeline = Pipeline(StreamEngine(default_processors()), evaluator)
+        self.skew = SkewLimits.of_seconds(settings.max_event_ahead_s, settings.max_event_behind_s)
+        self.pipeline = Pipeline(StreamEngine(default_processors(), skew=self.skew), evaluator)
         self.health = self._observability(registry, evaluator)
         maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
         self.bus = InProcessBus(self.metrics, maxsize)
@@ -157,7 +167,9 @@ class Daemon:
         # the pipeline and the idle ticker both emit: one submit of the pending notices at a time
         self._submit_lock = asyncio.Lock()
         self.supervisor = (
-            alert_service.supervisor if alert_service is not None else TaskSupervisor(registry)
+            alert_service.supervisor
+            if alert_service is not None
+            else TaskSupervisor(registry, clock=self.clock)
         )
         self.health.watch(self.supervisor.unhealthy)  # a task that keeps failing fails /healthz
         self.metrics_port: int | None = None
@@ -195,21 +207,27 @@ class Daemon:
                     rules=self.settings.rules,
                     metrics_port=self.metrics_port,
                 )
+                spawn = self.supervisor.spawn
+                tasks: list[asyncio.Task[None]] = []
                 try:
+                    for feed in self.feeds:
+                        tasks.extend(feed.start(self.supervisor, http))
+                    tasks.append(spawn(self._consume, "pipeline"))
+                    if not restored:  # history loads while the feeds already run
+                        tasks.append(spawn(functools.partial(self._backfill, http), "backfill"))
+                    tasks.append(spawn(self._idle_ticker, "ticker"))
+                    tasks.append(spawn(self._snapshotter, "snapshots"))
+                    if following:
+                        tasks.append(spawn(functools.partial(self._follow_clock, http), "clock"))
                     async with asyncio.TaskGroup() as tg:
-                        for feed in self.feeds:
-                            tg.create_task(feed.run(http), name=f"feed:{feed.venue}")
-                        tg.create_task(self._consume(), name="pipeline")
-                        if not restored:  # history loads while the feeds already run
-                            tg.create_task(self._backfill(http), name="backfill")
-                        tg.create_task(self._idle_ticker(), name="ticker")
-                        self.supervisor.spawn(self._snapshotter, "snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
                         self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
-                        if following:
-                            tg.create_task(self._follow_clock(http), name="clock")
                 except* _Stopping:
                     pass
+                finally:  # the feeds and polls end before the session and the last drain
+                    for t in tasks:
+                        t.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await self._drain()
             self._save_state()
@@ -247,8 +265,13 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock."""
+        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock, and
+        event-time skew limits of at least :data:`SKEW_WALL_FLOOR_S`."""
         floor = WALL_FLOOR_S * self._speed()
+        skew_floor = round(SKEW_WALL_FLOOR_S * self._speed() * NS_PER_SECOND)
+        self.pipeline.engine.skew = SkewLimits(
+            max(self.skew.max_ahead_ns, skew_floor), max(self.skew.max_behind_ns, skew_floor)
+        )
         if self._speed() <= 1.0:
             return
         for feed in self.feeds:
@@ -256,15 +279,19 @@ class Daemon:
                 conn.stall_after_s = max(conn.stall_after_s, floor)
 
     async def _follow_clock(self, http: aiohttp.ClientSession) -> None:
-        """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`)."""
+        """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`), then
+        re-apply the wall-time floors (the speed may have changed)."""
         follower = self._clock_follower()
         assert follower is not None
-        await follower.follow(http)
+        await follower.follow(http, on_read=self._apply_wall_floor)
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
         await asyncio.gather(
-            *(refresh_instruments(f.spec, f.endpoints, f.registry, http, cache) for f in self.feeds)
+            *(
+                refresh_instruments(f.spec, f.endpoints, f.registry, http, cache, self.metrics)
+                for f in self.feeds
+            )
         )
 
     async def _backfill(self, http: aiohttp.ClientSession) -> None:
@@ -288,6 +315,7 @@ class Daemon:
                     http,
                     targets,
                     clock=self.clock,
+                    metrics=self.metrics,
                 )
                 for f in self.feeds
             ),
@@ -506,6 +534,7 @@ class Daemon:
     def _observability(self, registry: CollectorRegistry, evaluator: AlertEvaluator) -> Health:
         """Window counters on the registry; health with the daemon's readiness checks."""
         WindowCounters(lambda: self.pipeline.engine.processors, registry)
+        SkewCounters(lambda: self.pipeline.engine.skewed, registry)
         self._evaluations_counted = evaluator.evaluations
         health = Health()
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")

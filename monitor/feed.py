@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
 import structlog
+from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
 from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments
 from monitor.metrics import MonitorMetrics
+from monitor.rest import fetch
 from monitor.venues.base import (
     Channel,
     ParseError,
@@ -50,6 +53,7 @@ from streams.events import (
     Trade,
 )
 from streams.retry_after import retry_after_s
+from streams.supervisor import TaskFactory, TaskSupervisor
 from streams.units import NS_PER_SECOND
 
 __all__ = ["EventSink", "VenueFeed", "refresh_instruments"]
@@ -151,20 +155,64 @@ class VenueFeed:
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, http: aiohttp.ClientSession | None = None) -> None:
-        """Run every connection, poll and the watchdog until cancelled."""
+    def tasks(self, http: aiohttp.ClientSession | None = None) -> list[tuple[str, TaskFactory]]:
+        """Every long-running part of the feed as ``(task name, factory)``, to be supervised.
+
+        One task per connection (``feed:<venue>:<connection>``), one per REST poll
+        (``poll:<venue>:<poll>``) and the stream watchdog (``feed:<venue>:watchdog``). Each can
+        fail and be restarted on its own: a bug met by one connection or poll does not stop the
+        venue's other parts, nor any other venue.
+        """
         now = self.clock.monotonic()
         for st in self.streams:
             self._subscribed_at.setdefault(st, now)
-        async with asyncio.TaskGroup() as tg:
-            for conn in self.connections:
-                tg.create_task(conn.run(), name=f"{self.venue}:{conn.plan.key}")
-            if self.polls:
-                if http is None:
-                    raise ValueError("REST polls need an aiohttp session")
-                for poll in self.polls:
-                    tg.create_task(self._poll(http, poll), name=f"{self.venue}:{poll.key}")
-            tg.create_task(self._watchdog(), name=f"{self.venue}:watchdog")
+        out: list[tuple[str, TaskFactory]] = [
+            (f"feed:{self.venue}:{conn.plan.key}", functools.partial(self._connection, conn))
+            for conn in self.connections
+        ]
+        if self.polls:
+            if http is None:
+                raise ValueError("REST polls need an aiohttp session")
+            out.extend(
+                (f"poll:{self.venue}:{poll.key}", functools.partial(self._poll, http, poll))
+                for poll in self.polls
+            )
+        out.append((f"feed:{self.venue}:watchdog", self._watchdog))
+        return out
+
+    def start(
+        self, supervisor: TaskSupervisor, http: aiohttp.ClientSession | None = None
+    ) -> list[asyncio.Task[None]]:
+        """Spawn :meth:`tasks` on ``supervisor``; return the supervised tasks."""
+        return [supervisor.spawn(factory, name) for name, factory in self.tasks(http)]
+
+    async def run(
+        self,
+        http: aiohttp.ClientSession | None = None,
+        supervisor: TaskSupervisor | None = None,
+    ) -> None:
+        """Run every connection, poll and the watchdog, supervised, until cancelled.
+
+        Without a ``supervisor`` the feed makes its own (restarts are then counted in a
+        registry of its own, not exported).
+        """
+        sup = supervisor or TaskSupervisor(CollectorRegistry(), clock=self.clock)
+        tasks = self.start(sup, http)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _connection(self, conn: WebSocketConnection) -> None:
+        """One connection; if it dies of an exception it is reported down before the restart."""
+        try:
+            await conn.run()
+        except Exception:
+            conn.state = "disconnected"
+            self.metrics.connected.labels(venue=self.venue, connection=conn.plan.key).set(0)
+            raise
 
     # ------------------------------------------------------------------ frames
 
@@ -306,34 +354,17 @@ class VenueFeed:
         attempt = 0
         while True:
             delay = poll.interval_s
-            outcome = "ok"
-            try:
-                async with http.get(poll.url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                    body = await resp.text()
-                    ts = self.clock.now_ns()
-                    if resp.status == 200:
-                        attempt = 0
-                        await self._on_frame(poll.key, body, ts)
-                    elif resp.status in (418, 429):
-                        outcome = "rate_limited"
-                        delay = max(delay, self._retry_after(resp.headers.get("Retry-After")))
-                        self._log.warning(
-                            "feed.rest_rate_limited",
-                            poll=poll.key,
-                            status=resp.status,
-                            retry_in_s=delay,
-                        )
-                    else:
-                        outcome = "http_error" if resp.status < 500 else "server_error"
-                        delay = max(delay, self.backoff.delay(attempt, self.rng))
-                        attempt += 1
-                        self._log.warning("feed.rest_error", poll=poll.key, status=resp.status)
-            except (aiohttp.ClientError, TimeoutError) as e:
-                outcome = "unreachable"
+            answer = await fetch(
+                http, poll.url, venue=self.venue, what=poll.key, metrics=self.metrics
+            )
+            if answer.ok:
+                attempt = 0
+                await self._on_frame(poll.key, answer.text, self.clock.now_ns())
+            elif answer.outcome == "rate_limited":
+                delay = max(delay, self._retry_after(answer.retry_after))
+            else:  # an error, or a body we cannot read: counted by fetch, retried with backoff
                 delay = max(delay, self.backoff.delay(attempt, self.rng))
                 attempt += 1
-                self._log.warning("feed.rest_unreachable", poll=poll.key, error=type(e).__name__)
-            self.metrics.rest_requests.labels(venue=self.venue, outcome=outcome).inc()
             await self.clock.sleep(delay)
 
 
@@ -351,33 +382,34 @@ async def refresh_instruments(
     registry: InstrumentRegistry,
     http: aiohttp.ClientSession,
     cache_dir: str | None = None,
+    metrics: MonitorMetrics | None = None,
 ) -> int:
     """Load the venue's instrument lists over REST into ``registry`` and the disk cache.
 
-    Failures are logged and leave the packaged snapshot / cache in place. Returns the number of
-    instruments loaded (0 on failure).
+    Failures (any answer :func:`monitor.rest.fetch` does not call ``ok``, or a body the venue's
+    instrument parser rejects) are logged and leave the packaged snapshot / cache in place.
+    Returns the number of instruments loaded (0 on failure).
     """
     base = endpoints.rest.rstrip("/")
     loaded = []
     for path in (spec.instruments_url, *spec.extra_instruments_urls):
-        url = base + path
+        body = spec.instruments_body
+        answer = await fetch(
+            http,
+            base + path,
+            venue=spec.venue,
+            what="instruments",
+            metrics=metrics,
+            data=body,
+            headers={"Content-Type": "application/json"} if body is not None else None,
+            timeout_s=15.0,
+        )
+        if not answer.ok:
+            log.warning("instruments.refresh_failed", venue=spec.venue, outcome=answer.outcome)
+            continue
         try:
-            if spec.instruments_body is not None:
-                req = http.post(
-                    url,
-                    data=spec.instruments_body,
-                    headers={"Content-Type": "application/json"},
-                    timeout=aiohttp.ClientTimeout(total=15),
-                )
-            else:
-                req = http.get(url, timeout=aiohttp.ClientTimeout(total=15))
-            async with req as resp:
-                if resp.status != 200:
-                    log.warning("instruments.refresh_failed", venue=spec.venue, status=resp.status)
-                    continue
-                body = await resp.read()
-            loaded.extend(spec.parse_instruments(body))
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+            loaded.extend(spec.parse_instruments(answer.body))
+        except (ValueError, TypeError, KeyError) as e:
             log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
     if not loaded:
         return 0

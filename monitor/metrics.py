@@ -10,7 +10,7 @@ and no panel reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import (
     REGISTRY,
@@ -23,7 +23,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "WindowCounters"]
+from streams.engine import SkewDirection
+
+__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "SkewCounters", "WindowCounters"]
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -169,3 +171,43 @@ class WindowCounters(Collector):
             CounterMetricFamily("riskmon_window_late_events", ""),
             CounterMetricFamily("riskmon_window_dropped_events", ""),
         ]
+
+
+class SkewCounters(Collector):
+    """Events the stream engine dropped for their time, read at scrape time.
+
+    ``riskmon_pipeline_skewed_events_total{venue,direction}``: ``ahead`` (stamped further after
+    its receive time than the engine allows) or ``behind`` (further before the newest event
+    time); see :mod:`streams.engine`.
+
+    Args:
+        skewed: returns the engine's counts (e.g. ``lambda: engine.skewed``).
+        registry: where to register (None: not registered).
+    """
+
+    NAME = "riskmon_pipeline_skewed_events"
+
+    def __init__(
+        self,
+        skewed: Callable[[], Mapping[tuple[str, SkewDirection], int]],
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.skewed = skewed
+        if registry is not None:
+            registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the family, one series per venue and direction seen."""
+        fam = CounterMetricFamily(
+            self.NAME,
+            "Events dropped because their event time strayed too far (ahead of their receive"
+            " time, or behind the newest event time)",
+            labels=["venue", "direction"],
+        )
+        for (venue, direction), n in sorted(self.skewed().items()):
+            fam.add_metric([venue, direction], n)
+        yield fam
+
+    def describe(self) -> list[Metric]:
+        """The family name."""
+        return [CounterMetricFamily(self.NAME, "")]

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
         state_dir: where processor snapshots and the instrument cache live.
         capture: also record raw frames to this capture file.
         snapshot_interval_s: how often processor state is written.
+        max_event_ahead_s: an event stamped further after its receive time is dropped and
+            counted (docs/architecture.md, the clock).
+        max_event_behind_s: an event stamped further before the newest event time is dropped
+            and counted.
         metrics: the metrics endpoint.
         bus: the event bus.
         alerting: receivers and routes, passed to the alert dispatcher.
@@ -127,6 +131,8 @@ class Settings(BaseSettings):
     state_dir: Path = Path("state")
     capture: Path | None = None
     snapshot_interval_s: float = Field(default=60.0, gt=0)
+    max_event_ahead_s: float = Field(default=300.0, gt=0)
+    max_event_behind_s: float = Field(default=3600.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
     bus: AnyBusSettings = BusSettings()
     alerting: dict[str, Any] = Field(default_factory=dict)

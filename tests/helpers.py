@@ -53,6 +53,7 @@ from monitor.venues.base import ConnectionPlan, FrameParser, ParseError, Stream,
 from streams.backoff import Backoff
 from streams.clock import ManualClock
 from streams.events import Event, FeedStatus, Trade
+from streams.supervisor import TaskSupervisor
 
 DATA = Path(__file__).parent / "data"
 
@@ -163,6 +164,8 @@ class VenueRun:
         clock: the manual clock all the feed's timers and stamps run on.
         registry: the Prometheus registry of the feed's metrics.
         events: everything the feed handed its sink, in order (market events and statuses).
+        supervisor: runs the feed's connections, polls and watchdog (restarts on the clock,
+            with :data:`FAST_BACKOFF`; ``riskmon_task_restarts_total`` on ``registry``).
     """
 
     venue: str
@@ -171,6 +174,7 @@ class VenueRun:
     clock: ManualClock
     registry: CollectorRegistry
     events: list[Event] = dataclasses.field(default_factory=list)
+    supervisor: TaskSupervisor | None = None
 
     def of_type(self, cls: type[E]) -> list[E]:
         """The delivered events of one class."""
@@ -273,8 +277,9 @@ async def venue_run(
             rng=random.Random(seed),
             clock=clock,
         )
-        run = VenueRun(venue, sim, feed, clock, registry, events)
-        task = asyncio.create_task(feed.run(http), name=f"test-feed-{venue}")
+        supervisor = TaskSupervisor(registry, clock=clock, backoff=FAST_BACKOFF, failing_after=3)
+        run = VenueRun(venue, sim, feed, clock, registry, events, supervisor)
+        task = asyncio.create_task(feed.run(http, supervisor), name=f"test-feed-{venue}")
         try:
             await eventually(run.subscribed, what=f"{venue} subscribed")
             yield run

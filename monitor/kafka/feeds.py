@@ -26,6 +26,7 @@ from monitor.kafka.settings import KafkaBusSettings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
 from monitor.wiring import build_feed
+from streams.supervisor import TaskSupervisor
 
 __all__ = ["FeedsOnly", "KafkaFrameWriter"]
 
@@ -123,6 +124,8 @@ class FeedsOnly:
             for vid, vs in settings.venues.items()
             if vs.enabled
         ]
+        #: every connection and poll of every feed runs under it, restarted on failure
+        self.supervisor = TaskSupervisor(registry)
         self._stop = asyncio.Event()
         self._log = log.bind(component="kafka-feeds")
 
@@ -153,7 +156,8 @@ class FeedsOnly:
                 )
                 async with asyncio.TaskGroup() as tg:
                     tasks = [
-                        tg.create_task(f.run(http), name=f"feed:{f.venue}") for f in self.feeds
+                        tg.create_task(f.run(http, self.supervisor), name=f"feed:{f.venue}")
+                        for f in self.feeds
                     ]
                     tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
                     await self._stop.wait()

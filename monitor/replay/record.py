@@ -22,6 +22,7 @@ from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
 from monitor.wiring import build_feed
 from streams.events import Event
+from streams.supervisor import TaskSupervisor
 
 __all__ = ["run_capture"]
 
@@ -46,7 +47,10 @@ async def run_capture(
             await asyncio.gather(
                 *(refresh_instruments(f.spec, f.endpoints, f.registry, http) for f in feeds)
             )
-            tasks = [asyncio.create_task(f.run(http), name=f"capture:{f.venue}") for f in feeds]
+            sup = TaskSupervisor(metrics.registry)
+            tasks = [
+                asyncio.create_task(f.run(http, sup), name=f"capture:{f.venue}") for f in feeds
+            ]
             flusher = asyncio.create_task(_flush_every(writer, 1.0), name="capture:flush")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), duration_s)

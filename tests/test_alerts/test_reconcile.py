@@ -83,8 +83,15 @@ async def test_store_resolution_newer_than_the_snapshot_makes_the_evaluator_forg
         firing = await svc.store.call(lambda: svc.store.sync.alerts(status="firing"))
         assert firing == []
         # the condition still false: nothing fires; true again: it fires again, and is stored
-        assert restored.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 50.0, T0 + 2 * 10**9)]) == []
-        again = restored.on_signals([Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 1.0, T0 + 3 * 10**9)])
+        assert (
+            restored.on_signals(
+                [Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 50.0, T0 + 2 * 10**9)]
+            )
+            == []
+        )
+        again = restored.on_signals(
+            [Signal("oi_usd", {"asset": "BTC", "venue": "all"}, 1.0, T0 + 3 * 10**9)]
+        )
         assert [n.status for n in again] == ["firing"]
     finally:
         await svc.aclose()
