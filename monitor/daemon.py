@@ -49,8 +49,8 @@ from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.exporter import SignalExporter
-from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
+from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
@@ -196,6 +196,7 @@ class Daemon:
                         if not restored:  # history loads while the feeds already run
                             tg.create_task(self._backfill(http), name="backfill")
                         tg.create_task(self._idle_ticker(), name="ticker")
+                        tg.create_task(self._refresh_instruments_forever(http), name="listings")
                         self.supervisor.spawn(self._snapshotter, "snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
                         self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
@@ -298,9 +299,13 @@ class Daemon:
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
-        await asyncio.gather(
-            *(refresh_instruments(f.spec, f.endpoints, f.registry, http, cache) for f in self.feeds)
-        )
+        await refresh_listings(self.feeds, http, cache, self.metrics)
+
+    async def _refresh_instruments_forever(self, http: aiohttp.ClientSession) -> None:
+        """Re-read the venues' listings every ``instruments_refresh_s`` (new listings)."""
+        cache = str(self.settings.state_dir / "instruments")
+        interval = self.settings.instruments_refresh_s
+        await refresh_forever(self.feeds, http, self.clock, interval, cache, self.metrics)
 
     async def _backfill(self, http: aiohttp.ClientSession) -> None:
         """Seed the price and OI processors from the venues' REST history (no saved state).

@@ -27,9 +27,11 @@ import structlog
 from monitor.capture import CaptureWriter
 from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments
+from monitor.listings import plan_feed, plan_listed
 from monitor.metrics import MonitorMetrics
 from monitor.venues.base import (
     Channel,
+    ConnectionPlan,
     ParseError,
     RestPoll,
     Stream,
@@ -122,24 +124,14 @@ class VenueFeed:
         self.rng = rng or random.Random()
         self.clock: Clock = clock or SystemClock()
         self.parser = spec.make_parser(registry)
-        self.plans = spec.plan(endpoints, self.streams)
+        self.plans = plan_feed(spec, endpoints, self.streams, registry)
         self.polls = spec.polls(endpoints, self.streams)
         if poll_interval_s is not None:
             self.polls = [dataclasses.replace(p, interval_s=poll_interval_s) for p in self.polls]
-        self.connections = [
-            WebSocketConnection(
-                spec,
-                plan,
-                self._on_frame,
-                self._on_conn_status,
-                backoff=self.backoff,
-                ping_interval_s=ping_interval_s,
-                stall_after_s=stall_after_s,
-                rng=self.rng,
-                clock=self.clock,
-            )
-            for plan in self.plans
-        ]
+        self._conn_options = {"ping_interval_s": ping_interval_s, "stall_after_s": stall_after_s}
+        self.connections = [self._connection(plan) for plan in self.plans]
+        self._tasks: asyncio.TaskGroup | None = None
+        self._listings_added = 0
         self.skipped: dict[str, int] = {}
         self.frames = 0
         self._m_frames = metrics.frames.labels(venue=self.venue)
@@ -157,6 +149,7 @@ class VenueFeed:
         for st in self.streams:
             self._subscribed_at.setdefault(st, now)
         async with asyncio.TaskGroup() as tg:
+            self._tasks = tg
             for conn in self.connections:
                 tg.create_task(conn.run(), name=f"{self.venue}:{conn.plan.key}")
             if self.polls:
@@ -165,6 +158,35 @@ class VenueFeed:
                 for poll in self.polls:
                     tg.create_task(self._poll(http, poll), name=f"{self.venue}:{poll.key}")
             tg.create_task(self._watchdog(), name=f"{self.venue}:watchdog")
+
+    def _connection(self, plan: ConnectionPlan) -> WebSocketConnection:
+        return WebSocketConnection(
+            self.spec,
+            plan,
+            self._on_frame,
+            self._on_conn_status,
+            backoff=self.backoff,
+            ping_interval_s=self._conn_options["ping_interval_s"],
+            stall_after_s=self._conn_options["stall_after_s"],
+            rng=self.rng,
+            clock=self.clock,
+        )
+
+    def add_listings(self, symbols: Sequence[str]) -> int:
+        """Subscribe new listings on the channels taken per listed symbol (Bybit liquidations),
+        on connections of their own, started at once when the feed runs. Returns how many
+        connections were added."""
+        self._listings_added += 1
+        plans = plan_listed(
+            self.spec, self.endpoints, self.streams, symbols, f"+{self._listings_added}"
+        )
+        for plan in plans:
+            conn = self._connection(plan)
+            self.plans.append(plan)
+            self.connections.append(conn)
+            if self._tasks is not None:
+                self._tasks.create_task(conn.run(), name=f"{self.venue}:{plan.key}")
+        return len(plans)
 
     # ------------------------------------------------------------------ frames
 

@@ -55,12 +55,18 @@ def run_clock(settings: Settings) -> Clock:
 
 
 def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
-    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
+    """The streams of one venue from its settings (symbols × channels the venue publishes).
+
+    A channel ``all_market`` asks for is one ``Stream(channel, "*")`` on a venue with an
+    all-market stream for it, or with one subscription per listed symbol (the feed expands it,
+    :mod:`monitor.listings`); elsewhere it stays on ``symbols``.
+    """
     channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
     symbols = vs.symbols or list(spec.default_symbols)
+    market = vs.market_channels() & (spec.all_market_channels | spec.listed_channels)
     out: list[Stream] = []
     for ch in channels:
-        if vs.all_market and ch in ("liquidations", "funding"):
+        if ch in market:
             out.append(Stream(ch, "*"))
         else:
             out.extend(Stream(ch, sym) for sym in symbols)
@@ -91,11 +97,14 @@ def build_feed(
     """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
     spec = get_venue(venue_id)
     vs = settings.venues[venue_id]
+    registry = load_registry(venue_id, settings.state_dir / "instruments")
+    derived = metrics.instruments_derived.labels(venue=venue_id)
+    registry.on_derived = lambda _: derived.inc()
     return VenueFeed(
         spec,
         venue_endpoints(settings, spec, vs),
         venue_streams(spec, vs),
-        load_registry(venue_id, settings.state_dir / "instruments"),
+        registry,
         sink,
         metrics,
         capture=capture,

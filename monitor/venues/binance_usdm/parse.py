@@ -111,14 +111,13 @@ class BinanceUsdmParser(VenueParser):
         inst = self.instruments.get(p.s)
         if inst is None:
             raise MissingMetadataError(f"no instrument metadata for {p.s}")
-        price = p.p
-        size = p.q
+        m = inst.multiplier  # coins per unit of a bundled symbol (1000PEPEUSDT), else 1
         return [
             Trade(
                 **self.header(inst, p.T * NS_PER_MS, ts_recv),
-                price=price,
-                size=size,
-                notional_usd=price * size,
+                price=p.p / m,
+                size=p.q * m,
+                notional_usd=p.p * p.q,
                 side="sell" if p.m else "buy",
             )
         ]
@@ -129,14 +128,15 @@ class BinanceUsdmParser(VenueParser):
         if isinstance(p, BinanceForceOrder):
             o = p.o
             inst = self.instrument(o.s)
-            size = o.z if o.z > 0 else o.q
+            qty = o.z if o.z > 0 else o.q
             price = o.ap if o.ap > 0 else o.p
+            m = inst.multiplier
             return [
                 Liquidation(
                     **self.header(inst, o.T * NS_PER_MS, ts_recv),
-                    price=price,
-                    size=size,
-                    notional_usd=price * size,
+                    price=price / m,
+                    size=qty * m,
+                    notional_usd=price * qty,
                     side=mapped(_LIQUIDATED, o.S, "forceOrder side"),
                 )
             ]

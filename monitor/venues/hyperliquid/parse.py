@@ -92,8 +92,8 @@ class HyperliquidParser(VenueParser):
             out.append(
                 Trade(
                     **self.header(inst, t.time * NS_PER_MS, ts_recv),
-                    price=t.px,
-                    size=t.sz * inst.contract_size,
+                    price=inst.unit_price(t.px),
+                    size=t.sz * inst.contract_size * inst.multiplier,
                     notional_usd=t.px * t.sz * inst.contract_size,
                     side=mapped(_TAKER, t.side, "trade side"),
                 )
