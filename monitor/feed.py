@@ -124,6 +124,8 @@ class VenueFeed:
         self.rng = rng or random.Random()
         self.clock: Clock = clock or SystemClock()
         self.parser = spec.make_parser(registry)
+        derived = metrics.instruments_derived.labels(venue=self.venue)
+        registry.on_derived = lambda _: derived.inc()  # each symbol read from its name, once
         self.plans = plan_feed(spec, endpoints, self.streams, registry)
         self.polls = spec.polls(endpoints, self.streams)
         if poll_interval_s is not None:

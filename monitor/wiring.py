@@ -97,14 +97,11 @@ def build_feed(
     """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
     spec = get_venue(venue_id)
     vs = settings.venues[venue_id]
-    registry = load_registry(venue_id, settings.state_dir / "instruments")
-    derived = metrics.instruments_derived.labels(venue=venue_id)
-    registry.on_derived = lambda _: derived.inc()
     return VenueFeed(
         spec,
         venue_endpoints(settings, spec, vs),
         venue_streams(spec, vs),
-        registry,
+        load_registry(venue_id, settings.state_dir / "instruments"),
         sink,
         metrics,
         capture=capture,
