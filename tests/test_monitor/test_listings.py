@@ -120,12 +120,14 @@ def test_bybit_documented_liquidation_of_an_unlisted_symbol_flows() -> None:
 def test_binance_bundled_symbol_keeps_notional_and_counts_coins() -> None:
     """A documented forceOrder of a bundled symbol: asset PEPE, size in coins, exact notional."""
     frame = (DATA / "binance-usdm" / "force_order_2026.json").read_text()
-    frame = frame.replace('"s":"BTCUSDT"', '"s":"1000PEPEUSDT"').replace("64310.60", "0.0123")
+    frame = frame.replace('"s":"BTCUSDT"', '"s":"1000PEPEUSDC"').replace("64310.60", "0.0123")
     reg = load_registry("binance-usdm")
+    assert "1000PEPEUSDC" not in reg
     parser = get_venue("binance-usdm").make_parser(reg)
     (ev,) = parser.parse(frame, RECV)
     assert isinstance(ev, Liquidation)
-    assert (ev.asset, ev.symbol, ev.side) == ("PEPE", "1000PEPEUSDT", "short")
+    assert (ev.asset, ev.symbol, ev.instrument) == ("PEPE", "1000PEPEUSDC", "PEPE-USDC-PERP")
+    assert ev.side == "short"
     assert ev.size == pytest.approx(0.002 * 1000)
     assert ev.price == pytest.approx(0.0123 / 1000)
     assert ev.notional_usd == pytest.approx(0.0123 * 0.002)
@@ -169,12 +171,12 @@ def test_metadata_wins_over_a_derived_instrument() -> None:
     reg = load_registry("binance-usdm")
     seen: list[Instrument] = []
     reg.on_derived = seen.append
-    assert reg.get("ROSEUSDT") is not None
-    assert reg.get("ROSEUSDT") is not None
-    assert [i.symbol for i in seen] == ["ROSEUSDT"]  # derived and reported once
-    listed = perp("binance-usdm", "ROSEUSDT", "ROSE", "USDT", funding_interval_h=4.0)
+    assert reg.get("WLFIUSDT") is not None
+    assert reg.get("WLFIUSDT") is not None
+    assert [i.symbol for i in seen] == ["WLFIUSDT"]  # derived and reported once
+    listed = perp("binance-usdm", "WLFIUSDT", "WLFI", "USDT", funding_interval_h=4.0)
     reg.update([listed])
-    assert reg.get("ROSEUSDT") == listed
+    assert reg.get("WLFIUSDT") == listed
     assert reg.derived() == []
 
 
@@ -183,14 +185,14 @@ async def test_feed_counts_a_derived_symbol_once_and_its_liquidations_flow() -> 
     async with venue_run("binance-usdm", [Stream("liquidations", "*")]) as run:
         sim = run.sim.venues["binance-usdm"]
         sim.add_instruments(
-            [perp("binance-usdm", "1000PEPEUSDT", "1000PEPE", "USDT", funding_interval_h=8.0)]
+            [perp("binance-usdm", "1000PEPEUSDC", "1000PEPE", "USDC", funding_interval_h=8.0)]
         )
         for i in range(2):
             run.sim.publish(
                 Liquidation(
                     venue="binance-usdm",
-                    symbol="1000PEPEUSDT",
-                    instrument="1000PEPE-USDT-PERP",
+                    symbol="1000PEPEUSDC",
+                    instrument="1000PEPE-USDC-PERP",
                     asset="1000PEPE",
                     ts_event=T + i * MS,
                     ts_recv=0,
