@@ -34,7 +34,7 @@ async def refresh_venue(
     before = set(listed_symbols(feed.registry))
     await refresh_instruments(feed.spec, feed.endpoints, feed.registry, http, cache_dir)
     new = [s for s in listed_symbols(feed.registry) if s not in before]
-    if new and before:
+    if new:
         added = feed.add_listings(new)
         log.info(
             "instruments.new_listings",
@@ -43,8 +43,6 @@ async def refresh_venue(
             symbols=new[:50],
             connections=added,
         )
-    elif new:  # the first list of a venue without a snapshot: subscribe it as new listings too
-        feed.add_listings(new)
     return new
 
 
