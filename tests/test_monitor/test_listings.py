@@ -350,3 +350,43 @@ async def test_periodic_refresh_runs_on_the_clock() -> None:
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "asset", "instrument"),
+    [
+        ("binance-usdm", "WIFUSDT", "WIF", "WIF-USDT-PERP"),  # !forceOrder@arr
+        ("okx-swap", "ADA-USDT-SWAP", "ADA", "ADA-USDT-PERP"),  # liquidation-orders (SWAP)
+        ("bitmex", "XRPUSDT", "XRP", "XRP-USDT-PERP"),  # the liquidation table
+        ("bybit-linear", "ETHUSD", "ETH", "ETH-USD-PERP"),  # allLiquidation per listed symbol
+    ],
+)
+async def test_default_config_receives_liquidations_beyond_the_majors(
+    venue: str, symbol: str, asset: str, instrument: str
+) -> None:
+    """With the default settings, a liquidation of a listed non-major reaches the feed through
+    the simulator's whole-market stream."""
+    spec = get_venue(venue)
+    assert symbol not in spec.default_symbols
+    async with venue_run(venue, venue_streams(spec, VenueSettings())) as run:
+        run.sim.publish(
+            Liquidation(
+                venue=venue,
+                symbol=symbol,
+                instrument=instrument,
+                asset=asset,
+                ts_event=T,
+                ts_recv=0,
+                price=2.0,
+                size=1000.0,
+                notional_usd=2000.0,
+                side="long",
+            )
+        )
+        await eventually(
+            lambda: any(e.symbol == symbol for e in run.of_type(Liquidation)),
+            what=f"{venue} {symbol} liquidation",
+        )
+        ev = next(e for e in run.of_type(Liquidation) if e.symbol == symbol)
+        assert (ev.asset, ev.side) == (asset, "long")
+        assert ev.notional_usd == pytest.approx(2000.0, rel=1e-3)
