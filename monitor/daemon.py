@@ -177,9 +177,9 @@ class Daemon:
         try:
             async with aiohttp.ClientSession() as http:
                 following = await self._anchor_clock(http)
+                await self._refresh_instruments(http)  # may add connections (new listings)
                 self._apply_wall_floor()
                 self._last_progress = self.clock.monotonic()
-                await self._refresh_instruments(http)
                 self._log.info(
                     "daemon.started",
                     venues=[f.venue for f in self.feeds],
