@@ -17,12 +17,12 @@ from monitor.listings import listed_symbols, plan_feed
 from monitor.metrics import MonitorMetrics
 from monitor.settings import VenueSettings, load_settings
 from monitor.venues import get_venue, load_registry
-from monitor.venues.base import MissingMetadataError, Stream
+from monitor.venues.base import Channel, MissingMetadataError, Stream
 from monitor.venues.bybit_linear import MAX_ARGS_CHARS_PER_CONNECTION, MAX_TOPICS_PER_CONNECTION
 from monitor.venues.deriving import split_multiplier
 from monitor.venues.planning import perp
 from monitor.wiring import venue_streams
-from streams.events import Liquidation, Trade
+from streams.events import EventHeader, Funding, Liquidation, OpenInterest, Quote, Trade
 from tests.helpers import VenueRun, eventually, venue_run
 
 DATA = Path(__file__).parent.parent / "data" / "ws"
@@ -144,6 +144,25 @@ def test_hyperliquid_documented_trade_of_an_unlisted_coin_flows() -> None:
     assert (ev.asset, ev.symbol) == ("PEPE", "kPEPE")
     assert ev.size == pytest.approx(0.31377 * 1000)
     assert ev.notional_usd == pytest.approx(0.0105 * 0.31377)
+
+
+def test_bundled_symbol_prices_are_per_coin_on_every_channel() -> None:
+    """The documented Bybit tickers snapshot, for a bundled symbol without metadata: mark and
+    book prices per coin, open interest and book sizes in coins, notional unchanged."""
+    frame = (DATA / "bybit-linear" / "tickers_snapshot.json").read_text()
+    frame = frame.replace("BTCUSDT", "10000LADYSUSDT")
+    reg = load_registry("bybit-linear")
+    events = get_venue("bybit-linear").make_parser(reg).parse(frame, RECV)
+    funding = next(e for e in events if isinstance(e, Funding))
+    oi = next(e for e in events if isinstance(e, OpenInterest))
+    quote = next(e for e in events if isinstance(e, Quote))
+    assert {e.asset for e in events} == {"LADYS"}
+    assert funding.mark_price == pytest.approx(66666.60 / 10000)
+    assert oi.size == pytest.approx(492373.72 * 10000)
+    assert oi.notional_usd == pytest.approx(492373.72 * 66666.60)
+    assert quote.bid == pytest.approx(6.66666)
+    assert quote.ask == pytest.approx(6.66667)
+    assert quote.bid_size == pytest.approx(23789.165 * 10000)
 
 
 def test_okx_unlisted_symbol_is_still_a_counted_skip() -> None:
@@ -390,3 +409,56 @@ async def test_default_config_receives_liquidations_beyond_the_majors(
         ev = next(e for e in run.of_type(Liquidation) if e.symbol == symbol)
         assert (ev.asset, ev.side) == (asset, "long")
         assert ev.notional_usd == pytest.approx(2000.0, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "channel"),
+    [
+        ("binance-usdm", "1000PEPEUSDT", "liquidations"),  # in the snapshot
+        ("binance-usdm", "1000PEPEUSDT", "quotes"),
+        ("bybit-linear", "10000LADYSUSDT", "quotes"),  # derived from its name
+        ("hyperliquid", "kPEPE", "trades"),  # derived from its name
+    ],
+)
+async def test_bundled_symbols_round_trip_through_the_simulator(
+    venue: str, symbol: str, channel: Channel
+) -> None:
+    """The simulator renders a bundled symbol as the venue does (prices per bundle, sizes in
+    bundles); the feed reads back the coin's prices and sizes."""
+    spec = get_venue(venue)
+    derive = spec.derive_instrument
+    assert derive is not None
+    inst = derive(symbol)
+    assert inst is not None
+    assert inst.multiplier >= 1000
+    stream = Stream(channel, "*" if channel == "liquidations" else symbol)
+    major = Stream("trades", spec.default_symbols[0])
+    async with venue_run(venue, [major, stream]) as run:
+        run.sim.venues[venue].add_instruments([inst])  # the venue lists it
+        topics = {t for sess in run.sim.sessions(venue) for t in sess.subscriptions}
+        if stream.symbol != "*" and not any(symbol in t for t in topics):
+            # refused while unlisted (Hyperliquid): the reconnect subscribes it again
+            await next(c for c in run.feed.connections if stream in c.plan.streams).drop()
+            await run.reconnect("resubscribed")
+        head: EventHeader = {
+            "venue": venue,
+            "symbol": symbol,
+            "instrument": inst.instrument,
+            "asset": inst.base,
+            "ts_event": T,
+            "ts_recv": 0,
+        }
+        sent: Liquidation | Quote | Trade
+        if channel == "liquidations":
+            sent = Liquidation(**head, price=1.2e-5, size=4e6, notional_usd=48.0, side="long")
+        elif channel == "quotes":
+            sent = Quote(**head, bid=1.2e-5, ask=1.3e-5, bid_size=5e6, ask_size=6e6)
+        else:
+            sent = Trade(**head, price=1.2e-5, size=4e6, notional_usd=48.0, side="buy")
+        run.sim.publish(sent)
+        await eventually(lambda: len(run.of_type(type(sent))) == 1, what=f"{venue} {channel}")
+        (got,) = run.of_type(type(sent))
+        assert got.asset == inst.base
+        for field in ("price", "size", "notional_usd", "bid", "ask", "bid_size", "ask_size"):
+            if hasattr(sent, field):
+                assert getattr(got, field) == pytest.approx(getattr(sent, field)), field

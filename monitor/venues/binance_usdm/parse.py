@@ -157,7 +157,7 @@ class BinanceUsdmParser(VenueParser):
                     rate=p.r,
                     interval_h=interval_h,
                     rate_8h=rate_8h(p.r, interval_h),
-                    mark_price=p.p,
+                    mark_price=inst.unit_price(p.p),
                     next_funding_ts=p.T * NS_PER_MS if p.T else None,
                 ),
             ]
@@ -165,10 +165,10 @@ class BinanceUsdmParser(VenueParser):
         return [
             Quote(
                 **self.header(inst, (p.T or p.E) * NS_PER_MS, ts_recv),
-                bid=p.b,
-                ask=p.a,
-                bid_size=p.B,
-                ask_size=p.A,
+                bid=inst.unit_price(p.b),
+                ask=inst.unit_price(p.a),
+                bid_size=p.B * inst.multiplier,
+                ask_size=p.A * inst.multiplier,
             )
         ]
 
@@ -176,7 +176,7 @@ class BinanceUsdmParser(VenueParser):
         inst = self.instrument(body.symbol)
         return OpenInterest(
             **self.header(inst, body.time * NS_PER_MS, ts_recv),
-            size=body.openInterest,
+            size=body.openInterest * inst.multiplier,
             notional_usd=body.openInterest * mark,
         )
 

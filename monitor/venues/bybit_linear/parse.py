@@ -170,7 +170,7 @@ class BybitLinearParser(VenueParser):
                         rate=rate,
                         interval_h=interval_h,
                         rate_8h=rate_8h(rate, interval_h),
-                        mark_price=mark,
+                        mark_price=inst.unit_price(mark),
                         next_funding_ts=next_ms * NS_PER_MS if next_ms else None,
                     )
                 )
@@ -183,8 +183,8 @@ class BybitLinearParser(VenueParser):
             out.append(
                 Quote(
                     **header,
-                    bid=bid,
-                    ask=ask,
+                    bid=inst.unit_price(bid),
+                    ask=inst.unit_price(ask),
                     bid_size=_base_size(inst, st.bid1Size, bid),
                     ask_size=_base_size(inst, st.ask1Size, ask),
                 )

@@ -111,7 +111,7 @@ class HyperliquidParser(VenueParser):
         ctx = msg.ctx
         if ctx.funding is None or ctx.openInterest is None:
             raise UnknownMessageError(f"activeAssetCtx of {msg.coin} is not a perp context")
-        size = ctx.openInterest * inst.contract_size
+        units = ctx.openInterest * inst.contract_size  # coins, or bundles of ``multiplier`` coins
         header = self.header(inst, ts_recv, ts_recv)  # the context carries no timestamp
         return [
             Funding(
@@ -119,10 +119,10 @@ class HyperliquidParser(VenueParser):
                 rate=ctx.funding,
                 interval_h=FUNDING_INTERVAL_H,
                 rate_8h=rate_8h(ctx.funding, FUNDING_INTERVAL_H),
-                mark_price=ctx.markPx,
+                mark_price=inst.unit_price(ctx.markPx),
                 next_funding_ts=None,
             ),
-            OpenInterest(**header, size=size, notional_usd=size * ctx.markPx),
+            OpenInterest(**header, size=units * inst.multiplier, notional_usd=units * ctx.markPx),
         ]
 
     def _bbo(self, msg: HlBbo, ts_recv: int) -> list[Event]:
@@ -135,9 +135,9 @@ class HyperliquidParser(VenueParser):
         return [
             Quote(
                 **self.header(inst, msg.time * NS_PER_MS, ts_recv),
-                bid=bid.px,
-                ask=ask.px,
-                bid_size=bid.sz * inst.contract_size,
-                ask_size=ask.sz * inst.contract_size,
+                bid=inst.unit_price(bid.px),
+                ask=inst.unit_price(ask.px),
+                bid_size=bid.sz * inst.contract_size * inst.multiplier,
+                ask_size=ask.sz * inst.contract_size * inst.multiplier,
             )
         ]
