@@ -9,7 +9,10 @@ is not a silent stream, the channel is silent when none of its symbols delivered
 
 New listings found by a later refresh (:mod:`monitor.listing_refresh`) are planned the same way
 for the new symbols only (:func:`plan_listed`), on connections of their own, so the running
-connections are not disturbed.
+connections are not disturbed. Such a connection carries few symbols: when none of them has a
+liquidation for the channel's quiet limit (1 h on Bybit) the stall watchdog reconnects it, a
+counted reconnect and nothing more (the channel's health is the whole market's). A restart folds
+the new listings into the full connections.
 """
 
 from __future__ import annotations
