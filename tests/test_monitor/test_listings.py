@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.instruments import Instrument
+from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.listing_refresh import refresh_forever, refresh_venue
 from monitor.listings import listed_symbols, plan_feed
 from monitor.metrics import MonitorMetrics
@@ -282,6 +282,27 @@ def test_bybit_plans_every_listed_perp_within_its_limits() -> None:
     # the majors' trades and tickers are still there
     assert "publicTrade.BTCUSDT" in topics
     assert "tickers.BTCUSDT" in topics
+
+
+def test_bybit_whole_market_of_a_live_sized_listing_stays_within_limits() -> None:
+    """700 listed perpetuals (more than Bybit lists): several connections, each within Bybit's
+    args limit, every symbol subscribed once."""
+    spec = get_venue("bybit-linear")
+    reg = InstrumentRegistry("bybit-linear")
+    reg.update(
+        perp("bybit-linear", f"LONGNAMECOIN{i}USDT", f"LONGNAMECOIN{i}", "USDT",
+             funding_interval_h=8.0)
+        for i in range(700)
+    )  # fmt: skip
+    plans = plan_feed(spec, spec.endpoints, [Stream("liquidations", "*")], reg)
+    per_plan = [[t for f in p.subscribe for t in json.loads(f)["args"]] for p in plans]
+    assert sorted(t for ts in per_plan for t in ts) == sorted(
+        f"allLiquidation.LONGNAMECOIN{i}USDT" for i in range(700)
+    )
+    assert len(plans) >= 3
+    for args in per_plan:
+        assert len(args) <= MAX_TOPICS_PER_CONNECTION
+        assert sum(len(a) + 3 for a in args) <= MAX_ARGS_CHARS_PER_CONNECTION
 
 
 # ---------------------------------------------------------------------- listings refresh
