@@ -57,8 +57,8 @@ from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
 from monitor.exporter import SignalExporter
-from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
+from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
@@ -196,9 +196,9 @@ class Daemon:
                 if self.alert_service is not None:  # store, evaluator, receivers agree first
                     await self.alert_service.start(self._evaluator)
                     self.health.supervise(self.alert_service.tasks)
+                await self._refresh_instruments(http)  # may add connections (new listings)
                 self._apply_wall_floor()
                 self._last_progress = self.clock.monotonic()
-                await self._refresh_instruments(http)
                 self._log.info(
                     "daemon.started",
                     venues=[f.venue for f in self.feeds],
@@ -217,6 +217,8 @@ class Daemon:
                         tasks.append(spawn(functools.partial(self._backfill, http), "backfill"))
                     tasks.append(spawn(self._idle_ticker, "ticker"))
                     tasks.append(spawn(self._snapshotter, "snapshots"))
+                    refresh = functools.partial(self._refresh_instruments_forever, http)
+                    tasks.append(spawn(refresh, "listings"))
                     if following:
                         tasks.append(spawn(functools.partial(self._follow_clock, http), "clock"))
                     async with asyncio.TaskGroup() as tg:
@@ -287,12 +289,13 @@ class Daemon:
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
-        await asyncio.gather(
-            *(
-                refresh_instruments(f.spec, f.endpoints, f.registry, http, cache, self.metrics)
-                for f in self.feeds
-            )
-        )
+        await refresh_listings(self.feeds, http, cache, self.metrics)
+
+    async def _refresh_instruments_forever(self, http: aiohttp.ClientSession) -> None:
+        """Re-read the venues' listings every ``instruments_refresh_s`` (new listings)."""
+        cache = str(self.settings.state_dir / "instruments")
+        interval = self.settings.instruments_refresh_s
+        await refresh_forever(self.feeds, http, self.clock, interval, cache, self.metrics)
 
     async def _backfill(self, http: aiohttp.ClientSession) -> None:
         """Seed the price and OI processors from the venues' REST history (no saved state).

@@ -29,10 +29,12 @@ from prometheus_client import CollectorRegistry
 from monitor.capture import CaptureWriter
 from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
 from monitor.instruments import InstrumentRegistry, save_instruments
+from monitor.listings import plan_feed, plan_listed
 from monitor.metrics import MonitorMetrics
 from monitor.rest import fetch
 from monitor.venues.base import (
     Channel,
+    ConnectionPlan,
     ParseError,
     RestPoll,
     Stream,
@@ -126,24 +128,16 @@ class VenueFeed:
         self.rng = rng or random.Random()
         self.clock: Clock = clock or SystemClock()
         self.parser = spec.make_parser(registry)
-        self.plans = spec.plan(endpoints, self.streams)
+        derived = metrics.instruments_derived.labels(venue=self.venue)
+        registry.on_derived = lambda _: derived.inc()  # each symbol read from its name, once
+        self.plans = plan_feed(spec, endpoints, self.streams, registry)
         self.polls = spec.polls(endpoints, self.streams)
         if poll_interval_s is not None:
             self.polls = [dataclasses.replace(p, interval_s=poll_interval_s) for p in self.polls]
-        self.connections = [
-            WebSocketConnection(
-                spec,
-                plan,
-                self._on_frame,
-                self._on_conn_status,
-                backoff=self.backoff,
-                ping_interval_s=ping_interval_s,
-                stall_after_s=stall_after_s,
-                rng=self.rng,
-                clock=self.clock,
-            )
-            for plan in self.plans
-        ]
+        self._conn_options = {"ping_interval_s": ping_interval_s, "stall_after_s": stall_after_s}
+        self.connections = [self._new_connection(plan) for plan in self.plans]
+        self._supervisor: TaskSupervisor | None = None  # set by start()
+        self._listings_added = 0
         self.skipped: dict[str, int] = {}
         self.frames = 0
         self._m_frames = metrics.frames.labels(venue=self.venue)
@@ -167,7 +161,7 @@ class VenueFeed:
         for st in self.streams:
             self._subscribed_at.setdefault(st, now)
         out: list[tuple[str, TaskFactory]] = [
-            (f"feed:{self.venue}:{conn.plan.key}", functools.partial(self._connection, conn))
+            (f"feed:{self.venue}:{conn.plan.key}", functools.partial(self._run_connection, conn))
             for conn in self.connections
         ]
         if self.polls:
@@ -183,7 +177,11 @@ class VenueFeed:
     def start(
         self, supervisor: TaskSupervisor, http: aiohttp.ClientSession | None = None
     ) -> list[asyncio.Task[None]]:
-        """Spawn :meth:`tasks` on ``supervisor``; return the supervised tasks."""
+        """Spawn :meth:`tasks` on ``supervisor``; return the supervised tasks.
+
+        Connections :meth:`add_listings` adds later are spawned on the same supervisor.
+        """
+        self._supervisor = supervisor
         return [supervisor.spawn(factory, name) for name, factory in self.tasks(http)]
 
     async def run(
@@ -205,7 +203,7 @@ class VenueFeed:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _connection(self, conn: WebSocketConnection) -> None:
+    async def _run_connection(self, conn: WebSocketConnection) -> None:
         """One connection; if it dies of an exception it is reported down before the restart."""
         try:
             await conn.run()
@@ -213,6 +211,37 @@ class VenueFeed:
             conn.state = "disconnected"
             self.metrics.connected.labels(venue=self.venue, connection=conn.plan.key).set(0)
             raise
+
+    def _new_connection(self, plan: ConnectionPlan) -> WebSocketConnection:
+        return WebSocketConnection(
+            self.spec,
+            plan,
+            self._on_frame,
+            self._on_conn_status,
+            backoff=self.backoff,
+            ping_interval_s=self._conn_options["ping_interval_s"],
+            stall_after_s=self._conn_options["stall_after_s"],
+            rng=self.rng,
+            clock=self.clock,
+        )
+
+    def add_listings(self, symbols: Sequence[str]) -> int:
+        """Subscribe new listings on the channels taken per listed symbol (Bybit liquidations),
+        on connections of their own, started at once when the feed runs. Returns how many
+        connections were added."""
+        self._listings_added += 1
+        plans = plan_listed(
+            self.spec, self.endpoints, self.streams, symbols, f"+{self._listings_added}"
+        )
+        for plan in plans:
+            conn = self._new_connection(plan)
+            self.plans.append(plan)
+            self.connections.append(conn)
+            if self._supervisor is not None:
+                self._supervisor.spawn(
+                    functools.partial(self._run_connection, conn), f"feed:{self.venue}:{plan.key}"
+                )
+        return len(plans)
 
     # ------------------------------------------------------------------ frames
 
@@ -415,7 +444,7 @@ async def refresh_instruments(
         return 0
     n = registry.update(loaded)
     if spec.funding_intervals is not None:
-        await _refresh_funding_intervals(spec, base, registry, http)
+        await _refresh_funding_intervals(spec, base, registry, http, metrics)
     if cache_dir is not None:
         save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
     log.info("instruments.refreshed", venue=spec.venue, count=n)
@@ -423,21 +452,31 @@ async def refresh_instruments(
 
 
 async def _refresh_funding_intervals(
-    spec: VenueSpec, base: str, registry: InstrumentRegistry, http: aiohttp.ClientSession
+    spec: VenueSpec,
+    base: str,
+    registry: InstrumentRegistry,
+    http: aiohttp.ClientSession,
+    metrics: MonitorMetrics | None,
 ) -> None:
     """Apply the funding intervals a venue publishes apart from its listing (Binance)."""
     assert spec.funding_intervals is not None
     path, parse = spec.funding_intervals
+    answer = await fetch(
+        http,
+        base + path,
+        venue=spec.venue,
+        what="funding_intervals",
+        metrics=metrics,
+        timeout_s=15.0,
+    )
+    if not answer.ok:
+        log.warning(
+            "instruments.funding_intervals_failed", venue=spec.venue, outcome=answer.outcome
+        )
+        return
     try:
-        async with http.get(base + path, timeout=aiohttp.ClientTimeout(total=15)) as resp:
-            if resp.status != 200:
-                log.warning(
-                    "instruments.funding_intervals_failed", venue=spec.venue, status=resp.status
-                )
-                return
-            body = await resp.read()
-        changed = registry.set_funding_intervals(parse(body))
-    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        changed = registry.set_funding_intervals(parse(answer.body))
+    except (ValueError, TypeError, KeyError) as e:
         log.warning(
             "instruments.funding_intervals_failed", venue=spec.venue, error=type(e).__name__
         )

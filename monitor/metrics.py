@@ -1,9 +1,10 @@
 """Prometheus metrics of the monitor package (feeds, bus, pipeline, windows).
 
-Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``, ``bus``,
-``pipeline``, ``window``); signal families are named by :mod:`monitor.exporter`, alert-engine
-families by :mod:`alerts.metrics`. Label values come from config and code (venue ids, connection
-keys, channels, closed reason sets, processor names), never from wire strings or exception text.
+Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``,
+``instruments``, ``bus``, ``pipeline``, ``window``); signal families are named by
+:mod:`monitor.exporter`, alert-engine families by :mod:`alerts.metrics`. Label values come from
+config and code (venue ids, connection keys, channels, closed reason sets, processor names),
+never from wire strings or exception text.
 The ``*_created`` series of counters and histograms are turned off (they double the series count
 and no panel reads them).
 """
@@ -87,6 +88,18 @@ class MonitorMetrics:
             "riskmon_feed_rest_requests_total",
             "REST polls by outcome",
             ["venue", "outcome"],
+            registry=registry,
+        )
+        self.instruments_derived = Counter(
+            "riskmon_instruments_derived_total",
+            "Symbols without instrument metadata whose asset was read from the symbol itself",
+            ["venue"],
+            registry=registry,
+        )
+        self.instruments_listed = Gauge(
+            "riskmon_instruments_listed",
+            "Instruments with metadata (packaged snapshot, cache and the venue's REST listing)",
+            ["venue"],
             registry=registry,
         )
         self.bus_dropped = Counter(

@@ -37,6 +37,13 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the message is one line for the user."""
 
 
+#: the channels that can be taken for the whole market (``VenueSettings.all_market``)
+MarketChannel = Literal["liquidations", "funding"]
+
+
+_LIQUIDATIONS: list[MarketChannel] = ["liquidations"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,7 +55,12 @@ class VenueSettings(_Strict):
         enabled: subscribe to this venue.
         symbols: venue symbols; default: the venue's majors.
         channels: channels to subscribe; default: all the venue publishes.
-        all_market: use all-market streams where the venue has them (Binance ``!forceOrder@arr``).
+        all_market: the channels taken for the whole market rather than for ``symbols``: a
+            list of ``liquidations`` and ``funding``, ``true`` for both, ``false`` for none.
+            Default: liquidations, on the venue's all-market stream where it has one (Binance
+            ``!forceOrder@arr``, OKX ``liquidation-orders``, BitMEX ``liquidation``) or one
+            subscription per listed symbol where it needs that (Bybit
+            ``allLiquidation.{symbol}``); other venues keep ``symbols``.
         ws_url: override the websocket base URL.
         rest_url: override the REST base URL.
         poll_interval_s: override the REST polling interval the venue module derives from its
@@ -58,10 +70,18 @@ class VenueSettings(_Strict):
     enabled: bool = True
     symbols: list[str] | None = None
     channels: list[Channel] | None = None
-    all_market: bool = False
+    all_market: bool | list[MarketChannel] = Field(default_factory=lambda: _LIQUIDATIONS.copy())
     ws_url: str | None = None
     rest_url: str | None = None
     poll_interval_s: float | None = Field(default=None, gt=0)
+
+    def market_channels(self) -> frozenset[Channel]:
+        """The channels ``all_market`` asks for the whole market."""
+        if self.all_market is True:
+            return frozenset(("liquidations", "funding"))
+        if self.all_market is False:
+            return frozenset()
+        return frozenset(self.all_market)
 
 
 class MetricsSettings(_Strict):
@@ -113,6 +133,8 @@ class Settings(BaseSettings):
             counted (docs/architecture.md, the clock).
         max_event_behind_s: an event stamped further before the newest event time is dropped
             and counted.
+        instruments_refresh_s: how often the venues' instrument lists are re-read over REST
+            (new listings are added without a restart).
         metrics: the metrics endpoint.
         bus: the event bus.
         alerting: receivers and routes, passed to the alert dispatcher.
@@ -133,6 +155,7 @@ class Settings(BaseSettings):
     snapshot_interval_s: float = Field(default=60.0, gt=0)
     max_event_ahead_s: float = Field(default=300.0, gt=0)
     max_event_behind_s: float = Field(default=3600.0, gt=0)
+    instruments_refresh_s: float = Field(default=6 * 3600.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
     bus: AnyBusSettings = BusSettings()
     alerting: dict[str, Any] = Field(default_factory=dict)

@@ -61,12 +61,18 @@ def run_clock(settings: Settings) -> Clock:
 
 
 def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
-    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
+    """The streams of one venue from its settings (symbols × channels the venue publishes).
+
+    A channel ``all_market`` asks for is one ``Stream(channel, "*")`` on a venue with an
+    all-market stream for it, or with one subscription per listed symbol (the feed expands it,
+    :mod:`monitor.listings`); elsewhere it stays on ``symbols``.
+    """
     channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
     symbols = vs.symbols or list(spec.default_symbols)
+    market = vs.market_channels() & (spec.all_market_channels | spec.listed_channels)
     out: list[Stream] = []
     for ch in channels:
-        if vs.all_market and ch in ("liquidations", "funding"):
+        if ch in market:
             out.append(Stream(ch, "*"))
         else:
             out.extend(Stream(ch, sym) for sym in symbols)

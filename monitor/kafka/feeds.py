@@ -19,13 +19,14 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.capture import CaptureWriter
-from monitor.feed import refresh_instruments
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
 from monitor.wiring import build_feed
+from streams.clock import SystemClock
 from streams.supervisor import TaskSupervisor
 
 __all__ = ["FeedsOnly", "KafkaFrameWriter"]
@@ -142,12 +143,7 @@ class FeedsOnly:
         try:
             async with aiohttp.ClientSession() as http:
                 cache = str(self.settings.state_dir / "instruments")
-                await asyncio.gather(
-                    *(
-                        refresh_instruments(f.spec, f.endpoints, f.registry, http, cache)
-                        for f in self.feeds
-                    )
-                )
+                await refresh_listings(self.feeds, http, cache)
                 self._log.info(
                     "kafka.feeds_started",
                     venues=[f.venue for f in self.feeds],
@@ -160,6 +156,13 @@ class FeedsOnly:
                         for f in self.feeds
                     ]
                     tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
+                    every = self.settings.instruments_refresh_s
+                    tasks.append(
+                        tg.create_task(
+                            refresh_forever(self.feeds, http, SystemClock(), every, cache),
+                            name="listings",
+                        )
+                    )
                     await self._stop.wait()
                     for t in tasks:
                         t.cancel()
