@@ -11,6 +11,12 @@ default), handed on to the connections: receive stamps, status stamps, the strea
 poll intervals and their backoff. A run can give all its feeds one clock (the scenario's clock
 against the simulator), and tests drive the timers with a :class:`~streams.clock.ManualClock`.
 A REST ``Retry-After`` (seconds or an HTTP date) is honoured up to :data:`RETRY_AFTER_MAX_S`.
+Every REST answer is read by :func:`monitor.rest.fetch`: a bad one (an error page, a body that
+is not UTF-8 or not JSON, truncated or too large) is counted by outcome and the poll backs off.
+
+Each connection, each poll and the stream watchdog is a task of its own (:meth:`VenueFeed.tasks`)
+that the daemon runs under its :class:`~streams.supervisor.TaskSupervisor`: a bug that kills one
+is logged, counted and restarted with backoff while the others go on.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ class MonitorMetrics:
         )
         self.rest_requests = Counter(
             "riskmon_feed_rest_requests_total",
-            "REST polls by outcome",
+            "REST requests (polls, backfill, instrument lists) by outcome: ok, rate_limited,"
+            " http_error, server_error, unreachable, too_large, truncated, not_utf8, not_json",
             ["venue", "outcome"],
             registry=registry,
         )

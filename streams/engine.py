@@ -84,7 +84,7 @@ class StreamEngine:
         self.tick_ns = tick_ns
         self.skew = skew or SkewLimits()
         #: events dropped for their time, by ``(venue, "ahead" | "behind")``
-        self.skewed: dict[tuple[str, SkewDirection], int] = {}
+        self.skewed: dict[tuple[str, str], int] = {}
         self.watermark_ns = 0
         self._last_event_ns = 0
         self.last_tick_ns = 0
