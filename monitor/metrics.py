@@ -24,8 +24,6 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from streams.engine import SkewDirection
-
 __all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "SkewCounters", "WindowCounters"]
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -203,7 +201,7 @@ class SkewCounters(Collector):
 
     def __init__(
         self,
-        skewed: Callable[[], Mapping[tuple[str, SkewDirection], int]],
+        skewed: Callable[[], Mapping[tuple[str, str], int]],
         registry: CollectorRegistry | None = None,
     ) -> None:
         self.skewed = skewed
