@@ -379,39 +379,37 @@ class Dispatcher:
         self, receiver: str, firing: bool, error: str, summary: str | None = None
     ) -> AlertNotice:
         """Build the ``riskmon_notifier_broken`` alert for a receiver."""
-        labels = {"receiver": receiver, "severity": "critical", "category": "meta"}
-        now = self.clock.now_ns()
-        return AlertNotice(
-            status="firing" if firing else "resolved",
-            rule=META_RULE,
-            severity="critical",
-            labels=labels,
-            value=1.0 if firing else 0.0,
-            starts_at=now,
-            ends_at=None if firing else now,
-            fingerprint=fingerprint(META_RULE, labels),
-            summary=summary
-            or (
-                f"notifier {receiver} is misconfigured: {error}"
-                if firing
-                else f"notifier {receiver} delivers again"
-            ),
+        default = (
+            f"notifier {receiver} is misconfigured: {error}"
+            if firing
+            else f"notifier {receiver} delivers again"
+        )
+        return _meta_notice(
+            META_RULE, {"receiver": receiver}, firing, self.clock.now_ns(), summary or default
         )
 
 
 def task_failing_notice(task: str, failing: bool, error: str, now_ns: int) -> AlertNotice:
     """Build the ``riskmon_task_failing`` alert for a supervised task."""
-    labels = {"task": task, "severity": "critical", "category": "meta"}
+    summary = f"task {task} keeps failing: {error}" if failing else f"task {task} runs again"
+    return _meta_notice(META_TASK_RULE, {"task": task}, failing, now_ns, summary)
+
+
+def _meta_notice(
+    rule: str, subject: dict[str, str], firing: bool, now_ns: int, summary: str
+) -> AlertNotice:
+    """A critical meta-alert about the monitor itself (a receiver, a task), firing or resolved."""
+    labels = {**subject, "severity": "critical", "category": "meta"}
     return AlertNotice(
-        status="firing" if failing else "resolved",
-        rule=META_TASK_RULE,
+        status="firing" if firing else "resolved",
+        rule=rule,
         severity="critical",
         labels=labels,
-        value=1.0 if failing else 0.0,
+        value=1.0 if firing else 0.0,
         starts_at=now_ns,
-        ends_at=None if failing else now_ns,
-        fingerprint=fingerprint(META_TASK_RULE, labels),
-        summary=f"task {task} keeps failing: {error}" if failing else f"task {task} runs again",
+        ends_at=None if firing else now_ns,
+        fingerprint=fingerprint(rule, labels),
+        summary=summary,
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 from alerts.model import AlertNotice
 from alerts.store_history import AlertHistoryRow, HistoryQueries
-from alerts.store_schema import migrate
+from alerts.store_schema import migrate, where
 from alerts.store_silences import Silence, SilenceQueries
 
 __all__ = [
@@ -341,18 +341,9 @@ class Store(HistoryQueries, SilenceQueries):
 
     def outbox(self, receiver: str | None = None, state: str | None = None) -> list[OutboxRow]:
         """Return outbox rows (oldest first), optionally filtered."""
-        q = f"SELECT {self._OUTBOX_COLS} FROM outbox"  # noqa: S608
-        where: list[str] = []
-        args: list[Any] = []
-        if receiver is not None:
-            where.append("receiver=?")
-            args.append(receiver)
-        if state is not None:
-            where.append("state=?")
-            args.append(state)
-        if where:
-            q += " WHERE " + " AND ".join(where)
-        return [self._outbox(r) for r in self._db.execute(q + " ORDER BY id", args).fetchall()]
+        cond, args = where([("receiver=?", receiver), ("state=?", state)])
+        q = f"SELECT {self._OUTBOX_COLS} FROM outbox{cond} ORDER BY id"  # noqa: S608
+        return [self._outbox(r) for r in self._db.execute(q, args).fetchall()]
 
     def notifications_for(self, fingerprint: str) -> list[OutboxRow]:
         """Return the outbox rows whose payload mentions an alert fingerprint."""

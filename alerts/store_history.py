@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.model import AlertNotice, Status
+from alerts.store_schema import where
 
 __all__ = ["AlertHistoryRow", "HistoryQueries"]
 
@@ -57,17 +58,8 @@ class HistoryQueries:
         self, status: Status | None = None, limit: int = 100, since_ns: int | None = None
     ) -> list[AlertNotice]:
         """Return stored alerts, most recently updated first (``limit`` -1: all)."""
-        q = f"SELECT {_ALERT_COLS} FROM alerts"  # noqa: S608 - constant column list
-        where: list[str] = []
-        args: list[Any] = []
-        if status is not None:
-            where.append("status=?")
-            args.append(status)
-        if since_ns is not None:
-            where.append("updated_ns>=?")
-            args.append(since_ns)
-        if where:
-            q += " WHERE " + " AND ".join(where)
+        cond, args = where([("status=?", status), ("updated_ns>=?", since_ns)])
+        q = f"SELECT {_ALERT_COLS} FROM alerts{cond}"  # noqa: S608 - constant column list
         q += " ORDER BY updated_ns DESC, fingerprint LIMIT ?"
         args.append(limit)
         return [alert_from_row(r) for r in self._db.execute(q, args).fetchall()]

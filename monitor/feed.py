@@ -27,6 +27,7 @@ import functools
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import structlog
@@ -34,7 +35,7 @@ from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
 from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
-from monitor.instruments import InstrumentRegistry, save_instruments
+from monitor.instruments import Instrument, InstrumentRegistry, save_instruments
 from monitor.listings import plan_feed, plan_listed
 from monitor.metrics import MonitorMetrics
 from monitor.rest import fetch
@@ -65,6 +66,8 @@ from streams.supervisor import TaskFactory, TaskSupervisor
 from streams.units import NS_PER_SECOND
 
 __all__ = ["EventSink", "VenueFeed", "refresh_instruments"]
+
+_T = TypeVar("_T")
 
 log = structlog.get_logger(__name__)
 
@@ -419,72 +422,58 @@ async def refresh_instruments(
     cache_dir: str | None = None,
     metrics: MonitorMetrics | None = None,
 ) -> int:
-    """Load the venue's instrument lists over REST into ``registry`` and the disk cache.
+    """Load the venue's instrument lists over REST into ``registry`` and the disk cache, then
+    the funding intervals it publishes apart from them (Binance ``fundingInfo``).
 
     Failures (any answer :func:`monitor.rest.fetch` does not call ``ok``, or a body the venue's
-    instrument parser rejects) are logged and leave the packaged snapshot / cache in place.
+    parser rejects) are logged and leave the packaged snapshot / cache in place.
     Returns the number of instruments loaded (0 on failure).
     """
     base = endpoints.rest.rstrip("/")
-    loaded = []
+    loaded: list[Instrument] = []
     for path in (spec.instruments_url, *spec.extra_instruments_urls):
-        body = spec.instruments_body
-        answer = await fetch(
-            http,
-            base + path,
-            venue=spec.venue,
-            what="instruments",
-            metrics=metrics,
-            data=body,
-            headers={"Content-Type": "application/json"} if body is not None else None,
-            timeout_s=15.0,
-        )
-        if not answer.ok:
-            log.warning("instruments.refresh_failed", venue=spec.venue, outcome=answer.outcome)
-            continue
-        try:
-            loaded.extend(spec.parse_instruments(answer.body))
-        except (ValueError, TypeError, KeyError) as e:
-            log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
+        got = await _read_listing(
+            http, spec, base + path, "instruments", spec.parse_instruments, metrics,
+            data=spec.instruments_body,
+        )  # fmt: skip
+        loaded.extend(got or [])
     if not loaded:
         return 0
     n = registry.update(loaded)
     if spec.funding_intervals is not None:
-        await _refresh_funding_intervals(spec, base, registry, http, metrics)
+        path, parse = spec.funding_intervals
+        hours = await _read_listing(http, spec, base + path, "funding_intervals", parse, metrics)
+        if hours is not None:
+            changed = registry.set_funding_intervals(hours)
+            log.info("instruments.funding_intervals", venue=spec.venue, changed=changed)
     if cache_dir is not None:
         save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
     log.info("instruments.refreshed", venue=spec.venue, count=n)
     return n
 
 
-async def _refresh_funding_intervals(
-    spec: VenueSpec,
-    base: str,
-    registry: InstrumentRegistry,
+async def _read_listing(
     http: aiohttp.ClientSession,
+    spec: VenueSpec,
+    url: str,
+    what: str,
+    parse: Callable[[bytes], _T],
     metrics: MonitorMetrics | None,
-) -> None:
-    """Apply the funding intervals a venue publishes apart from its listing (Binance)."""
-    assert spec.funding_intervals is not None
-    path, parse = spec.funding_intervals
+    data: bytes | None = None,
+) -> _T | None:
+    """GET (POST with ``data``) one listing and parse it; None (logged) when either fails."""
     answer = await fetch(
-        http,
-        base + path,
-        venue=spec.venue,
-        what="funding_intervals",
-        metrics=metrics,
+        http, url, venue=spec.venue, what=what, metrics=metrics, data=data,
+        headers={"Content-Type": "application/json"} if data is not None else None,
         timeout_s=15.0,
-    )
+    )  # fmt: skip
     if not answer.ok:
-        log.warning(
-            "instruments.funding_intervals_failed", venue=spec.venue, outcome=answer.outcome
-        )
-        return
+        log.warning("instruments.refresh_failed", venue=spec.venue, what=what,
+                    outcome=answer.outcome)  # fmt: skip
+        return None
     try:
-        changed = registry.set_funding_intervals(parse(answer.body))
+        return parse(answer.body)
     except (ValueError, TypeError, KeyError) as e:
-        log.warning(
-            "instruments.funding_intervals_failed", venue=spec.venue, error=type(e).__name__
-        )
-        return
-    log.info("instruments.funding_intervals", venue=spec.venue, changed=changed)
+        log.warning("instruments.refresh_failed", venue=spec.venue, what=what,
+                    error=type(e).__name__)  # fmt: skip
+        return None
