@@ -177,6 +177,14 @@ class Deliverer:
             attempts=row.attempts + 1,
         )
 
+    def assume_broken(self) -> None:
+        """Start as broken (its meta-alert is firing in the store, e.g. after a restart).
+
+        No new meta-alert is raised; the next success resolves the stored one.
+        """
+        self.broken = True
+        self.metrics.receiver_broken.labels(self.name).set(1)
+
     def _set_broken(self, error: str) -> None:
         if self.broken:
             return
@@ -203,5 +211,8 @@ class Deliverer:
             if pending is not None:
                 wait = max(0.0, min(idle_s, (pending - self.clock.now_ns()) / NS_PER_SECOND))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the task then outlives its supervisor's close
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()

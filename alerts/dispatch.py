@@ -25,8 +25,10 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
 import structlog
 
+from alerts.links import Links, dashboard_url, runbook_url
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice, Notification, decode_notification, encode_notification
 from alerts.mute import Inhibitor, MultiStage, MuteStage, Silencer
@@ -83,6 +85,9 @@ class Dispatcher:
         on_enqueued: called with the receiver name after a notification enters the outbox.
         resolved_retention_s: on restart, resolved alerts newer than this are reloaded.
         silence_refresh_s: silences are re-read from the store at most this often.
+        links: the runbook base URL and the dashboard link template (alerts/links.py).
+        silence_clock: the clock silences are in force on (their times are wall-clock times);
+            default: ``clock``.
     """
 
     def __init__(
@@ -96,19 +101,22 @@ class Dispatcher:
         on_enqueued: Callable[[str], None] | None = None,
         resolved_retention_s: float = 3600.0,
         silence_refresh_s: float = 5.0,
+        links: Links | None = None,
+        silence_clock: Clock | None = None,
     ) -> None:
         if not routes:
             raise ValueError("at least one route is required")
         self.store = store
         self.routes = list(routes)
         self.ruleset = ruleset
+        self.links = links or Links()
         self.clock: Clock = clock or SystemClock()
         self.metrics = metrics or AlertMetrics()
         self.on_enqueued = on_enqueued
         self.resolved_retention_ns = int(resolved_retention_s * NS_PER_SECOND)
         self._groups: dict[str, _Group] = {}
         self._alerts: dict[str, LiveAlert] = {}  # every live firing alert by fingerprint
-        self.silencer = Silencer(store, silence_refresh_s)
+        self.silencer = Silencer(store, silence_refresh_s, silence_clock)
         self.inhibitor = Inhibitor(inhibit, self._alerts)
         self._muters = (self.silencer, self.inhibitor)
         self._mute = MultiStage([MuteStage(m, self._count_muted) for m in self._muters])
@@ -118,26 +126,21 @@ class Dispatcher:
     # --- intake ------------------------------------------------------------------------------
 
     def _annotate(self, n: AlertNotice) -> AlertNotice:
-        if self.ruleset is None:
+        out: dict[str, str] = dict(n.annotations)
+        rule = None if self.ruleset is None else self.ruleset.rule_for(n.rule, n.severity, n.labels)
+        if rule is not None:
+            fields = {"value": n.value}
+            units = {"value": n.unit}
+            out.update({k: render(v, n.labels, fields, units) for k, v in rule.annotations.items()})
+            out["summary"] = n.summary
+        if out.get("runbook_url"):
+            out["runbook_url"] = runbook_url(out["runbook_url"], self.links.runbook_base_url)
+        dash = dashboard_url(self.links.dashboard_url_template, n.rule, n.labels)
+        if dash:
+            out["dashboard_url"] = dash
+        if out == n.annotations:
             return n
-        rule = self.ruleset.rule_for(n.rule, n.severity, n.labels)
-        if rule is None:
-            return n
-        fields = {"value": n.value}
-        out = {k: render(v, n.labels, fields) for k, v in rule.annotations.items()}
-        out["summary"] = n.summary
-        return AlertNotice(
-            status=n.status,
-            rule=n.rule,
-            severity=n.severity,
-            labels=dict(n.labels),
-            value=n.value,
-            starts_at=n.starts_at,
-            ends_at=n.ends_at,
-            fingerprint=n.fingerprint,
-            summary=n.summary,
-            annotations=out,
-        )
+        return msgspec.structs.replace(n, annotations=out)
 
     async def start(self) -> None:
         """Reload live alerts from the store (after a restart) into their groups."""
@@ -366,46 +369,47 @@ class Dispatcher:
             nxt = self.next_due_ns()
             wait = tick_s if nxt is None else max(0.0, min(tick_s, (nxt - now) / NS_PER_SECOND))
             self._changed.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the task then outlives its supervisor's close
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._changed.wait()
 
     def meta_notice(
         self, receiver: str, firing: bool, error: str, summary: str | None = None
     ) -> AlertNotice:
         """Build the ``riskmon_notifier_broken`` alert for a receiver."""
-        labels = {"receiver": receiver, "severity": "critical", "category": "meta"}
-        now = self.clock.now_ns()
-        return AlertNotice(
-            status="firing" if firing else "resolved",
-            rule=META_RULE,
-            severity="critical",
-            labels=labels,
-            value=1.0 if firing else 0.0,
-            starts_at=now,
-            ends_at=None if firing else now,
-            fingerprint=fingerprint(META_RULE, labels),
-            summary=summary
-            or (
-                f"notifier {receiver} is misconfigured: {error}"
-                if firing
-                else f"notifier {receiver} delivers again"
-            ),
+        default = (
+            f"notifier {receiver} is misconfigured: {error}"
+            if firing
+            else f"notifier {receiver} delivers again"
+        )
+        return _meta_notice(
+            META_RULE, {"receiver": receiver}, firing, self.clock.now_ns(), summary or default
         )
 
 
 def task_failing_notice(task: str, failing: bool, error: str, now_ns: int) -> AlertNotice:
     """Build the ``riskmon_task_failing`` alert for a supervised task."""
-    labels = {"task": task, "severity": "critical", "category": "meta"}
+    summary = f"task {task} keeps failing: {error}" if failing else f"task {task} runs again"
+    return _meta_notice(META_TASK_RULE, {"task": task}, failing, now_ns, summary)
+
+
+def _meta_notice(
+    rule: str, subject: dict[str, str], firing: bool, now_ns: int, summary: str
+) -> AlertNotice:
+    """A critical meta-alert about the monitor itself (a receiver, a task), firing or resolved."""
+    labels = {**subject, "severity": "critical", "category": "meta"}
     return AlertNotice(
-        status="firing" if failing else "resolved",
-        rule=META_TASK_RULE,
+        status="firing" if firing else "resolved",
+        rule=rule,
         severity="critical",
         labels=labels,
-        value=1.0 if failing else 0.0,
+        value=1.0 if firing else 0.0,
         starts_at=now_ns,
-        ends_at=None if failing else now_ns,
-        fingerprint=fingerprint(META_TASK_RULE, labels),
-        summary=f"task {task} keeps failing: {error}" if failing else f"task {task} runs again",
+        ends_at=None if firing else now_ns,
+        fingerprint=fingerprint(rule, labels),
+        summary=summary,
     )
 
 

@@ -9,10 +9,15 @@ machine, with hysteresis added::
     firing --condition false for `keep_firing_for`--> RESOLVED (notice "resolved")
 
 A condition with a ``clear`` threshold latches: it stays true until the value crosses ``clear``.
-A condition with ``scale_by`` compares its value with ``threshold × scale`` (and ``clear ×
-scale``), the scale being the latest value of the named label-less signal (1.0 until one
-arrives): liquidation USD against a whole-market ladder times the covered share. Its notices
-carry ``coverage`` (the scale) and ``estimate`` (value / scale) for the annotation templates.
+Texts quote each condition at its most extreme value since it latched (the value that made it
+true, never one between ``clear`` and the threshold), and every alert keeps its peak (the most
+extreme value since it went pending) and when it was reached; a resolution says what the alert
+peaked at and when it cleared instead of re-rendering the firing text with the cleared value.
+A condition with ``scale_by`` compares ``value / scale`` with its threshold and ``clear``, the
+scale being the latest value of the named label-less signal (1.0 until one arrives): liquidation
+USD seen against a whole-market ladder, divided by the covered share. That scaled value (the
+whole-market estimate) is what latches, what the extremes and the peak record and the alert's
+value; the texts also get ``coverage`` (the scale) and ``estimate``, with ``value`` the USD seen.
 Series keep their last value until a new sample arrives (processors emit on change), so time only
 moves through sample timestamps and :meth:`AlertEvaluator.on_tick`. Absence rules fire when a
 selected series has sent nothing for ``after`` (or none was ever seen since the evaluator started).
@@ -22,11 +27,12 @@ Nothing here does I/O or reads a clock: the same signals give the same notices, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.model import AlertNotice
+from alerts.notice_text import resolved_summary, rule_units, scale_fields
 from alerts.rules.model import Condition, Rule, RuleSet, fingerprint
 from alerts.rules.template import render
 from streams.signals import Signal
@@ -45,6 +51,16 @@ class _Series:
     value: float
     ts: int
     latched: bool
+    extreme: float = float("nan")  # most extreme value since the condition latched
+
+
+def _more_extreme(op: str, a: float, b: float) -> float:
+    """The value further into the condition's firing side (``>``: the larger)."""
+    if op in (">", ">="):
+        return max(a, b)
+    if op in ("<", "<="):
+        return min(a, b)
+    return b
 
 
 @dataclass(slots=True)
@@ -57,6 +73,9 @@ class _AlertState:
     inactive_since: int | None = None
     value: float = 0.0
     fingerprint: str = ""
+    peak: float | None = None  # most extreme value since the alert went pending
+    peak_at: int = 0
+    texts: dict[str, float] = field(default_factory=dict)  # condition values for the texts
 
 
 @dataclass(slots=True)
@@ -151,6 +170,27 @@ class AlertEvaluator:
             if a.phase == _FIRING
         ]
 
+    def forget(self, fingerprints: Collection[str]) -> int:
+        """Make firing alerts with these fingerprints inactive, without a notice; return how many.
+
+        For a restart from a snapshot older than the store's record: the store saw the alert
+        resolve after the snapshot was taken, so the evaluator must not hold it as firing. Its
+        latches are released too; a condition that still holds fires again (``for`` included).
+        """
+        n = 0
+        for st in self._states:
+            for key, a in st.alerts.items():
+                if a.phase != _FIRING or a.fingerprint not in fingerprints:
+                    continue
+                a.phase = _INACTIVE
+                a.inactive_since = None
+                for series in a.conds:
+                    for s in series.values():
+                        s.latched = False
+                st.timers.discard(key)
+                n += 1
+        return n
+
     def snapshot(self) -> dict[str, Any]:
         """Return the state as a JSON-serialisable dict (see :meth:`restore`)."""
         rules: dict[str, Any] = {}
@@ -166,8 +206,13 @@ class AlertEvaluator:
                     "fired_at": a.fired_at,
                     "inactive_since": a.inactive_since,
                     "value": a.value,
+                    "peak": a.peak,
+                    "peak_at": a.peak_at,
                     "conds": [
-                        [[[list(kv) for kv in sk], s.value, s.ts, s.latched] for sk, s in c.items()]
+                        [
+                            [[list(kv) for kv in sk], s.value, s.ts, s.latched, s.extreme]
+                            for sk, s in c.items()
+                        ]
                         for c in a.conds
                     ],
                 }
@@ -206,9 +251,10 @@ class AlertEvaluator:
                 key: LabelKey = tuple((str(k), str(v)) for k, v in item["key"])
                 conds: list[dict[LabelKey, _Series]] = [{} for _ in range(ncond)]
                 for j, c in enumerate(item["conds"][:ncond]):
-                    for sk, value, ts, latched in c:
+                    for sk, value, ts, latched, *rest in c:
+                        extreme = float(rest[0]) if rest and rest[0] is not None else float(value)
                         conds[j][tuple((str(k), str(v)) for k, v in sk)] = _Series(
-                            float(value), int(ts), bool(latched)
+                            float(value), int(ts), bool(latched), extreme
                         )
                 labels = {str(k): str(v) for k, v in item["labels"].items()}
                 a = _AlertState(
@@ -222,6 +268,8 @@ class AlertEvaluator:
                     ),
                     value=float(item["value"]),
                     fingerprint=fingerprint(rst.rule.name, labels),
+                    peak=None if item.get("peak") is None else float(item["peak"]),
+                    peak_at=int(item.get("peak_at") or 0),
                 )
                 rst.alerts[key] = a
                 if a.phase == _PENDING or (a.phase == _FIRING and a.inactive_since is not None):
@@ -274,10 +322,13 @@ class AlertEvaluator:
         prev = series.get(lkey)
         value = s.value if cond.scale_by is None else s.value / self._scale(cond.scale_by)
         latched = cond.step(prev.latched if prev is not None else False, value)
+        extreme = value
+        if latched and prev is not None and prev.latched:
+            extreme = _more_extreme(cond.op, prev.extreme, value)
         if prev is None:
-            series[lkey] = _Series(s.value, s.ts, latched)
+            series[lkey] = _Series(value, s.ts, latched, extreme)
         else:
-            prev.value, prev.ts, prev.latched = s.value, s.ts, latched
+            prev.value, prev.ts, prev.latched, prev.extreme = value, s.ts, latched, extreme
         self._evaluate(ri, st, key, a, s.ts if s.ts > 0 else self.now_ns, out)
 
     def _scale(self, name: str) -> float:
@@ -286,21 +337,26 @@ class AlertEvaluator:
         return scale if scale > 0.0 else float("nan")
 
     @staticmethod
-    def _cond_true(cond: Condition, series: dict[LabelKey, _Series]) -> tuple[bool, float | None]:
+    def _cond_true(
+        cond: Condition, series: dict[LabelKey, _Series]
+    ) -> tuple[bool, float | None, float | None]:
+        """Truth, the current value, and the value for texts (the latched extreme)."""
         best: float | None = None
+        text: float | None = None
         hit = False
         for s in series.values():
             if s.latched:
-                hit = True
-                if best is None:
-                    best = s.value
-                elif cond.op in (">", ">="):
-                    best = max(best, s.value)
-                elif cond.op in ("<", "<="):
-                    best = min(best, s.value)
+                ext = s.value if s.extreme != s.extreme else s.extreme  # NaN: none recorded
+                if not hit:
+                    hit, best, text = True, s.value, ext
+                else:
+                    assert best is not None
+                    assert text is not None
+                    best = _more_extreme(cond.op, best, s.value)
+                    text = _more_extreme(cond.op, text, ext)
             elif best is None and not hit:
-                best = s.value
-        return hit, best
+                best = text = s.value
+        return hit, best, text
 
     def _evaluate(
         self,
@@ -314,22 +370,20 @@ class AlertEvaluator:
         self.evaluations += 1
         rule = st.rule
         values: dict[str, float] = {}
-        if len(rule.conditions) == 1:
-            active, v = self._cond_true(rule.conditions[0], a.conds[0])
-            if v is not None:
-                values[rule.conditions[0].id] = v
-        else:
-            truths: list[bool] = []
-            for cond, series in zip(rule.conditions, a.conds, strict=True):
-                t, v = self._cond_true(cond, series)
-                truths.append(t)
-                if v is not None:
-                    values[cond.id] = v
-            active = all(truths) if rule.mode == "all" else any(truths)
+        texts: dict[str, float] = {}
+        truths: list[bool] = []
+        for cond, series in zip(rule.conditions, a.conds, strict=True):
+            t, v, x = self._cond_true(cond, series)
+            truths.append(t)
+            if v is not None and x is not None:
+                values[cond.id] = v
+                texts[cond.id] = x
+        active = all(truths) if rule.mode == "all" else any(truths)
         if values:
             vf = rule.value_from or rule.conditions[0].id
             a.value = values.get(vf, next(iter(values.values())))
-        self._advance(st, key, a, active, now, out, values)
+            a.texts = texts
+        self._advance(st, key, a, active, now, out)
 
     def _advance(
         self,
@@ -339,7 +393,6 @@ class AlertEvaluator:
         active: bool,
         now: int,
         out: list[AlertNotice],
-        values: dict[str, float],
     ) -> None:
         rule = st.rule
         if active:
@@ -347,12 +400,14 @@ class AlertEvaluator:
             if a.phase == _INACTIVE:
                 a.phase = _PENDING
                 a.pending_since = now
+                a.peak = None
+            self._track_peak(rule, a, now)
             if a.phase == _PENDING:
                 if now - a.pending_since >= rule.for_ns:
                     a.phase = _FIRING
                     a.fired_at = now
                     st.timers.discard(key)
-                    out.append(self._notice(rule, a, "firing", None, values))
+                    out.append(self._notice(rule, a, "firing", None))
                 else:
                     st.timers.add(key)
             else:
@@ -367,10 +422,30 @@ class AlertEvaluator:
             if now - a.inactive_since >= rule.keep_firing_for_ns:
                 a.phase = _INACTIVE
                 st.timers.discard(key)
-                out.append(self._notice(rule, a, "resolved", now, values))
+                out.append(self._notice(rule, a, "resolved", now))
                 a.inactive_since = None
             else:
                 st.timers.add(key)
+
+    @staticmethod
+    def _value_op(rule: Rule) -> str:
+        if not rule.conditions:
+            return ">"  # absence: seconds of silence
+        vf = rule.value_from or rule.conditions[0].id
+        return next((c.op for c in rule.conditions if c.id == vf), rule.conditions[0].op)
+
+    def _track_peak(self, rule: Rule, a: _AlertState, now: int) -> None:
+        v = self._text_value(rule, a)
+        if a.peak is None or _more_extreme(self._value_op(rule), a.peak, v) != a.peak:
+            a.peak, a.peak_at = v, now
+
+    @staticmethod
+    def _text_value(rule: Rule, a: _AlertState) -> float:
+        """The alert's value for texts: its value condition at the latched extreme."""
+        if not rule.conditions:
+            return a.value
+        vf = rule.value_from or rule.conditions[0].id
+        return a.texts.get(vf, a.value)
 
     def _evaluate_absent_one(
         self, st: _RuleState, key: LabelKey, a: _AlertState, now: int, out: list[AlertNotice]
@@ -381,7 +456,7 @@ class AlertEvaluator:
         since = last.ts if last is not None else (self.start_ns or now)
         silent_ns = max(0, now - since)
         a.value = silent_ns / NS_PER_SECOND
-        self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out, {})
+        self._advance(st, key, a, silent_ns >= st.rule.absent.after_ns, now, out)
 
     def _evaluate_absent(self, ri: int, now: int, out: list[AlertNotice]) -> None:
         st = self._states[ri]
@@ -402,7 +477,7 @@ class AlertEvaluator:
             if not a.conds[0] and len(st.alerts) > 1:
                 # a "never seen" placeholder, superseded by real series: resolve, then drop it
                 if a.phase != _INACTIVE:
-                    self._advance(st, key, a, False, now, out, {})
+                    self._advance(st, key, a, False, now, out)
                 if a.phase == _INACTIVE:
                     del st.alerts[key]
                     st.timers.discard(key)
@@ -415,25 +490,25 @@ class AlertEvaluator:
         a: _AlertState,
         status: str,
         ends_at: int | None,
-        values: dict[str, float] | None = None,
     ) -> AlertNotice:
-        fields: dict[str, float] = dict(values or {})
-        fields["value"] = a.value
-        if rule.conditions:
-            fields.setdefault("threshold", rule.conditions[0].threshold)
-        vf = rule.value_from or (rule.conditions[0].id if rule.conditions else "")
-        for c in rule.conditions:
-            if c.scale_by is None:
-                continue
-            scale = self._scale(c.scale_by)
-            fields.setdefault("coverage", scale)
-            if c.id in fields:
-                fields[f"{c.id}_estimate"] = fields[c.id] / scale
-            if c.id == vf:
-                fields["estimate"] = a.value / scale
-        if rule.absent is not None:
-            fields["after"] = rule.absent.after_ns / NS_PER_SECOND
-        summary = render(rule.annotations.get("summary", rule.name), a.labels, fields)
+        units = rule_units(rule)
+        peak = a.peak if a.peak is not None else self._text_value(rule, a)
+        peak_at = a.peak_at if a.peak is not None else a.fired_at
+        if status == "firing":
+            fields: dict[str, float] = dict(a.texts)
+            fields["value"] = self._text_value(rule, a)
+            if rule.conditions:
+                vf = rule.value_from or rule.conditions[0].id
+                cond = next((c for c in rule.conditions if c.id == vf), rule.conditions[0])
+                fields["threshold"] = cond.threshold
+            if rule.absent is not None:
+                fields["after"] = rule.absent.after_ns / NS_PER_SECOND
+                fields["threshold"] = fields["after"]
+            fields["peak"] = peak
+            scale_fields(rule, fields, {n: self._scale(n) for n in self._scale_names})
+            summary = render(rule.annotations.get("summary", rule.name), a.labels, fields, units)
+        else:
+            summary = resolved_summary(rule, a.labels, peak, peak_at, ends_at or a.fired_at)
         return AlertNotice(
             status="firing" if status == "firing" else "resolved",
             rule=rule.name,
@@ -444,4 +519,7 @@ class AlertEvaluator:
             ends_at=ends_at,
             fingerprint=a.fingerprint,
             summary=summary,
+            peak=peak,
+            peak_at=peak_at,
+            unit=units.get("value", ""),
         )

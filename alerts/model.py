@@ -11,6 +11,10 @@ contract and never carries annotations:
 "labels": {...}, "value": 1.0, "starts_at": <int ns>, "ends_at": <int ns or null>,
 "fingerprint": "...", "summary": "..."}``. Times are event time, so replays are deterministic.
 
+``peak``/``peak_at`` (the most extreme value since the alert went pending, and when) and ``unit``
+(the signal catalogue's unit of ``value``, for :func:`alerts.format.human`) travel with the
+notice to the notifiers; they are not part of the console contract either.
+
 The outbox stores :class:`Notification` as JSON (:func:`encode_notification`, annotations
 included); rows written before annotations lived on the notice decode unchanged (fields are
 matched by name).
@@ -53,6 +57,9 @@ class AlertNotice(msgspec.Struct, frozen=True):
     fingerprint: str
     summary: str
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    peak: float | None = None
+    peak_at: int | None = None
+    unit: str = ""
 
 
 class Notification(msgspec.Struct, frozen=True):
@@ -85,7 +92,8 @@ _notification_decoder = msgspec.json.Decoder(Notification)
 def encode_alert(alert: AlertNotice) -> bytes:
     """Encode an alert as its contract JSON line (without the newline and the annotations)."""
     fields = msgspec.structs.asdict(alert)
-    del fields["annotations"]
+    for extra in ("annotations", "peak", "peak_at", "unit"):
+        del fields[extra]
     return _encoder.encode(fields)
 
 

@@ -21,6 +21,7 @@ from alerts.matchers import matches_all
 from alerts.route import LiveAlert
 from alerts.rules.model import InhibitRule
 from alerts.store import AsyncStore, Silence
+from streams.clock import Clock
 from streams.units import NS_PER_SECOND
 
 __all__ = ["Inhibitor", "MultiStage", "MuteStage", "Muter", "Silencer", "Stage"]
@@ -81,27 +82,43 @@ class MultiStage:
 
 
 class Silencer:
-    """Mute alerts matched by a silence active at the time asked (silences read from the store)."""
+    """Mute alerts matched by a silence active at the time asked (silences read from the store).
+
+    Args:
+        store: the store the silences live in.
+        refresh_s: re-read them at most this often (on the run's clock).
+        wall: the clock silences are in force on. ``riskmon silence add`` writes wall-clock
+            times, so a run on a scenario clock (the simulator's) passes the wall clock here;
+            without it the time asked is used.
+    """
 
     reason = "silenced"
 
-    def __init__(self, store: AsyncStore, refresh_s: float = 5.0) -> None:
+    def __init__(
+        self, store: AsyncStore, refresh_s: float = 5.0, wall: Clock | None = None
+    ) -> None:
         self.store = store
         self.refresh_ns = int(refresh_s * NS_PER_SECOND)
+        self.wall = wall
         self._silences: list[Silence] = []
         self._loaded_ns = -(1 << 62)
+
+    def _at(self, now_ns: int) -> int:
+        return self.wall.now_ns() if self.wall is not None else now_ns
 
     async def refresh(self, now_ns: int, force: bool = False) -> None:
         """Re-read the unexpired silences if the last read is older than ``refresh_s``."""
         if not force and now_ns - self._loaded_ns < self.refresh_ns:
             return
-        self._silences = await self.store.call(lambda: self.store.sync.silences(now_ns=now_ns))
+        at = self._at(now_ns)
+        self._silences = await self.store.call(lambda: self.store.sync.silences(now_ns=at))
         self._loaded_ns = now_ns
 
     def mutes(self, alert: LiveAlert, now_ns: int) -> bool:
         """Whether an active silence matches the alert."""
+        at = self._at(now_ns)
         return any(
-            s.active(now_ns) and matches_all(s.matchers, alert.match_labels) for s in self._silences
+            s.active(at) and matches_all(s.matchers, alert.match_labels) for s in self._silences
         )
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from functools import partial
 from types import TracebackType
 
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from alerts import reconcile
 from alerts.deliver import Deliverer
-from alerts.dispatch import META_TASK_RULE, Dispatcher, task_failing_notice
+from alerts.dispatch import META_RULE, META_TASK_RULE, Dispatcher, task_failing_notice
 from alerts.evaluator import AlertEvaluator
+from alerts.links import Links
 from alerts.matchers import parse_matcher
 from alerts.metrics import AlertMetrics
 from alerts.model import AlertNotice, Notification
@@ -143,6 +146,8 @@ class AlertService:
         clock: the run's clock for grouping and delivery timers (default: the wall clock).
         supervisor: owns every task of the service (one is made if omitted); a task that keeps
             failing raises ``riskmon_task_failing`` straight through every notifier.
+        silence_clock: the clock silences are in force on (default ``clock``); silences carry
+            wall-clock times, so a run on a scenario clock passes the wall clock.
     """
 
     def __init__(
@@ -153,6 +158,7 @@ class AlertService:
         registry: CollectorRegistry = REGISTRY,
         clock: Clock | None = None,
         supervisor: TaskSupervisor | None = None,
+        silence_clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.ruleset = ruleset if ruleset is not None else settings_ruleset(settings)
@@ -186,6 +192,8 @@ class AlertService:
             self.metrics,
             on_enqueued=self._wake,
             resolved_retention_s=settings.resolved_retention_s,
+            links=Links(settings.runbook_base_url, settings.dashboard_url_template),
+            silence_clock=silence_clock,
         )
         for name, n in self.notifiers.items():
             self.deliverers[name] = Deliverer(
@@ -208,12 +216,14 @@ class AlertService:
         settings: AlertsSettings,
         registry: CollectorRegistry = REGISTRY,
         clock: Clock | None = None,
+        silence_clock: Clock | None = None,
     ) -> AlertService:
         """Build the service (rules, notifiers) from settings; nothing is started yet.
 
-        ``clock`` is the run's clock (the daemon's: the scenario's against the simulator).
+        ``clock`` is the run's clock (the daemon's: the scenario's against the simulator);
+        ``silence_clock`` the one silences are in force on (the wall clock; default ``clock``).
         """
-        return cls(settings, registry=registry, clock=clock)
+        return cls(settings, registry=registry, clock=clock, silence_clock=silence_clock)
 
     def new_evaluator(self) -> AlertEvaluator:
         """Return a fresh evaluator over this service's rules."""
@@ -282,10 +292,19 @@ class AlertService:
         """
         return tuple(self._long_lived)
 
-    async def start(self) -> None:
-        """Open the store, reload live alerts and start the dispatcher and deliverers."""
+    async def start(self, evaluator: AlertEvaluator | None = None) -> None:
+        """Open the store, reload live alerts, reconcile, start the dispatcher and deliverers.
+
+        ``evaluator`` is the run's evaluator after its snapshot was restored (or not): the store's
+        firing alerts, its state and the receivers are made to agree first
+        (:mod:`alerts.reconcile`). Without it the store's firing alerts are kept as they are.
+
+        Raises:
+            StoreError, sqlite3.Error: the store cannot be opened or written.
+        """
         await self.store.open()
         await self.dispatcher.start()
+        await self._reconcile(evaluator)
         log.info("alerts.started", **self.settings.redacted_summary())
         spawn = self.supervisor.spawn
         self._long_lived = [spawn(self.dispatcher.run, "alerts-dispatcher")]
@@ -293,6 +312,40 @@ class AlertService:
             self._long_lived.append(spawn(d.run, f"alerts-deliver-{name}"))
         self._long_lived.append(
             spawn(lambda: self._prune_every(_PRUNE_EVERY_S), "alerts-outbox-pruner")
+        )
+
+    async def _reconcile(self, evaluator: AlertEvaluator | None) -> None:
+        """Make the store, the evaluator and the receivers agree (once, at start)."""
+        sync = self.store.sync
+        held = evaluator.active() if evaluator is not None else []
+        held_fps = [a.fingerprint for a in held]
+        firing = await self.store.call(lambda: sync.alerts(status="firing", limit=-1))
+        if evaluator is None:  # nothing to compare rule alerts with: only the meta-alerts
+            firing = [a for a in firing if a.rule == META_RULE]
+        rows = await self.store.call(lambda: sync.alerts_by_fingerprint(held_fps))
+        # resolved now: the restart, never before the evaluator's last event time
+        now = max(self.clock.now_ns(), evaluator.now_ns if evaluator is not None else 0)
+        fix = reconcile.plan(firing, rows, held, self.deliverers, now)
+        if evaluator is not None and fix.forget:
+            evaluator.forget(set(fix.forget))
+        now_ns = self.clock.now_ns()
+        for name in fix.broken_receivers:
+            self.deliverers[name].assume_broken()
+            await self.store.call(partial(sync.retry_now, name, now_ns))
+        for a in fix.resolve:
+            log.info("alerts.reconcile_resolved", rule=a.rule, fingerprint=a.fingerprint)
+        for a in fix.announce:
+            log.info("alerts.reconcile_announced", rule=a.rule, fingerprint=a.fingerprint)
+        changed = await self.dispatcher.submit(fix.notices())
+        log.info(
+            "alerts.reconciled",
+            held=len(held),
+            stored_firing=len(firing),
+            resolved=len(fix.resolve),
+            announced=len(fix.announce),
+            forgotten=len(fix.forget),
+            broken_receivers=fix.broken_receivers,
+            changed=changed,
         )
 
     async def prune_outbox(self) -> int:

@@ -194,6 +194,11 @@ class AlertsSettings(BaseSettings):
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 300.0
     broken_retry_s: float = 600.0
+    # runbook links in the packs are repository-relative (docs/runbooks.md#...); this makes them
+    # absolute in notifications, e.g. https://github.com/org/riskmon/blob/main/
+    runbook_base_url: str = ""
+    # a dashboard link per alert: str.format over its labels and alertname (empty: no link)
+    dashboard_url_template: str = ""
 
     @model_validator(mode="after")
     def _check_names(self) -> AlertsSettings:

@@ -18,18 +18,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from alerts.matchers import Matcher, parse_matcher
-from alerts.model import AlertNotice, Status
-from alerts.store_schema import migrate
+from alerts.model import AlertNotice
+from alerts.store_history import AlertHistoryRow, HistoryQueries
+from alerts.store_schema import migrate, where
+from alerts.store_silences import Silence, SilenceQueries
 
 __all__ = [
+    "AlertHistoryRow",
     "AsyncStore",
     "NflogEntry",
     "OutboxRow",
@@ -73,25 +74,11 @@ class NflogEntry:
     sent_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Silence:
-    """Mute every alert matching all ``matchers`` between ``starts_ns`` and ``ends_ns``."""
+class Store(HistoryQueries, SilenceQueries):
+    """SQLite-backed alert store. Open with :meth:`open`; close with :meth:`close`.
 
-    id: str
-    matchers: tuple[Matcher, ...]
-    starts_ns: int
-    ends_ns: int
-    created_by: str
-    comment: str
-    created_ns: int
-
-    def active(self, now_ns: int) -> bool:
-        """Return whether the silence is in force at ``now_ns``."""
-        return self.starts_ns <= now_ns < self.ends_ns
-
-
-class Store:
-    """SQLite-backed alert store. Open with :meth:`open`; close with :meth:`close`."""
+    History reads are in :mod:`alerts.store_history`, silences in :mod:`alerts.store_silences`.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self._db = conn
@@ -196,72 +183,6 @@ class Store:
             return changed
 
         return self._tx(run)
-
-    @staticmethod
-    def _alert(row: Sequence[Any]) -> AlertNotice:
-        return AlertNotice(
-            fingerprint=row[0],
-            rule=row[1],
-            severity=row[2],
-            labels=json.loads(row[3]),
-            annotations=json.loads(row[4]),
-            status=row[5],
-            value=row[6],
-            summary=row[7],
-            starts_at=row[8],
-            ends_at=row[9],
-        )
-
-    _ALERT_COLS = (
-        "fingerprint, rule, severity, labels, annotations, status, value, summary,"
-        " starts_at, ends_at"
-    )
-
-    def alerts(
-        self, status: Status | None = None, limit: int = 100, since_ns: int | None = None
-    ) -> list[AlertNotice]:
-        """Return stored alerts, most recently updated first."""
-        q = f"SELECT {self._ALERT_COLS} FROM alerts"  # noqa: S608 - constant column list
-        where: list[str] = []
-        args: list[Any] = []
-        if status is not None:
-            where.append("status=?")
-            args.append(status)
-        if since_ns is not None:
-            where.append("updated_ns>=?")
-            args.append(since_ns)
-        if where:
-            q += " WHERE " + " AND ".join(where)
-        q += " ORDER BY updated_ns DESC, fingerprint LIMIT ?"
-        args.append(limit)
-        return [self._alert(r) for r in self._db.execute(q, args).fetchall()]
-
-    def alert(self, fingerprint_prefix: str) -> AlertNotice | None:
-        """Return the alert whose fingerprint starts with the given prefix (unique), if any."""
-        rows = self._db.execute(
-            f"SELECT {self._ALERT_COLS} FROM alerts WHERE fingerprint LIKE ? LIMIT 2",  # noqa: S608
-            (fingerprint_prefix.replace("%", "") + "%",),
-        ).fetchall()
-        return self._alert(rows[0]) if len(rows) == 1 else None
-
-    def alert_events(self, fingerprint: str) -> list[dict[str, Any]]:
-        """Return the state changes recorded for one alert, oldest first."""
-        rows = self._db.execute(
-            "SELECT status, value, summary, starts_at, ends_at, recorded_ns FROM alert_events"
-            " WHERE fingerprint=? ORDER BY id",
-            (fingerprint,),
-        ).fetchall()
-        keys = ("status", "value", "summary", "starts_at", "ends_at", "recorded_ns")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
-
-    def live_alerts(self, resolved_since_ns: int) -> list[AlertNotice]:
-        """Return firing alerts, and alerts resolved since ``resolved_since_ns`` (for restart)."""
-        rows = self._db.execute(
-            f"SELECT {self._ALERT_COLS} FROM alerts WHERE status='firing'"  # noqa: S608
-            " OR (status='resolved' AND updated_ns>=?) ORDER BY first_seen_ns, fingerprint",
-            (resolved_since_ns,),
-        ).fetchall()
-        return [self._alert(r) for r in rows]
 
     # --- outbox + nflog ----------------------------------------------------------------------
 
@@ -409,20 +330,20 @@ class Store:
             (until_ns, receiver),
         )
 
+    def retry_now(self, receiver: str, now_ns: int) -> int:
+        """Make every pending row of a receiver due at ``now_ns``; return how many."""
+        cur = self._db.execute(
+            "UPDATE outbox SET next_attempt_ns=MIN(next_attempt_ns, ?)"
+            " WHERE receiver=? AND state='pending'",
+            (now_ns, receiver),
+        )
+        return cur.rowcount
+
     def outbox(self, receiver: str | None = None, state: str | None = None) -> list[OutboxRow]:
         """Return outbox rows (oldest first), optionally filtered."""
-        q = f"SELECT {self._OUTBOX_COLS} FROM outbox"  # noqa: S608
-        where: list[str] = []
-        args: list[Any] = []
-        if receiver is not None:
-            where.append("receiver=?")
-            args.append(receiver)
-        if state is not None:
-            where.append("state=?")
-            args.append(state)
-        if where:
-            q += " WHERE " + " AND ".join(where)
-        return [self._outbox(r) for r in self._db.execute(q + " ORDER BY id", args).fetchall()]
+        cond, args = where([("receiver=?", receiver), ("state=?", state)])
+        q = f"SELECT {self._OUTBOX_COLS} FROM outbox{cond} ORDER BY id"  # noqa: S608
+        return [self._outbox(r) for r in self._db.execute(q, args).fetchall()]
 
     def notifications_for(self, fingerprint: str) -> list[OutboxRow]:
         """Return the outbox rows whose payload mentions an alert fingerprint."""
@@ -431,71 +352,6 @@ class Store:
             (f'%"fingerprint":"{fingerprint}"%',),
         ).fetchall()
         return [self._outbox(r) for r in rows]
-
-    # --- silences ----------------------------------------------------------------------------
-
-    def add_silence(
-        self,
-        matchers: Sequence[Matcher],
-        starts_ns: int,
-        ends_ns: int,
-        created_by: str,
-        comment: str,
-        now_ns: int,
-    ) -> Silence:
-        """Create a silence and return it."""
-        s = Silence(
-            id=uuid.uuid4().hex[:12],
-            matchers=tuple(matchers),
-            starts_ns=starts_ns,
-            ends_ns=ends_ns,
-            created_by=created_by,
-            comment=comment,
-            created_ns=now_ns,
-        )
-        self._db.execute(
-            "INSERT INTO silences (id, matchers, starts_ns, ends_ns, created_by, comment,"
-            " created_ns) VALUES (?,?,?,?,?,?,?)",
-            (
-                s.id,
-                json.dumps([str(m) for m in s.matchers]),
-                starts_ns,
-                ends_ns,
-                created_by,
-                comment,
-                now_ns,
-            ),
-        )
-        return s
-
-    def silences(self, include_expired: bool = False, now_ns: int = 0) -> list[Silence]:
-        """Return silences (by default only those not yet expired at ``now_ns``)."""
-        q = "SELECT id, matchers, starts_ns, ends_ns, created_by, comment, created_ns FROM silences"
-        args: list[Any] = []
-        if not include_expired:
-            q += " WHERE ends_ns>?"
-            args.append(now_ns)
-        rows = self._db.execute(q + " ORDER BY created_ns, id", args).fetchall()
-        return [
-            Silence(
-                r[0],
-                tuple(parse_matcher(m) for m in json.loads(r[1])),
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-            )
-            for r in rows
-        ]
-
-    def expire_silence(self, silence_id: str, now_ns: int) -> bool:
-        """End a silence now; return False if no unexpired silence has that id (or prefix)."""
-        cur = self._db.execute(
-            "UPDATE silences SET ends_ns=? WHERE (id=? OR id LIKE ?) AND ends_ns>?",
-            (now_ns, silence_id, silence_id.replace("%", "") + "%", now_ns),
-        )
-        return cur.rowcount >= 1
 
 
 class AsyncStore:

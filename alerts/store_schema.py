@@ -18,8 +18,9 @@ own transaction with the version bump. A file from a *newer* release is refused.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
-__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "migrate", "where"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -127,3 +128,12 @@ def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
         )
         version += 1
     return found, version
+
+
+def where(conditions: Sequence[tuple[str, object | None]]) -> tuple[str, list[object]]:
+    """A ``WHERE`` clause (or ``""``) and its arguments from ``(sql, value)`` pairs, each
+    ``sql`` with one ``?``; a pair whose value is None is left out."""
+    used = [(sql, value) for sql, value in conditions if value is not None]
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in used), [value for _, value in used]

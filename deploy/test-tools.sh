@@ -5,6 +5,7 @@
 #                            the end-to-end alerting test starts on 127.0.0.1
 #   prometheus-alertmanager  amtool (config checks) and the Alertmanager server of the same test
 #   systemd                  systemd-analyze (verify and security of deploy/systemd/riskmon.service)
+#   chromium                 headless Chromium: the backtest report's layout at 1400 px
 #
 # Python tools (check-jsonschema, yamllint, kubernetes-validate, hadolint, kubectl for kustomize)
 # come from pyproject.toml's `test` extra, not from here.
@@ -20,6 +21,7 @@ declare -A provider=(
     [amtool]=prometheus-alertmanager
     [prometheus-alertmanager]=prometheus-alertmanager
     [systemd-analyze]=systemd
+    [chromium]=chromium
 )
 
 missing=()
@@ -31,7 +33,7 @@ for cmd in "${!provider[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-    echo "test-tools: all present (promtool, prometheus, amtool, prometheus-alertmanager, systemd-analyze)"
+    echo "test-tools: all present (promtool, prometheus, amtool, prometheus-alertmanager, systemd-analyze, chromium)"
     exit 0
 fi
 

@@ -2,7 +2,8 @@
 
 Run once when the daemon starts without saved state, so that the 60-day OI peak and the 90-day
 price high mean something from the first minute. Failures are logged and skipped; the daemon
-starts regardless.
+starts regardless. Every answer is read by :func:`monitor.rest.fetch` (size cap, UTF-8, JSON,
+status), so a bad body is one counted failure of one request.
 
 Requests are paced to the venue's REST rate (``VenueSpec.backfill_rate``) and a 429/418 answer
 is retried after its ``Retry-After`` (seconds or an HTTP date; :data:`RETRY_AFTER_DEFAULT_S`
@@ -21,6 +22,8 @@ import aiohttp
 import structlog
 
 from monitor.instruments import InstrumentRegistry
+from monitor.metrics import MonitorMetrics
+from monitor.rest import fetch
 from monitor.venues.base import BackfillRequest, VenueEndpoints, VenueSpec
 from streams.backoff import bounded_wait
 from streams.clock import Clock, SystemClock
@@ -69,33 +72,39 @@ async def _fetch(
     req: BackfillRequest,
     sem: asyncio.Semaphore,
     pacer: _Pacer,
+    venue: str,
+    metrics: MonitorMetrics | None,
 ) -> list[tuple[int, float]] | None:
     async with sem:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             await pacer.wait()
+            answer = await fetch(
+                http,
+                req.url,
+                venue=venue,
+                what=f"backfill:{req.kind}:{req.symbol}",
+                metrics=metrics,
+                timeout_s=20.0,
+            )
+            if answer.outcome == "rate_limited" and attempt < RATE_LIMIT_RETRIES:
+                delay = _retry_after(answer.retry_after, pacer.clock)
+                log.warning(
+                    "backfill.rate_limited", kind=req.kind, symbol=req.symbol, retry_in_s=delay
+                )
+                await pacer.clock.sleep(delay)
+                continue
+            if not answer.ok:
+                log.warning(
+                    "backfill.failed",
+                    kind=req.kind,
+                    symbol=req.symbol,
+                    outcome=answer.outcome,
+                    status=answer.status,
+                )
+                return None
             try:
-                async with http.get(req.url, timeout=aiohttp.ClientTimeout(total=20)) as resp:
-                    if resp.status in (418, 429) and attempt < RATE_LIMIT_RETRIES:
-                        delay = _retry_after(resp.headers.get("Retry-After"), pacer.clock)
-                        log.warning(
-                            "backfill.rate_limited",
-                            kind=req.kind,
-                            symbol=req.symbol,
-                            retry_in_s=delay,
-                        )
-                        await pacer.clock.sleep(delay)
-                        continue
-                    if resp.status != 200:
-                        log.warning(
-                            "backfill.http_error",
-                            kind=req.kind,
-                            symbol=req.symbol,
-                            status=resp.status,
-                        )
-                        return None
-                    body = await resp.read()
-                return req.parse(body)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+                return req.parse(answer.body)
+            except (ValueError, TypeError, KeyError) as e:
                 log.warning(
                     "backfill.failed", kind=req.kind, symbol=req.symbol, error=type(e).__name__
                 )
@@ -137,6 +146,7 @@ async def backfill_venue(
     targets: dict[str, Seedable],
     *,
     clock: Clock | None = None,
+    metrics: MonitorMetrics | None = None,
 ) -> int:
     """Fetch the venue's history for ``symbols`` and seed ``targets[kind]``; return points loaded.
 
@@ -149,6 +159,7 @@ async def backfill_venue(
         targets: ``{"price": price_processor, "open_interest": oi_processor}``.
         clock: the run's clock for the history's end, pacing and ``Retry-After`` waits
             (default: the wall clock).
+        metrics: where every request is counted by outcome (``monitor.rest.fetch``).
     """
     if spec.backfill is None:
         return 0
@@ -167,7 +178,9 @@ async def backfill_venue(
     ]
     sem = asyncio.Semaphore(CONCURRENCY)
     pacer = _Pacer(spec.backfill_rate, clock)
-    results = await asyncio.gather(*(_fetch(http, r, sem, pacer) for r in requests))
+    results = await asyncio.gather(
+        *(_fetch(http, r, sem, pacer, spec.venue, metrics) for r in requests)
+    )
     merged: dict[tuple[str, str], dict[int, float]] = {}
     for req, points in zip(requests, results, strict=True):
         key = (

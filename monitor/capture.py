@@ -8,14 +8,27 @@ as frames too, so a replay sees everything the live pipeline saw.
 from __future__ import annotations
 
 import gzip
+import io
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Literal
 
 import msgspec
 
-__all__ = ["CaptureLine", "CaptureWriter", "open_text", "read_frames"]
+__all__ = [
+    "CaptureFormatError",
+    "CaptureLine",
+    "CaptureWriter",
+    "open_capture",
+    "open_text",
+    "read_frames",
+]
+
+
+class CaptureFormatError(ValueError):
+    """A capture file that cannot be read as text: binary data, or a ``.gz`` that is not gzip."""
 
 
 class CaptureLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -41,6 +54,19 @@ def open_text(path: str | Path, mode: str = "r") -> IO[str]:
         )
         return gzip.open(p, gz_mode, encoding="utf-8")
     return p.open(mode, encoding="utf-8")
+
+
+def open_capture(path: str | Path) -> tuple[IO[str], Callable[[], int]]:
+    """Open a capture for reading (gzip when the name ends in ``.gz``) with its read position.
+
+    Returns the text stream and a function giving the bytes of the file read so far (of the
+    compressed file for ``.gz``): a measure of progress against the file's size.
+    """
+    p = Path(path)
+    raw = p.open("rb")
+    if p.suffix == ".gz":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="rb"), encoding="utf-8"), raw.tell
+    return io.TextIOWrapper(raw, encoding="utf-8"), raw.tell
 
 
 class CaptureWriter:
@@ -76,8 +102,12 @@ def read_frames(
 
     A bare frame (any line that is not a capture object) gets ``default_venue`` and ``now_ns``
     as its receive time. Blank lines are skipped.
+
+    Raises:
+        CaptureFormatError: the file is not UTF-8 text, or not gzip although named ``.gz``.
     """
-    for n, raw in enumerate(fh, 1):
+    lines = _text_lines(fh)
+    for n, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
@@ -88,3 +118,18 @@ def read_frames(
             except (msgspec.ValidationError, msgspec.DecodeError):
                 pass
         yield n, CaptureLine(ts_recv=now_ns or 0, venue=default_venue or "", frame=line)
+
+
+def _text_lines(fh: IO[str]) -> Iterator[str]:
+    """The lines of ``fh``; binary data or a broken gzip stream as :class:`CaptureFormatError`."""
+    n = 0
+    try:
+        for line in fh:
+            n += 1
+            yield line
+    except UnicodeDecodeError as e:
+        raise CaptureFormatError(f"line {n + 1}: not UTF-8 text (a binary file?)") from e
+    except gzip.BadGzipFile as e:
+        raise CaptureFormatError("not a gzip file (the name ends in .gz)") from e
+    except (EOFError, zlib.error) as e:
+        raise CaptureFormatError(f"line {n + 1}: broken gzip stream ({e})") from e

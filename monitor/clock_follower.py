@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import aiohttp
 import structlog
@@ -80,11 +81,18 @@ class ClockFollower:
         )
         return False
 
-    async def follow(self, http: aiohttp.ClientSession, period_s: float = 1.0) -> None:
-        """Re-read the simulator's clock every ``period_s`` of wall time (pauses, restarts)."""
+    async def follow(
+        self,
+        http: aiohttp.ClientSession,
+        period_s: float = 1.0,
+        on_read: Callable[[], None] | None = None,
+    ) -> None:
+        """Re-read the simulator's clock every ``period_s`` of wall time (pauses, restarts);
+        ``on_read`` runs after each successful read (the speed may have changed)."""
         while True:
             await asyncio.sleep(period_s)
             try:
-                await self.read(http)
+                if await self.read(http) and on_read is not None:
+                    on_read()
             except _READ_ERRORS as e:
                 self._log.debug("clock.read_failed", url=self.url, error=repr(e))

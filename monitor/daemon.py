@@ -1,15 +1,22 @@
 """The always-on daemon: feeds → bus → pipeline → alert delivery, plus metrics and state.
 
-Every background task belongs to the daemon's task group or its :class:`TaskSupervisor` (the
-snapshot writer; the alert service's dispatcher, deliverers and pruner); :meth:`Daemon.stop` (or
-SIGINT/SIGTERM under ``riskmon run``) ends them, writes a last state snapshot and flushes the
+Every background task runs under the daemon's :class:`TaskSupervisor` (the alert service's when
+there is one): every feed connection (``feed:<venue>:<connection>``), REST poll
+(``poll:<venue>:<poll>``) and stream watchdog, the backfill, the pipeline consumer, the idle
+ticker, the simulator-clock follower, the snapshot writer, and the alert service's dispatcher,
+deliverers and pruner. A task that raises is logged, counted in
+``riskmon_task_restarts_total{task}`` and restarted with capped, jittered backoff; one that keeps
+failing fails ``/healthz`` and raises the ``riskmon_task_failing`` meta-alert. :meth:`Daemon.stop`
+(or SIGINT/SIGTERM under ``riskmon run``) ends them, writes a last state snapshot and flushes the
 capture file.
 
 State snapshots (``state_dir/pipeline.json``) are written atomically and durably
 (:func:`streams.durable_file.write_atomic`) and carry ``snapshot_version``; a snapshot that is
 missing, unreadable, not an object or of another version is logged and the daemon starts fresh.
 No snapshot is written while alert notices wait to be stored (a failed submit is retried with the
-next batch), so a restart never forgets a transition the store did not record.
+next batch), so a restart never forgets a transition the store did not record; one is written
+soon after every stored transition, so a restart remembers what the store recorded. At start the
+alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 from collections import deque
@@ -50,17 +58,18 @@ from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
 from monitor.coverage import streams_config
 from monitor.exporter import SignalExporter
-from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
-from monitor.metrics import MonitorMetrics, WindowCounters
+from monitor.listing_refresh import refresh_forever, refresh_listings
+from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
 from monitor.peg_quorum import check_peg_quorum
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.status import daemon_status
 from monitor.wiring import build_feed, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
-from streams.engine import StreamEngine
+from streams.engine import SkewLimits, StreamEngine
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
@@ -79,10 +88,15 @@ SignalSink = Callable[[Sequence[Signal]], None]
 _BATCH = 512
 #: ``snapshot_version`` of the state file; any other version is not restored
 SNAPSHOT_VERSION = 1
+#: wall seconds between two snapshots at least (those that follow alert transitions)
+SNAPSHOT_GAP_S = 1.0
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
 _UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
 #: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
 WALL_FLOOR_S = 1.0
+#: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
+#: s times as many scenario seconds) before the engine drops it
+SKEW_WALL_FLOOR_S = 10.0
 
 
 class Daemon:
@@ -128,8 +142,10 @@ class Daemon:
             if alert_service is not None
             else AlertEvaluator(load_ruleset(settings.rules))
         )
+        self._evaluator = evaluator
+        self.skew = SkewLimits.of_seconds(settings.max_event_ahead_s, settings.max_event_behind_s)
         self.pipeline = Pipeline(
-            StreamEngine(default_processors(streams_config(settings))), evaluator
+            StreamEngine(default_processors(streams_config(settings)), skew=self.skew), evaluator
         )
         self.health = self._observability(registry, evaluator)
         maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
@@ -156,11 +172,14 @@ class Daemon:
         # the pipeline and the idle ticker both emit: one submit of the pending notices at a time
         self._submit_lock = asyncio.Lock()
         self.supervisor = (
-            alert_service.supervisor if alert_service is not None else TaskSupervisor(registry)
+            alert_service.supervisor
+            if alert_service is not None
+            else TaskSupervisor(registry, clock=self.clock)
         )
         self.health.watch(self.supervisor.unhealthy)  # a task that keeps failing fails /healthz
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
+        self._snapshot_due = asyncio.Event()
         self._last_progress = self.clock.monotonic()
         self._rejected_logged = 0  # rejected_backfills of the OI processor already logged
         self._state_path = settings.state_dir / "pipeline.json"
@@ -176,15 +195,15 @@ class Daemon:
         """Run until :meth:`stop`; then snapshot state and release everything."""
         restored = self._restore_state()
         runner = await self._start_metrics() if self.settings.metrics.enabled else None
-        if self.alert_service is not None:
-            await self.alert_service.start()
-            self.health.supervise(self.alert_service.tasks)
         try:
             async with aiohttp.ClientSession() as http:
                 following = await self._anchor_clock(http)
+                if self.alert_service is not None:  # store, evaluator, receivers agree first
+                    await self.alert_service.start(self._evaluator)
+                    self.health.supervise(self.alert_service.tasks)
+                await self._refresh_instruments(http)  # may add connections (new listings)
                 self._apply_wall_floor()
                 self._last_progress = self.clock.monotonic()
-                await self._refresh_instruments(http)
                 self._log.info(
                     "daemon.started",
                     venues=[f.venue for f in self.feeds],
@@ -193,21 +212,29 @@ class Daemon:
                     rules=self.settings.rules,
                     metrics_port=self.metrics_port,
                 )
+                spawn = self.supervisor.spawn
+                tasks: list[asyncio.Task[None]] = []
                 try:
+                    for feed in self.feeds:
+                        tasks.extend(feed.start(self.supervisor, http))
+                    tasks.append(spawn(self._consume, "pipeline"))
+                    if not restored:  # history loads while the feeds already run
+                        tasks.append(spawn(functools.partial(self._backfill, http), "backfill"))
+                    tasks.append(spawn(self._idle_ticker, "ticker"))
+                    tasks.append(spawn(self._snapshotter, "snapshots"))
+                    refresh = functools.partial(self._refresh_instruments_forever, http)
+                    tasks.append(spawn(refresh, "listings"))
+                    if following:
+                        tasks.append(spawn(functools.partial(self._follow_clock, http), "clock"))
                     async with asyncio.TaskGroup() as tg:
-                        for feed in self.feeds:
-                            tg.create_task(feed.run(http), name=f"feed:{feed.venue}")
-                        tg.create_task(self._consume(), name="pipeline")
-                        if not restored:  # history loads while the feeds already run
-                            tg.create_task(self._backfill(http), name="backfill")
-                        tg.create_task(self._idle_ticker(), name="ticker")
-                        self.supervisor.spawn(self._snapshotter, "snapshots")
                         tg.create_task(self._until_stopped(), name="stop")
                         self.health.supervise([tg.create_task(self.health.heartbeat(), name="hb")])
-                        if following:
-                            tg.create_task(self._follow_clock(http), name="clock")
                 except* _Stopping:
                     pass
+                finally:  # the feeds and polls end before the session and the last drain
+                    for t in tasks:
+                        t.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await self._drain()
             self._save_state()
@@ -245,8 +272,13 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock."""
+        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock, and
+        event-time skew limits of at least :data:`SKEW_WALL_FLOOR_S`."""
         floor = WALL_FLOOR_S * self._speed()
+        skew_floor = round(SKEW_WALL_FLOOR_S * self._speed() * NS_PER_SECOND)
+        self.pipeline.engine.skew = SkewLimits(
+            max(self.skew.max_ahead_ns, skew_floor), max(self.skew.max_behind_ns, skew_floor)
+        )
         if self._speed() <= 1.0:
             return
         for feed in self.feeds:
@@ -254,16 +286,21 @@ class Daemon:
                 conn.stall_after_s = max(conn.stall_after_s, floor)
 
     async def _follow_clock(self, http: aiohttp.ClientSession) -> None:
-        """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`)."""
+        """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`), then
+        re-apply the wall-time floors (the speed may have changed)."""
         follower = self._clock_follower()
         assert follower is not None
-        await follower.follow(http)
+        await follower.follow(http, on_read=self._apply_wall_floor)
 
     async def _refresh_instruments(self, http: aiohttp.ClientSession) -> None:
         cache = str(self.settings.state_dir / "instruments")
-        await asyncio.gather(
-            *(refresh_instruments(f.spec, f.endpoints, f.registry, http, cache) for f in self.feeds)
-        )
+        await refresh_listings(self.feeds, http, cache, self.metrics)
+
+    async def _refresh_instruments_forever(self, http: aiohttp.ClientSession) -> None:
+        """Re-read the venues' listings every ``instruments_refresh_s`` (new listings)."""
+        cache = str(self.settings.state_dir / "instruments")
+        interval = self.settings.instruments_refresh_s
+        await refresh_forever(self.feeds, http, self.clock, interval, cache, self.metrics)
 
     async def _backfill(self, http: aiohttp.ClientSession) -> None:
         """Seed the price and OI processors from the venues' REST history (no saved state).
@@ -286,6 +323,7 @@ class Daemon:
                     http,
                     targets,
                     clock=self.clock,
+                    metrics=self.metrics,
                 )
                 for f in self.feeds
             ),
@@ -353,8 +391,8 @@ class Daemon:
             async with self._submit_lock:
                 batch = list(self._unsubmitted)
                 try:
-                    if batch:
-                        await self.alert_service.submit(batch)
+                    if batch and await self.alert_service.submit(batch):
+                        self._snapshot_due.set()  # the snapshot follows the store promptly
                 except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
                     self._log.error(
                         "alerts.submit_failed",
@@ -407,14 +445,23 @@ class Daemon:
         return f"failing: {', '.join(failing)}" if failing else None
 
     async def _snapshotter(self) -> None:
+        """Write a snapshot every ``snapshot_interval_s``, and soon after an alert transition.
+
+        After a stored transition the snapshot follows within :data:`SNAPSHOT_GAP_S`, so a
+        restart (even after SIGKILL) restores an evaluator that agrees with the store.
+        """
         while True:
-            await asyncio.sleep(self.settings.snapshot_interval_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                async with asyncio.timeout(self.settings.snapshot_interval_s):
+                    await self._snapshot_due.wait()
+            self._snapshot_due.clear()
             data = self._snapshot_bytes()
             if data is not None:
                 try:
                     await asyncio.to_thread(write_atomic, self._state_path, data)
                 except OSError as e:
                     self._log.error("daemon.snapshot_failed", error=str(e))
+            await asyncio.sleep(SNAPSHOT_GAP_S)
 
     def _snapshot_bytes(self) -> bytes | None:
         """The state to save, or None while notices wait to be stored (or it cannot encode)."""
@@ -478,6 +525,7 @@ class Daemon:
             self.health,
             lambda: {"events": self.events_processed},
             extra=[self.exporter],
+            status=lambda: daemon_status(self),
         )
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
@@ -494,6 +542,7 @@ class Daemon:
     def _observability(self, registry: CollectorRegistry, evaluator: AlertEvaluator) -> Health:
         """Window counters on the registry; health with the daemon's readiness checks."""
         WindowCounters(lambda: self.pipeline.engine.processors, registry)
+        SkewCounters(lambda: self.pipeline.engine.skewed, registry)
         self._evaluations_counted = evaluator.evaluations
         health = Health()
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import cast
 
 from prometheus_client import CollectorRegistry, Counter
@@ -144,6 +144,15 @@ class SignalExporter(Collector):
             for k, v in zip(self._labels[name], values, strict=True)
             if k in ENTITY_LABELS
         )
+
+    def latest(self, names: Collection[str]) -> Iterator[tuple[str, dict[str, str], float]]:
+        """The latest value of every live series of the signals ``names``, in signal units.
+
+        ``(name, labels, value)``, non-finite values included; stale series are already gone.
+        """
+        for (name, label_values), value in list(self._values.items()):
+            if name in names:
+                yield name, dict(zip(self._labels[name], label_values, strict=True)), value
 
     def series(self) -> int:
         """How many series the next scrape exports (before dropping non-finite values)."""

@@ -11,25 +11,37 @@ default), handed on to the connections: receive stamps, status stamps, the strea
 poll intervals and their backoff. A run can give all its feeds one clock (the scenario's clock
 against the simulator), and tests drive the timers with a :class:`~streams.clock.ManualClock`.
 A REST ``Retry-After`` (seconds or an HTTP date) is honoured up to :data:`RETRY_AFTER_MAX_S`.
+Every REST answer is read by :func:`monitor.rest.fetch`: a bad one (an error page, a body that
+is not UTF-8 or not JSON, truncated or too large) is counted by outcome and the poll backs off.
+
+Each connection, each poll and the stream watchdog is a task of its own (:meth:`VenueFeed.tasks`)
+that the daemon runs under its :class:`~streams.supervisor.TaskSupervisor`: a bug that kills one
+is logged, counted and restarted with backoff while the others go on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import structlog
+from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
 from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
-from monitor.instruments import InstrumentRegistry, save_instruments
+from monitor.instruments import Instrument, InstrumentRegistry, save_instruments
+from monitor.listings import plan_feed, plan_listed
 from monitor.metrics import MonitorMetrics
+from monitor.rest import fetch
 from monitor.venues.base import (
     Channel,
+    ConnectionPlan,
     ParseError,
     RestPoll,
     Stream,
@@ -50,9 +62,12 @@ from streams.events import (
     Trade,
 )
 from streams.retry_after import retry_after_s
+from streams.supervisor import TaskFactory, TaskSupervisor
 from streams.units import NS_PER_SECOND
 
 __all__ = ["EventSink", "VenueFeed", "refresh_instruments"]
+
+_T = TypeVar("_T")
 
 log = structlog.get_logger(__name__)
 
@@ -122,24 +137,16 @@ class VenueFeed:
         self.rng = rng or random.Random()
         self.clock: Clock = clock or SystemClock()
         self.parser = spec.make_parser(registry)
-        self.plans = spec.plan(endpoints, self.streams)
+        derived = metrics.instruments_derived.labels(venue=self.venue)
+        registry.on_derived = lambda _: derived.inc()  # each symbol read from its name, once
+        self.plans = plan_feed(spec, endpoints, self.streams, registry)
         self.polls = spec.polls(endpoints, self.streams)
         if poll_interval_s is not None:
             self.polls = [dataclasses.replace(p, interval_s=poll_interval_s) for p in self.polls]
-        self.connections = [
-            WebSocketConnection(
-                spec,
-                plan,
-                self._on_frame,
-                self._on_conn_status,
-                backoff=self.backoff,
-                ping_interval_s=ping_interval_s,
-                stall_after_s=stall_after_s,
-                rng=self.rng,
-                clock=self.clock,
-            )
-            for plan in self.plans
-        ]
+        self._conn_options = {"ping_interval_s": ping_interval_s, "stall_after_s": stall_after_s}
+        self.connections = [self._new_connection(plan) for plan in self.plans]
+        self._supervisor: TaskSupervisor | None = None  # set by start()
+        self._listings_added = 0
         self.skipped: dict[str, int] = {}
         self.frames = 0
         self._m_frames = metrics.frames.labels(venue=self.venue)
@@ -151,20 +158,99 @@ class VenueFeed:
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, http: aiohttp.ClientSession | None = None) -> None:
-        """Run every connection, poll and the watchdog until cancelled."""
+    def tasks(self, http: aiohttp.ClientSession | None = None) -> list[tuple[str, TaskFactory]]:
+        """Every long-running part of the feed as ``(task name, factory)``, to be supervised.
+
+        One task per connection (``feed:<venue>:<connection>``), one per REST poll
+        (``poll:<venue>:<poll>``) and the stream watchdog (``feed:<venue>:watchdog``). Each can
+        fail and be restarted on its own: a bug met by one connection or poll does not stop the
+        venue's other parts, nor any other venue.
+        """
         now = self.clock.monotonic()
         for st in self.streams:
             self._subscribed_at.setdefault(st, now)
-        async with asyncio.TaskGroup() as tg:
-            for conn in self.connections:
-                tg.create_task(conn.run(), name=f"{self.venue}:{conn.plan.key}")
-            if self.polls:
-                if http is None:
-                    raise ValueError("REST polls need an aiohttp session")
-                for poll in self.polls:
-                    tg.create_task(self._poll(http, poll), name=f"{self.venue}:{poll.key}")
-            tg.create_task(self._watchdog(), name=f"{self.venue}:watchdog")
+        out: list[tuple[str, TaskFactory]] = [
+            (f"feed:{self.venue}:{conn.plan.key}", functools.partial(self._run_connection, conn))
+            for conn in self.connections
+        ]
+        if self.polls:
+            if http is None:
+                raise ValueError("REST polls need an aiohttp session")
+            out.extend(
+                (f"poll:{self.venue}:{poll.key}", functools.partial(self._poll, http, poll))
+                for poll in self.polls
+            )
+        out.append((f"feed:{self.venue}:watchdog", self._watchdog))
+        return out
+
+    def start(
+        self, supervisor: TaskSupervisor, http: aiohttp.ClientSession | None = None
+    ) -> list[asyncio.Task[None]]:
+        """Spawn :meth:`tasks` on ``supervisor``; return the supervised tasks.
+
+        Connections :meth:`add_listings` adds later are spawned on the same supervisor.
+        """
+        self._supervisor = supervisor
+        return [supervisor.spawn(factory, name) for name, factory in self.tasks(http)]
+
+    async def run(
+        self,
+        http: aiohttp.ClientSession | None = None,
+        supervisor: TaskSupervisor | None = None,
+    ) -> None:
+        """Run every connection, poll and the watchdog, supervised, until cancelled.
+
+        Without a ``supervisor`` the feed makes its own (restarts are then counted in a
+        registry of its own, not exported).
+        """
+        sup = supervisor or TaskSupervisor(CollectorRegistry(), clock=self.clock)
+        tasks = self.start(sup, http)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run_connection(self, conn: WebSocketConnection) -> None:
+        """One connection; if it dies of an exception it is reported down before the restart."""
+        try:
+            await conn.run()
+        except Exception:
+            conn.state = "disconnected"
+            self.metrics.connected.labels(venue=self.venue, connection=conn.plan.key).set(0)
+            raise
+
+    def _new_connection(self, plan: ConnectionPlan) -> WebSocketConnection:
+        return WebSocketConnection(
+            self.spec,
+            plan,
+            self._on_frame,
+            self._on_conn_status,
+            backoff=self.backoff,
+            ping_interval_s=self._conn_options["ping_interval_s"],
+            stall_after_s=self._conn_options["stall_after_s"],
+            rng=self.rng,
+            clock=self.clock,
+        )
+
+    def add_listings(self, symbols: Sequence[str]) -> int:
+        """Subscribe new listings on the channels taken per listed symbol (Bybit liquidations),
+        on connections of their own, started at once when the feed runs. Returns how many
+        connections were added."""
+        self._listings_added += 1
+        plans = plan_listed(
+            self.spec, self.endpoints, self.streams, symbols, f"+{self._listings_added}"
+        )
+        for plan in plans:
+            conn = self._new_connection(plan)
+            self.plans.append(plan)
+            self.connections.append(conn)
+            if self._supervisor is not None:
+                self._supervisor.spawn(
+                    functools.partial(self._run_connection, conn), f"feed:{self.venue}:{plan.key}"
+                )
+        return len(plans)
 
     # ------------------------------------------------------------------ frames
 
@@ -306,34 +392,17 @@ class VenueFeed:
         attempt = 0
         while True:
             delay = poll.interval_s
-            outcome = "ok"
-            try:
-                async with http.get(poll.url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                    body = await resp.text()
-                    ts = self.clock.now_ns()
-                    if resp.status == 200:
-                        attempt = 0
-                        await self._on_frame(poll.key, body, ts)
-                    elif resp.status in (418, 429):
-                        outcome = "rate_limited"
-                        delay = max(delay, self._retry_after(resp.headers.get("Retry-After")))
-                        self._log.warning(
-                            "feed.rest_rate_limited",
-                            poll=poll.key,
-                            status=resp.status,
-                            retry_in_s=delay,
-                        )
-                    else:
-                        outcome = "http_error" if resp.status < 500 else "server_error"
-                        delay = max(delay, self.backoff.delay(attempt, self.rng))
-                        attempt += 1
-                        self._log.warning("feed.rest_error", poll=poll.key, status=resp.status)
-            except (aiohttp.ClientError, TimeoutError) as e:
-                outcome = "unreachable"
+            answer = await fetch(
+                http, poll.url, venue=self.venue, what=poll.key, metrics=self.metrics
+            )
+            if answer.ok:
+                attempt = 0
+                await self._on_frame(poll.key, answer.text, self.clock.now_ns())
+            elif answer.outcome == "rate_limited":
+                delay = max(delay, self._retry_after(answer.retry_after))
+            else:  # an error, or a body we cannot read: counted by fetch, retried with backoff
                 delay = max(delay, self.backoff.delay(attempt, self.rng))
                 attempt += 1
-                self._log.warning("feed.rest_unreachable", poll=poll.key, error=type(e).__name__)
-            self.metrics.rest_requests.labels(venue=self.venue, outcome=outcome).inc()
             await self.clock.sleep(delay)
 
 
@@ -351,63 +420,60 @@ async def refresh_instruments(
     registry: InstrumentRegistry,
     http: aiohttp.ClientSession,
     cache_dir: str | None = None,
+    metrics: MonitorMetrics | None = None,
 ) -> int:
-    """Load the venue's instrument lists over REST into ``registry`` and the disk cache.
+    """Load the venue's instrument lists over REST into ``registry`` and the disk cache, then
+    the funding intervals it publishes apart from them (Binance ``fundingInfo``).
 
-    Failures are logged and leave the packaged snapshot / cache in place. Returns the number of
-    instruments loaded (0 on failure).
+    Failures (any answer :func:`monitor.rest.fetch` does not call ``ok``, or a body the venue's
+    parser rejects) are logged and leave the packaged snapshot / cache in place.
+    Returns the number of instruments loaded (0 on failure).
     """
     base = endpoints.rest.rstrip("/")
-    loaded = []
+    loaded: list[Instrument] = []
     for path in (spec.instruments_url, *spec.extra_instruments_urls):
-        url = base + path
-        try:
-            if spec.instruments_body is not None:
-                req = http.post(
-                    url,
-                    data=spec.instruments_body,
-                    headers={"Content-Type": "application/json"},
-                    timeout=aiohttp.ClientTimeout(total=15),
-                )
-            else:
-                req = http.get(url, timeout=aiohttp.ClientTimeout(total=15))
-            async with req as resp:
-                if resp.status != 200:
-                    log.warning("instruments.refresh_failed", venue=spec.venue, status=resp.status)
-                    continue
-                body = await resp.read()
-            loaded.extend(spec.parse_instruments(body))
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            log.warning("instruments.refresh_failed", venue=spec.venue, error=type(e).__name__)
+        got = await _read_listing(
+            http, spec, base + path, "instruments", spec.parse_instruments, metrics,
+            data=spec.instruments_body,
+        )  # fmt: skip
+        loaded.extend(got or [])
     if not loaded:
         return 0
     n = registry.update(loaded)
     if spec.funding_intervals is not None:
-        await _refresh_funding_intervals(spec, base, registry, http)
+        path, parse = spec.funding_intervals
+        hours = await _read_listing(http, spec, base + path, "funding_intervals", parse, metrics)
+        if hours is not None:
+            changed = registry.set_funding_intervals(hours)
+            log.info("instruments.funding_intervals", venue=spec.venue, changed=changed)
     if cache_dir is not None:
         save_instruments(Path(cache_dir) / f"{spec.venue}.json", registry.all())
     log.info("instruments.refreshed", venue=spec.venue, count=n)
     return n
 
 
-async def _refresh_funding_intervals(
-    spec: VenueSpec, base: str, registry: InstrumentRegistry, http: aiohttp.ClientSession
-) -> None:
-    """Apply the funding intervals a venue publishes apart from its listing (Binance)."""
-    assert spec.funding_intervals is not None
-    path, parse = spec.funding_intervals
+async def _read_listing(
+    http: aiohttp.ClientSession,
+    spec: VenueSpec,
+    url: str,
+    what: str,
+    parse: Callable[[bytes], _T],
+    metrics: MonitorMetrics | None,
+    data: bytes | None = None,
+) -> _T | None:
+    """GET (POST with ``data``) one listing and parse it; None (logged) when either fails."""
+    answer = await fetch(
+        http, url, venue=spec.venue, what=what, metrics=metrics, data=data,
+        headers={"Content-Type": "application/json"} if data is not None else None,
+        timeout_s=15.0,
+    )  # fmt: skip
+    if not answer.ok:
+        log.warning("instruments.refresh_failed", venue=spec.venue, what=what,
+                    outcome=answer.outcome)  # fmt: skip
+        return None
     try:
-        async with http.get(base + path, timeout=aiohttp.ClientTimeout(total=15)) as resp:
-            if resp.status != 200:
-                log.warning(
-                    "instruments.funding_intervals_failed", venue=spec.venue, status=resp.status
-                )
-                return
-            body = await resp.read()
-        changed = registry.set_funding_intervals(parse(body))
-    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-        log.warning(
-            "instruments.funding_intervals_failed", venue=spec.venue, error=type(e).__name__
-        )
-        return
-    log.info("instruments.funding_intervals", venue=spec.venue, changed=changed)
+        return parse(answer.body)
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("instruments.refresh_failed", venue=spec.venue, what=what,
+                    error=type(e).__name__)  # fmt: skip
+        return None

@@ -11,6 +11,8 @@ does not answer at all (the probe times out). It also returns 503 when
 loaded, the alert store writable, at least one feed connection subscribed. Both answer JSON
 with the failing parts named.
 
+``/status`` is a glance at the daemon's live state for ``riskmon status`` (:mod:`monitor.status`).
+
 ``/metrics`` renders the registry on the loop, so one scrape sees one consistent state
 (``bench/bench_scrape.py`` measures the cost: a few milliseconds at 600 instruments).
 """
@@ -125,11 +127,13 @@ def build_app(
     health: Health,
     details: Callable[[], dict[str, Any]] | None = None,
     extra: Sequence[Exposition] = (),
+    status: Callable[[], dict[str, Any]] | None = None,
 ) -> web.Application:
-    """The daemon's HTTP app: ``/metrics``, ``/healthz``, ``/readyz``.
+    """The daemon's HTTP app: ``/metrics``, ``/healthz``, ``/readyz`` and ``/status``.
 
     ``details`` adds fields to the ``/healthz`` body (e.g. events processed); ``extra`` are
-    families rendered after the registry's (the signals, rendered by their own fast path).
+    families rendered after the registry's (the signals, rendered by their own fast path);
+    ``status`` is the JSON body of ``/status`` (``riskmon status``), served when given.
     """
 
     async def metrics(request: web.Request) -> web.Response:
@@ -158,4 +162,11 @@ def build_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if status is not None:
+        body_of = status
+
+        async def status_page(_: web.Request) -> web.Response:
+            return web.json_response(body_of())
+
+        app.router.add_get("/status", status_page)
     return app

@@ -1,20 +1,30 @@
 """Instrument metadata: contract sizes, inverse flags, base/quote, funding intervals.
 
 Metadata comes from three layers, newest wins: the snapshot packaged with each venue module (so
-parsing works offline), a disk cache, and the venue's REST instrument list fetched at start-up. A
-symbol without metadata is reported once and skipped by the parsers, never guessed.
+parsing works offline), a disk cache, and the venue's REST instrument list fetched at start-up and
+refreshed every few hours (:mod:`monitor.listing_refresh`). A symbol without metadata is reported
+once and skipped by the parsers, never guessed, except on venues whose sizes are already in base
+units (Binance USD-M, Bybit linear, Hyperliquid): there the venue's ``derive`` function reads the
+asset from the symbol itself (quote suffix, ``1000``-style multipliers, see
+:mod:`monitor.venues.deriving`) and the registry reports each such symbol once as ``derived``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 import structlog
 
-__all__ = ["Instrument", "InstrumentRegistry", "load_instruments", "save_instruments"]
+__all__ = [
+    "Deriver",
+    "Instrument",
+    "InstrumentRegistry",
+    "load_instruments",
+    "save_instruments",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +45,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         contract_size: one contract in base units (linear) or in USD (inverse); 1.0 when the
             venue states sizes in base units already.
         funding_interval_h: hours between fundings (perps), else 0.
+        multiplier: coins per venue unit, for symbols that trade a bundle of coins
+            (``1000PEPEUSDT``, Hyperliquid ``kPEPE``: 1000): the venue's quantities count bundles
+            and its prices are per bundle, while ``base`` is the coin (PEPE). Sizes are then
+            ``qty × multiplier`` coins, prices per coin, and the notional stays ``qty × price``.
     """
 
     venue: str
@@ -46,18 +60,24 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     inverse: bool = False
     contract_size: float = 1.0
     funding_interval_h: float = 0.0
+    multiplier: float = 1.0
+
+    def unit_price(self, price: float) -> float:
+        """The price of one ``base`` coin from the venue's price (per ``multiplier`` coins)."""
+        return price / self.multiplier if self.multiplier != 1.0 else price
 
     def size_and_notional(self, qty: float, price: float) -> tuple[float, float]:
         """Convert a venue quantity (contracts, or base units when ``contract_size`` is 1).
 
         Returns ``(size in base units, notional in USD)``: a linear contract is
-        ``contract_size`` base units; an inverse contract is ``contract_size`` USD.
+        ``contract_size`` base units; an inverse contract is ``contract_size`` USD. ``price`` is
+        the venue's (per ``multiplier`` coins): the size counts coins, the notional is exact.
         """
         if self.inverse:
             notional = qty * self.contract_size
             return notional / price, notional
-        size = qty * self.contract_size
-        return size, size * price
+        venue_units = qty * self.contract_size
+        return venue_units * self.multiplier, venue_units * price
 
     def contracts_for(self, size: float, notional_usd: float) -> float:
         """The venue quantity of a position of ``size`` base units worth ``notional_usd``.
@@ -68,7 +88,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         """
         if self.inverse:
             return notional_usd / self.contract_size
-        return size / self.contract_size
+        return size / (self.contract_size * self.multiplier)
 
 
 _list_decoder = msgspec.json.Decoder(list[Instrument])
@@ -89,17 +109,31 @@ def save_instruments(path: Path, instruments: Iterable[Instrument]) -> None:
     tmp.replace(path)
 
 
+#: reads an instrument from a venue symbol alone (None: the symbol says too little)
+Deriver = Callable[[str], Instrument | None]
+
+
 class InstrumentRegistry:
     """Symbol → instrument lookup for one venue, reporting unknown symbols once.
 
     Args:
         venue: venue id.
         instruments: initial instruments (usually the packaged snapshot).
+        derive: the venue's :data:`Deriver` for symbols without metadata (only venues whose
+            sizes are in base units have one); None: such symbols are skipped.
+
+    Attributes:
+        on_derived: called once with each instrument derived from its symbol (a metric).
     """
 
-    def __init__(self, venue: str, instruments: Iterable[Instrument] = ()) -> None:
+    def __init__(
+        self, venue: str, instruments: Iterable[Instrument] = (), derive: Deriver | None = None
+    ) -> None:
         self.venue = venue
+        self.derive = derive
+        self.on_derived: Callable[[Instrument], None] | None = None
         self._by_symbol: dict[str, Instrument] = {}
+        self._derived: dict[str, Instrument] = {}
         self._reported: set[str] = set()
         #: funding intervals the venue states apart from its instrument list (Binance
         #: ``fundingInfo``): they win over the list's, for instruments known now and later
@@ -107,7 +141,7 @@ class InstrumentRegistry:
         self.update(instruments)
 
     def update(self, instruments: Iterable[Instrument]) -> int:
-        """Add or replace instruments; return how many were given."""
+        """Add or replace instruments (metadata wins over a derived one); return how many."""
         n = 0
         for inst in instruments:
             hours = self._funding_h.get(inst.symbol)
@@ -115,6 +149,7 @@ class InstrumentRegistry:
                 inst = msgspec.structs.replace(inst, funding_interval_h=hours)
             self._by_symbol[inst.symbol] = inst
             self._reported.discard(inst.symbol)
+            self._derived.pop(inst.symbol, None)
             n += 1
         return n
 
@@ -131,12 +166,34 @@ class InstrumentRegistry:
         return len(changed)
 
     def get(self, symbol: str) -> Instrument | None:
-        """Return the instrument of ``symbol``, or None (logged once per symbol)."""
+        """Return the instrument of ``symbol``: its metadata, else one derived from the symbol
+        (logged once as ``instruments.derived``), else None (logged once as unknown)."""
         inst = self._by_symbol.get(symbol)
-        if inst is None and symbol not in self._reported:
-            self._reported.add(symbol)
-            log.warning("instruments.unknown_symbol", venue=self.venue, symbol=symbol)
-        return inst
+        if inst is not None:
+            return inst
+        inst = self._derived.get(symbol)
+        if inst is not None or symbol in self._reported:
+            return inst
+        if self.derive is not None and (inst := self.derive(symbol)) is not None:
+            self._derived[symbol] = inst
+            log.info(
+                "instruments.derived",
+                venue=self.venue,
+                symbol=symbol,
+                asset=inst.base,
+                quote=inst.quote,
+                multiplier=inst.multiplier,
+            )
+            if self.on_derived is not None:
+                self.on_derived(inst)
+            return inst
+        self._reported.add(symbol)
+        log.warning("instruments.unknown_symbol", venue=self.venue, symbol=symbol)
+        return None
+
+    def derived(self) -> list[Instrument]:
+        """The instruments derived from their symbols so far (not in :meth:`all`)."""
+        return list(self._derived.values())
 
     def __contains__(self, symbol: object) -> bool:
         return symbol in self._by_symbol
@@ -145,5 +202,5 @@ class InstrumentRegistry:
         return len(self._by_symbol)
 
     def all(self) -> list[Instrument]:
-        """Return every known instrument."""
+        """Return every instrument with metadata (derived ones are not included)."""
         return list(self._by_symbol.values())

@@ -1,17 +1,17 @@
 """Prometheus metrics of the monitor package (feeds, bus, pipeline, windows).
 
-Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``, ``bus``,
-``pipeline``, ``window``, ``peg``); signal families are named by :mod:`monitor.exporter`,
-alert-engine families by :mod:`alerts.metrics`. Label values come from config and code (venue ids,
-connection keys, channels, closed reason sets, processor names, watched coins), never from wire
-strings or exception text.
+Names follow ``riskmon_<subsystem>_<noun>_<base unit>[_total]`` (subsystems ``feed``,
+``instruments``, ``bus``, ``pipeline``, ``window``, ``peg``); signal families are named by
+:mod:`monitor.exporter`, alert-engine families by :mod:`alerts.metrics`. Label values come from
+config and code (venue ids, connection keys, channels, closed reason sets, processor names,
+watched coins), never from wire strings or exception text.
 The ``*_created`` series of counters and histograms are turned off (they double the series count
 and no panel reads them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import (
     REGISTRY,
@@ -24,7 +24,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "WindowCounters"]
+__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "SkewCounters", "WindowCounters"]
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -84,8 +84,21 @@ class MonitorMetrics:
         )
         self.rest_requests = Counter(
             "riskmon_feed_rest_requests_total",
-            "REST polls by outcome",
+            "REST requests (polls, backfill, instrument lists) by outcome: ok, rate_limited,"
+            " http_error, server_error, unreachable, too_large, truncated, not_utf8, not_json",
             ["venue", "outcome"],
+            registry=registry,
+        )
+        self.instruments_derived = Counter(
+            "riskmon_instruments_derived_total",
+            "Symbols without instrument metadata whose asset was read from the symbol itself",
+            ["venue"],
+            registry=registry,
+        )
+        self.instruments_listed = Gauge(
+            "riskmon_instruments_listed",
+            "Instruments with metadata (packaged snapshot, cache and the venue's REST listing)",
+            ["venue"],
             registry=registry,
         )
         self.bus_dropped = Counter(
@@ -176,3 +189,43 @@ class WindowCounters(Collector):
             CounterMetricFamily("riskmon_window_late_events", ""),
             CounterMetricFamily("riskmon_window_dropped_events", ""),
         ]
+
+
+class SkewCounters(Collector):
+    """Events the stream engine dropped for their time, read at scrape time.
+
+    ``riskmon_pipeline_skewed_events_total{venue,direction}``: ``ahead`` (stamped further after
+    its receive time than the engine allows) or ``behind`` (further before the newest event
+    time); see :mod:`streams.engine`.
+
+    Args:
+        skewed: returns the engine's counts (e.g. ``lambda: engine.skewed``).
+        registry: where to register (None: not registered).
+    """
+
+    NAME = "riskmon_pipeline_skewed_events"
+
+    def __init__(
+        self,
+        skewed: Callable[[], Mapping[tuple[str, str], int]],
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.skewed = skewed
+        if registry is not None:
+            registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the family, one series per venue and direction seen."""
+        fam = CounterMetricFamily(
+            self.NAME,
+            "Events dropped because their event time strayed too far (ahead of their receive"
+            " time, or behind the newest event time)",
+            labels=["venue", "direction"],
+        )
+        for (venue, direction), n in sorted(self.skewed().items()):
+            fam.add_metric([venue, direction], n)
+        yield fam
+
+    def describe(self) -> list[Metric]:
+        """The family name."""
+        return [CounterMetricFamily(self.NAME, "")]

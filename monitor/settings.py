@@ -24,11 +24,24 @@ from monitor.kafka.settings import KafkaBusSettings
 from monitor.venues import VENUE_MODULES
 from monitor.venues.base import Channel
 
-__all__ = ["ConfigError", "Settings", "VenueSettings", "load_settings"]
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "VenueSettings",
+    "describe_validation_error",
+    "load_settings",
+]
 
 
 class ConfigError(Exception):
     """A configuration file that cannot be used; the message is one line for the user."""
+
+
+#: the channels that can be taken for the whole market (``VenueSettings.all_market``)
+MarketChannel = Literal["liquidations", "funding"]
+
+
+_LIQUIDATIONS: list[MarketChannel] = ["liquidations"]
 
 
 class _Strict(BaseModel):
@@ -42,7 +55,12 @@ class VenueSettings(_Strict):
         enabled: subscribe to this venue.
         symbols: venue symbols; default: the venue's majors.
         channels: channels to subscribe; default: all the venue publishes.
-        all_market: use all-market streams where the venue has them (Binance ``!forceOrder@arr``).
+        all_market: the channels taken for the whole market rather than for ``symbols``: a
+            list of ``liquidations`` and ``funding``, ``true`` for both, ``false`` for none.
+            Default: liquidations, on the venue's all-market stream where it has one (Binance
+            ``!forceOrder@arr``, OKX ``liquidation-orders``, BitMEX ``liquidation``) or one
+            subscription per listed symbol where it needs that (Bybit
+            ``allLiquidation.{symbol}``); other venues keep ``symbols``.
         ws_url: override the websocket base URL.
         rest_url: override the REST base URL.
         poll_interval_s: override the REST polling interval the venue module derives from its
@@ -52,10 +70,18 @@ class VenueSettings(_Strict):
     enabled: bool = True
     symbols: list[str] | None = None
     channels: list[Channel] | None = None
-    all_market: bool = False
+    all_market: bool | list[MarketChannel] = Field(default_factory=lambda: _LIQUIDATIONS.copy())
     ws_url: str | None = None
     rest_url: str | None = None
     poll_interval_s: float | None = Field(default=None, gt=0)
+
+    def market_channels(self) -> frozenset[Channel]:
+        """The channels ``all_market`` asks for the whole market."""
+        if self.all_market is True:
+            return frozenset(("liquidations", "funding"))
+        if self.all_market is False:
+            return frozenset()
+        return frozenset(self.all_market)
 
 
 class MetricsSettings(_Strict):
@@ -115,6 +141,12 @@ class Settings(BaseSettings):
         state_dir: where processor snapshots and the instrument cache live.
         capture: also record raw frames to this capture file.
         snapshot_interval_s: how often processor state is written.
+        max_event_ahead_s: an event stamped further after its receive time is dropped and
+            counted (docs/architecture.md, the clock).
+        max_event_behind_s: an event stamped further before the newest event time is dropped
+            and counted.
+        instruments_refresh_s: how often the venues' instrument lists are re-read over REST
+            (new listings are added without a restart).
         metrics: the metrics endpoint.
         liquidation_coverage: the covered share of whole-market liquidations (USD thresholds
             scale with it).
@@ -135,6 +167,9 @@ class Settings(BaseSettings):
     state_dir: Path = Path("state")
     capture: Path | None = None
     snapshot_interval_s: float = Field(default=60.0, gt=0)
+    max_event_ahead_s: float = Field(default=300.0, gt=0)
+    max_event_behind_s: float = Field(default=3600.0, gt=0)
+    instruments_refresh_s: float = Field(default=6 * 3600.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
     liquidation_coverage: CoverageSettings = CoverageSettings()
     bus: AnyBusSettings = BusSettings()
@@ -165,11 +200,39 @@ class Settings(BaseSettings):
         return v
 
 
-def _one_line(e: ValidationError) -> str:
+def _field_path(loc: tuple[int | str, ...], data: object, root: str) -> str:
+    """``alerting.receivers[0].url_file`` from a pydantic error location and the input data.
+
+    Tagged unions add their tag to the location (``receivers, 0, "slack", url``): a component
+    that is not a key of the input mapping but one of its values (``type: slack``) is such a tag,
+    and is left out.
+    """
+    out = root
+    node: object = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and part in node.values():
+            continue  # a union tag
+        out = f"{out}.{part}" if out else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def describe_validation_error(e: ValidationError, data: object = None, root: str = "") -> str:
+    """One line naming every invalid field by its dotted path from the top of the config file.
+
+    ``data`` is the input that was validated (to tell union tags from fields), ``root`` the
+    section it came from (``alerting``): ``alerting.receivers[0].type: Input should be ...``.
+    """
     parts = []
     for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        parts.append(f"{loc}: {err['msg']}")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        parts.append(f"{_field_path(tuple(err['loc']), data, root)}: {msg}")
     return "; ".join(parts)
 
 
@@ -205,4 +268,4 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         return Settings(**data)
     except ValidationError as e:
         where = f"{path}: " if path is not None else ""
-        raise ConfigError(f"{where}{_one_line(e)}") from e
+        raise ConfigError(f"{where}{describe_validation_error(e, data)}") from e

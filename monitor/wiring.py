@@ -13,12 +13,14 @@ daemon's ticks and the alert service.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from alerts.rules import is_rule_path
 from alerts.settings import AlertsSettings
 from monitor.capture import CaptureWriter
 from monitor.feed import EventSink, VenueFeed
 from monitor.metrics import MonitorMetrics
-from monitor.settings import Settings, VenueSettings
+from monitor.settings import ConfigError, Settings, VenueSettings, describe_validation_error
 from monitor.simulator.clock import ScenarioClock
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
@@ -37,7 +39,8 @@ def alert_settings(settings: Settings) -> AlertsSettings:
     """The alert service's settings: the ``alerting`` section plus ``rules`` and ``store``.
 
     Raises:
-        pydantic.ValidationError: the ``alerting`` section is invalid.
+        ConfigError: the ``alerting`` section is invalid; one line naming each bad field by its
+            path (``alerting.receivers[0].type: ...``).
     """
     data = dict(settings.alerting)
     if is_rule_path(settings.rules):
@@ -46,7 +49,10 @@ def alert_settings(settings: Settings) -> AlertsSettings:
     else:
         data.setdefault("pack", settings.rules)
     data.setdefault("db_path", settings.store)
-    return AlertsSettings(**data)
+    try:
+        return AlertsSettings(**data)
+    except ValidationError as e:
+        raise ConfigError(describe_validation_error(e, data, root="alerting")) from e
 
 
 def run_clock(settings: Settings) -> Clock:
@@ -55,12 +61,18 @@ def run_clock(settings: Settings) -> Clock:
 
 
 def venue_streams(spec: VenueSpec, vs: VenueSettings) -> list[Stream]:
-    """The streams of one venue from its settings (symbols × channels the venue publishes)."""
+    """The streams of one venue from its settings (symbols × channels the venue publishes).
+
+    A channel ``all_market`` asks for is one ``Stream(channel, "*")`` on a venue with an
+    all-market stream for it, or with one subscription per listed symbol (the feed expands it,
+    :mod:`monitor.listings`); elsewhere it stays on ``symbols``.
+    """
     channels = [c for c in (vs.channels or spec.channels) if c in spec.channels]
     symbols = vs.symbols or list(spec.default_symbols)
+    market = vs.market_channels() & (spec.all_market_channels | spec.listed_channels)
     out: list[Stream] = []
     for ch in channels:
-        if vs.all_market and ch in ("liquidations", "funding"):
+        if ch in market:
             out.append(Stream(ch, "*"))
         else:
             out.extend(Stream(ch, sym) for sym in symbols)

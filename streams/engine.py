@@ -1,22 +1,63 @@
 """Route events to processors and collect their signals, in event time.
 
-Used by the daemon, ``riskmon replay`` and ``riskmon backtest`` alike.
+Used by the daemon, ``riskmon replay``, ``riskmon backtest`` and the Kafka workers alike.
+
+Event time comes from the venues, so one event stamped far from the truth (a venue bug, clock
+skew, a corrupt frame) could move every window and timer. The engine therefore drops, counts
+(:attr:`StreamEngine.skewed`, by venue and direction) and logs a market event
+
+- *ahead*: its ``ts_event`` is more than ``SkewLimits.max_ahead_ns`` after its own receive
+  stamp ``ts_recv`` (nothing is received before it happens). Events without a receive stamp
+  (``ts_recv`` 0: synthetic streams) are not checked this way;
+- *behind*: its ``ts_event`` is more than ``SkewLimits.max_behind_ns`` before the watermark
+  (the newest event time so far): too late to belong in any window, and it must not make a
+  processor's newest value an old one.
+
+The watermark never moves for a dropped event, and every other event is processed exactly as if
+the dropped one had never arrived. ``FeedStatus`` events are local and never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
 
 from streams.events import Event, FeedStatus
 from streams.processors.base import Processor
 from streams.signals import Signal
 from streams.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 
-__all__ = ["StreamEngine"]
+__all__ = ["SkewLimits", "StreamEngine"]
+
+log = structlog.get_logger(__name__)
 
 _IDLE_MINUTE_STEP_NS = 10 * NS_PER_MINUTE  # after 10 min without market events, tick each minute
 _IDLE_HOUR_STEP_NS = NS_PER_DAY  # after a day, every hour
+_LOG_FIRST_N = 10
+_LOG_EVERY = 1000
+
+SkewDirection = Literal["ahead", "behind"]
+
+
+@dataclass(frozen=True, slots=True)
+class SkewLimits:
+    """How far an event's time may stray before the engine drops it (see the module doc).
+
+    Attributes:
+        max_ahead_ns: ``ts_event`` may be at most this much after ``ts_recv`` (default 5 min).
+        max_behind_ns: ``ts_event`` may be at most this much before the watermark (default 1 h).
+    """
+
+    max_ahead_ns: int = 300 * NS_PER_SECOND
+    max_behind_ns: int = NS_PER_HOUR
+
+    @classmethod
+    def of_seconds(cls, ahead_s: float, behind_s: float) -> SkewLimits:
+        """Limits from seconds."""
+        return cls(round(ahead_s * NS_PER_SECOND), round(behind_s * NS_PER_SECOND))
 
 
 class StreamEngine:
@@ -29,11 +70,21 @@ class StreamEngine:
         processors: the processors, called in order.
         tick_ns: how often (in event time) :meth:`on_tick` runs on every processor. Ticks are
             aligned to multiples of ``tick_ns`` so that replays are deterministic.
+        skew: how far an event's time may stray (see the module doc); the daemon widens it on a
+            fast scenario clock.
     """
 
-    def __init__(self, processors: Sequence[Processor], tick_ns: int = NS_PER_SECOND) -> None:
+    def __init__(
+        self,
+        processors: Sequence[Processor],
+        tick_ns: int = NS_PER_SECOND,
+        skew: SkewLimits | None = None,
+    ) -> None:
         self.processors = list(processors)
         self.tick_ns = tick_ns
+        self.skew = skew or SkewLimits()
+        #: events dropped for their time, by ``(venue, "ahead" | "behind")``
+        self.skewed: dict[tuple[str, str], int] = {}
         self.watermark_ns = 0
         self._last_event_ns = 0
         self.last_tick_ns = 0
@@ -57,6 +108,13 @@ class StreamEngine:
         """
         ts = event.ts_event
         market = not isinstance(event, FeedStatus)
+        if market:
+            if 0 < event.ts_recv < ts - self.skew.max_ahead_ns:
+                self._drop(event, "ahead", ts - event.ts_recv)
+                return []
+            if ts < self.watermark_ns - self.skew.max_behind_ns:
+                self._drop(event, "behind", self.watermark_ns - ts)
+                return []
         out = self.advance(ts) if ts > self.watermark_ns and market else []
         if market and ts > self._last_event_ns:
             self._last_event_ns = ts
@@ -71,6 +129,23 @@ class StreamEngine:
             if got:
                 out.extend(got)
         return out
+
+    def _drop(self, event: Event, direction: SkewDirection, by_ns: int) -> None:
+        key = (event.venue, direction)
+        n = self.skewed.get(key, 0) + 1
+        self.skewed[key] = n
+        if n <= _LOG_FIRST_N or n % _LOG_EVERY == 0:
+            log.warning(
+                "engine.event_time_skewed",
+                venue=event.venue,
+                symbol=event.symbol,
+                type=type(event).__name__,
+                direction=direction,
+                by_s=round(by_ns / NS_PER_SECOND, 3),
+                ts_event=event.ts_event,
+                ts_recv=event.ts_recv,
+                count=n,
+            )
 
     def on_events(self, events: Iterable[Event]) -> list[Signal]:
         """Process several events in order."""

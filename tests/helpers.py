@@ -53,6 +53,7 @@ from monitor.venues.base import ConnectionPlan, FrameParser, ParseError, Stream,
 from streams.backoff import Backoff
 from streams.clock import ManualClock
 from streams.events import Event, FeedStatus, Trade
+from streams.supervisor import TaskSupervisor
 
 DATA = Path(__file__).parent / "data"
 
@@ -66,9 +67,13 @@ E = TypeVar("E", bound=Event)
 
 
 async def eventually(
-    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0, what: str = ""
+    cond: Callable[[], bool | Awaitable[bool]], timeout_s: float = 30.0, what: str = ""
 ) -> None:
-    """Poll ``cond`` (plain or async) until it is true; fail the test after ``timeout_s``."""
+    """Poll ``cond`` (plain or async) until it is true; fail the test after ``timeout_s``.
+
+    The default is generous: a passing test returns as soon as ``cond`` holds, and CI runs the
+    suite beside the episode backtests on two cores.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
@@ -159,6 +164,8 @@ class VenueRun:
         clock: the manual clock all the feed's timers and stamps run on.
         registry: the Prometheus registry of the feed's metrics.
         events: everything the feed handed its sink, in order (market events and statuses).
+        supervisor: runs the feed's connections, polls and watchdog (restarts on the clock,
+            with :data:`FAST_BACKOFF`; ``riskmon_task_restarts_total`` on ``registry``).
     """
 
     venue: str
@@ -167,6 +174,7 @@ class VenueRun:
     clock: ManualClock
     registry: CollectorRegistry
     events: list[Event] = dataclasses.field(default_factory=list)
+    supervisor: TaskSupervisor | None = None
 
     def of_type(self, cls: type[E]) -> list[E]:
         """The delivered events of one class."""
@@ -269,8 +277,9 @@ async def venue_run(
             rng=random.Random(seed),
             clock=clock,
         )
-        run = VenueRun(venue, sim, feed, clock, registry, events)
-        task = asyncio.create_task(feed.run(http), name=f"test-feed-{venue}")
+        supervisor = TaskSupervisor(registry, clock=clock, backoff=FAST_BACKOFF, failing_after=3)
+        run = VenueRun(venue, sim, feed, clock, registry, events, supervisor)
+        task = asyncio.create_task(feed.run(http, supervisor), name=f"test-feed-{venue}")
         try:
             await eventually(run.subscribed, what=f"{venue} subscribed")
             yield run

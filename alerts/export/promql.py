@@ -22,7 +22,8 @@ Forms:
 - absence (``absent: {signal, after}``): ``changes(v[after]) == 0`` on series that existed
   ``after`` ago; ``$value`` is the window in seconds (the engine's is the exact silence);
 - a scaled condition (``scale_by: s``): its threshold and clear are ``T * scalar(s)``, and the
-  templates' ``{coverage}`` / ``{estimate}`` are queries of ``s`` and of ``value / scalar(s)``.
+  templates' ``{coverage}`` / ``{estimate}`` (and ``{peak}``, an estimate in the engine) are
+  queries of ``s`` and of ``value / scalar(s)``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 
+from alerts.format import human
 from alerts.matchers import Matcher
 from alerts.rules.model import Condition, Rule
-from alerts.rules.template import humanize
+from streams.catalogue import signal_spec
 from streams.signal_metrics import metric_for
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "annotation_template",
     "condition_value_query",
     "duration",
+    "go_unit_format",
     "number",
     "rule_expr",
     "selector",
@@ -164,20 +167,48 @@ def condition_value_query(c: Condition, on: Sequence[str]) -> tuple[str, list[st
     return f"{agg}({value_expr(c.signal, c.matchers, extra)})", [f"$labels.{lbl}" for lbl in on]
 
 
+def go_unit_format(unit: str) -> tuple[str, str, str]:
+    """How Go templates write a value in a catalogue unit: (prefix, pipe, suffix).
+
+    The nearest Prometheus forms of :func:`alerts.format.human`: ``$`` + ``humanize`` for USD
+    (``$1.75G`` where the engine writes ``$1.75B``), ``humanizePercentage`` for 0..1 ratios and
+    rates, ``humanizeDuration`` for seconds, fixed decimals for percentages, bps, hours, z.
+    """
+    return {
+        "usd": ("$", "humanize", ""),
+        "ratio": ("", "humanizePercentage", ""),
+        "rate": ("", "humanizePercentage", ""),
+        "pct": ("", 'printf "%.1f"', "%"),
+        "bps": ("", 'printf "%.0f"', " bps"),
+        "seconds": ("", "humanizeDuration", ""),
+        "hours": ("", 'printf "%.0f"', " h"),
+        "z": ("", 'printf "%.1f"', ""),
+        "score": ("", 'printf "%.0f"', ""),
+        "count": ("", 'printf "%.0f"', ""),
+        "flag": ("", 'printf "%.0f"', ""),
+    }.get(unit, ("", "humanize", ""))
+
+
+def _unit(signal: str) -> str:
+    spec = signal_spec(signal)
+    return spec.unit if spec is not None else ""
+
+
 def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = None) -> str:
     """Turn a pack annotation (``str.format``) into a Prometheus (Go) template.
 
     ``{label}`` -> ``$labels``; ``{value}`` and the ``value_from`` condition -> ``$value``;
-    ``{threshold}`` -> the number; ``_h`` -> ``humanize``; other conditions of a composite ->
-    a ``query`` of that condition's value for the alert's ``on`` labels; any other field is a
-    label (``$labels.<field>``). With ``refs`` (condition id -> Go expression, ``value`` included:
-    Grafana's ``$values.<refId>.Value``) the values come from there instead of ``$value`` and
-    queries.
+    ``{threshold}`` -> the number; ``_h`` -> the value in its signal's unit
+    (:func:`go_unit_format`); other conditions of a composite -> a ``query`` of that condition's
+    value for the alert's ``on`` labels; any other field is a label (``$labels.<field>``). With
+    ``refs`` (condition id -> Go expression, ``value`` included: Grafana's
+    ``$values.<refId>.Value``) the values come from there instead of ``$value`` and queries.
     """
     conds = _ordered(rule)
     first = conds[0].id if conds else ""
     by_id: Mapping[str, Condition] = {c.id: c for c in conds}
     threshold = conds[0].threshold if conds else 0.0
+    value_unit = "seconds" if rule.absent is not None else (_unit(conds[0].signal) if conds else "")
     out: list[str] = []
     for lit, field, spec, _conv in _formatter.parse(text):
         out.append(lit)
@@ -188,49 +219,55 @@ def annotation_template(text: str, rule: Rule, refs: Mapping[str, str] | None = 
         base = field[:-2] if humanized else field
         scaled = _scaled_query(base, conds, rule.on or ())
         if scaled is not None:
-            q, args = scaled
-            fmt = _go_pipe(spec, humanized)
+            q, args, sunit = scaled
+            pre, fmt, post = go_unit_format(sunit) if humanized else ("", _go_pipe(spec), "")
             head = "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
             if not args:
                 head = "{{ with query `" + q + "` }}"
             out.append(
-                head + "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}"
+                pre
+                + head
+                + "{{ . | first | value"
+                + (" | " + fmt if fmt else "")
+                + " }}{{ end }}"
+                + post
             )
             continue
-        if refs is not None and base in refs:
-            arg = refs[base]
-        elif base in ("value", first):
+        unit = _unit(by_id[base].signal) if base in by_id else value_unit
+        pre, fmt, post = go_unit_format(unit) if humanized else ("", _go_pipe(spec), "")
+        if refs is not None and (base in refs or (base == "peak" and "value" in refs)):
+            arg = refs[base if base in refs else "value"]
+        elif base in ("value", "peak", first):
             arg = "$value"
         elif base == "threshold":
-            out.append(humanize(threshold) if humanized else format(threshold, spec))
+            out.append(human(threshold, value_unit) if humanized else format(threshold, spec))
             continue
         elif base in by_id and rule.on is not None:
             q, args = condition_value_query(by_id[base], rule.on)
-            fmt = _go_pipe(spec, humanized)
             out.append(
-                "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
-                "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}"
+                pre + "{{ with printf `" + q + "` " + " ".join(args) + " | query }}"
+                "{{ . | first | value" + (" | " + fmt if fmt else "") + " }}{{ end }}" + post
             )
             continue
         else:
             out.append("{{ $labels." + base + " }}")
             continue
-        fmt = _go_pipe(spec, humanized)
-        out.append("{{ " + arg + (" | " + fmt if fmt else "") + " }}")
+        out.append(pre + "{{ " + arg + (" | " + fmt if fmt else "") + " }}" + post)
     return "".join(out)
 
 
 def _scaled_query(
     field: str, conds: Sequence[Condition], on: Sequence[str]
-) -> tuple[str, list[str]] | None:
-    """``coverage`` (the scale) and ``estimate`` / ``<id>_estimate`` (value / scale) as queries
-    of the first scaled condition, or of the named one; None for any other field."""
+) -> tuple[str, list[str], str] | None:
+    """``coverage`` (the scale) and ``estimate`` / ``peak`` / ``<id>_estimate`` (value / scale)
+    as queries of the first scaled condition, or of the named one, with the unit they read in;
+    None for any other field."""
     scaled = [c for c in conds if c.scale_by is not None]
     if not scaled:
         return None
     if field == "coverage":
-        return f"max({value_expr(scaled[0].scale_by or '', ())})", []
-    if field == "estimate":
+        return f"max({value_expr(scaled[0].scale_by or '', ())})", [], "ratio"
+    if field in ("estimate", "peak"):
         c: Condition | None = conds[0] if conds[0].scale_by is not None else None
     elif field.endswith("_estimate"):
         c = next((x for x in scaled if x.id == field[: -len("_estimate")]), None)
@@ -239,13 +276,11 @@ def _scaled_query(
     if c is None or c.scale_by is None:
         return None
     q, args = condition_value_query(c, on)
-    return f"{q} / scalar({value_expr(c.scale_by, ())})", args
+    return f"{q} / scalar({value_expr(c.scale_by, ())})", args, _unit(c.signal)
 
 
-def _go_pipe(spec: str, humanized: bool) -> str:
+def _go_pipe(spec: str) -> str:
     """The Go template function for a Python format spec (empty: print as is)."""
-    if humanized:
-        return "humanize"
     if spec.endswith("%"):
         return "humanizePercentage"
     if spec.endswith(("f", "e", "g")):

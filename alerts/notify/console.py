@@ -1,11 +1,16 @@
 """The console notifier: one ``encode_alert`` JSON line per alert (the public contract).
 
+As a receiver it adds the alert's links after the contract's keys when the dispatcher gave it
+some: ``"runbook_url"`` and ``"dashboard_url"`` (notices printed straight from the evaluator, as
+``riskmon replay --emit alerts`` does, have none and print exactly the contract).
+
 Used as a receiver of the alert service (``type: console`` in the settings) and, through
 :func:`write_notices`, by anything that prints evaluator notices directly.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -16,12 +21,22 @@ from alerts.settings import ConsoleReceiver
 
 __all__ = ["ConsoleNotifier", "write_notices"]
 
+_LINKS = ("runbook_url", "dashboard_url")
+
+
+def _line(notice: AlertNotice) -> str:
+    line = encode_alert(notice).decode()
+    links = {k: notice.annotations[k] for k in _LINKS if notice.annotations.get(k)}
+    if links:
+        line = line[:-1] + "," + json.dumps(links, separators=(",", ":"))[1:]
+    return line
+
 
 def write_notices(notices: Iterable[AlertNotice], stream: TextIO) -> int:
     """Write one JSON line per notice to ``stream``; return how many were written."""
     n = 0
     for notice in notices:
-        stream.write(encode_alert(notice).decode())
+        stream.write(_line(notice))
         stream.write("\n")
         n += 1
     stream.flush()

@@ -22,6 +22,7 @@ import aiosmtplib
 from alerts.model import Notification
 from alerts.notify.base import NotifyResult
 from alerts.notify.http import redact
+from alerts.notify.text import alert_links, value_text
 from alerts.settings import EmailReceiver, read_secret
 
 __all__ = ["EmailNotifier", "header_safe", "render_email"]
@@ -67,11 +68,14 @@ def render_email(n: Notification, sender: str, to: list[str]) -> EmailMessage:
         lines += [
             f"{state} {a.rule}: {a.summary}",
             f"  labels: {labels}",
-            f"  value: {a.value:.6g}  since: {_ts(a.starts_at)}"
+            f"  {value_text(a)}  since: {_ts(a.starts_at)}"
             + (f"  resolved: {_ts(a.ends_at)}" if a.ends_at else ""),
         ]
         if a.annotations.get("runbook"):
             lines.append(f"  runbook: {a.annotations['runbook']}")
+        links = alert_links(a)
+        for name, url in links:
+            lines.append(f"  {name.lower()}: {url}")
         lines.append(f"  fingerprint: {a.fingerprint}")
         lines.append("")
         colour = {"CRITICAL": "#c0392b", "WARNING": "#d68910", "RESOLVED": "#1e8449"}.get(
@@ -82,10 +86,17 @@ def render_email(n: Notification, sender: str, to: list[str]) -> EmailMessage:
             f'<td style="color:{colour};font-weight:bold">{html.escape(state)}</td>'
             f"<td>{html.escape(a.rule)}</td>"
             f"<td>{html.escape(a.summary)}<br><small>{html.escape(labels)}</small>"
+            f"<br><small>{html.escape(value_text(a))}</small>"
             + (
                 f"<br><i>Runbook:</i> {html.escape(a.annotations['runbook'])}"
                 if a.annotations.get("runbook")
                 else ""
+            )
+            + "".join(
+                f'<br><a href="{html.escape(url)}">{html.escape(name)}</a>'
+                if "://" in url
+                else f"<br>{html.escape(name)}: {html.escape(url)}"
+                for name, url in links
             )
             + f"</td><td>{html.escape(_ts(a.starts_at))}</td></tr>"
         )

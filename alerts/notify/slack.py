@@ -16,6 +16,7 @@ import aiohttp
 from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
 from alerts.notify.http import HttpNotifier, post_json
+from alerts.notify.text import alert_links, value_text
 from alerts.settings import SlackReceiver
 
 __all__ = ["SlackNotifier", "escape", "render_slack"]
@@ -61,6 +62,13 @@ def _alert_line(a: AlertNotice) -> str:
     return f"{state}{tier} {a.rule}: {a.summary}"
 
 
+def _link(name: str, url: str) -> str:
+    """A Slack link for an absolute URL; a relative one (no base URL set) as plain text."""
+    if "://" in url:
+        return f"<{escape(url).replace('|', '%7C')}|{name}>"
+    return f"{name}: {escape(url)}"
+
+
 def render_slack(n: Notification, max_alerts: int = 40) -> dict[str, object]:
     """Build the webhook payload (``text`` fallback plus ``blocks``) for a notification."""
     title = _title(n)
@@ -75,12 +83,15 @@ def render_slack(n: Notification, max_alerts: int = 40) -> dict[str, object]:
         )
         lines = [
             f"{icon} *{escape(_alert_line(a))}*",
-            f"`{escape(labels)}`  value {a.value:.6g}",
+            f"`{escape(labels)}`  {escape(value_text(a))}",
             f"since {_ts(a.starts_at)}" + (f", resolved {_ts(a.ends_at)}" if a.ends_at else ""),
         ]
         runbook = a.annotations.get("runbook")
         if runbook:
             lines.append(f"_Runbook:_ {escape(runbook)}")
+        links = [_link(name, url) for name, url in alert_links(a)]
+        if links:
+            lines.append(" · ".join(links))
         blocks.append(
             {
                 "type": "section",

@@ -58,6 +58,7 @@ from alerts.rules.model import (
     RuleSet,
 )
 from alerts.rules.positions import DocPath, Positions, clean_loc, compose, field_name
+from alerts.rules.signals_check import check_match, check_signal, unknown_fields
 from alerts.rules.spec import NAME_RE, PackSpec, RuleSpec, parse_duration_ns
 from alerts.rules.template import TemplateError, check_template
 
@@ -145,6 +146,39 @@ class _Builder:
             RuleProblem(self.file, line, col, field_name(path, self.data), message)
         )
 
+    def catalogue(
+        self, signal: str, match: Mapping[str, str | list[str]], path: DocPath
+    ) -> set[str]:
+        """Check a signal and its matchers against the catalogue; return its label names."""
+        sig, problems = check_signal(signal, (*path, "signal"))
+        if sig is not None:
+            problems += check_match(sig, match, (*path, "match"))
+        for where, msg in problems:
+            self.problem(where, msg)
+        return set() if sig is None else {lbl.name for lbl in sig.labels}
+
+    def templates(self, path: DocPath, annotations: Mapping[str, str], known: set[str]) -> None:
+        """Report template fields that no alert of this rule will ever have."""
+        for key, text in annotations.items():
+            bad = unknown_fields(text, known)
+            if bad:
+                self.problem(
+                    (*path, "annotations", key),
+                    f"unknown template field(s) {', '.join('{' + b + '}' for b in bad)}"
+                    f" (known: {', '.join(sorted(known))}, value, threshold, peak and _h forms)",
+                )
+
+    def scale_fields(self, scale_by: str | None, cid: str, path: DocPath) -> set[str]:
+        """Check a ``scale_by`` signal (catalogued, label-less); the template fields it adds."""
+        if scale_by is None:
+            return set()
+        sig, problems = check_signal(scale_by, (*path, "scale_by"))
+        if sig is not None and sig.labels:
+            problems.append(((*path, "scale_by"), f"{scale_by} has labels; a scale has none"))
+        for where, msg in problems:
+            self.problem(where, msg)
+        return {"coverage", "estimate" if cid == "value" else f"{cid}_estimate"}
+
     def level_labels(self, level: Level, labels: Mapping[str, str]) -> dict[str, str]:
         out = dict(labels)
         out["severity"] = LEVEL_SEVERITY[level]
@@ -169,6 +203,9 @@ class _Builder:
                 except ValueError as e:
                     self.problem((*base, "scale_by"), str(e))
                     return []
+                known = self.catalogue(spec.signal, spec.match, base) | {"severity", "tier"}
+                known |= set(spec.labels) | self.scale_fields(spec.scale_by, "value", base)
+                self.templates(base, spec.annotations, known)
                 seen_levels: set[str] = set()
                 for sub, lv in spec.signal_levels():
                     level, thr, clr = lv.level, lv.threshold, lv.clear
@@ -186,6 +223,7 @@ class _Builder:
                             check_template(text)
                         except TemplateError as e:
                             self.problem(base + sub + ("annotations", key), f"bad template: {e}")
+                    self.templates(base + sub, lv.annotations, known | set(lv.labels))
                     cond = Condition(
                         "value", spec.signal, matchers, spec.op, thr, clr, spec.scale_by
                     )
@@ -210,6 +248,9 @@ class _Builder:
             elif spec.absent is not None:
                 assert spec.level is not None
                 a = spec.absent
+                known = self.catalogue(a.signal, a.match, (*base, "absent"))
+                known |= {"signal", "after", "severity", "tier", *spec.labels}
+                self.templates(base, spec.annotations, known)
                 out.append(
                     _rule(
                         spec,
@@ -232,8 +273,17 @@ class _Builder:
                 assert conds_spec is not None
                 conds: list[Condition] = []
                 ids: set[str] = set()
+                on = set(spec.on or ())
+                scaled: set[str] = set()
+                first_id = (conds_spec[0].id or "c0") if conds_spec else ""
                 for j, c in enumerate(conds_spec):
                     cid = c.id or f"c{j}"
+                    names = self.catalogue(c.signal, c.match, (*base, key, j))
+                    if names and not on <= names:
+                        self.problem(
+                            (*base, key, j, "signal"),
+                            f"{c.signal} has no label {', '.join(sorted(on - names))} to join on",
+                        )
                     if cid in ids:
                         self.problem((*base, key, j, "id"), f"condition id {cid!r} appears twice")
                     ids.add(cid)
@@ -245,6 +295,9 @@ class _Builder:
                         _check_scale(c.op, c.scale_by)
                     except ValueError as e:
                         self.problem((*base, key, j, "scale_by"), str(e))
+                    scaled |= self.scale_fields(c.scale_by, cid, (*base, key, j))
+                    if c.scale_by is not None and cid == (spec.value_from or first_id):
+                        scaled.add("estimate")
                     try:
                         conds.append(
                             Condition(
@@ -267,6 +320,8 @@ class _Builder:
                     )
                 if not conds_spec:
                     self.problem((*base, key), "needs at least one condition")
+                known = on | ids | scaled | {"severity", "tier", *spec.labels}
+                self.templates(base, spec.annotations, known)
                 out.append(
                     _rule(
                         spec,

@@ -55,7 +55,12 @@ class VenueBridge:
         registry.update(extra)
         self.parser: FrameParser = spec.make_parser(registry)
         self.stats = stats
-        vs = VenueSettings(symbols=list(symbols), channels=list(channels) if channels else None)  # type: ignore[arg-type]
+        # the scenario's symbols only: a backtest replays the instruments the scenario renders
+        vs = VenueSettings(
+            symbols=list(symbols),
+            channels=list(channels) if channels else None,  # type: ignore[arg-type]
+            all_market=False,
+        )
         streams = venue_streams(spec, vs)
         endpoints = VenueEndpoints(ws=f"ws://sim/{venue}", rest=f"http://sim/{venue}")
         self.sessions: list[SimSession] = []

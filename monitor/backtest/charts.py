@@ -8,19 +8,91 @@ with nothing to draw is left out. matplotlib is imported on first use only.
 
 from __future__ import annotations
 
+import importlib
 import io
+import itertools
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.backtest.recorder import SeriesKey, series_key
 from monitor.backtest.result import BacktestResult
-from monitor.backtest.summary import alert_table
+from monitor.backtest.summary import TableRow, alert_table
 from streams.units import NS_PER_DAY, NS_PER_MINUTE, NS_PER_SECOND
 
-__all__ = ["render_charts"]
+__all__ = ["PRICE_CHART", "Marker", "alert_markers", "render_charts"]
+
+#: the title of the price chart, whose numbered markers the report lists
+PRICE_CHART = "Price with alert markers (numbered, listed below)"
 
 _SEV_COLOR = {"info": "#2f5fa7", "warning": "#e08a00", "critical": "#c8102e", "extreme": "#5c0010"}
 _VENUE_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+_ASSET_COLORS = {"BTC": "#f7931a", "ETH": "#627eea"}
+#: the first asset solid on the left axis, the second dashed on the right (their paths may match)
+_ASSET_LS = ("-", "--")
+#: the worst point: a solid purple line, unlike any series (peaks are dotted grey)
+_WORST = {"color": "#7b2cbf", "ls": "-", "lw": 1.6, "alpha": 0.8, "label": "worst point"}
+_PEAK = {"color": "#555", "ls": ":", "lw": 1.6, "label": "60-day peak"}
+#: alerts whose first firings lie closer than this share of the window share one marker
+_MARKER_GAP = 0.012
+_SEV_RANK = {"warning": 0, "critical": 1, "extreme": 2}
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One numbered marker on the price chart: the first firings of one or more alert series."""
+
+    number: int
+    at_ns: int
+    #: ``extreme``, ``critical`` or ``warning``: the highest of its rows
+    severity: str
+    rows: tuple[TableRow, ...]
+
+
+def alert_markers(result: BacktestResult) -> list[Marker]:
+    """The price chart's markers: warning and critical first firings, close ones grouped.
+
+    Numbered from 1 in time order; the report lists what each number stands for.
+    """
+    rows = [r for r in alert_table(result) if r.severity != "info"]
+    gap = max(1, result.end_ns - result.start_ns) * _MARKER_GAP
+    groups: list[list[TableRow]] = []
+    for r in rows:
+        if groups and r.first_fire_ns - groups[-1][0].first_fire_ns <= gap:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return [
+        Marker(
+            number=i,
+            at_ns=g[0].first_fire_ns,
+            severity=max((_severity(r) for r in g), key=_SEV_RANK.__getitem__),
+            rows=tuple(g),
+        )
+        for i, g in enumerate(groups, 1)
+    ]
+
+
+def _severity(r: TableRow) -> str:
+    return "extreme" if r.labels.get("tier") == "extreme" else r.severity
+
+
+def _usd_axis(ax: Any, unit: str = "") -> None:
+    """``$`` tick labels with thousands separators (``$120,000``, ``$5.5bn``, ``-$5M``).
+
+    As many decimals as the tick spacing needs, the same for every tick of the axis.
+    """
+    ticker: Any = importlib.import_module("matplotlib.ticker")
+
+    def fmt(v: float, _pos: object = None) -> str:
+        ticks = sorted(ax.get_yticks())
+        step = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+        decimals = max(0, min(4, -math.floor(math.log10(step)))) if 0 < step < 1 else 0
+        sign = "-" if v < 0 else ""
+        return f"{sign}${abs(v):,.{decimals}f}{unit}"
+
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(fmt))
 
 
 def _dt(ns: int) -> datetime:
@@ -38,7 +110,6 @@ def _png(fig: Any) -> bytes:
 
 def _pyplot() -> Any:
     """``matplotlib.pyplot`` on the Agg backend (typed loosely: charts only)."""
-    import importlib
 
     import matplotlib
 
@@ -47,7 +118,6 @@ def _pyplot() -> Any:
 
 
 def _style_time_axis(ax: Any) -> None:
-    import importlib
 
     mdates: Any = importlib.import_module("matplotlib.dates")
 
@@ -59,13 +129,27 @@ def _style_time_axis(ax: Any) -> None:
 
 def _mark_worst(ax: Any, result: BacktestResult) -> None:
     if result.worst_ns is not None:
-        ax.axvline(_dt(result.worst_ns), color="black", ls="--", lw=1, alpha=0.7, label="worst")
+        ax.axvline(_dt(result.worst_ns), **_WORST)
+
+
+def _legend(ax: Any, *others: Any, **kw: Any) -> None:
+    """One legend for the lines of ``ax`` and of its twins ``others``: series first."""
+    handles, labels = ax.get_legend_handles_labels()
+    for o in others:
+        h, lab = o.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    marks = ("streamed", "worst point", _PEAK["label"])
+    order = sorted(range(len(labels)), key=lambda i: labels[i] in marks)
+    ax.legend(
+        [handles[i] for i in order], [labels[i] for i in order], fontsize=8, framealpha=0.9, **kw
+    )
 
 
 def render_charts(result: BacktestResult) -> list[tuple[str, bytes]]:
     """The report's charts as ``(title, PNG bytes)``, rendered with matplotlib's Agg backend."""
     charts = [
-        ("Price with alert markers", _chart_price(result)),
+        (PRICE_CHART, _chart_price(result)),
         ("Open interest vs its 60-day peak", _chart_oi(result)),
         ("Liquidations per minute, long vs short", _chart_liquidations(result)),
         ("Stablecoin peg deviation by venue", _chart_pegs(result)),
@@ -87,9 +171,8 @@ def _chart_price(result: BacktestResult) -> bytes:
     if not assets:
         return b""
     hist = bool(result.backfill.price)
-    fig, axes = plt.subplots(2 if hist else 1, 1, figsize=(12, 7.5 if hist else 4.5), squeeze=False)
+    fig, axes = plt.subplots(2 if hist else 1, 1, figsize=(12, 8 if hist else 4.8), squeeze=False)
     rec = result.recorder
-    colors = ["#f7931a", "#627eea"]
     if hist:
         ax = axes[0][0]
         twin = ax.twinx()
@@ -97,54 +180,80 @@ def _chart_price(result: BacktestResult) -> bytes:
             target = ax if i == 0 else twin
             bt, bv = zip(*result.backfill.price.get(a, []), strict=False) or ((), ())
             lt, lv = rec.series(series_key("price_ref", asset=a))
-            target.plot([_dt(t) for t in (*bt, *lt)], [*bv, *lv], color=colors[i], lw=1.1, label=a)
-            target.set_ylabel(f"{a} (USD)", color=colors[i])
-        ax.axvspan(_dt(result.start_ns), _dt(result.end_ns), color="#999", alpha=0.15)
+            color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
+            target.plot(
+                [_dt(t) for t in (*bt, *lt)],
+                [*bv, *lv],
+                color=color,
+                lw=1.1,
+                ls=_ASSET_LS[i],
+                label=f"{a} (right axis)" if i else a,
+            )
+            target.set_ylabel(f"{a} price", color=color)
+            _usd_axis(target)
+        ax.axvspan(
+            _dt(result.start_ns), _dt(result.end_ns), color="#999", alpha=0.2, label="streamed"
+        )
         ax.set_title("History (backfilled hourly) and the streamed window (shaded)")
         _mark_worst(ax, result)
+        _legend(ax, twin, loc="upper right")
         _style_time_axis(ax)
     ax = axes[-1][0]
     twin = ax.twinx()
     for i, a in enumerate(assets):
         target = ax if i == 0 else twin
         lt, lv = rec.series(series_key("price_ref", asset=a))
-        target.plot([_dt(t) for t in lt], lv, color=colors[i], lw=1.2, label=a)
-        target.set_ylabel(f"{a} (USD)", color=colors[i])
-    bt_, bv_ = rec.series(series_key("price_ref", asset=assets[0]))
-    firsts = [r for r in alert_table(result) if r.severity != "info"]
-    labelled: set[str] = set()
-    for r in firsts:
-        sev = "extreme" if r.labels.get("tier") == "extreme" else r.severity
-        x = _dt(r.first_fire_ns)
-        ax.axvline(x, color=_SEV_COLOR[sev], lw=0.8, alpha=0.55)
-        y = _value_at(bt_, bv_, r.first_fire_ns)
-        if y is not None:
-            ax.plot([x], [y], marker="v", color=_SEV_COLOR[sev], ms=8, zorder=5)
-        if sev in ("critical", "extreme") and r.rule not in labelled and y is not None:
-            labelled.add(r.rule)
-            ax.annotate(
-                f"{r.rule} ({r.labels.get('asset') or r.labels.get('coin') or 'all'})",
-                (x, y),
-                xytext=(6 if len(labelled) % 2 else -6, 12 + 13 * (len(labelled) % 6)),
-                ha="left" if len(labelled) % 2 else "right",
-                textcoords="offset points",
-                fontsize=8,
-                color=_SEV_COLOR[sev],
-            )
+        color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
+        target.plot(
+            [_dt(t) for t in lt],
+            lv,
+            color=color,
+            lw=1.4,
+            ls=_ASSET_LS[i],
+            label=f"{a} (right axis)" if i else a,
+        )
+        target.set_ylabel(f"{a} price", color=color)
+        _usd_axis(target)
     _mark_worst(ax, result)
-    ax.set_title("Streamed window: first firing of each warning (orange) and critical (red) alert")
+    _draw_markers(ax, result)
+    _legend(ax, twin, loc="upper right")
+    ax.set_title(
+        "Streamed window: numbered first firings of warning (orange) and critical (red) "
+        "alerts, listed below",
+        pad=34,
+    )
     _style_time_axis(ax)
     fig.tight_layout()
     return _png(fig)
 
 
-def _value_at(ts: list[int], vs: list[float], t: int) -> float | None:
-    if not ts:
-        return None
-    import bisect
-
-    i = min(max(bisect.bisect_left(ts, t), 0), len(ts) - 1)
-    return vs[i]
+def _draw_markers(ax: Any, result: BacktestResult) -> None:
+    """A line per marker and its number above the axes, staggered so no two numbers overlap."""
+    span = max(1, result.end_ns - result.start_ns)
+    last_x: list[float] = []  # per row of numbers: the x (share of span) of its last number
+    for m in alert_markers(result):
+        x = _dt(m.at_ns)
+        color = _SEV_COLOR[m.severity]
+        ax.axvline(x, color=color, lw=1.0, alpha=0.7)
+        pos = (m.at_ns - result.start_ns) / span
+        row = next((i for i, lx in enumerate(last_x) if pos - lx >= 0.028), len(last_x))
+        if row == len(last_x):
+            last_x.append(pos)
+        last_x[row] = pos
+        ax.annotate(
+            str(m.number),
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 4 + 15 * (row % 3)),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+            color="white",
+            bbox={"boxstyle": "circle,pad=0.2", "fc": color, "ec": "none"},
+            annotation_clip=False,
+        )
 
 
 def _chart_oi(result: BacktestResult) -> bytes:
@@ -174,25 +283,25 @@ def _chart_oi(result: BacktestResult) -> bytes:
             for t, v in zip(lt, lv, strict=True)
         ]
         ax.plot(
-            [_dt(t) for t in (*times, *lt)], [v / 1e9 for v in (*hv, *lv)], lw=1.2, label=f"{a} OI"
-        )
-        ax.plot(
             [_dt(t) for t in (*times, *lt)],
-            [v / 1e9 for v in (*peak, *lp)],
-            lw=1.0,
-            ls="--",
-            color="#555",
-            label="60-day peak",
+            [v / 1e9 for v in (*hv, *lv)],
+            lw=1.3,
+            color=_ASSET_COLORS.get(a, _VENUE_COLORS[0]),
+            label=f"{a} open interest",
         )
-        ax.axvspan(_dt(result.start_ns), _dt(result.end_ns), color="#999", alpha=0.12)
+        ax.plot([_dt(t) for t in (*times, *lt)], [v / 1e9 for v in (*peak, *lp)], **_PEAK)
+        ax.axvspan(
+            _dt(result.start_ns), _dt(result.end_ns), color="#999", alpha=0.2, label="streamed"
+        )
         _mark_worst(ax, result)
-        ax.set_ylabel("USD bn")
+        ax.set_ylabel("open interest")
+        _usd_axis(ax, "bn")
         last_dd = dd[lt[-1]] if lt and lt[-1] in dd else None
         ax.set_title(
             f"{a} perp open interest"
             + ("" if last_dd is None else f" (end: {last_dd:.1f}% from peak)")
         )
-        ax.legend(loc="lower left", fontsize=8)
+        _legend(ax, loc="lower left")
         _style_time_axis(ax)
     fig.tight_layout()
     return _png(fig)
@@ -239,7 +348,8 @@ def _chart_liquidations(result: BacktestResult) -> bytes:
         label="shorts liquidated",
     )
     ax.axhline(0, color="#333", lw=0.6)
-    ax.set_ylabel("USD m per minute (shorts below 0)")
+    ax.set_ylabel("per minute (shorts below 0)")
+    _usd_axis(ax, "M")
     h1 = rec.series(series_key("liq_usd", asset="all", side="all", window="1h"))[1]
     d1 = rec.series(series_key("liq_usd", asset="all", side="all", window="24h"))[1]
     ax.set_title(
@@ -251,7 +361,7 @@ def _chart_liquidations(result: BacktestResult) -> bytes:
         )
     )
     _mark_worst(ax, result)
-    ax.legend(loc="upper left", fontsize=8)
+    _legend(ax, loc="upper left")
     _style_time_axis(ax)
     fig.tight_layout()
     return _png(fig)
@@ -267,28 +377,25 @@ def _chart_pegs(result: BacktestResult) -> bytes:
     if not by_coin:
         return b""
     coins = sorted(by_coin, key=lambda c: ("USDT", "USDC", "DAI", "USDE", "FDUSD", c).index(c))
+    venues = sorted({dict(k[1])["venue"] for keys in by_coin.values() for k in keys})
+    colors = {v: _VENUE_COLORS[i % len(_VENUE_COLORS)] for i, v in enumerate(venues)}
     fig, axes = plt.subplots(
         len(coins), 1, figsize=(12, 2.4 * len(coins)), squeeze=False, sharex=True
     )
     for ax, coin in zip((a[0] for a in axes), coins, strict=True):
         lo = 0.0
-        for i, k in enumerate(by_coin[coin]):
+        for k in sorted(by_coin[coin], key=lambda k: dict(k[1])["venue"]):
             t, v = rec.series(k)
             lo = min([lo, *v])
-            ax.plot(
-                [_dt(x) for x in t],
-                v,
-                lw=1.0,
-                color=_VENUE_COLORS[i % len(_VENUE_COLORS)],
-                label=dict(k[1])["venue"],
-            )
+            venue = dict(k[1])["venue"]
+            ax.plot([_dt(x) for x in t], v, lw=1.0, color=colors[venue], label=venue)
         mt, mv = rec.series(series_key("peg_median_deviation_bps", coin=coin))
         ax.plot([_dt(x) for x in mt], mv, lw=1.6, color="black", alpha=0.6, label="median")
         for y in (30, -30, -100) + ((-300, -1000) if lo < -200 else ()):
             ax.axhline(y, color="#999", lw=0.6, ls=":")
         ax.set_ylabel(f"{coin} (bps)")
-        ax.legend(loc="lower left", fontsize=7, ncol=6)
         _mark_worst(ax, result)
+        _legend(ax, loc="lower left", ncol=8)
         _style_time_axis(ax)
     axes[0][0].set_title("Deviation from $1 by venue (bps); dotted: ±30, −100, −300, −1000")
     fig.tight_layout()
@@ -306,13 +413,16 @@ def _chart_funding(result: BacktestResult) -> bytes:
     fig, ax = plt.subplots(figsize=(12, 3.2))
     for a, k in keys:
         t, v = result.recorder.series(k)
-        ax.plot([_dt(x) for x in t], [x * 100 for x in v], lw=1.2, label=a)
+        color = _ASSET_COLORS.get(a)
+        ax.plot([_dt(x) for x in t], [x * 100 for x in v], lw=1.3, color=color, label=a)
     ax.axhline(0.01, color="#999", ls=":", lw=0.8)
     ax.axhline(0.0, color="#333", lw=0.6)
-    ax.set_ylabel("% per 8 h")
+    ax.set_ylabel("per 8 h")
+    ticker: Any = importlib.import_module("matplotlib.ticker")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:.4g}%"))
     ax.set_title("OI-weighted funding (baseline 0.01%/8h dotted)")
     _mark_worst(ax, result)
-    ax.legend(loc="lower left", fontsize=8)
+    _legend(ax, loc="best")
     _style_time_axis(ax)
     fig.tight_layout()
     return _png(fig)

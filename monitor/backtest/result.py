@@ -40,6 +40,9 @@ class BacktestResult:
     backfill: Backfill = field(default_factory=Backfill)
     notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    #: the shortest ``for`` of each (rule, severity) in the rules run, ns: when an alert's
+    #: condition began, from its first firing
+    rule_for_ns: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Firing notices by severity."""

@@ -10,7 +10,7 @@ and seed (or the same capture) always give the same alerts.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from alerts.rules import load_ruleset
 from monitor.backtest.bridge import VenueBridge
 from monitor.backtest.result import BacktestResult
 from monitor.backtest.summary import summary
-from monitor.capture import open_text, read_frames
+from monitor.capture import open_capture, read_frames
 from monitor.coverage import default_live_factors
 from monitor.pipeline import Pipeline
 from monitor.replay.parse import parse_lines
@@ -35,9 +35,21 @@ from streams.processors.factory import StreamsConfig
 from streams.processors.liquidations import LiquidationConfig
 from streams.units import NS_PER_SECOND
 
-__all__ = ["COVERAGES", "Coverage", "backtest_capture", "backtest_scenario", "backtest_summary"]
+__all__ = [
+    "COVERAGES",
+    "Coverage",
+    "Progress",
+    "backtest_capture",
+    "backtest_scenario",
+    "backtest_summary",
+]
 
 log = structlog.get_logger(__name__)
+
+#: ``progress(done, total)``: how far a backtest has come (event time for a scenario, bytes read
+#: for a capture), called every :data:`PROGRESS_EVERY` input events and once at the end
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 2048
 
 
 def _run(
@@ -65,10 +77,14 @@ Coverage = Literal["whole", "live"]
 COVERAGES: tuple[Coverage, ...] = ("whole", "live")
 
 
-def _pipeline(rules: str, tick_s: float = 1.0, coverage_share: float = 1.0) -> Pipeline:
+def _pipeline(result: BacktestResult, tick_s: float = 1.0, coverage_share: float = 1.0) -> Pipeline:
     config = StreamsConfig(liquidations=LiquidationConfig(coverage_share=coverage_share))
     engine = StreamEngine(default_processors(config), tick_ns=max(1, round(tick_s * NS_PER_SECOND)))
-    return Pipeline(engine, AlertEvaluator(load_ruleset(rules)))
+    ruleset = load_ruleset(result.rules)
+    for rule in ruleset.rules:
+        key = (rule.name, rule.severity)
+        result.rule_for_ns[key] = min(result.rule_for_ns.get(key, rule.for_ns), rule.for_ns)
+    return Pipeline(engine, AlertEvaluator(ruleset))
 
 
 def backtest_scenario(
@@ -77,6 +93,7 @@ def backtest_scenario(
     rules: str = "november-2025",
     tick_s: float = 1.0,
     coverage: Coverage = "whole",
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Run scenario ``name`` (seeded) through simulators, parsers and the pipeline.
 
@@ -110,7 +127,7 @@ def backtest_scenario(
         backfill=backfill,
         notes=list(info.notes),
     )
-    pipeline = _pipeline(rules, tick_s, share)
+    pipeline = _pipeline(result, tick_s, share)
     seed_backfill(pipeline.engine.processors, backfill)
     bridges = {
         venue: VenueBridge(
@@ -124,14 +141,20 @@ def backtest_scenario(
         for venue, symbols in info.symbols.items()
     }
 
+    total = max(1, info.end_ns - info.start_ns)
+
     def parsed() -> Iterator[Event]:
         for ev in scenario.events():
             result.input_events += 1
+            if progress is not None and result.input_events % PROGRESS_EVERY == 0:
+                progress(min(total, max(0, ev.ts_event - info.start_ns)), total)
             bridge = bridges.get(ev.venue)
             if bridge is not None:
                 yield from bridge.feed(ev)
 
     _run(pipeline, parsed(), result, info.end_ns)
+    if progress is not None:
+        progress(total, total)
     result.wall_s = time.monotonic() - started
     log.info(
         "backtest.done",
@@ -160,12 +183,19 @@ def backtest_summary(
 
 
 def backtest_capture(
-    path: str | Path, rules: str = "november-2025", tick_s: float = 1.0
+    path: str | Path,
+    rules: str = "november-2025",
+    tick_s: float = 1.0,
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Run a capture file (as written by ``riskmon capture``) through parsers and the pipeline.
 
     A capture has no declared worst point: the lowest BTC (else first asset) reference price seen
     is used for lead times.
+
+    Raises:
+        OSError: the file cannot be opened.
+        CaptureFormatError: it is not text (or not gzip although named ``.gz``).
     """
     started = time.monotonic()
     p = Path(path)
@@ -179,18 +209,25 @@ def backtest_capture(
         end_ns=0,
         worst_ns=None,
     )
-    pipeline = _pipeline(rules, tick_s)
+    pipeline = _pipeline(result, tick_s)
     first: list[int] = []
 
-    def events() -> Iterator[Event]:
-        with open_text(p) as fh:
-            for ev in parse_lines(read_frames(fh), result.stats):
-                result.input_events += 1
-                if not first and type(ev).__name__ != "FeedStatus":
-                    first.append(ev.ts_event)
-                yield ev
+    size = max(1, p.stat().st_size)
+    fh, position = open_capture(p)
 
-    _run(pipeline, events(), result, None)
+    def events() -> Iterator[Event]:
+        for ev in parse_lines(read_frames(fh), result.stats):
+            result.input_events += 1
+            if progress is not None and result.input_events % PROGRESS_EVERY == 0:
+                progress(min(size, position()), size)
+            if not first and type(ev).__name__ != "FeedStatus":
+                first.append(ev.ts_event)
+            yield ev
+
+    with fh:
+        _run(pipeline, events(), result, None)
+    if progress is not None:
+        progress(size, size)
     result.start_ns = first[0] if first else 0
     result.end_ns = pipeline.engine.watermark_ns
     keys = result.recorder.keys("price_ref")

@@ -18,8 +18,10 @@ from monitor.backtest.result import SEVERITIES, BacktestResult
 from streams.units import NS_PER_SECOND
 
 __all__ = [
+    "WARMUP_NS",
     "TableRow",
     "alert_table",
+    "began_before_start",
     "format_duration",
     "format_table",
     "iso_utc",
@@ -41,13 +43,17 @@ class TableRow:
     labels: dict[str, str]
     #: ``starts_at`` of the series' first firing notice (event time, ns)
     first_fire_ns: int
-    #: seconds from the first firing to the episode's worst point (None: no worst point)
+    #: seconds from the first firing to the episode's worst point (None: no worst point, or
+    #: the alert was already on when the stream began)
     lead_s: float | None
     #: total seconds spent firing (open series count until the end of the run)
     duration_s: float
     firings: int
     open_at_end: bool
     summary: str
+    #: its condition already held when the streamed window began (from the backfilled history):
+    #: it fired then, but gave no warning of anything, so it has no lead time
+    began_before_start: bool = False
 
 
 def alert_table(result: BacktestResult) -> list[TableRow]:
@@ -71,7 +77,8 @@ def alert_table(result: BacktestResult) -> list[TableRow]:
     rows = []
     for fp, n in firsts.items():
         worst = result.worst_ns
-        lead = None if worst is None else (worst - n.starts_at) / NS_PER_SECOND
+        before = began_before_start(result, n)
+        lead = None if worst is None or before else (worst - n.starts_at) / NS_PER_SECOND
         rows.append(
             TableRow(
                 rule=n.rule,
@@ -83,10 +90,26 @@ def alert_table(result: BacktestResult) -> list[TableRow]:
                 firings=firings[fp],
                 open_at_end=fp in open_since,
                 summary=n.summary,
+                began_before_start=before,
             )
         )
     rows.sort(key=lambda r: (r.first_fire_ns, -SEVERITIES.index(r.severity), r.rule))
     return rows
+
+
+#: an alert whose condition held within this long of the stream's start was on at the start: the
+#: processors need a few ticks of streamed events before their first values
+WARMUP_NS = 60 * NS_PER_SECOND
+
+
+def began_before_start(result: BacktestResult, notice: AlertNotice) -> bool:
+    """Whether the condition of ``notice`` (a first firing) already held as the stream began.
+
+    Its condition began one ``for`` before it fired (the rule's shortest ``for`` at that
+    severity); within :data:`WARMUP_NS` of the start means it held from the start.
+    """
+    for_ns = result.rule_for_ns.get((notice.rule, notice.severity), 0)
+    return notice.starts_at - for_ns <= result.start_ns + WARMUP_NS
 
 
 def per_day(result: BacktestResult) -> dict[str, dict[str, int]]:
@@ -149,6 +172,7 @@ def summary(result: BacktestResult) -> dict[str, Any]:
                 "labels": r.labels,
                 "first_fire": iso_utc(r.first_fire_ns),
                 "lead_s": r.lead_s,
+                "began_before_start": r.began_before_start,
                 "duration_s": r.duration_s,
                 "firings": r.firings,
                 "open_at_end": r.open_at_end,
@@ -172,7 +196,8 @@ def format_table(result: BacktestResult) -> str:
     for r in rows:
         tier = "+extreme" if r.labels.get("tier") == "extreme" else ""
         lab = labels_text({k: v for k, v in r.labels.items() if k != "tier"})
-        lead, firing = format_duration(r.lead_s), format_duration(r.duration_s)
+        lead = "at start" if r.began_before_start else format_duration(r.lead_s)
+        firing = format_duration(r.duration_s)
         lines.append(
             f"{iso_utc(r.first_fire_ns):19}  {lead:>8}  {firing:>8}  "
             f"{r.firings:>2}  {r.severity + tier:8}  {r.rule} [{lab}]"

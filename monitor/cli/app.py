@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from monitor.cli import alerts, backtest, captures, config, run, simulator
+from monitor.cli import alerts, backtest, captures, config, run, simulator, status
 from monitor.cli.common import EXIT_USAGE, CliError
 from monitor.kafka.cli import add_parsers as add_kafka_parsers
 from monitor.logs import configure_logging
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator.add_demo(sub)
     backtest.add_backtest(sub)
     run.add_run(sub)
+    status.add_status(sub)
     captures.add_capture(sub)
     captures.add_parse(sub)
     captures.add_replay(sub)

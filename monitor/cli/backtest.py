@@ -7,10 +7,19 @@ stderr; ``--report`` also writes the HTML report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from monitor.cli.common import CliError, add_rules_option, add_seed_option, load_rules_or_fail
+from monitor.cli.common import (
+    CliError,
+    add_rules_option,
+    add_seed_option,
+    check_writable,
+    load_rules_or_fail,
+    no_events,
+)
 from monitor.logs import configure_logging
 
 __all__ = ["add_backtest"]
@@ -22,6 +31,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.backtest.report import write_report
     from monitor.backtest.run import backtest_capture, backtest_scenario
     from monitor.backtest.summary import format_table, summary
+    from monitor.capture import CaptureFormatError
     from monitor.simulator.scenarios import EPISODES, SCENARIOS
 
     if (args.file is None) == (args.scenario is None):
@@ -38,18 +48,31 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise CliError(
             f"scenario {args.scenario!r} has no coverage variant; episodes: {', '.join(EPISODES)}"
         )
+    if args.report:
+        check_writable(args.report)
     load_rules_or_fail(args.rules)
     configure_logging("console", "info" if args.verbose else "warning")
-    if args.scenario is not None:
-        result = backtest_scenario(
-            args.scenario,
-            seed=args.seed,
-            rules=args.rules,
-            tick_s=args.tick,
-            coverage=args.coverage,
-        )
-    else:
-        result = backtest_capture(args.file, rules=args.rules, tick_s=args.tick)
+    with _progress_bar(args.scenario or Path(args.file).name) as progress:
+        if args.scenario is not None:
+            result = backtest_scenario(
+                args.scenario,
+                seed=args.seed,
+                rules=args.rules,
+                tick_s=args.tick,
+                coverage=args.coverage,
+                progress=progress,
+            )
+        else:
+            try:
+                result = backtest_capture(
+                    args.file, rules=args.rules, tick_s=args.tick, progress=progress
+                )
+            except CaptureFormatError as e:
+                raise CliError(f"cannot read {args.file}: {e}") from e
+            except OSError as e:
+                raise CliError(f"cannot read {args.file}: {e.strerror or e}") from e
+            if not result.stats.events:
+                raise no_events(args.file, result.stats)
     if args.report:
         try:
             write_report(result, args.report)
@@ -68,6 +91,31 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (None otherwise: nothing is drawn)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"backtest {label}", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,7 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.cli.common import CliError, add_rules_option, load_rules_or_fail, open_input
+from monitor.cli.common import (
+    CliError,
+    add_rules_option,
+    check_writable,
+    load_rules_or_fail,
+    no_events,
+    open_input,
+)
 from monitor.logs import configure_logging
 
 __all__ = ["add_capture", "add_parse", "add_replay"]
@@ -31,6 +38,7 @@ def _cmd_capture(args: argparse.Namespace) -> int:
     unknown = sorted(set(venues) - set(settings.venues))
     if unknown:
         raise CliError(f"unknown venue(s): {', '.join(unknown)}")
+    check_writable(args.out, make_parents=True)
     lines = asyncio.run(run_capture(settings, venues, Path(args.out), args.duration))
     print(f"riskmon capture: wrote {lines} frames to {args.out}", file=sys.stderr)
     return 0
@@ -59,6 +67,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from monitor.capture import read_frames
+    from monitor.replay.parse import FrameStats, HeldLines
     from monitor.replay.run import replay
 
     if args.bus == "kafka":  # kafka scale-out: publish the events instead of printing
@@ -66,15 +75,21 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
         return replay_to_kafka(args)
     rules = load_rules_or_fail(args.rules)
+    stats = FrameStats()
+    errors = HeldLines(sys.stderr, stats)
     with open_input(args.file) as fh:
-        stats = replay(
+        replay(
             read_frames(fh),
             sys.stdout,
             rules,
             emit=args.emit,
             every_s=args.every,
-            errors=sys.stderr,
+            errors=errors,
+            stats=stats,
         )
+    if not stats.events:
+        raise no_events(args.file, stats)
+    errors.release()
     print(f"riskmon replay: {stats.summary()}", file=sys.stderr)
     return 0
 

@@ -10,18 +10,25 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alerts.rules import RuleSet
+    from alerts.settings import AlertsSettings
+    from monitor.replay.parse import FrameStats
+    from monitor.settings import Settings
 
 __all__ = [
     "EXIT_USAGE",
     "CliError",
     "add_rules_option",
     "add_seed_option",
+    "check_writable",
     "first_line",
+    "load_daemon_settings",
     "load_rules_or_fail",
+    "no_events",
     "open_input",
 ]
 
@@ -38,6 +45,22 @@ def first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def load_daemon_settings(config: str | None) -> tuple[Settings, AlertsSettings]:
+    """The daemon's settings and its alert settings, from ``config`` (None: built-ins) and the
+    ``RISKMON_*`` environment; :class:`CliError` naming the bad field when invalid."""
+    from monitor.settings import ConfigError, load_settings
+    from monitor.wiring import alert_settings
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as e:
+        raise CliError(str(e)) from e
+    try:
+        return settings, alert_settings(settings)
+    except ConfigError as e:
+        raise CliError(f"{config or 'settings'}: {e}") from e
+
+
 def load_rules_or_fail(name: str) -> RuleSet:
     """The rule pack ``name`` or the rule file at ``name``; :class:`CliError` when invalid."""
     from alerts.rules import RuleError, load_ruleset
@@ -52,18 +75,55 @@ def load_rules_or_fail(name: str) -> RuleSet:
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[IO[str]]:
-    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``."""
-    from monitor.capture import open_text
+    """A capture or frame file (``.gz`` ok) opened as text, or stdin for ``-``.
 
-    if path == "-":
-        yield sys.stdin
-        return
+    A file that turns out not to be text (or not gzip) while it is read is a :class:`CliError`.
+    """
+    from monitor.capture import CaptureFormatError, open_text
+
     try:
-        fh = open_text(path)
+        if path == "-":
+            yield sys.stdin
+            return
+        try:
+            fh = open_text(path)
+        except OSError as e:
+            raise CliError(f"cannot read {path}: {e.strerror or e}") from e
+        with fh:
+            yield fh
+    except CaptureFormatError as e:
+        raise CliError(f"cannot read {path}: {e}") from e
+
+
+def no_events(path: str, stats: FrameStats) -> CliError:
+    """The error of a replay or backtest input that gave no event: empty, or not a capture."""
+    name = "stdin" if path == "-" else path
+    if not stats.frames:
+        return CliError(f"{name} is empty: no frames to replay")
+    return CliError(f"no events in {name}: {stats.summary()}; not a capture file?")
+
+
+def check_writable(path: str, make_parents: bool = False) -> None:
+    """Fail before any work, not after it, when no file can be written at ``path``.
+
+    Tries it: opens the file for appending (creating, then removing it when it did not exist);
+    ``make_parents`` first creates missing parent directories, as the capture writer does.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"cannot write {path}: is a directory")
+    try:
+        if make_parents:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        elif not p.parent.is_dir():
+            raise CliError(f"cannot write {path}: no such directory {p.parent}")
+        existed = p.exists()
+        with p.open("a"):
+            pass
+        if not existed:
+            p.unlink()
     except OSError as e:
-        raise CliError(f"cannot read {path}: {e.strerror or e}") from e
-    with fh:
-        yield fh
+        raise CliError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def add_seed_option(p: argparse.ArgumentParser) -> None:

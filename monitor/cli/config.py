@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from monitor.cli.common import CliError, first_line
+from monitor.cli.common import load_daemon_settings
 
 if TYPE_CHECKING:
     from monitor.venues.base import Stream
@@ -29,19 +29,10 @@ def effective_config(config: str | None) -> dict[str, Any]:
     Raises:
         CliError: the file or the environment gives invalid settings.
     """
-    from pydantic import ValidationError
-
-    from monitor.settings import ConfigError, load_settings
     from monitor.venues import get_venue
-    from monitor.wiring import alert_settings, venue_endpoints, venue_streams
+    from monitor.wiring import venue_endpoints, venue_streams
 
-    try:
-        settings = load_settings(config)
-        alerting = alert_settings(settings)
-    except ConfigError as e:
-        raise CliError(str(e)) from e
-    except ValidationError as e:
-        raise CliError(f"{config or 'settings'}: alerting: {first_line(e)}") from e
+    settings, alerting = load_daemon_settings(config)
     out = settings.model_dump(mode="json", exclude={"venues", "alerting"})
     venues: dict[str, Any] = {}
     for vid, vs in settings.venues.items():

@@ -8,7 +8,7 @@ import errno
 import os
 import signal
 
-from monitor.cli.common import CliError, first_line
+from monitor.cli.common import CliError, first_line, load_daemon_settings
 from monitor.logs import configure_logging
 
 __all__ = ["add_run"]
@@ -17,22 +17,14 @@ _BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from alerts.rules import RuleError
     from alerts.service import AlertService
     from alerts.store import Store, StoreError
     from monitor.daemon import Daemon
-    from monitor.settings import ConfigError, load_settings
-    from monitor.wiring import alert_settings, run_clock
+    from monitor.wiring import run_clock
+    from streams.clock import SystemClock
 
-    try:
-        settings = load_settings(args.config)
-        alerting = alert_settings(settings)
-    except ConfigError as e:
-        raise CliError(str(e)) from e
-    except ValidationError as e:
-        raise CliError(f"{args.config or 'settings'}: alerting: {first_line(e)}") from e
+    settings, alerting = load_daemon_settings(args.config)
     configure_logging(settings.log_format, settings.log_level)
     if settings.bus.kind == "kafka":  # kafka scale-out: this process runs the feeds only
         from monitor.kafka.cli import run_feeds
@@ -44,7 +36,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     try:
         clock = run_clock(settings)  # one clock: the scenario's against the simulator
-        service = AlertService.from_settings(alerting, clock=clock)
+        # silences carry wall-clock times (riskmon silence add), whatever clock the run is on
+        service = AlertService.from_settings(alerting, clock=clock, silence_clock=SystemClock())
         daemon = Daemon(settings, alert_service=service, clock=clock)
     except RuleError as e:
         raise CliError(f"rules {settings.rules}: {first_line(e)}") from e

@@ -114,7 +114,7 @@ class Alerter:
         self.active = True
         self._log.info("kafka.alerter_active", lock=str(self.lock_path))
         self._restore()
-        await self.service.start()
+        await self.service.start()  # no evaluator: it replays from its commit, re-deriving alerts
         tp = TopicPartition(self.cfg.topics.signals, 0)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.cfg.brokers,

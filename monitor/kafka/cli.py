@@ -73,20 +73,19 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_alerter(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from alerts.rules import RuleError
     from alerts.service import AlertService
     from monitor.kafka.alerter import Alerter
     from monitor.logs import configure_logging
+    from monitor.settings import ConfigError
     from monitor.wiring import alert_settings
 
     settings = _kafka_settings(args.config)
     try:
         alerting = alert_settings(settings)
         service = AlertService.from_settings(alerting)
-    except ValidationError as e:
-        _fail(f"{args.config}: alerting: {_first_line(e)}")
+    except ConfigError as e:
+        _fail(f"{args.config}: {e}")
     except RuleError as e:
         _fail(f"rules {settings.rules}: {_first_line(e)}")
     configure_logging(settings.log_format, settings.log_level)
@@ -106,16 +105,25 @@ def run_feeds(settings: Any) -> int:
 
 def replay_to_kafka(args: argparse.Namespace) -> int:
     """``riskmon replay FILE --bus kafka --config FILE``."""
-    from monitor.capture import open_text, read_frames
+    from monitor.capture import CaptureFormatError, open_text, read_frames
     from monitor.kafka.replay import publish_capture
+    from monitor.replay.parse import FrameStats, HeldLines
 
     settings = _kafka_settings(args.config)
     try:
         fh = sys.stdin if args.file == "-" else open_text(args.file)
     except OSError as e:
         _fail(f"cannot read {args.file}: {e.strerror or e}")
-    with fh:
-        stats, pub = asyncio.run(publish_capture(read_frames(fh), settings.bus, sys.stderr))
+    stats = FrameStats()
+    errors = HeldLines(sys.stderr, stats)  # skip reports wait for a first event
+    try:
+        with fh:
+            _, pub = asyncio.run(publish_capture(read_frames(fh), settings.bus, errors, stats))
+    except CaptureFormatError as e:
+        _fail(f"cannot read {args.file}: {e}")
+    if not stats.events:
+        _fail(f"no events in {args.file}: {stats.summary()}; not a capture file?")
+    errors.release()
     print(
         f"riskmon replay: {stats.summary()}; published {pub.events} events in {pub.records} "
         f"records to {settings.bus.topics.events}"

@@ -19,13 +19,15 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.capture import CaptureWriter
-from monitor.feed import refresh_instruments
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
 from monitor.wiring import build_feed
+from streams.clock import SystemClock
+from streams.supervisor import TaskSupervisor
 
 __all__ = ["FeedsOnly", "KafkaFrameWriter"]
 
@@ -123,6 +125,8 @@ class FeedsOnly:
             for vid, vs in settings.venues.items()
             if vs.enabled
         ]
+        #: every connection and poll of every feed runs under it, restarted on failure
+        self.supervisor = TaskSupervisor(registry)
         self._stop = asyncio.Event()
         self._log = log.bind(component="kafka-feeds")
 
@@ -139,12 +143,7 @@ class FeedsOnly:
         try:
             async with aiohttp.ClientSession() as http:
                 cache = str(self.settings.state_dir / "instruments")
-                await asyncio.gather(
-                    *(
-                        refresh_instruments(f.spec, f.endpoints, f.registry, http, cache)
-                        for f in self.feeds
-                    )
-                )
+                await refresh_listings(self.feeds, http, cache)
                 self._log.info(
                     "kafka.feeds_started",
                     venues=[f.venue for f in self.feeds],
@@ -153,9 +152,17 @@ class FeedsOnly:
                 )
                 async with asyncio.TaskGroup() as tg:
                     tasks = [
-                        tg.create_task(f.run(http), name=f"feed:{f.venue}") for f in self.feeds
+                        tg.create_task(f.run(http, self.supervisor), name=f"feed:{f.venue}")
+                        for f in self.feeds
                     ]
                     tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
+                    every = self.settings.instruments_refresh_s
+                    tasks.append(
+                        tg.create_task(
+                            refresh_forever(self.feeds, http, SystemClock(), every, cache),
+                            name="listings",
+                        )
+                    )
                     await self._stop.wait()
                     for t in tasks:
                         t.cancel()

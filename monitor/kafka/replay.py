@@ -10,12 +10,11 @@ so a cluster can be back-tested or its windows warmed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import IO
 
 from monitor.capture import CaptureLine
 from monitor.kafka.publisher import KafkaPublisher
 from monitor.kafka.settings import KafkaBusSettings
-from monitor.replay.parse import FrameStats, parse_lines
+from monitor.replay.parse import FrameStats, TextSink, parse_lines
 
 __all__ = ["publish_capture"]
 
@@ -23,11 +22,12 @@ __all__ = ["publish_capture"]
 async def publish_capture(
     lines: Iterable[tuple[int, CaptureLine]],
     cfg: KafkaBusSettings,
-    errors: IO[str] | None = None,
+    errors: TextSink | None = None,
+    stats: FrameStats | None = None,
 ) -> tuple[FrameStats, KafkaPublisher]:
     """Parse capture lines and publish their events; return the parse stats and the publisher
     (its ``records``, ``events`` and ``lost_events``)."""
-    stats = FrameStats()
+    stats = stats if stats is not None else FrameStats()
     pub = KafkaPublisher(cfg)
     await pub.start()
     try:

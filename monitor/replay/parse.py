@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import Protocol
 
 from monitor.capture import CaptureLine
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import FrameParser, ParseError
 from streams.events import Event
 
-__all__ = ["FrameStats", "ParserSet", "parse_lines"]
+__all__ = ["FrameStats", "HeldLines", "ParserSet", "TextSink", "parse_lines"]
+
+
+class TextSink(Protocol):
+    """Where skipped frames are reported: a text file, or anything with its ``write``."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text``."""
+        ...
 
 
 @dataclass
@@ -57,7 +65,7 @@ class ParserSet:
 def parse_lines(
     lines: Iterable[tuple[int, CaptureLine]],
     stats: FrameStats,
-    errors: IO[str] | None = None,
+    errors: TextSink | None = None,
     venue: str | None = None,
 ) -> Iterator[Event]:
     """Parse capture lines into events; count and report (to ``errors``) what cannot be parsed.
@@ -90,3 +98,43 @@ def parse_lines(
             continue
         stats.events += len(events)
         yield from events
+
+
+class HeldLines:
+    """A text sink that holds its lines back until :meth:`release` (at most ``keep`` of them).
+
+    ``riskmon replay`` reports every skipped frame; until a first event shows the input is a
+    capture at all, those reports are held, so that a file of garbage ends in one error line
+    rather than one line per garbage line.
+    """
+
+    def __init__(self, out: TextSink, stats: FrameStats, keep: int = 100) -> None:
+        self._out = out
+        self._stats = stats
+        self._keep = keep
+        self._held: list[str] = []
+        self._dropped = 0
+        self._released = False
+
+    def write(self, text: str) -> int:
+        """Write ``text`` (held until :meth:`release` or until a first event has been parsed)."""
+        if not self._released and self._stats.events:
+            self.release()
+        if self._released:
+            return self._out.write(text)
+        if len(self._held) < self._keep:
+            self._held.append(text)
+        else:
+            self._dropped += 1
+        return len(text)
+
+    def release(self) -> None:
+        """Write what was held and every line from now on."""
+        if self._released:
+            return
+        self._released = True
+        for text in self._held:
+            self._out.write(text)
+        if self._dropped:
+            self._out.write(f"... and {self._dropped} more skipped frames before the first event\n")
+        self._held.clear()

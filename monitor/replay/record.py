@@ -17,11 +17,12 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from monitor.capture import CaptureWriter
-from monitor.feed import refresh_instruments
+from monitor.listing_refresh import refresh_listings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
 from monitor.wiring import build_feed
 from streams.events import Event
+from streams.supervisor import TaskSupervisor
 
 __all__ = ["run_capture"]
 
@@ -43,10 +44,11 @@ async def run_capture(
         loop.add_signal_handler(sig, stop.set)
     try:
         async with aiohttp.ClientSession() as http:
-            await asyncio.gather(
-                *(refresh_instruments(f.spec, f.endpoints, f.registry, http) for f in feeds)
-            )
-            tasks = [asyncio.create_task(f.run(http), name=f"capture:{f.venue}") for f in feeds]
+            await refresh_listings(feeds, http)
+            sup = TaskSupervisor(metrics.registry)
+            tasks = [
+                asyncio.create_task(f.run(http, sup), name=f"capture:{f.venue}") for f in feeds
+            ]
             flusher = asyncio.create_task(_flush_every(writer, 1.0), name="capture:flush")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), duration_s)

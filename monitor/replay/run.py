@@ -15,7 +15,7 @@ from alerts.model import encode_alert
 from alerts.rules import RuleSet
 from monitor.capture import CaptureLine
 from monitor.pipeline import Pipeline, Step
-from monitor.replay.parse import FrameStats, parse_lines
+from monitor.replay.parse import FrameStats, TextSink, parse_lines
 from streams.engine import StreamEngine
 from streams.events import encode_event
 from streams.processors import default_processors
@@ -66,10 +66,14 @@ def replay(
     rules: RuleSet,
     emit: Emit = "alerts",
     every_s: float = 0.0,
-    errors: IO[str] | None = None,
+    errors: TextSink | None = None,
+    stats: FrameStats | None = None,
 ) -> FrameStats:
-    """Run captured frames through parsers, processors and rules; print JSON lines to ``out``."""
-    stats = FrameStats()
+    """Run captured frames through parsers, processors and rules; print JSON lines to ``out``.
+
+    ``stats`` (new when not given) counts frames, events and skipped frames as they are read.
+    """
+    stats = stats if stats is not None else FrameStats()
     pipeline = Pipeline(StreamEngine(default_processors()), AlertEvaluator(rules))
     thinner = SignalThinner(int(every_s * NS_PER_SECOND))
     for ev in parse_lines(lines, stats, errors):

@@ -6,7 +6,9 @@ config key ``simulator: http://127.0.0.1:PORT`` (or per venue ``ws_url``/``rest_
 
 Fault injection (methods here, or ``POST /_control/fault`` with a JSON body
 ``{"venue": ..., "fault": ..., ...}``): drop connections, stall (open but silent), garbage or
-truncated frames, unknown message types, refuse connections for a while, REST 429/5xx.
+truncated frames, unknown message types, refuse connections for a while, REST 429/5xx, and REST
+answers no venue should send (:data:`BAD_REST_ANSWERS`: a 503 HTML page that is not UTF-8, a body
+that is not JSON or not UTF-8, one cut short of its ``Content-Length``, 50 MB).
 
 The scenario clock (:class:`~monitor.simulator.clock.ScenarioClock`, set as :attr:`clock` by
 whoever plays a scenario) is served at ``GET /_control/clock``; a daemon in simulator mode runs on
@@ -30,11 +32,50 @@ from monitor.simulator.base import SimSession, SimVenue
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
 from streams.events import Event
 
-__all__ = ["ExchangeSimulator", "VenueStats", "default_sim_venues"]
+__all__ = [
+    "BAD_REST_ANSWERS",
+    "BadRestAnswer",
+    "ExchangeSimulator",
+    "VenueStats",
+    "default_sim_venues",
+]
 
 log = structlog.get_logger(__name__)
 
 SESSION_QUEUE = 50_000
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BadRestAnswer:
+    """A REST answer for fault injection.
+
+    Attributes:
+        status: the HTTP status.
+        body: the body (sent first).
+        content_type: the ``Content-Type`` header.
+        filler_mib: MiB of ``0,`` sent after ``body``, streamed (a huge answer).
+        declared_length: a ``Content-Length`` larger than what is sent; the connection is then
+            closed after the body (an answer cut short).
+    """
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    filler_mib: int = 0
+    declared_length: int | None = None
+
+
+#: named bad answers (``rest_bad_answers(venue, name)``, or ``fault: rest_body, kind: name``)
+BAD_REST_ANSWERS: dict[str, BadRestAnswer] = {
+    "html_503": BadRestAnswer(
+        503, b"<html><body>Service indisponible \xe9</body></html>", "text/html"
+    ),
+    "not_utf8": BadRestAnswer(200, b'{"symbol":"BTC\xff\xfeUSDT"}'),
+    "not_json": BadRestAnswer(200, b"<html>maintenance</html>", "text/html"),
+    "truncated": BadRestAnswer(200, b'{"symbol":"BTCUSDT","openInter', declared_length=4096),
+    "huge": BadRestAnswer(200, b"[", filler_mib=50),
+}
 
 
 def default_sim_venues() -> list[SimVenue]:
@@ -64,6 +105,7 @@ class _Faults:
     stalled_until: float = 0.0
     refuse_until: float = 0.0
     rest_errors: list[tuple[int, float | None]] = field(default_factory=list)
+    bad_answers: list[BadRestAnswer] = field(default_factory=list)
 
 
 class _Client:
@@ -230,6 +272,12 @@ class ExchangeSimulator:
         """Answer the next ``count`` REST calls with ``status`` (e.g. 429 with Retry-After, 503)."""
         self._faults[venue].rest_errors.extend([(status, retry_after_s)] * count)
 
+    def rest_bad_answers(self, venue: str, answer: str | BadRestAnswer, count: int = 1) -> None:
+        """Answer the next ``count`` REST calls with ``answer`` (a name of
+        :data:`BAD_REST_ANSWERS`, or one built by the caller)."""
+        bad = BAD_REST_ANSWERS[answer] if isinstance(answer, str) else answer
+        self._faults[venue].bad_answers.extend([bad] * count)
+
     def send_raw(self, venue: str, frames: Iterable[str]) -> int:
         """Send raw frames to every open session of ``venue`` (garbage, truncated, unknown)."""
         n = 0
@@ -262,6 +310,11 @@ class ExchangeSimulator:
         if request.headers.get("Upgrade", "").lower() == "websocket" and path in sim.ws_paths:
             return await self._websocket(request, venue, sim, path)
         body = await request.read() if request.method == "POST" else None
+        bad = self._faults[venue].bad_answers
+        if bad:
+            self.stats[venue].rest_calls += 1
+            self.stats[venue].rest_errors += 1
+            return await _send_bad(request, bad.pop(0))
         return self._rest(venue, sim, path, request.query, body)
 
     def _rest(
@@ -388,6 +441,11 @@ class ExchangeSimulator:
             result = self.send_truncated(venue, self.venues[venue].unknown_frame(), count)
         elif fault == "unknown":
             result = self.send_unknown(venue, count)
+        elif fault == "rest_body":
+            kind = str(body.get("kind", "not_json"))
+            if kind not in BAD_REST_ANSWERS:
+                return web.json_response({"error": f"unknown kind {kind}"}, status=400)
+            self.rest_bad_answers(venue, kind, count)
         elif fault == "rest_error":
             ra = body.get("retry_after_s")
             self.rest_errors(
@@ -413,3 +471,24 @@ class ExchangeSimulator:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _send_bad(request: web.Request, bad: BadRestAnswer) -> web.StreamResponse:
+    """Write ``bad`` (streaming its filler; cutting the connection when it lies about length)."""
+    resp = web.StreamResponse(status=bad.status, headers={"Content-Type": bad.content_type})
+    if bad.declared_length is not None:
+        resp.content_length = bad.declared_length
+    elif not bad.filler_mib:
+        resp.content_length = len(bad.body)
+    await resp.prepare(request)
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await resp.write(bad.body)
+        chunk = b"0," * (_MIB // 2)
+        for _ in range(bad.filler_mib):
+            await resp.write(chunk)
+        if bad.declared_length is not None:
+            if request.transport is not None:
+                request.transport.close()
+            return resp
+        await resp.write_eof()
+    return resp

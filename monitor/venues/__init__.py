@@ -72,8 +72,14 @@ def packaged_instruments(venue_id: str) -> list[Instrument]:
 
 
 def load_registry(venue_id: str, cache_dir: Path | None = None) -> InstrumentRegistry:
-    """Build a venue's registry from the packaged snapshot, then the disk cache if present."""
-    reg = InstrumentRegistry(venue_id, packaged_instruments(venue_id))
+    """Build a venue's registry from the packaged snapshot, then the disk cache if present.
+
+    On venues whose sizes are in base units the registry derives symbols it lacks metadata for
+    (``VenueSpec.derive_instrument``).
+    """
+    reg = InstrumentRegistry(
+        venue_id, packaged_instruments(venue_id), derive=get_venue(venue_id).derive_instrument
+    )
     if cache_dir is not None:
         cached = cache_dir / f"{venue_id}.json"
         if cached.is_file():

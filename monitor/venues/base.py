@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.instruments import Deriver, Instrument, InstrumentRegistry
 from streams.events import Event
 
 __all__ = [
@@ -223,6 +223,13 @@ class VenueSpec:
         reconnect_on: True for a server frame that asks the client to reconnect now (Bitstamp
             ``bts:request_reconnect``, OKX service-upgrade notice 64008).
         parse_instruments: turns each instrument-list body into instruments.
+        derive_instrument: reads an instrument from a symbol without metadata; only venues
+            whose sizes are in base units have one (None: such symbols are skipped).
+        all_market_channels: channels the venue serves for every symbol on one stream
+            (``Stream(channel, "*")``: Binance ``!forceOrder@arr``, OKX ``liquidation-orders``).
+        listed_channels: channels whose whole market is one subscription per listed symbol
+            (Bybit ``allLiquidation.{symbol}``): ``"*"`` is expanded to every listed perpetual
+            (:mod:`monitor.listings`).
         notes: what the venue does not publish, and its coverage caveats.
     """
 
@@ -246,4 +253,7 @@ class VenueSpec:
     backfill_rate: float = 10.0
     reconnect_on: Callable[[str], bool] | None = None
     quiet_s: Mapping[Channel, float] = field(default_factory=dict)
+    derive_instrument: Deriver | None = None
+    all_market_channels: frozenset[Channel] = frozenset()
+    listed_channels: frozenset[Channel] = frozenset()
     notes: str = ""

@@ -181,12 +181,13 @@ class VenueParser:
         """The fields of a trade or liquidation of ``qty`` in the venue's unit at ``price``.
 
         ``qty`` is converted by :meth:`Instrument.size_and_notional` (contracts, USD contracts
-        of inverse instruments, or base units when ``contract_size`` is 1).
+        of inverse instruments, or base units when ``contract_size`` is 1); the price is per
+        coin (:meth:`Instrument.unit_price`, for bundled symbols such as ``1000PEPEUSDT``).
         """
         size, notional = inst.size_and_notional(qty, price)
         return {
             **self.header(inst, ts_event, ts_recv),
-            "price": price,
+            "price": inst.unit_price(price),
             "size": size,
             "notional_usd": notional,
         }

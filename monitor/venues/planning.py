@@ -139,6 +139,7 @@ def perp(
     funding_interval_h: float,
     inverse: bool = False,
     contract_size: float = 1.0,
+    multiplier: float = 1.0,
 ) -> Instrument:
     """A perpetual ``BASE-QUOTE-PERP`` (see :class:`~monitor.instruments.Instrument`)."""
     return Instrument(
@@ -151,6 +152,7 @@ def perp(
         inverse=inverse,
         contract_size=contract_size,
         funding_interval_h=funding_interval_h,
+        multiplier=multiplier,
     )
 
 

@@ -53,6 +53,7 @@ def test_silence_add_list_expire_round_trip(
 ) -> None:
     """A silence can be added, listed as active and expired by id prefix."""
     db = str(tmp_path / "r.db")
+    Store.open(db).close()  # the daemon's store
     assert (
         run("silence", "add", "asset=BTC", "alertname=~oi_.*", "-d", "2h", "-c", "x", "--db", db)
         == 0
@@ -83,6 +84,7 @@ def test_silence_add_rejects_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
 ) -> None:
     """Bad matchers and times exit 2 with a one-line message."""
+    Store.open(tmp_path / "r.db").close()
     assert run(*argv, "--db", str(tmp_path / "r.db")) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -116,7 +118,7 @@ def test_alerts_list_and_show_read_the_history(
     out = capsys.readouterr().out
     assert fp in out
     assert "deleveraging_event" in out
-    assert run("alerts", "show", fp[:8]) == 0
+    assert run("alerts", "show", fp[:8], "--json") == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["annotations"] == {"runbook": "act"}
     assert [h["status"] for h in doc["history"]] == ["firing"]

@@ -29,8 +29,8 @@ rules:
     level: critical
     on: [asset]
     all_of:
-      - {id: z, signal: burst, op: ">=", threshold: 3.5, clear: 2}
-      - {id: oi, signal: oi_dd, op: "<=", threshold: -25}
+      - {id: z, signal: liq_burst_z, op: ">=", threshold: 3.5, clear: 2}
+      - {id: oi, signal: oi_drawdown_pct, op: "<=", threshold: -25}
     value_from: oi
     annotations: {summary: "{asset} z={z:.1f} oi={oi:.0f}%"}
 """
@@ -61,7 +61,7 @@ def test_for_duration_delays_firing_until_condition_held() -> None:
     assert [(n.status, n.rule, n.severity, n.starts_at) for n in out] == [
         ("firing", "liq", "warning", T0 + 120 * S)
     ]
-    assert out[0].summary == "liq 150 >= 100 (all)"
+    assert out[0].summary == "liq $150 >= $100 (all)"
     assert out[0].fingerprint == fingerprint("liq", out[0].labels)
 
 
@@ -101,12 +101,12 @@ def test_composite_joins_conditions_on_shared_labels() -> None:
     ev = make()
     out = ev.on_signals(
         [
-            Signal("burst", {"asset": "BTC"}, 5.0, T0),
-            Signal("oi_dd", {"asset": "ETH"}, -30.0, T0),
+            Signal("liq_burst_z", {"asset": "BTC"}, 5.0, T0),
+            Signal("oi_drawdown_pct", {"asset": "ETH"}, -30.0, T0),
         ]
     )
     assert out == []
-    out = ev.on_signals([Signal("oi_dd", {"asset": "BTC"}, -30.0, T0 + S)])
+    out = ev.on_signals([Signal("oi_drawdown_pct", {"asset": "BTC"}, -30.0, T0 + S)])
     assert [(n.rule, n.labels, n.value, n.summary) for n in out] == [
         ("event", {"asset": "BTC", "severity": "critical"}, -30.0, "BTC z=5.0 oi=-30%")
     ]
@@ -115,10 +115,10 @@ def test_composite_joins_conditions_on_shared_labels() -> None:
 def test_composite_condition_latches_until_its_clear_threshold() -> None:
     """A composite condition with `clear` stays true between clear and threshold."""
     ev = make()
-    ev.on_signals([Signal("burst", {"asset": "BTC"}, 5.0, T0)])
-    ev.on_signals([Signal("oi_dd", {"asset": "BTC"}, -30.0, T0)])
-    assert ev.on_signals([Signal("burst", {"asset": "BTC"}, 2.5, T0 + S)]) == []
-    out = ev.on_signals([Signal("burst", {"asset": "BTC"}, 1.0, T0 + 2 * S)])
+    ev.on_signals([Signal("liq_burst_z", {"asset": "BTC"}, 5.0, T0)])
+    ev.on_signals([Signal("oi_drawdown_pct", {"asset": "BTC"}, -30.0, T0)])
+    assert ev.on_signals([Signal("liq_burst_z", {"asset": "BTC"}, 2.5, T0 + S)]) == []
+    out = ev.on_signals([Signal("liq_burst_z", {"asset": "BTC"}, 1.0, T0 + 2 * S)])
     assert [n.status for n in out] == ["resolved"]
 
 
@@ -145,8 +145,8 @@ def test_absence_rule_fires_when_nothing_was_ever_seen() -> None:
 
 def test_same_stream_gives_same_notices_and_restore_continues_identically() -> None:
     """Replays are deterministic, and a restored snapshot continues exactly as the original."""
-    stream = [liq(150, T0), Signal("burst", {"asset": "BTC"}, 5.0, T0 + S)]
-    later = [Signal("oi_dd", {"asset": "BTC"}, -30.0, T0 + 2 * S), liq(10, T0 + 200 * S)]
+    stream = [liq(150, T0), Signal("liq_burst_z", {"asset": "BTC"}, 5.0, T0 + S)]
+    later = [Signal("oi_drawdown_pct", {"asset": "BTC"}, -30.0, T0 + 2 * S), liq(10, T0 + 200 * S)]
 
     def run(restart: bool) -> list[AlertNotice]:
         ev = make()

@@ -27,8 +27,8 @@ rules:
     level: critical
     on: [asset]
     all_of:
-      - {id: a, signal: x, threshold: 1}
-      - {id: b, signal: y, op: "<", threshold: -5, clear: -2}
+      - {id: a, signal: liq_burst_z, threshold: 1}
+      - {id: b, signal: oi_drawdown_pct, op: "<", threshold: -5, clear: -2}
 """
 
 

@@ -28,7 +28,7 @@ rules:
     on: [asset]
     annotations: {summary: "{asset} ~{usd_estimate_h} ({coverage:.0%})"}
     all_of:
-      - {id: z, signal: z, op: ">=", threshold: 3}
+      - {id: z, signal: liq_burst_z, op: ">=", threshold: 3}
       - {id: usd, signal: liq_usd, op: ">=", threshold: 10e6, scale_by: liq_coverage_share}
 """
 
@@ -42,12 +42,14 @@ def cov(v: float, t: int) -> Signal:
 
 
 def test_threshold_and_clear_scale_with_the_coverage() -> None:
-    """At 40% coverage: fires at 40M seen (100M × 0.4), holds above 20M, resolves below."""
+    """At 40% coverage: fires at 40M seen (100M × 0.4), holds above 20M, resolves below; the
+    alert's value and peak are the whole-market estimate (seen / coverage)."""
     ev = AlertEvaluator(load_rules_text(RULES))
     assert ev.on_signals([cov(0.4, T0), liq(39e6, T0)]) == []
     (n,) = ev.on_signals([liq(41e6, T0 + S)])
-    assert (n.rule, n.status, n.value) == ("liq", "firing", 41e6)
-    assert n.summary == "~102M >= 100M: an estimate at 40% (41M seen)"
+    assert (n.rule, n.status) == ("liq", "firing")
+    assert n.value == n.peak == pytest.approx(41e6 / 0.4)
+    assert n.summary == "~$102M >= $100M: an estimate at 40% ($41M seen)"
     assert ev.on_signals([liq(21e6, T0 + 2 * S)]) == []  # above clear × 0.4 = 20M
     (r,) = ev.on_signals([liq(19e6, T0 + 3 * S)])
     assert r.status == "resolved"
@@ -58,17 +60,17 @@ def test_without_a_scale_signal_the_threshold_is_the_packs_number() -> None:
     ev = AlertEvaluator(load_rules_text(RULES))
     assert ev.on_signals([liq(99e6, T0)]) == []
     (n,) = ev.on_signals([liq(100e6, T0 + S)])
-    assert "an estimate at 100% (100M seen)" in n.summary
+    assert "an estimate at 100% ($100M seen)" in n.summary
 
 
 def test_composite_condition_scales_and_names_its_estimate() -> None:
     """Only the scaled condition moves; {usd_estimate} is value / coverage."""
     ev = AlertEvaluator(load_rules_text(RULES))
-    z = Signal("z", {"asset": "BTC"}, 4.0, T0)
+    z = Signal("liq_burst_z", {"asset": "BTC"}, 4.0, T0)
     usd = Signal("liq_usd", {"asset": "BTC", "window": "5m"}, 5e6, T0)
     notices = ev.on_signals([cov(0.5, T0), z, usd])
     (n,) = [x for x in notices if x.rule == "burst"]
-    assert n.summary == "BTC ~10M (50%)"
+    assert n.summary == "BTC ~$10M (50%)"
 
 
 def test_scale_survives_a_snapshot() -> None:
@@ -99,6 +101,22 @@ def test_zero_coverage_never_fires() -> None:
             "  - {name: a, level: info, signal: s, threshold: 1, scale_by: 'bad name'}\n",
             "rules[0](a).scale_by",
             "pattern",
+        ),
+        (
+            "  - {name: a, level: info, signal: liq_usd, threshold: 1, scale_by: liq_cov}\n",
+            "rules[0](a).scale_by",
+            "unknown signal 'liq_cov'",
+        ),
+        (
+            "  - {name: a, level: info, signal: liq_usd, threshold: 1, scale_by: liq_count}\n",
+            "rules[0](a).scale_by",
+            "liq_count has labels; a scale has none",
+        ),
+        (
+            "  - {name: a, level: info, signal: liq_usd, threshold: 1,\n"
+            "     annotations: {summary: '~{estimate_h}'}}\n",
+            "rules[0](a).annotations.summary",
+            "unknown template field(s) {estimate_h}",
         ),
         (
             "  - {name: a, level: info, on: [x], scale_by: c,\n"

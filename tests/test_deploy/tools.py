@@ -3,8 +3,8 @@
 The validators are real programs. Python ones come from pyproject.toml's ``test`` extra and live
 next to the interpreter running the tests (check-jsonschema, yamllint, kubernetes-validate,
 hadolint, kubectl for kustomize); Debian ones are installed by ``deploy/test-tools.sh``
-(promtool, amtool, systemd-analyze). A missing tool fails the test with the command that installs
-it: these checks never skip.
+(promtool, amtool, systemd-analyze, chromium). A missing tool fails the test with the command
+that installs it: these checks never skip.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ K8S = DEPLOY / "k8s"
 OVERLAYS = ("single", "kafka")
 
 _PIP_TOOLS = {"check-jsonschema", "yamllint", "kubernetes-validate", "hadolint", "kubectl"}
-_DEBIAN_TOOLS = {"promtool", "amtool", "systemd-analyze"}
+_DEBIAN_TOOLS = {"promtool", "amtool", "systemd-analyze", "chromium"}
 
 
 def tool(name: str) -> str:

@@ -180,7 +180,7 @@ def test_control_frames_give_no_events(parser: BinanceUsdmParser) -> None:
         ('{"stream":"x@kline_1m","data":{"e":"kline","E":1}}', UnknownMessageError),
         ('{"error":{"code":2,"msg":"Invalid request"},"id":3}', ParseError),
         (
-            '{"e":"aggTrade","E":1,"s":"NOPEUSDT","p":"1","q":"1","T":1,"m":false}',
+            '{"e":"aggTrade","E":1,"s":"BTCUSDT_261225","p":"1","q":"1","T":1,"m":false}',
             MissingMetadataError,
         ),
     ],

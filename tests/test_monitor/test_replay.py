@@ -25,7 +25,11 @@ RISKMON = [sys.executable, "-m", "monitor.cli"]
 @pytest.fixture(scope="module", name="capture")
 def _capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cascade scenario as a capture: each event rendered as Binance frames."""
-    path = tmp_path_factory.mktemp("cap") / "cascade.jsonl.gz"
+    return write_cascade_capture(tmp_path_factory.mktemp("cap") / "cascade.jsonl.gz")
+
+
+def write_cascade_capture(path: Path) -> Path:
+    """Write the cascade scenario to ``path`` as a capture of Binance frames."""
     sim = BinanceUsdmSim()
     w = CaptureWriter(path)
     seen: set[str] = set()
@@ -189,7 +193,7 @@ def test_cli_replay_twice_identical(capture: Path) -> None:
         ("venues:\n  mtgox: {}\n", "unknown venue(s) mtgox"),
         ("no_such_key: 1\n", "no_such_key"),
         ("- a list\n", "the top level must be a mapping"),
-        ("bus: {kind: kafka}\n", "bus.kafka.brokers: Field required"),
+        ("bus: {kind: kafka}\n", "bus.brokers: Field required"),
         ("bus: {kind: rabbitmq}\n", "'rabbitmq'"),  # an unknown bus is refused
     ],
 )

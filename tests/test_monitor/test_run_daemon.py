@@ -155,7 +155,7 @@ async def test_run_delivers_to_slack_and_keeps_history(tmp_path: Path) -> None:
         "    op: '>='\n"
         "    level: critical\n"
         "    threshold: 1e6\n"
-        "    annotations: {summary: 'Longs liquidated {value_h} USD in 1 h'}\n"
+        "    annotations: {summary: 'Longs liquidated {value_h} in 1 h'}\n"
     )
     db = tmp_path / "riskmon.db"
     async with ExchangeSimulator([BinanceUsdmSim()]) as sim:

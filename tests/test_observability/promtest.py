@@ -22,10 +22,11 @@ from typing import Any
 import yaml
 
 from alerts.export.prometheus import prometheus_rules
-from alerts.export.promql import _ordered, number
+from alerts.export.promql import _ordered, go_unit_format, number
+from alerts.format import human
 from alerts.matchers import Matcher
 from alerts.rules.model import Condition, Rule, RuleSet
-from alerts.rules.template import humanize
+from streams.catalogue import signal_spec
 from streams.signal_metrics import metric_for
 
 _NS = 1_000_000_000
@@ -59,9 +60,46 @@ def go_humanize(v: float) -> str:
     return f"{v:.4g}{prefix}"
 
 
-def _go_fmt(v: float, spec: str, humanized: bool) -> str:
+def go_humanize_duration(v: float) -> str:
+    """Prometheus' ``humanizeDuration`` for values of at least one second (and zero)."""
+    if v == 0:
+        return "0s"
+    sign, v = ("-", -v) if v < 0 else ("", v)
+    if v < 1:
+        raise ValueError("sub-second durations are not emulated")
+    d = int(v)
+    days, hours, minutes, seconds = d // 86400, d // 3600 % 24, d // 60 % 60, d % 60
+    if days:
+        return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
+    if hours:
+        return f"{sign}{hours}h {minutes}m {seconds}s"
+    if minutes:
+        return f"{sign}{minutes}m {seconds}s"
+    return f"{sign}{v:.4g}s"
+
+
+def _go_unit(v: float, unit: str) -> str:
+    """What the exported ``_h`` form (alerts.export.promql.go_unit_format) prints."""
+    pre, pipe, post = go_unit_format(unit)
+    if pipe == "humanize":
+        text = go_humanize(v)
+    elif pipe == "humanizePercentage":
+        text = f"{v * 100:.4g}%"
+    elif pipe == "humanizeDuration":
+        text = go_humanize_duration(v)
+    else:
+        text = format(v, pipe.removeprefix('printf "%').removesuffix('"'))
+    return pre + text + post
+
+
+def _unit(signal: str) -> str:
+    spec = signal_spec(signal)
+    return spec.unit if spec is not None else ""
+
+
+def _go_fmt(v: float, spec: str, humanized: bool, unit: str = "") -> str:
     if humanized:
-        return go_humanize(v)
+        return _go_unit(v, unit)
     if spec.endswith("%"):
         return f"{v * 100:.4g}%"
     if spec.endswith(("f", "e", "g")):
@@ -73,6 +111,7 @@ def render_expected(text: str, rule: Rule, labels: dict[str, str], values: dict[
     """What Prometheus renders for the exported annotation (``values``: by condition id)."""
     conds = _ordered(rule)
     first = conds[0].id
+    units = {c.id: _unit(c.signal) for c in conds}
     out = []
     for lit, fname, spec, _ in _formatter.parse(text):
         out.append(lit)
@@ -81,17 +120,18 @@ def render_expected(text: str, rule: Rule, labels: dict[str, str], values: dict[
         spec = spec or ""
         humanized = fname.endswith("_h")
         base = fname[:-2] if humanized else fname
-        if base in ("value", "estimate"):  # the scale series is 1.0: estimate = value
-            out.append(_go_fmt(values[first], spec, humanized))
+        if base in ("value", "peak", "estimate"):  # the scale series is 1.0: estimate = value
+            out.append(_go_fmt(values[first], spec, humanized, units[first]))
         elif base == "coverage":
-            out.append(_go_fmt(1.0, spec, humanized))
+            out.append(_go_fmt(1.0, spec, humanized, "ratio"))
         elif base.endswith("_estimate") and base[: -len("_estimate")] in values:
-            out.append(_go_fmt(values[base[: -len("_estimate")]], spec, humanized))
+            cid = base[: -len("_estimate")]
+            out.append(_go_fmt(values[cid], spec, humanized, units.get(cid, "")))
         elif base == "threshold":
             t = conds[0].threshold
-            out.append(humanize(t) if humanized else format(t, spec))
+            out.append(human(t, units[first]) if humanized else format(t, spec))
         elif base in values:
-            out.append(_go_fmt(values[base], spec, humanized))
+            out.append(_go_fmt(values[base], spec, humanized, units.get(base, "")))
         else:
             out.append(labels.get(base, "<no value>"))
     return "".join(out)

@@ -83,10 +83,11 @@ def test_absence_rule_fires_when_a_series_stops_changing(tmp_path: Path, promtoo
     rs = load_pack(PACK)
     levels = tuple(r for r in rs.rules if r.name == "market_data_silent")
     (tmp_path / "silent.rules.yml").write_text(prometheus_rules(RuleSet(rules=levels, name=PACK)))
-    summary = "No reference price for BTC for 300 s"
+    summary = "No reference price for BTC for 5m 0s"  # {value_h}: humanizeDuration of 300 s
     ann = {
         "summary": summary,
         "runbook": levels[0].annotations["runbook"],
+        "runbook_url": "docs/runbooks.md#feed-health",
         "description": levels[0].description,
     }
     test = {

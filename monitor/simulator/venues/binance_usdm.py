@@ -48,15 +48,16 @@ class BinanceUsdmSim(BinanceStreamsSim):
         e_ms = event.ts_event // NS_PER_MS
         num = self.num
         wrap = self.wrap
+        m = inst.multiplier  # a bundled symbol (1000PEPEUSDT): prices per bundle, sizes in bundles
         if isinstance(event, Trade):
             data = {
                 "e": "aggTrade",
                 "E": e_ms,
                 "a": e_ms,
                 "s": sym,
-                "p": num(event.price),
-                "q": num(event.size),
-                "nq": num(event.size),
+                "p": num(event.price * m),
+                "q": num(event.size / m),
+                "nq": num(event.size / m),
                 "f": e_ms,
                 "l": e_ms,
                 "T": e_ms,
@@ -69,12 +70,12 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 "S": "SELL" if event.side == "long" else "BUY",
                 "o": "LIMIT",
                 "f": "IOC",
-                "q": num(event.size),
-                "p": num(event.price),
-                "ap": num(event.price),
+                "q": num(event.size / m),
+                "p": num(event.price * m),
+                "ap": num(event.price * m),
                 "X": "FILLED",
-                "l": num(event.size),
-                "z": num(event.size),
+                "l": num(event.size / m),
+                "z": num(event.size / m),
                 "T": e_ms,
             }
             data = {"e": "forceOrder", "E": e_ms, "o": o}
@@ -85,10 +86,10 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 "e": "markPriceUpdate",
                 "E": e_ms,
                 "s": sym,
-                "p": num(event.mark_price),
-                "ap": num(event.mark_price),
-                "P": num(event.mark_price),
-                "i": num(event.mark_price),
+                "p": num(event.mark_price * m),
+                "ap": num(event.mark_price * m),
+                "P": num(event.mark_price * m),
+                "i": num(event.mark_price * m),
                 "r": f"{event.rate:.8f}",
                 "T": nxt,
             }
@@ -98,10 +99,10 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 "e": "bookTicker",
                 "u": e_ms,
                 "s": sym,
-                "b": num(event.bid),
-                "B": num(event.bid_size or 0.0),
-                "a": num(event.ask),
-                "A": num(event.ask_size or 0.0),
+                "b": num(event.bid * m),
+                "B": num((event.bid_size or 0.0) / m),
+                "a": num(event.ask * m),
+                "A": num((event.ask_size or 0.0) / m),
                 "T": e_ms,
                 "E": e_ms,
             }
@@ -171,7 +172,7 @@ class BinanceUsdmSim(BinanceStreamsSim):
                     "pair": i.symbol,
                     "contractType": "PERPETUAL",
                     "status": "TRADING",
-                    "baseAsset": i.base,
+                    "baseAsset": i.symbol[: -len(i.quote)] if i.multiplier != 1 else i.base,
                     "quoteAsset": i.quote,
                 }
                 for i in self.instruments.values()

@@ -126,7 +126,7 @@ class BybitLinearSim(SimVenue):
                 "s": sym,
                 "S": "Buy" if event.side == "buy" else "Sell",
                 "v": self.num(inst.contracts_for(event.size, event.notional_usd)),
-                "p": self.num(event.price),
+                "p": self.num(event.price * inst.multiplier),
                 "L": "PlusTick",
                 "i": f"sim-{next(self._seq)}",
                 "BT": False,
@@ -141,7 +141,7 @@ class BybitLinearSim(SimVenue):
                 "s": sym,
                 "S": "Buy" if event.side == "long" else "Sell",  # position side
                 "v": self.num(inst.contracts_for(event.size, event.notional_usd)),
-                "p": self.num(event.price),
+                "p": self.num(event.price * inst.multiplier),
             }
             topic = f"allLiquidation.{sym}"
             return [(topic, _push(topic, "snapshot", ts_ms, [liq]))]
@@ -161,14 +161,16 @@ class BybitLinearSim(SimVenue):
         state = self._tickers.get(event.symbol, {})
         if isinstance(event, Funding):
             return {
-                "markPrice": self.num(event.mark_price),
+                "markPrice": self.num(event.mark_price * inst.multiplier),
                 "fundingRate": self.num(event.rate),
                 "fundingIntervalHour": self.num(event.interval_h),
                 "nextFundingTime": str((event.next_funding_ts or 0) // NS_PER_MS),
             }
         if isinstance(event, OpenInterest):
             single = inst.contracts_for(event.size, event.notional_usd)
-            mark = state.get("markPrice") or self.num(event.notional_usd / event.size)
+            mark = state.get("markPrice") or self.num(
+                event.notional_usd / event.size * inst.multiplier
+            )
             value = event.size if inst.inverse else event.notional_usd  # BTC for inverse
             return {
                 "markPrice": mark,
@@ -178,7 +180,8 @@ class BybitLinearSim(SimVenue):
                 "singleOpenInterestValue": self.num(value),
             }
         if isinstance(event, Quote):
-            out = {"bid1Price": self.num(event.bid), "ask1Price": self.num(event.ask)}
+            m = inst.multiplier
+            out = {"bid1Price": self.num(event.bid * m), "ask1Price": self.num(event.ask * m)}
             if event.bid_size is not None:
                 out["bid1Size"] = self._book_size(inst, event.bid_size, event.bid)
             if event.ask_size is not None:
@@ -228,7 +231,7 @@ class BybitLinearSim(SimVenue):
                 "symbol": i.symbol,
                 "contractType": "InversePerpetual" if i.inverse else "LinearPerpetual",
                 "status": "Trading",
-                "baseCoin": i.base,
+                "baseCoin": i.symbol[: -len(i.quote)] if i.multiplier != 1 else i.base,
                 "quoteCoin": i.quote,
                 "settleCoin": i.base if i.inverse else i.quote,
                 "fundingInterval": int(i.funding_interval_h * 60),

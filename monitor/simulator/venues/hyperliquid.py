@@ -81,12 +81,13 @@ class HyperliquidSim(SimVenue):
     def render(self, event: Event, inst: Instrument) -> list[tuple[str, str]]:
         coin = event.symbol
         num = self.num
+        m = inst.multiplier  # kPEPE: prices per 1000 PEPE, sizes in thousands
         if isinstance(event, Trade):
             trade: dict[str, object] = {
                 "coin": coin,
                 "side": "B" if event.side == "buy" else "A",
-                "px": num(event.price),
-                "sz": num(event.size),
+                "px": num(event.price * m),
+                "sz": num(event.size / m),
                 "time": event.ts_event // NS_PER_MS,
                 "hash": f"0x{next(self._tid):064x}",
                 "tid": next(self._tid),
@@ -102,10 +103,10 @@ class HyperliquidSim(SimVenue):
             funding, oi = self._funding.get(coin), self._oi.get(coin)
             if funding is None or oi is None:
                 return []
-            mark = funding.mark_price
+            mark = funding.mark_price * m
             ctx = {
                 "funding": num(funding.rate),  # hourly
-                "openInterest": num(oi.size),
+                "openInterest": num(oi.size / m),
                 "prevDayPx": num(mark),
                 "dayNtlVlm": "0.0",
                 "premium": "0.0",
@@ -120,8 +121,8 @@ class HyperliquidSim(SimVenue):
             ]
         if isinstance(event, Quote):
             bbo = [
-                {"px": num(event.bid), "sz": num(event.bid_size or 0.0), "n": 1},
-                {"px": num(event.ask), "sz": num(event.ask_size or 0.0), "n": 1},
+                {"px": num(event.bid * m), "sz": num((event.bid_size or 0.0) / m), "n": 1},
+                {"px": num(event.ask * m), "sz": num((event.ask_size or 0.0) / m), "n": 1},
             ]
             data = {"coin": coin, "time": event.ts_event // NS_PER_MS, "bbo": bbo}
             return [(f"bbo:{coin}", _frame("bbo", data))]

@@ -26,12 +26,14 @@ from monitor.venues.base import (
     VenueSpec,
 )
 from monitor.venues.binance_usdm.parse import VENUE_ID, BinanceUsdmParser
+from monitor.venues.deriving import derive_perp, split_multiplier
 from monitor.venues.planning import json_frame, perp, plan_chunks, symbols_of
 from streams.units import NS_PER_MS
 
 __all__ = [
     "VENUE",
     "BinanceUsdmParser",
+    "derive_instrument",
     "parse_funding_info",
     "plan_connections",
     "plan_polls",
@@ -198,13 +200,35 @@ class _ExchangeInfo(msgspec.Struct):
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
-    """Read perpetuals from ``GET /fapi/v1/exchangeInfo``."""
+    """Read perpetuals from ``GET /fapi/v1/exchangeInfo``.
+
+    A bundled base asset (``1000PEPE``) becomes the coin with its multiplier (PEPE × 1000).
+    """
     info = msgspec.json.decode(body, type=_ExchangeInfo)
-    return [
-        perp(VENUE_ID, s.symbol, s.baseAsset, s.quoteAsset, funding_interval_h=8.0)
-        for s in info.symbols
-        if s.contractType == "PERPETUAL" and s.status in ("TRADING", "")
-    ]
+    out = []
+    for s in info.symbols:
+        if s.contractType == "PERPETUAL" and s.status in ("TRADING", ""):
+            coin, multiplier = split_multiplier(s.baseAsset)
+            out.append(
+                perp(
+                    VENUE_ID,
+                    s.symbol,
+                    coin,
+                    s.quoteAsset,
+                    funding_interval_h=8.0,
+                    multiplier=multiplier,
+                )
+            )
+    return out
+
+
+#: quote suffixes of USD-M perpetual symbols, longest first
+DERIVED_QUOTES = (("FDUSD", "FDUSD"), ("USDT", "USDT"), ("USDC", "USDC"), ("BUSD", "BUSD"))
+
+
+def derive_instrument(symbol: str) -> Instrument | None:
+    """A perpetual read from a symbol missing from the instrument list (sizes are in coins)."""
+    return derive_perp(VENUE_ID, symbol, DERIVED_QUOTES, funding_interval_h=8.0)
 
 
 class _FundingInfo(msgspec.Struct):
@@ -242,6 +266,8 @@ VENUE = VenueSpec(
     instruments_url="/fapi/v1/exchangeInfo",
     parse_instruments=parse_instruments,
     funding_intervals=("/fapi/v1/fundingInfo", parse_funding_info),
+    derive_instrument=derive_instrument,
+    all_market_channels=frozenset({"liquidations", "funding"}),
     backfill=plan_backfill,
     quiet_s={"trades": 60.0, "funding": 10.0, "liquidations": 3600.0, "open_interest": 120.0},
     notes="forceOrder sends at most one liquidation per symbol per second: sums are lower bounds.",

@@ -102,14 +102,13 @@ class BinanceUsdmParser(VenueParser):
         inst = self.instruments.get(p.s)
         if inst is None:
             raise MissingMetadataError(f"no instrument metadata for {p.s}")
-        price = p.p
-        size = p.q
+        m = inst.multiplier  # coins per unit of a bundled symbol (1000PEPEUSDT), else 1
         return [
             Trade(
                 **self.header(inst, p.T * NS_PER_MS, ts_recv),
-                price=price,
-                size=size,
-                notional_usd=price * size,
+                price=p.p / m,
+                size=p.q * m,
+                notional_usd=p.p * p.q,
                 side="sell" if p.m else "buy",
             )
         ]
@@ -120,14 +119,15 @@ class BinanceUsdmParser(VenueParser):
         if isinstance(p, BinanceForceOrder):
             o = p.o
             inst = self.instrument(o.s)
-            size = o.z if o.z > 0 else o.q
+            qty = o.z if o.z > 0 else o.q
             price = o.ap if o.ap > 0 else o.p
+            m = inst.multiplier
             return [
                 Liquidation(
                     **self.header(inst, o.T * NS_PER_MS, ts_recv),
-                    price=price,
-                    size=size,
-                    notional_usd=price * size,
+                    price=price / m,
+                    size=qty * m,
+                    notional_usd=price * qty,
                     side=mapped(_LIQUIDATED, o.S, "forceOrder side"),
                 )
             ]
@@ -147,7 +147,7 @@ class BinanceUsdmParser(VenueParser):
                     self.header(inst, p.E * NS_PER_MS, ts_recv),
                     p.r,
                     interval_h,
-                    p.p,
+                    inst.unit_price(p.p),
                     next_funding_ts=p.T * NS_PER_MS if p.T else None,
                 ),
             ]
@@ -155,10 +155,10 @@ class BinanceUsdmParser(VenueParser):
         return [
             Quote(
                 **self.header(inst, (p.T or p.E) * NS_PER_MS, ts_recv),
-                bid=p.b,
-                ask=p.a,
-                bid_size=p.B,
-                ask_size=p.A,
+                bid=inst.unit_price(p.b),
+                ask=inst.unit_price(p.a),
+                bid_size=p.B * inst.multiplier,
+                ask_size=p.A * inst.multiplier,
             )
         ]
 
@@ -166,7 +166,7 @@ class BinanceUsdmParser(VenueParser):
         inst = self.instrument(body.symbol)
         return OpenInterest(
             **self.header(inst, body.time * NS_PER_MS, ts_recv),
-            size=body.openInterest,
+            size=body.openInterest * inst.multiplier,
             notional_usd=body.openInterest * mark,
         )
 

@@ -134,6 +134,7 @@ VENUE = VenueSpec(
     make_parser=BitmexParser,
     instruments_url="/api/v1/instrument/active",
     parse_instruments=parse_instruments,
+    all_market_channels=frozenset({"liquidations"}),
     quiet_s={
         "trades": 120.0,
         "liquidations": 6 * 3600.0,

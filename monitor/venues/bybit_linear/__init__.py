@@ -60,6 +60,7 @@ from monitor.venues.base import (
 )
 from monitor.venues.bybit_linear.parse import VENUE_ID, BybitLinearParser
 from monitor.venues.bybit_linear.schemas import BybitInstrumentsInfo
+from monitor.venues.deriving import derive_perp, split_multiplier
 from monitor.venues.planning import connection_plan, json_frame, perp
 from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
@@ -67,6 +68,7 @@ __all__ = [
     "VENUE",
     "BybitLinearParser",
     "category_of",
+    "derive_instrument",
     "is_inverse_symbol",
     "parse_instruments",
     "parse_klines",
@@ -299,6 +301,7 @@ def parse_instruments(body: bytes) -> list[Instrument]:
     """Read perpetuals from ``GET /v5/market/instruments-info`` (category linear or inverse).
 
     Linear contracts are one base coin; inverse contracts are one USD (``contract_size`` 1 USD).
+    A bundled base coin (``1000PEPE``, ``SHIB1000``) becomes the coin with its multiplier.
     """
     info = _instruments_decoder.decode(body)
     out: list[Instrument] = []
@@ -306,17 +309,33 @@ def parse_instruments(body: bytes) -> list[Instrument]:
         inverse = _PERPETUALS.get(i.contractType)
         if inverse is None or i.status != "Trading":
             continue
+        coin, multiplier = split_multiplier(i.baseCoin)
         out.append(
             perp(
                 VENUE_ID,
                 i.symbol,
-                i.baseCoin,
+                coin,
                 i.quoteCoin,
                 inverse=inverse,
                 funding_interval_h=i.fundingInterval / 60.0,
+                multiplier=multiplier,
             )
         )
     return out
+
+
+#: quote suffixes of linear perpetual symbols (USDC perpetuals were named ``<COIN>PERP``)
+DERIVED_QUOTES = (("USDT", "USDT"), ("USDC", "USDC"), ("PERP", "USDC"))
+
+
+def derive_instrument(symbol: str) -> Instrument | None:
+    """A linear perpetual read from a symbol missing from the instrument lists.
+
+    Inverse symbols (``...USD``, sizes in USD contracts) and dated futures are not derived.
+    """
+    if is_inverse_symbol(symbol) or "-" in symbol:
+        return None
+    return derive_perp(VENUE_ID, symbol, DERIVED_QUOTES, funding_interval_h=8.0)
 
 
 VENUE = VenueSpec(
@@ -331,6 +350,8 @@ VENUE = VenueSpec(
     instruments_url="/v5/market/instruments-info?category=linear&limit=1000",
     extra_instruments_urls=("/v5/market/instruments-info?category=inverse&limit=1000",),
     parse_instruments=parse_instruments,
+    derive_instrument=derive_instrument,
+    listed_channels=frozenset({"liquidations"}),
     backfill=plan_backfill,
     quiet_s={
         "trades": 120.0,

@@ -158,7 +158,11 @@ class BybitLinearParser(VenueParser):
             if interval_h > 0:
                 next_ms = st.nextFundingTime
                 next_ts = next_ms * NS_PER_MS if next_ms else None
-                out.append(funding(header, rate, interval_h, mark, next_funding_ts=next_ts))
+                out.append(
+                    funding(
+                        header, rate, interval_h, inst.unit_price(mark), next_funding_ts=next_ts
+                    )
+                )
         oi = st.singleOpenInterest if st.singleOpenInterest is not None else st.openInterest
         if oi_changed and oi is not None and mark:
             size, notional = inst.size_and_notional(oi, mark)
@@ -168,8 +172,8 @@ class BybitLinearParser(VenueParser):
             out.append(
                 Quote(
                     **header,
-                    bid=bid,
-                    ask=ask,
+                    bid=inst.unit_price(bid),
+                    ask=inst.unit_price(ask),
                     bid_size=_base_size(inst, st.bid1Size, bid),
                     ask_size=_base_size(inst, st.ask1Size, ask),
                 )

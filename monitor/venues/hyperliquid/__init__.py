@@ -26,6 +26,7 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
+from monitor.venues.deriving import derive_perp, split_multiplier
 from monitor.venues.hyperliquid.parse import FUNDING_INTERVAL_H, VENUE_ID, HyperliquidParser
 from monitor.venues.hyperliquid.schemas import HlMeta
 from monitor.venues.planning import json_frame, perp, plan_chunks, topics_of
@@ -34,6 +35,7 @@ __all__ = [
     "INSTRUMENTS_BODY",
     "VENUE",
     "HyperliquidParser",
+    "derive_instrument",
     "parse_instruments",
     "plan_connections",
     "subscription",
@@ -81,16 +83,37 @@ _meta_and_ctxs_decoder = msgspec.json.Decoder(tuple[HlMeta, msgspec.Raw], strict
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:
-    """Read perps from ``POST /info`` ``{"type":"meta"}`` (or ``metaAndAssetCtxs``)."""
+    """Read perps from ``POST /info`` ``{"type":"meta"}`` (or ``metaAndAssetCtxs``).
+
+    ``kPEPE`` (sizes and prices per 1000 PEPE) becomes PEPE with multiplier 1000.
+    """
     try:
         meta = _meta_decoder.decode(body)
     except msgspec.ValidationError:
         meta = _meta_and_ctxs_decoder.decode(body)[0]
-    return [
-        perp(VENUE_ID, a.name, a.name, "USDC", funding_interval_h=FUNDING_INTERVAL_H)
-        for a in meta.universe
-        if not a.isDelisted
-    ]
+    out = []
+    for a in meta.universe:
+        if not a.isDelisted:
+            coin, multiplier = split_multiplier(a.name, lower_k=True)
+            out.append(
+                perp(
+                    VENUE_ID,
+                    a.name,
+                    coin,
+                    "USDC",
+                    funding_interval_h=FUNDING_INTERVAL_H,
+                    multiplier=multiplier,
+                )
+            )
+    return out
+
+
+def derive_instrument(symbol: str) -> Instrument | None:
+    """A perp read from a coin missing from the meta (every perp is USDC-margined, sizes in
+    coins; ``kPEPE`` is 1000 PEPE). Names that are not plain coins (``@107``) give None."""
+    return derive_perp(
+        VENUE_ID, symbol, (("", "USDC"),), funding_interval_h=FUNDING_INTERVAL_H, lower_k=True
+    )
 
 
 VENUE = VenueSpec(
@@ -105,6 +128,7 @@ VENUE = VenueSpec(
     instruments_url="/info",
     instruments_body=INSTRUMENTS_BODY,
     parse_instruments=parse_instruments,
+    derive_instrument=derive_instrument,
     quiet_s={"trades": 120.0, "funding": 60.0, "open_interest": 60.0, "quotes": 60.0},
     notes=(
         "No public liquidation feed: Hyperliquid reports liquidations only in user-scoped "

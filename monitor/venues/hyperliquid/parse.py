@@ -92,8 +92,8 @@ class HyperliquidParser(VenueParser):
             out.append(
                 Trade(
                     **self.header(inst, t.time * NS_PER_MS, ts_recv),
-                    price=t.px,
-                    size=t.sz * inst.contract_size,
+                    price=inst.unit_price(t.px),
+                    size=t.sz * inst.contract_size * inst.multiplier,
                     notional_usd=t.px * t.sz * inst.contract_size,
                     side=mapped(_TAKER, t.side, "trade side"),
                 )
@@ -111,11 +111,11 @@ class HyperliquidParser(VenueParser):
         ctx = msg.ctx
         if ctx.funding is None or ctx.openInterest is None:
             raise UnknownMessageError(f"activeAssetCtx of {msg.coin} is not a perp context")
-        size = ctx.openInterest * inst.contract_size
+        units = ctx.openInterest * inst.contract_size  # coins, or bundles of ``multiplier`` coins
         header = self.header(inst, ts_recv, ts_recv)  # the context carries no timestamp
         return [
-            funding(header, ctx.funding, FUNDING_INTERVAL_H, ctx.markPx),
-            OpenInterest(**header, size=size, notional_usd=size * ctx.markPx),
+            funding(header, ctx.funding, FUNDING_INTERVAL_H, inst.unit_price(ctx.markPx)),
+            OpenInterest(**header, size=units * inst.multiplier, notional_usd=units * ctx.markPx),
         ]
 
     def _bbo(self, msg: HlBbo, ts_recv: int) -> list[Event]:
@@ -128,9 +128,9 @@ class HyperliquidParser(VenueParser):
         return [
             Quote(
                 **self.header(inst, msg.time * NS_PER_MS, ts_recv),
-                bid=bid.px,
-                ask=ask.px,
-                bid_size=bid.sz * inst.contract_size,
-                ask_size=ask.sz * inst.contract_size,
+                bid=inst.unit_price(bid.px),
+                ask=inst.unit_price(ask.px),
+                bid_size=bid.sz * inst.contract_size * inst.multiplier,
+                ask_size=ask.sz * inst.contract_size * inst.multiplier,
             )
         ]

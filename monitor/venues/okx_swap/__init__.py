@@ -342,6 +342,7 @@ VENUE = VenueSpec(
     make_parser=OkxSwapParser,
     instruments_url="/api/v5/public/instruments?instType=SWAP",
     parse_instruments=parse_instruments,
+    all_market_channels=frozenset({"liquidations"}),
     backfill=plan_backfill,
     backfill_rate=BACKFILL_RATE,
     quiet_s={

@@ -1,0 +1,270 @@
+"""Benchmark: the default live config's coverage on one core (issue 14).
+
+Run: ``.venv/bin/python bench/bench_coverage.py`` (about a minute). It measures, in one process:
+
+- start-up: loading every venue's instrument metadata (packaged snapshots), building the default
+  config's feeds (streams, whole-market expansion, connection plans) and the pipeline with the
+  default rule pack: what ``riskmon run`` does before its first connection;
+- events/s: the default coverage rendered by the simulator in each venue's native frames at a
+  heavy-day rate of event time (``--rate``, default 20,000 events/s): liquidations of every
+  listed perpetual of the venues with a liquidation feed, the majors' trades and quotes and their
+  funding, and the stablecoin books' quotes. Each frame goes through the venue's parser and the
+  daemon's ``Pipeline`` (every default processor and the default rule pack);
+- RSS after 60 days of windows: every covered asset's windows filled first (24 h of per-minute
+  liquidations, 60 days of hourly open interest per venue, 90 days of hourly prices), then the
+  run.
+
+Goals: at least 300,000 events/s and under 400 MB RSS. Options: ``--events N`` (measured
+frames' events, default 300,000), ``--rate R``, ``--seed S``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from prometheus_client import CollectorRegistry
+
+from alerts.evaluator import AlertEvaluator
+from alerts.rules import load_ruleset
+from monitor.feed import VenueFeed
+from monitor.listings import listed_symbols
+from monitor.metrics import MonitorMetrics
+from monitor.pipeline import Pipeline
+from monitor.settings import load_settings
+from monitor.simulator.base import SimSession, SimVenue
+from monitor.simulator.venues import sim_venue
+from monitor.venues.base import FrameParser
+from monitor.wiring import build_feed
+from streams.engine import StreamEngine
+from streams.events import Event, EventHeader, Funding, Liquidation, Quote, Trade
+from streams.processors import (
+    LiquidationProcessor,
+    OpenInterestProcessor,
+    PriceProcessor,
+    default_processors,
+)
+
+S = 1_000_000_000
+M = 60 * S
+H = 60 * M
+T0 = 1_760_054_400 * S  # 2025-10-10 00:00 UTC
+#: a heavy day's mix of the default coverage (shares of events)
+MIX = (("trades", 0.55), ("quotes", 0.30), ("liquidations", 0.12), ("funding", 0.03))
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return math.nan
+
+
+@dataclass
+class Venue:
+    """One configured venue: its feed, its simulator and the sessions the feed's plans open."""
+
+    feed: VenueFeed
+    sim: SimVenue
+    sessions: list[SimSession]
+
+    @property
+    def parser(self) -> FrameParser:
+        return self.feed.parser
+
+
+async def _nothing(_: Event) -> None:
+    return None
+
+
+def start_up() -> tuple[list[Venue], Pipeline, float]:
+    """What ``riskmon run`` builds before connecting, timed: metadata, feeds, pipeline."""
+    t = time.perf_counter()
+    settings = load_settings(state_dir=Path("/nonexistent-bench-state"))
+    metrics = MonitorMetrics(CollectorRegistry())
+    feeds = [
+        build_feed(settings, vid, _nothing, metrics)
+        for vid, vs in settings.venues.items()
+        if vs.enabled
+    ]
+    pipeline = Pipeline(
+        StreamEngine(default_processors()), AlertEvaluator(load_ruleset(settings.rules))
+    )
+    elapsed = time.perf_counter() - t
+    venues = []
+    for feed in feeds:
+        sim = sim_venue(feed.venue)
+        sessions = []
+        for plan in feed.plans:
+            parts = urlsplit(plan.url)
+            path = (
+                parts.path.split(f"/{feed.venue}", 1)[-1]
+                if feed.venue in parts.path
+                else parts.path
+            )
+            session = SimSession(path=path, query=dict(parse_qsl(parts.query)))
+            sim.on_open(session)
+            for frame in plan.subscribe:
+                sim.on_message(session, frame)
+            sessions.append(session)
+        venues.append(Venue(feed, sim, sessions))
+    return venues, pipeline, elapsed
+
+
+def _header(venue: str, symbol: str, inst: str, asset: str, ts: int) -> EventHeader:
+    return {
+        "venue": venue,
+        "symbol": symbol,
+        "instrument": inst,
+        "asset": asset,
+        "ts_event": ts,
+        "ts_recv": ts,
+    }
+
+
+def coverage(venues: Sequence[Venue]) -> dict[str, list[tuple[Venue, str]]]:
+    """Per channel, the (venue, symbol) pairs the default config covers."""
+    out: dict[str, list[tuple[Venue, str]]] = {ch: [] for ch, _ in MIX}
+    for v in venues:
+        for st in v.feed.streams:
+            if st.symbol == "*" and st.channel == "liquidations":
+                out["liquidations"].extend((v, s) for s in listed_symbols(v.feed.registry))
+            elif st.symbol != "*" and st.channel in out and st.symbol in v.sim.instruments:
+                out[st.channel].append((v, st.symbol))
+    return out
+
+
+def render(
+    venues: Sequence[Venue],
+    start: int,
+    n_events: int,
+    rate: float,
+    rng: random.Random,
+    price: dict[str, float],
+    assets: set[str],
+) -> list[tuple[FrameParser, str, int]]:
+    """Frames of ``n_events`` covered events from event ``start`` at ``rate`` events/s."""
+    cov = coverage(venues)
+    channels = [ch for ch, _ in MIX if cov[ch]]
+    weights = [w for ch, w in MIX if cov[ch]]
+    step = int(S / rate)
+    frames: list[tuple[FrameParser, str, int]] = []
+    for k in range(start, start + n_events):
+        ts = T0 + k * step
+        ch = rng.choices(channels, weights)[0]
+        v, sym = cov[ch][rng.randrange(len(cov[ch]))]
+        inst = v.sim.instruments[sym]
+        assets.add(inst.base)
+        key = f"{v.feed.venue}:{sym}"
+        p = price[key] = price.get(key, 1.0 + 100.0 * rng.random()) * (1.0 + rng.gauss(0.0, 1e-4))
+        head = _header(v.feed.venue, sym, inst.instrument, inst.base, ts)
+        ev: Event
+        if ch == "trades":
+            ev = Trade(**head, price=p, size=2.0, notional_usd=2.0 * p, side="buy")
+        elif ch == "quotes":
+            ev = Quote(**head, bid=p * 0.9999, ask=p * 1.0001, bid_size=5.0, ask_size=5.0)
+        elif ch == "liquidations":
+            long = rng.random() < 0.7
+            ev = Liquidation(
+                **head, price=p, size=3.0, notional_usd=3.0 * p, side="long" if long else "short"
+            )
+        else:
+            ev = Funding(
+                **head, rate=1e-4, interval_h=8.0, rate_8h=1e-4, mark_price=p,
+                next_funding_ts=ts + 8 * H,
+            )  # fmt: skip
+        for topic, frame in v.sim.encode(ev):
+            if any(topic in s.subscriptions for s in v.sessions):
+                frames.append((v.parser, frame, ts))
+                break
+    return frames
+
+
+def fill_windows(engine: StreamEngine, assets: set[str], venues: Sequence[str]) -> None:
+    """Every covered asset's windows full: 24 h of liquidations, 60 d of OI, 90 d of prices."""
+    liq = next(p for p in engine.processors if isinstance(p, LiquidationProcessor))
+    oi = next(p for p in engine.processors if isinstance(p, OpenInterestProcessor))
+    price = next(p for p in engine.processors if isinstance(p, PriceProcessor))
+    start = T0 - 24 * H
+    for minute in range(24 * 60):
+        ts = start + minute * M
+        for a in assets:
+            liq.on_event(
+                Liquidation(
+                    venue="binance-usdm", symbol=a + "USDT", instrument=f"{a}-USDT-PERP",
+                    asset=a, ts_event=ts, ts_recv=ts, price=1.0, size=1.0,
+                    notional_usd=1000.0, side="long",
+                )
+            )  # fmt: skip
+    hours_60d = [(T0 - h * H, 1e9) for h in range(60 * 24, 0, -1)]
+    minutes = [(T0 - m * M, 1e9) for m in range(24 * 60, 0, -1)]
+    hours_90d = [(T0 - h * H, 100.0) for h in range(90 * 24, 0, -1)]
+    for a in assets:
+        for v in venues:
+            oi.seed_history(a, v, hours_60d)
+            oi.seed_history(a, v, minutes)
+        price.seed_history(a, "binance-usdm", hours_90d)
+        price.seed_history(a, "binance-usdm", [(t, 100.0) for t, _ in minutes])
+
+
+def pipeline_run(frames: Sequence[tuple[FrameParser, str, int]], pipeline: Pipeline) -> int:
+    """Parse every frame and run its events through the pipeline; the number of events."""
+    n = 0
+    for parser, frame, ts in frames:
+        for ev in parser.parse(frame, ts):
+            pipeline.on_event(ev)
+            n += 1
+    return n
+
+
+def main() -> None:
+    """Measure start-up, events/s and RSS; print them with the goals."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=300_000)
+    ap.add_argument("--rate", type=float, default=20_000.0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rss0 = _rss_mb()
+    venues, pipeline, startup_s = start_up()
+    cov = coverage(venues)
+    rng = random.Random(args.seed)
+    price: dict[str, float] = {}
+    assets: set[str] = set()
+    for v, sym in cov["liquidations"]:  # every covered asset has full windows
+        assets.add(v.sim.instruments[sym].base)
+    oi_venues = [v.feed.venue for v in venues if "open_interest" in v.feed.spec.channels]
+    fill_windows(pipeline.engine, assets, oi_venues)
+    # warm up, then measure in batches (frames rendered outside the timing, then dropped)
+    batch = 20_000
+    pipeline_run(render(venues, 0, batch, args.rate, rng, price, assets), pipeline)
+    n_events, dt = 0, 0.0
+    for start in range(batch, batch + args.events, batch):
+        frames = render(venues, start, batch, args.rate, rng, price, assets)
+        t = time.perf_counter()
+        n_events += pipeline_run(frames, pipeline)
+        dt += time.perf_counter() - t
+    t = time.perf_counter()
+    pipeline.flush()
+    dt += time.perf_counter() - t
+    eps = n_events / dt
+    rss = _rss_mb()
+    connections = sum(len(v.feed.plans) for v in venues)
+    print(f"coverage: {len(cov['liquidations'])} listed perps' liquidations on "
+          f"{len({v.feed.venue for v, _ in cov['liquidations']})} venues; trades on "
+          f"{len(cov['trades'])}, quotes on {len(cov['quotes'])} majors; "
+          f"{len(assets)} assets; {connections} connections")  # fmt: skip
+    print(f"start-up (metadata, feeds, pipeline): {startup_s * 1000:.0f} ms")
+    print(f"events/s on one core (parse + processors + rules): {eps:,.0f}  "
+          f"[goal >= 300,000: {'PASS' if eps >= 300_000 else 'FAIL'}]")  # fmt: skip
+    print(f"RSS after 60 days of windows: {rss:.0f} MB (before start-up {rss0:.0f} MB)  "
+          f"[goal < 400 MB: {'PASS' if rss < 400 else 'FAIL'}]")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
