@@ -277,11 +277,13 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock."""
+        """Stall and stream-quiet limits of at least :data:`WALL_FLOOR_S` wall seconds on a
+        fast clock."""
         floor = WALL_FLOOR_S * self._speed()
         if self._speed() <= 1.0:
             return
         for feed in self.feeds:
+            feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
             for conn in feed.connections:
                 conn.stall_after_s = max(conn.stall_after_s, floor)
 

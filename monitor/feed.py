@@ -147,6 +147,9 @@ class VenueFeed:
         self._subscribed_at: dict[Stream, float] = {}
         self._last_event: dict[Stream, float] = {}
         self._stream_state: dict[Stream, FeedState] = {}
+        #: the least quiet time before a stream counts as stale (the daemon raises it on a fast
+        #: scenario clock, as it does the connections' stall limits)
+        self.quiet_floor_s = 0.0
         self._log = log.bind(venue=self.venue)
 
     # ------------------------------------------------------------------ running
@@ -270,7 +273,7 @@ class VenueFeed:
             await self.clock.sleep(period_s)
             now = self.clock.monotonic()
             for st, since in self._subscribed_at.items():
-                quiet = self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S)
+                quiet = max(self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S), self.quiet_floor_s)
                 last = self._last_event.get(st)
                 state = self._stream_state.get(st)
                 if last is None and now - since > quiet and state != "silent":
