@@ -48,6 +48,7 @@ from alerts.service import AlertService
 from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
+from monitor.connection import loop_was_stalled
 from monitor.exporter import SignalExporter
 from monitor.feed import refresh_instruments
 from monitor.health import Health, build_app
@@ -408,8 +409,13 @@ class Daemon:
 
     async def _idle_ticker(self, period_s: float = 1.0) -> None:
         """Advance event time through quiet periods so windows expire and staleness shows."""
+        loop = asyncio.get_running_loop()
         while True:
-            await self.clock.sleep(max(period_s, WALL_FLOOR_S * self._speed() / 4))
+            nap = max(period_s, WALL_FLOOR_S * self._speed() / 4)
+            before, wall = self.clock.monotonic(), loop.time()
+            await self.clock.sleep(nap)
+            if loop_was_stalled(self.clock.monotonic() - before, nap, loop.time() - wall):
+                continue  # events may wait unread: they, not the ticker, move event time on
             self._log_rejected_backfills()
             idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns

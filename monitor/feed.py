@@ -25,7 +25,12 @@ import aiohttp
 import structlog
 
 from monitor.capture import CaptureWriter
-from monitor.connection import DEFAULT_QUIET_S, ConnState, WebSocketConnection
+from monitor.connection import (
+    DEFAULT_QUIET_S,
+    ConnState,
+    WebSocketConnection,
+    loop_was_stalled,
+)
 from monitor.instruments import InstrumentRegistry, save_instruments
 from monitor.metrics import MonitorMetrics
 from monitor.venues.base import (
@@ -269,9 +274,13 @@ class VenueFeed:
 
     async def _watchdog(self, period_s: float = 1.0) -> None:
         """Report streams that never delivered (silent) or went quiet (stale)."""
+        loop = asyncio.get_running_loop()
         while True:
+            before, wall = self.clock.monotonic(), loop.time()
             await self.clock.sleep(period_s)
             now = self.clock.monotonic()
+            if loop_was_stalled(now - before, period_s, loop.time() - wall):
+                continue  # events may wait unread: judge on the next round
             for st, since in self._subscribed_at.items():
                 quiet = max(self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S), self.quiet_floor_s)
                 last = self._last_event.get(st)

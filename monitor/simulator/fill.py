@@ -34,6 +34,7 @@ import msgspec
 
 from monitor.instruments import Instrument
 from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.scenarios.base import Backfill
 from monitor.simulator.scenarios.listings import Listing
 from monitor.simulator.server import ExchangeSimulator
 from monitor.venues import get_venue
@@ -59,7 +60,7 @@ _OI_OTHER_ASSET_USD = 500e6  # open interest of a listing of an asset the scenar
 _OI_EXTRA_LISTING_USD = 1e6  # of another listing of an asset it models (its sums stay as modelled)
 _TRADE_USD = 1_000.0
 _LIQ_USD = 100.0
-_TRADES_EVERY_S = 15.0  # a trade at least this often: the feed_stale rule's bar is 30 s
+_TRADES_EVERY_S = 10.0  # a trade at least this often: the feed_stale rule's bar is 30 s
 #: made-up prices move (a live price always does, and the price processor emits changes only):
 #: ±5 bps over a 2-minute cycle (a change at every made-up trade and quote)
 _WIGGLE = 0.0005
@@ -98,8 +99,8 @@ class KeepAlive:
         silent: ``(venue, start_ns, end_ns)`` windows in which a venue sends nothing.
         period_s: scenario seconds without an event before a pushed channel (funding, open
             interest, quotes) is served again; trades and liquidations are served after a
-            quarter of the venue's quiet limit. Never more often than every quarter of a wall
-            second, so a fast clock does not flood the clients.
+            quarter of the venue's quiet limit (trades at least every 10 s). Never more often
+            than every 0.15 wall seconds, so a fast clock does not flood the clients.
     """
 
     def __init__(
@@ -115,7 +116,7 @@ class KeepAlive:
         self.clock = clock
         self.silent = list(silent)
         speed = clock.speed if isinstance(clock, ScenarioClock) else 1.0
-        floor_s = 0.25 * speed
+        floor_s = 0.15 * speed
         symbols = symbols or {}
         self.streams: dict[tuple[str, str, Channel], _Stream] = {}
         for venue, sv in sim.venues.items():
@@ -139,6 +140,7 @@ class KeepAlive:
         self.funding: dict[tuple[str, str], Funding] = {}  # (venue, asset) -> latest funding
         self.resent = 0
         self.made = 0
+        self.next_due_ns = 0  # the earliest time a stream is due (see :meth:`due`)
 
     def _assets(self, venue: str, symbols: Iterable[str]) -> set[str]:
         sv = self.sim.venues.get(venue)
@@ -167,29 +169,69 @@ class KeepAlive:
             if inst is not None and inst.quote == "USD":
                 self.price[ev.asset] = (ev.bid + ev.ask) / 2
 
-    def serve(self, now_ns: int) -> int:
-        """Publish what is due at ``now_ns``; return how many events were published."""
+    def serve_history(self, backfill: Backfill) -> int:
+        """Give the listings it makes up for a modelled asset their history too (hourly, as
+        :func:`~monitor.simulator.playback.serve_history` does the scenario's): the same price,
+        and the open interest they carry live, so a venue's history joins its live total.
+        Returns the points recorded."""
         n = 0
         for st in self.streams.values():
+            sv = self.sim.venues[st.venue]
+            inst = st.inst
+            if st.channel != "open_interest" or st.modelled or not sv.serves_history:
+                continue
+            head = Listing(st.venue, inst.symbol, inst.instrument, inst.base)
+            for ts, px in backfill.price.get(inst.base, []):
+                sv.hourly.record(
+                    Trade(**head.header(ts, ts), price=px, size=0.0, notional_usd=0.0, side="buy")
+                )
+                size = _OI_EXTRA_LISTING_USD / px
+                sv.hourly.record(
+                    OpenInterest(**head.header(ts, ts), size=size, notional_usd=size * px)
+                )
+                n += 2
+        return n
+
+    def due(self, now_ns: int) -> bool:
+        """Whether some stream is due at ``now_ns`` (cheap: called before every event)."""
+        return now_ns >= self.next_due_ns
+
+    def serve(self, now_ns: int) -> int:
+        """Publish what is due at ``now_ns``; return how many events were published.
+
+        The player calls it in event-time order between the scenario's events (so a wall
+        hiccup of the simulator leaves no hole in the made-up streams), and :meth:`run` on the
+        clock when the scenario is quiet.
+        """
+        n = 0
+        nxt = None
+        for st in self.streams.values():
             if st.last_ns >= 0 and now_ns - st.last_ns < st.period_ns:
+                due = st.last_ns + st.period_ns
+                nxt = due if nxt is None else min(nxt, due)
                 continue
             if any(v == st.venue and a <= now_ns < b for v, a, b in self.silent):
                 continue
             ev = self._event(st, now_ns)
             st.last_ns = now_ns
+            due = now_ns + st.period_ns
+            nxt = due if nxt is None else min(nxt, due)
             if ev is None:
                 continue
             self.sim.publish(ev)
             n += 1
+        self.next_due_ns = now_ns + NS_PER_SECOND if nxt is None else nxt
         return n
 
     async def run(self, round_s: float = 1.0) -> None:
-        """Serve every ``round_s`` of scenario time (at least every quarter wall second) until
-        cancelled."""
+        """Serve what is due every ``round_s`` of scenario time (at least every tenth of a wall
+        second) until cancelled."""
         speed = self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
         while True:
-            await self.clock.sleep(max(round_s, 0.25 * speed))
-            self.serve(self.clock.now_ns())
+            await self.clock.sleep(max(round_s, 0.1 * speed))
+            now = self.clock.now_ns()
+            if self.due(now):
+                self.serve(now)
 
     # ---------------------------------------------------------------- making events
 

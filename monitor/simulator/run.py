@@ -83,11 +83,13 @@ async def _player(
     info = sc.info
     for sv in sim.venues.values():
         install_instruments(sv, info.extra_instruments.get(sv.venue, []))
-    serve_history(sim.venues.values(), info, sc.backfill())
+    backfill = sc.backfill()
+    serve_history(sim.venues.values(), info, backfill)
     clock = ScenarioClock(info.start_ns, speed if speed > 0 else 1e6, paused=True)
     sim.clock = clock
     events = prime_open_interest(sim, sc.events(), info.start_ns)
     keepalive = KeepAlive(sim, clock, info.symbols, info.channels, info.silent)
+    keepalive.serve_history(backfill)
     keepalive.serve(info.start_ns)  # every stream has a first value for the REST polls
     await wait_for_subscribers(sim)
     clock.resume()
