@@ -10,8 +10,8 @@
 - :class:`~monitor.simulator.fill.KeepAlive` (noted here as each event is published) serves
   every stream a daemon subscribes to on a live venue's cadence;
 - :func:`wait_for_subscribers` holds the (paused) clock at the start until clients have
-  subscribed and loaded their history, so a daemon started after the simulator sees the whole
-  scenario with its history.
+  subscribed and stopped subscribing, so a daemon started after the simulator sees the whole
+  scenario (it loads its history over REST while the first minutes play, as it would live).
 """
 
 from __future__ import annotations
@@ -124,17 +124,14 @@ def prime_open_interest(
 async def wait_for_subscribers(
     sim: ExchangeSimulator, settle_s: float = 1.0, timeout_s: float | None = None
 ) -> bool:
-    """Wait until some client subscribed and neither its subscriptions nor its REST calls
-    changed for ``settle_s`` (wall): a daemon loads its history (klines, open-interest history)
-    over REST at start-up, and on a paused clock its periodic polls stand still, so the
-    scenario starts once the daemon is ready, as a live daemon would have been.
+    """Wait until some client subscribed and no subscription changed for ``settle_s`` (wall).
 
     Returns False when ``timeout_s`` (wall) passed first.
     """
     started = time.monotonic()
     last_count, last_change = -1, time.monotonic()
     while True:
-        count = sum(st.subscribe_frames + st.rest_calls for st in sim.stats.values())
+        count = sum(st.subscribe_frames for st in sim.stats.values())
         now = time.monotonic()
         if count != last_count:
             last_count, last_change = count, now
