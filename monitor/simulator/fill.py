@@ -100,7 +100,7 @@ class KeepAlive:
         period_s: scenario seconds without an event before a pushed channel (funding, open
             interest, quotes) is served again; trades and liquidations are served after a
             quarter of the venue's quiet limit (trades at least every 10 s). Never more often
-            than every 0.15 wall seconds, so a fast clock does not flood the clients.
+            than every quarter of a wall second, so a fast clock does not flood the clients.
     """
 
     def __init__(
@@ -116,7 +116,7 @@ class KeepAlive:
         self.clock = clock
         self.silent = list(silent)
         speed = clock.speed if isinstance(clock, ScenarioClock) else 1.0
-        floor_s = 0.15 * speed
+        floor_s = 0.25 * speed
         symbols = symbols or {}
         self.streams: dict[tuple[str, str, Channel], _Stream] = {}
         for venue, sv in sim.venues.items():
