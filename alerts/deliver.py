@@ -23,7 +23,6 @@ Delivery timers run on the injected :class:`~streams.clock.Clock`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from alerts.model import decode_notification
 from alerts.notify.base import Notifier, NotifyResult
 from alerts.store import AsyncStore, OutboxRow
 from streams.backoff import Backoff, bounded_wait
-from streams.clock import Clock, SystemClock
+from streams.clock import Clock, SystemClock, wait_event
 from streams.units import NS_PER_SECOND
 
 __all__ = ["Deliverer"]
@@ -209,10 +208,6 @@ class Deliverer:
             pending = await self.store.call(lambda: self.store.sync.next_attempt_ns(self.name))
             wait = idle_s
             if pending is not None:
-                wait = max(0.0, min(idle_s, (pending - self.clock.now_ns()) / NS_PER_SECOND))
+                wait = max(0.0, (pending - self.clock.now_ns()) / NS_PER_SECOND)
             self._wake.clear()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
-            # arrives as the event is set, and the task then outlives its supervisor's close
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+            await wait_event(self._wake, self.clock, wait, cap_s=idle_s)

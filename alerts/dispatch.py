@@ -13,14 +13,13 @@ enters the outbox is :mod:`alerts.deliver`, routing :mod:`alerts.route`, muting 
   and its notification-log entry go into the store in one transaction, with an idempotency key.
 - Silences and inhibition rules mute firing alerts at flush time (stages of :mod:`alerts.mute`).
 
-Grouping timers run on the wall clock (an injected :class:`~streams.clock.Clock`); alert times in
-notifications stay event time.
+Grouping timers run on the run's clock (an injected :class:`~streams.clock.Clock`: the wall clock
+live, the scenario's against the simulator); alert times in notifications stay event time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from alerts.route import LiveAlert, Route, match_labels, route_groups
 from alerts.rules.model import InhibitRule, RuleSet, fingerprint
 from alerts.rules.template import render
 from alerts.store import AsyncStore
-from streams.clock import Clock, SystemClock
+from streams.clock import Clock, SystemClock, wait_event
 from streams.units import NS_PER_SECOND
 
 __all__ = ["META_RULE", "META_TASK_RULE", "SEVERITY_RANK", "Dispatcher", "task_failing_notice"]
@@ -367,13 +366,9 @@ class Dispatcher:
             await self.flush_due()
             now = self.clock.now_ns()
             nxt = self.next_due_ns()
-            wait = tick_s if nxt is None else max(0.0, min(tick_s, (nxt - now) / NS_PER_SECOND))
+            wait = tick_s if nxt is None else max(0.0, (nxt - now) / NS_PER_SECOND)
             self._changed.clear()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
-            # arrives as the event is set, and the task then outlives its supervisor's close
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._changed.wait()
+            await wait_event(self._changed, self.clock, wait, cap_s=tick_s)
 
     def meta_notice(
         self, receiver: str, firing: bool, error: str, summary: str | None = None

@@ -44,6 +44,22 @@ SUBSCRIBE_GAP_S = 0.25  # stay well under the venues' incoming-message limits (B
 ROTATE_MARGIN = 0.96  # rotate at 96% of the venue's lifetime limit (23 h of Binance's 24 h)
 
 
+#: wall seconds a watchdog's wake-up may be late before the event loop counts as stalled
+LOOP_STALL_S = 0.25
+
+
+def loop_was_stalled(slept: float, step: float, wall: float) -> bool:
+    """Whether a watchdog's ``sleep(step)`` overran because the event loop itself was stalled.
+
+    ``slept`` is the time that passed on the run's clock, ``wall`` on the loop's. After a stall
+    (a busy machine, a GC pause) frames may be waiting unread in the socket: judging silence
+    then would report a live connection stalled, the more so on a fast scenario clock where a
+    wall second is a minute. True when the clock overran the step twice over and at least
+    :data:`LOOP_STALL_S` of wall time went by (a manual clock moved by a test is not a stall).
+    """
+    return slept > 2 * step and wall > LOOP_STALL_S
+
+
 class _Stalled(Exception):
     pass
 
@@ -224,9 +240,13 @@ class WebSocketConnection:
         lifetime = self.spec.lifetime_s
         opened = self.clock.monotonic()
         step = max(0.05, min(1.0, self.stall_after_s / 4))
+        loop = asyncio.get_running_loop()
         while True:
+            before, wall = self.clock.monotonic(), loop.time()
             await self.clock.sleep(step)
             now = self.clock.monotonic()
+            if loop_was_stalled(now - before, step, loop.time() - wall):
+                continue  # frames may wait unread: let the reader run before judging silence
             silent = now - self._last_data
             if silent > self.stall_after_s:
                 await self._set("stale", f"no data for {silent:.1f}s")

@@ -56,6 +56,7 @@ from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
+from monitor.connection import loop_was_stalled
 from monitor.coverage import streams_config
 from monitor.exporter import SignalExporter
 from monitor.health import Health, build_app
@@ -272,8 +273,8 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall limits of at least :data:`WALL_FLOOR_S` wall seconds on a fast clock, and
-        event-time skew limits of at least :data:`SKEW_WALL_FLOOR_S`."""
+        """Stall and stream-quiet limits of at least :data:`WALL_FLOOR_S` wall seconds on a
+        fast clock, and event-time skew limits of at least :data:`SKEW_WALL_FLOOR_S`."""
         floor = WALL_FLOOR_S * self._speed()
         skew_floor = round(SKEW_WALL_FLOOR_S * self._speed() * NS_PER_SECOND)
         self.pipeline.engine.skew = SkewLimits(
@@ -282,6 +283,7 @@ class Daemon:
         if self._speed() <= 1.0:
             return
         for feed in self.feeds:
+            feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
             for conn in feed.connections:
                 conn.stall_after_s = max(conn.stall_after_s, floor)
 
@@ -407,8 +409,13 @@ class Daemon:
 
     async def _idle_ticker(self, period_s: float = 1.0) -> None:
         """Advance event time through quiet periods so windows expire and staleness shows."""
+        loop = asyncio.get_running_loop()
         while True:
-            await self.clock.sleep(max(period_s, WALL_FLOOR_S * self._speed() / 4))
+            nap = max(period_s, WALL_FLOOR_S * self._speed() / 4)
+            before, wall = self.clock.monotonic(), loop.time()
+            await self.clock.sleep(nap)
+            if loop_was_stalled(self.clock.monotonic() - before, nap, loop.time() - wall):
+                continue  # events may wait unread: they, not the ticker, move event time on
             self._log_rejected_backfills()
             idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns

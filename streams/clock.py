@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 from streams.units import NS_PER_SECOND
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "wait_event"]
 
 
 @runtime_checkable
@@ -104,3 +104,24 @@ class ManualClock:
     def sleepers(self) -> int:
         """How many sleeps are waiting (including cancelled ones not yet reached)."""
         return sum(1 for _, _, f in self._sleepers if not f.done())
+
+
+async def wait_event(event: asyncio.Event, clock: Clock, seconds: float, cap_s: float) -> bool:
+    """Wait until ``event`` is set, ``seconds`` have passed on ``clock``, or ``cap_s`` of wall
+    time (whichever comes first); return whether the event is set.
+
+    Timers that wait for a deadline *or* a wake-up (the alert dispatcher's grouping, the
+    deliverers' retries) use it: the deadline is on the run's clock (a scenario clock at 60x
+    reaches a 30 s ``group_wait`` in half a wall second; a manual clock when a test advances it),
+    the wall cap bounds the wait whatever the clock does.
+    """
+    if event.is_set():
+        return True
+    waiter = asyncio.ensure_future(event.wait())
+    sleeper = asyncio.ensure_future(clock.sleep(max(0.0, seconds)))
+    try:
+        await asyncio.wait({waiter, sleeper}, timeout=cap_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (waiter, sleeper):
+            t.cancel()
+    return event.is_set()

@@ -55,8 +55,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                     args.scenario,
                     speed=speed,
                     seed=args.seed,
-                    on_notices=view.on_notices,
                     on_signals=view.on_signals,
+                    on_notification=lambda note: view.on_notices(note.alerts),
                 )
             )
         view.console.print(view.summary(result))
@@ -111,9 +111,10 @@ def add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Start the exchange simulator on 127.0.0.1, run the daemon "
         "against it over real websockets, play a scenario compressed in time (the November "
         "2025 deleveraging by default, in about two minutes), show a live view of prices, "
-        "open interest, liquidations, pegs and firing alerts, print each alert as it fires "
-        "and a summary at the end. When stdout is not a terminal, alerts are printed as "
-        "JSON lines instead of the live view.",
+        "open interest, liquidations, pegs and the alerts the desk receives (through the "
+        "real alert path: store, grouping, inhibition, silences, resolutions), and a summary "
+        "at the end. When stdout is not a terminal, the desk's alerts are printed as JSON "
+        "lines instead of the live view.",
     )
     d.add_argument(
         "--scenario",

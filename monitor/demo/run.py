@@ -1,13 +1,16 @@
 """``riskmon demo``: a scenario played through the simulator and the full daemon, offline.
 
 The simulator serves each venue's real protocol on 127.0.0.1; the daemon connects to it over
-real websockets exactly as it connects to the exchanges, and the alerts it raises are printed as
-they fire.
+real websockets exactly as it connects to the exchanges. Simulator and daemon share one clock,
+the scenario's (:class:`~monitor.simulator.clock.ScenarioClock`): events are published when it
+reaches their time, receive stamps, watchdogs and the alert service's timers read it. What the
+daemon raises goes through the real alert path (store in a temporary SQLite file, grouping,
+inhibition, silences, resolutions) to a console receiver: what the desk would receive.
 
 The scenario's backfilled history (90 days of prices, 60 days of open interest) is seeded into
 the daemon's processors before it starts, as a production daemon loads klines and open-interest
 history on start-up. Playback slows down when the daemon falls behind (the player watches the
-pipeline's event-time watermark), so no queue overflows at high ``speed``.
+pipeline's event-time watermark and pauses the clock), so no queue overflows at high ``speed``.
 """
 
 from __future__ import annotations
@@ -16,29 +19,40 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import msgspec
 from prometheus_client import CollectorRegistry
 
-from alerts.model import AlertNotice, encode_alert
+from alerts.model import AlertNotice, Notification
+from alerts.notify.base import NotifyResult
+from alerts.notify.console import write_notices
+from alerts.service import AlertService
+from alerts.settings import AlertsSettings, ConsoleReceiver
 from monitor.daemon import Daemon, SignalSink
 from monitor.instruments import save_instruments
 from monitor.settings import MetricsSettings, Settings, VenueSettings
-from monitor.simulator.playback import prime_open_interest
-from monitor.simulator.scenarios import get_scenario, install_instruments, play, seed_backfill
+from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.fill import KeepAlive
+from monitor.simulator.playback import play_on_clock, prime_open_interest
+from monitor.simulator.scenarios import get_scenario, install_instruments, seed_backfill
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues import sim_venue
 from monitor.venues import packaged_instruments
-from streams.events import Event, FeedStatus
-from streams.units import NS_PER_DAY
 
-__all__ = ["DEFAULT_SCENARIO", "DemoResult", "run_demo"]
+__all__ = ["DEFAULT_SCENARIO", "DemoResult", "DeskNotifier", "run_demo"]
 
 DEFAULT_SCENARIO = "november-2025"
+#: scenario seconds the clock runs on after the last event: the grouping timers flush
+_TAIL_S = 60.0
+
+
+async def _pending(service: AlertService) -> bool:
+    """Whether notifications wait to be sent (the outbox of the desk receiver)."""
+    store = service.store
+    return bool(await store.call(lambda: store.sync.outbox("desk", state="pending")))
 
 
 @dataclass
@@ -51,8 +65,10 @@ class DemoResult:
     frames_received: int = 0
     frames_skipped: int = 0
     notices: list[AlertNotice] = field(default_factory=list)
+    delivered: list[AlertNotice] = field(default_factory=list)
     wall_s: float = 0.0
     speed: float = 0.0
+    worst_ns: int | None = None
     venues_subscribed: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -61,34 +77,40 @@ class DemoResult:
         return {s: c.get(s, 0) for s in ("info", "warning", "critical")}
 
 
-class _ScenarioClock:
-    """Re-stamps events that carry the local receive time as their event time.
+class DeskNotifier:
+    """The demo's receiver: the console notifier's JSON lines (to ``out``) and the live view.
 
-    A few wire formats have no timestamp (Hyperliquid ``activeAssetCtx``, Binance spot
-    ``bookTicker``, BitMEX liquidation rows): their parsers use the receive time, which live is
-    the event time to within milliseconds. In a demo the scenario runs in compressed historical
-    time while the receive clock is the wall clock, so such events are moved to the scenario's
-    current time: the newest event time seen on a timestamped frame.
+    It implements the :class:`~alerts.notify.base.Notifier` protocol, so what it gets is what a
+    desk receives: after grouping, inhibition and silences, with resolutions.
     """
 
-    def __init__(self, start_ns: int, end_ns: int) -> None:
-        self.now_ns = start_ns
-        self._limit = end_ns + NS_PER_DAY
-        self.restamped = 0
+    min_interval_s = 0.0
 
-    def wrap(self, sink: Callable[[Event], Awaitable[None]]) -> Callable[[Event], Awaitable[None]]:
-        """A sink that re-stamps wall-clock events, then hands every event to ``sink``."""
+    def __init__(
+        self,
+        out: TextIO | None,
+        on_notification: Callable[[Notification], None] | None,
+        delivered: list[AlertNotice],
+    ) -> None:
+        self.name = "desk"
+        self.out = out
+        self.on_notification = on_notification
+        self.delivered = delivered
 
-        async def restamp(ev: Event) -> None:
-            if type(ev) is not FeedStatus:
-                if ev.ts_event > self._limit:
-                    ev = msgspec.structs.replace(ev, ts_event=self.now_ns)
-                    self.restamped += 1
-                elif ev.ts_event > self.now_ns:
-                    self.now_ns = ev.ts_event
-            await sink(ev)
+    async def notify(self, notification: Notification) -> NotifyResult:
+        """Print and show the notification's alerts; never raises."""
+        self.delivered.extend(notification.alerts)
+        try:
+            if self.out is not None:
+                write_notices(notification.alerts, self.out)
+            if self.on_notification is not None:
+                self.on_notification(notification)
+        except OSError as e:
+            return NotifyResult(ok=False, retryable=False, error=f"desk ({type(e).__name__})")
+        return NotifyResult(ok=True)
 
-        return restamp
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
 
 async def _eventually(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -108,6 +130,7 @@ async def run_demo(
     on_notices: Callable[[Sequence[AlertNotice]], None] | None = None,
     state_dir: Path | None = None,
     on_signals: SignalSink | None = None,
+    on_notification: Callable[[Notification], None] | None = None,
 ) -> DemoResult:
     """Play ``scenario_name`` through the simulator and the daemon; return what happened.
 
@@ -116,23 +139,20 @@ async def run_demo(
         speed: event-time compression (60 = one hour per minute); None: the scenario's own
             ``demo_speed`` (about two minutes of wall time).
         seed: the scenario seed.
-        out: where alert JSON lines are printed as they fire (None: not printed).
-        on_notices: also called with every batch of notices (the live view).
+        out: where the desk's alerts are printed as JSON lines (None: not printed).
+        on_notices: called with every batch of the evaluator's notices (before delivery).
         state_dir: where the daemon keeps state (default: a fresh temporary directory).
         on_signals: called with every batch of signals the daemon computes (the live view).
+        on_notification: called with every notification the desk receives (the live view).
     """
     scenario = get_scenario(scenario_name, seed)
     info = scenario.info
     speed = info.demo_speed if speed is None else speed
-    result = DemoResult(scenario=info.name, speed=speed)
+    result = DemoResult(scenario=info.name, speed=speed, worst_ns=info.worst_ns)
     started = time.monotonic()
 
     async def deliver(notices: Sequence[AlertNotice]) -> None:
         result.notices.extend(notices)
-        if out is not None:
-            for n in notices:
-                out.write(encode_alert(n).decode() + "\n")
-            out.flush()
         if on_notices is not None:
             on_notices(notices)
 
@@ -148,13 +168,16 @@ async def run_demo(
                     [*packaged_instruments(sv.venue), *extra],
                 )
         async with ExchangeSimulator(sims) as sim:
+            clock = ScenarioClock(info.start_ns, speed, paused=True)  # the run's one clock
+            sim.clock = clock
             events = prime_open_interest(sim, scenario.events(), info.start_ns)
+            keepalive = KeepAlive(sim, clock, info.symbols, info.channels, info.silent)
+            keepalive.serve(info.start_ns)
             settings = Settings(
                 venues={
                     v: VenueSettings(
                         symbols=syms,
                         channels=info.channels.get(v),  # type: ignore[arg-type]
-                        poll_interval_s=max(0.02, 5.0 / max(speed, 1)),
                     )
                     for v, syms in info.symbols.items()
                 },
@@ -164,13 +187,25 @@ async def run_demo(
                 metrics=MetricsSettings(enabled=False),
                 snapshot_interval_s=3600.0,
             )
+            registry = CollectorRegistry()
+            desk = DeskNotifier(out, on_notification, result.delivered)
+            service = AlertService(
+                AlertsSettings(
+                    db_path=base / "alerts.db", receivers=[ConsoleReceiver(name="desk")]
+                ),
+                notifiers={"desk": desk},
+                registry=registry,
+                clock=clock,
+            )
             daemon = Daemon(
-                settings, deliver=deliver, registry=CollectorRegistry(), on_signals=on_signals
+                settings,
+                alert_service=service,
+                deliver=deliver,
+                registry=registry,
+                on_signals=on_signals,
+                clock=clock,
             )
             seed_backfill(daemon.pipeline.engine.processors, scenario.backfill())
-            clock = _ScenarioClock(info.start_ns, info.end_ns)
-            for feed in daemon.feeds:
-                feed.sink = clock.wrap(feed.sink)
             task = asyncio.create_task(daemon.run(), name="demo-daemon")
             conns = [c for f in daemon.feeds for c in f.connections]
             await _eventually(
@@ -186,26 +221,38 @@ async def run_demo(
                 wm = daemon.pipeline.engine.watermark_ns
                 return ts - wm if wm else 0
 
-            result.events_published = await play(sim, events, info.start_ns, speed, lag_ns=lag)
-            await sim.drain()
-            sent = sum(st.frames_sent for st in sim.stats.values())
-            quiet_since = time.monotonic()
-            frames = -1
+            clock.resume()
+            beat = asyncio.create_task(keepalive.run(), name="demo-keepalive")
+            try:
+                result.events_published = await play_on_clock(
+                    sim, events, clock, lag_ns=lag, keepalive=keepalive
+                )
+                await sim.drain()
+                sent = sum(st.frames_sent for st in sim.stats.values())
+                quiet_since = time.monotonic()
+                frames = -1
 
-            def settled() -> bool:
-                # websocket frames only (REST polls go on until the daemon stops): every frame
-                # the simulator sent has arrived, or none arrived for a second (lost in a drop)
-                nonlocal frames, quiet_since
-                now = sum(c.frames for c in conns)
-                if now != frames:
-                    frames, quiet_since = now, time.monotonic()
-                arrived = now >= sent or time.monotonic() - quiet_since > 1.0
-                return (arrived and daemon.bus.qsize() == 0) or task.done()
+                def settled() -> bool:
+                    # websocket frames only (REST polls go on until the daemon stops): every
+                    # frame the simulator sent has arrived, or none arrived for a second
+                    nonlocal frames, quiet_since
+                    now = sum(c.frames for c in conns)
+                    if now != frames:
+                        frames, quiet_since = now, time.monotonic()
+                    arrived = now >= sent or time.monotonic() - quiet_since > 1.0
+                    return (arrived and daemon.bus.qsize() == 0) or task.done()
 
-            await _eventually(settled, 30.0, "the pipeline to settle")
-            if task.done():
-                await task  # the daemon failed: raise its error
-            await asyncio.sleep(0.3)
+                await _eventually(settled, 30.0, "the pipeline to settle")
+                if task.done():
+                    await task  # the daemon failed: raise its error
+                # the desk's last notifications: group_wait and resolutions on the same clock
+                await clock.sleep(_TAIL_S)
+                deadline = time.monotonic() + 10.0
+                while await _pending(service) and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            finally:
+                clock.pause()
+                beat.cancel()
             daemon.stop()
             await task
         result.events_processed = daemon.events_processed

@@ -338,43 +338,58 @@ class DemoView:
 
 
 def render_summary(result: DemoResult) -> RenderableType:
-    """A table of the first firing of each rule/severity, and the counts."""
+    """Each alert episode: when it first fired, its lead time before the scenario's worst point,
+    its peak value; the worst point and the counts in the title."""
     c = result.counts()
-    t = Table(
-        title=(
-            f"{result.scenario}: {c['critical']} critical, {c['warning']} warning, "
-            f"{c['info']} info in {result.wall_s:.0f}s ({result.events_published:,} events, "
-            f"{result.frames_received:,} frames, {result.frames_skipped} skipped)"
-        ),
-        title_justify="left",
+    worst = result.worst_ns
+    title = (
+        f"{result.scenario}: {c['critical']} critical, {c['warning']} warning, "
+        f"{c['info']} info in {result.wall_s:.0f}s ({result.events_published:,} events, "
+        f"{result.frames_received:,} frames, {result.frames_skipped} skipped)"
     )
+    if worst is not None:
+        title += f"; worst point {_hhmm(worst)} UTC"
+    t = Table(title=title, title_justify="left")
     t.add_column("first fired (UTC)")
+    t.add_column("lead before worst", justify="right")
     t.add_column("severity")
     t.add_column("rule")
     t.add_column("labels")
-    seen: set[tuple[str, ...]] = set()
+    t.add_column("peak", justify="right")
+    first: dict[str, AlertNotice] = {}
+    peak: dict[str, float] = {}
     for n in result.notices:
-        if n.status != "firing":
-            continue
+        if n.status == "firing":
+            first.setdefault(n.fingerprint, n)
+        if n.fingerprint in first and abs(n.value) > abs(peak.get(n.fingerprint, 0.0)):
+            peak[n.fingerprint] = n.value
+    for fp, n in sorted(first.items(), key=lambda kv: kv[1].starts_at):
         tier = n.labels.get("tier", "")
-        key = (n.rule, n.severity, tier, *(n.labels.get(k, "") for k in ("asset", "coin", "venue")))
-        if key in seen:
-            continue
-        seen.add(key)
         lab = ",".join(
             f"{k}={v}"
             for k, v in sorted(n.labels.items())
             if k not in ("alertname", "severity", "category", "tier")
         )
+        lead = "-" if worst is None else _lead(worst - n.starts_at)
         t.add_row(
             _hhmm(n.starts_at),
+            lead,
             Text(
                 n.severity + (" extreme" if tier == "extreme" else ""), style=_SEV_STYLE[n.severity]
             ),
             n.rule,
             lab,
+            f"{peak.get(fp, n.value):,.4g}",
         )
     return t
+
+
+def _lead(ns: int) -> str:
+    """A lead time as ``+1h05m`` (before the worst point) or ``-12m`` (after it)."""
+    sign = "+" if ns >= 0 else "-"
+    minutes = abs(ns) // (60 * 1_000_000_000)
+    h, m = divmod(minutes, 60)
+    return f"{sign}{h}h{m:02d}m" if h else f"{sign}{m}m"
 
 
 def _pct(x: float | None, warn: float | None = None, crit: float | None = None) -> Text:

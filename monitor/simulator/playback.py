@@ -7,13 +7,11 @@
   the daemon's first REST polls find one;
 - :func:`play_on_clock` publishes each event when the :class:`ScenarioClock` reaches its time;
   a consumer that falls behind pauses the clock (the demo), so queues never overflow;
-- :class:`KeepAlive` re-sends each symbol's latest mark price / funding and quote, re-stamped
-  at the clock's now, when the scenario has not published one for a few scenario seconds: live
-  venues push these every second or so (Binance ``markPrice@1s``, book tickers), and the
-  daemon's watchdogs expect that cadence, while a scenario models only the changes;
+- :class:`~monitor.simulator.fill.KeepAlive` (noted here as each event is published) serves
+  every stream a daemon subscribes to on a live venue's cadence;
 - :func:`wait_for_subscribers` holds the (paused) clock at the start until clients have
   subscribed and stopped subscribing, so a daemon started after the simulator sees the whole
-  scenario.
+  scenario (it loads its history over REST while the first minutes play, as it would live).
 """
 
 from __future__ import annotations
@@ -28,13 +26,13 @@ import structlog
 
 from monitor.simulator.base import SimVenue
 from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.fill import KeepAlive
 from monitor.simulator.scenarios.base import Backfill, ScenarioInfo
 from monitor.simulator.server import ExchangeSimulator
-from streams.events import Event, Funding, OpenInterest, Quote, Trade
+from streams.events import Event, OpenInterest, Trade
 from streams.units import NS_PER_SECOND
 
 __all__ = [
-    "KeepAlive",
     "play_on_clock",
     "prime_open_interest",
     "serve_history",
@@ -176,45 +174,10 @@ async def play_on_clock(
             while lag_ns(ev.ts_event) > max_lag_ns:  # noqa: ASYNC110 - polling a plain number
                 await asyncio.sleep(0.01)
             clock.resume()
+        if keepalive is not None and keepalive.due(ev.ts_event):
+            keepalive.serve(ev.ts_event)  # in event-time order, even after a wall hiccup
         sim.publish(ev)
         if keepalive is not None:
             keepalive.note(ev)
         n += 1
     return n
-
-
-class KeepAlive:
-    """Re-send the latest funding (mark price) and quote of each symbol on a live-like cadence.
-
-    Args:
-        sim: where to publish.
-        clock: the scenario clock (the re-sent events are stamped with its now).
-        period_s: scenario seconds without a new one before the latest is re-sent (at least a
-            quarter of a wall second, so a fast clock does not flood the clients).
-    """
-
-    KINDS: tuple[type[Event], ...] = (Funding, Quote)
-
-    def __init__(self, sim: ExchangeSimulator, clock: ScenarioClock, period_s: float = 2.0):
-        self.sim = sim
-        self.clock = clock
-        self.period_ns = int(max(period_s, 0.25 * clock.speed) * NS_PER_SECOND)
-        self.latest: dict[tuple[str, str, type[Event]], Event] = {}
-        self.resent = 0
-
-    def note(self, ev: Event) -> None:
-        """Remember ``ev`` when it is of a kind that is kept alive."""
-        if type(ev) in self.KINDS:
-            self.latest[(ev.venue, ev.symbol, type(ev))] = ev
-
-    async def run(self) -> None:
-        """Re-send what went quiet, every ``period_s / 2`` of scenario time, until cancelled."""
-        while True:
-            await self.clock.sleep(self.period_ns / NS_PER_SECOND / 2)
-            now = self.clock.now_ns()
-            for key, ev in list(self.latest.items()):
-                if now - ev.ts_event >= self.period_ns:
-                    again = msgspec.structs.replace(ev, ts_event=now, ts_recv=now)
-                    self.latest[key] = again
-                    self.sim.publish(again)
-                    self.resent += 1

@@ -4,7 +4,8 @@ With ``--scenario`` the simulator owns the run's clock (:class:`ScenarioClock`, 
 ``/_control/clock``): it stands at the scenario's start until a client has subscribed, then runs
 at ``speed``; each event is published when the clock reaches it. The scenario's backfilled
 history is served by the venues' klines and open-interest history endpoints. With ``--loop``
-every pass is shifted forward by the scenario's span, so the clock never goes back.
+every pass is shifted forward by the scenario's span, so the clock never goes back; without it the
+clock stands still at the scenario's end (the market is over, nothing goes stale).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import sys
 import structlog
 
 from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.fill import KeepAlive
 from monitor.simulator.playback import (
-    KeepAlive,
     play_on_clock,
     prime_open_interest,
     serve_history,
@@ -82,15 +83,18 @@ async def _player(
     info = sc.info
     for sv in sim.venues.values():
         install_instruments(sv, info.extra_instruments.get(sv.venue, []))
-    serve_history(sim.venues.values(), info, sc.backfill())
+    backfill = sc.backfill()
+    serve_history(sim.venues.values(), info, backfill)
     clock = ScenarioClock(info.start_ns, speed if speed > 0 else 1e6, paused=True)
     sim.clock = clock
     events = prime_open_interest(sim, sc.events(), info.start_ns)
+    keepalive = KeepAlive(sim, clock, info.symbols, info.channels, info.silent)
+    keepalive.serve_history(backfill)
+    keepalive.serve(info.start_ns)  # every stream has a first value for the REST polls
     await wait_for_subscribers(sim)
     clock.resume()
     log.info("simulate.clock_started", scenario=name, start_ns=info.start_ns, speed=clock.speed)
     span = info.end_ns - info.start_ns + NS_PER_MINUTE
-    keepalive = KeepAlive(sim, clock)
     beat = asyncio.create_task(keepalive.run(), name="simulate-keepalive")
     try:
         for lap in range(1_000_000 if forever else 1):
@@ -98,5 +102,7 @@ async def _player(
                 events = get_scenario(name, seed).events()
             n = await play_on_clock(sim, events, clock, offset_ns=lap * span, keepalive=keepalive)
             log.info("simulate.scenario_played", scenario=name, events=n, lap=lap)
+        clock.pause()  # the scenario is over: its clock stands (a follower's feeds do not age)
+        await asyncio.Event().wait()  # served until the simulator stops
     finally:
         beat.cancel()

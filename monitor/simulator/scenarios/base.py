@@ -50,6 +50,8 @@ class ScenarioInfo:
             snapshot lacks (installed into the simulator and the parsers' registries).
         demo_speed: the ``--speed`` that plays the scenario in about two minutes.
         backfill_start_ns: where the backfilled history (:meth:`Scenario.backfill`) begins.
+        silent: ``(venue, start_ns, end_ns)``: windows in which a venue sends nothing (a
+            glitch the scenario models).
     """
 
     name: str
@@ -63,6 +65,7 @@ class ScenarioInfo:
     extra_instruments: dict[str, list[Instrument]] = field(default_factory=dict)
     demo_speed: float = 60.0
     backfill_start_ns: int | None = None
+    silent: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class CascadeScenario:
             start_ns=self.start_ns,
             end_ns=self.end_ns,
             symbols={VENUE: [_BTC.symbol, _ETH.symbol]},
+            channels={VENUE: ["trades", "liquidations", "funding", "open_interest"]},
             worst_ns=_ts(8, 55),
             demo_speed=60.0,
         )

@@ -209,6 +209,7 @@ class MarketScenario:
             extra_instruments={v: list(i) for v, i in spec.extra_instruments.items()},
             demo_speed=max(1.0, round((spec.end - spec.start) / NS_PER_SECOND / DEMO_WALL_S)),
             backfill_start_ns=spec.backfill_start,
+            silent=list(spec.silent),
         )
         lo, hi = spec.backfill_start, spec.end
         self._px_noise = {
