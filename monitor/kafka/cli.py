@@ -14,7 +14,11 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from monitor.kafka.partition import PartitionFactory
+    from monitor.settings import Settings
 
 __all__ = ["add_parsers", "add_replay_args", "replay_to_kafka", "run_feeds"]
 
@@ -62,6 +66,21 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def partition_factory(settings: Settings) -> PartitionFactory:
+    """Each partition's processors as the daemon's: the liquidation coverage of ``settings``."""
+    from monitor.coverage import streams_config
+    from monitor.kafka.partition import PartitionProcessor
+    from streams.engine import StreamEngine
+    from streams.processors import default_processors
+
+    config = streams_config(settings)
+
+    def factory(partition: int) -> PartitionProcessor:
+        return PartitionProcessor(partition, StreamEngine(default_processors(config)))
+
+    return factory
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from monitor.kafka.worker import run_worker
     from monitor.logs import configure_logging
@@ -69,7 +88,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     settings = _kafka_settings(args.config)
     configure_logging(settings.log_format, settings.log_level)
     datadir = Path(args.datadir) if args.datadir else settings.state_dir / "worker"
-    return run_worker(settings.bus, datadir, settings.log_level)
+    return run_worker(settings.bus, datadir, settings.log_level, partition_factory(settings))
 
 
 def _cmd_alerter(args: argparse.Namespace) -> int:

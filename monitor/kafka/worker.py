@@ -147,10 +147,16 @@ def build_app(
     return app, runtime
 
 
-def run_worker(cfg: KafkaBusSettings, datadir: Path, log_level: str = "info") -> int:
-    """Run a worker until SIGINT/SIGTERM; return the exit status."""
+def run_worker(
+    cfg: KafkaBusSettings,
+    datadir: Path,
+    log_level: str = "info",
+    factory: PartitionFactory | None = None,
+) -> int:
+    """Run a worker until SIGINT/SIGTERM; return the exit status. ``factory``: see
+    :func:`build_app` (the CLI's carries the configuration's liquidation coverage)."""
     datadir.mkdir(parents=True, exist_ok=True)
-    app, _ = build_app(cfg, datadir)
+    app, _ = build_app(cfg, datadir, factory)
     worker = faust.Worker(
         app,
         loglevel=logging.WARNING if log_level != "debug" else logging.INFO,

@@ -51,3 +51,19 @@ def test_a_bad_share_is_a_one_line_config_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "liquidation_coverage.share" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_kafka_workers_run_at_the_configurations_coverage() -> None:
+    """`riskmon worker` builds each partition's processors with the configuration's share, so
+    its liq_coverage_share (and the alerter's scaled thresholds) match `riskmon run`'s."""
+    from monitor.kafka.cli import partition_factory
+    from streams.processors.liquidations import LiquidationProcessor
+
+    fixed = CoverageSettings(share=0.6)
+    part = partition_factory(Settings(liquidation_coverage=fixed))(4)
+    assert part.partition == 4
+    [liq] = [p for p in part.engine.processors if isinstance(p, LiquidationProcessor)]
+    assert liq.config.coverage_share == 0.6
+    t0 = 1_763_700_000 * 1_000_000_000
+    signals = part.engine.advance(t0) + part.engine.advance(t0 + 1_000_000_000)  # one tick
+    assert [s.value for s in signals if s.name == "liq_coverage_share"] == [0.6]
