@@ -72,6 +72,7 @@ from streams.clock import Clock
 from streams.durable_file import write_atomic
 from streams.engine import SkewLimits, StreamEngine
 from streams.processors import default_processors
+from streams.processors.feed_health import FeedHealthProcessor
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
 from streams.supervisor import TaskSupervisor
@@ -273,8 +274,9 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall and stream-quiet limits of at least :data:`WALL_FLOOR_S` wall seconds on a
-        fast clock, and event-time skew limits of at least :data:`SKEW_WALL_FLOOR_S`."""
+        """Stall and stream-quiet limits, and the grace of feed ages, of at least
+        :data:`WALL_FLOOR_S` wall seconds on a fast clock; event-time skew limits of at least
+        :data:`SKEW_WALL_FLOOR_S`."""
         floor = WALL_FLOOR_S * self._speed()
         skew_floor = round(SKEW_WALL_FLOOR_S * self._speed() * NS_PER_SECOND)
         self.pipeline.engine.skew = SkewLimits(
@@ -282,6 +284,9 @@ class Daemon:
         )
         if self._speed() <= 1.0:
             return
+        for p in self.pipeline.engine.processors:
+            if isinstance(p, FeedHealthProcessor):
+                p.age_grace_ns = round(floor * NS_PER_SECOND)
         for feed in self.feeds:
             feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
             for conn in feed.connections:

@@ -43,26 +43,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"127.0.0.1 and the full daemon over real websockets ({len(info.symbols)} venues)",
         file=sys.stderr,
     )
-    if live:
-        from rich.console import Console
+    try:  # the daemon never subscribing (a port taken by something else, a dead machine)
+        if live:
+            from rich.console import Console
 
-        from monitor.demo.view import DemoView
+            from monitor.demo.view import DemoView
 
-        view = DemoView(info, speed, Console())
-        with view:
-            result = asyncio.run(
-                run_demo(
-                    args.scenario,
-                    speed=speed,
-                    seed=args.seed,
-                    on_signals=view.on_signals,
-                    on_notification=lambda note: view.on_notices(note.alerts),
+            view = DemoView(info, speed, Console())
+            with view:
+                result = asyncio.run(
+                    run_demo(
+                        args.scenario,
+                        speed=speed,
+                        seed=args.seed,
+                        on_signals=view.on_signals,
+                        on_notification=lambda note: view.on_notices(note.alerts),
+                    )
                 )
+            view.console.print(view.summary(result))
+        else:
+            result = asyncio.run(
+                run_demo(args.scenario, speed=speed, seed=args.seed, out=sys.stdout)
             )
-        view.console.print(view.summary(result))
-    else:
-        result = asyncio.run(run_demo(args.scenario, speed=speed, seed=args.seed, out=sys.stdout))
-        _print_demo_summary(result)
+            _print_demo_summary(result)
+    except TimeoutError as e:
+        raise CliError(f"demo: {e}") from e
     counts = result.counts()
     print(
         f"riskmon demo: done in {result.wall_s:.1f}s: {result.events_published} events played, "

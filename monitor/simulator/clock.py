@@ -46,9 +46,20 @@ class ScenarioClock:
         anchor_ns: scenario time at the anchor.
         speed: scenario seconds per wall second (> 0).
         paused: start paused (standing at ``anchor_ns``).
+        max_step_s: when set, wall time between two reads beyond this many seconds is not
+            counted (an event-loop stall is a pause of scenario time, not a jump of
+            ``stall × speed``). Only for a clock every party reads in one process (the demo):
+            a process following another's clock must count all of it.
     """
 
-    def __init__(self, anchor_ns: int = 0, speed: float = 1.0, *, paused: bool = False) -> None:
+    def __init__(
+        self,
+        anchor_ns: int = 0,
+        speed: float = 1.0,
+        *,
+        paused: bool = False,
+        max_step_s: float | None = None,
+    ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self.speed = speed
@@ -56,6 +67,8 @@ class ScenarioClock:
         self.anchored = True
         self._anchor_ns = anchor_ns
         self._anchor_mono = time.monotonic_ns()
+        self._last_mono = self._anchor_mono
+        self._max_step_ns = None if max_step_s is None else int(max_step_s * NS_PER_SECOND)
         self._last_ns = anchor_ns
 
     @classmethod
@@ -72,7 +85,12 @@ class ScenarioClock:
         if self.paused:
             now = self._anchor_ns
         else:
-            now = self._anchor_ns + int((time.monotonic_ns() - self._anchor_mono) * self.speed)
+            mono = time.monotonic_ns()
+            gap = mono - self._last_mono
+            if self._max_step_ns is not None and gap > self._max_step_ns:
+                self._anchor_mono += gap - self._max_step_ns  # the stall is not counted
+            self._last_mono = mono
+            now = self._anchor_ns + int((mono - self._anchor_mono) * self.speed)
         if now > self._last_ns:
             self._last_ns = now
         return self._last_ns
@@ -88,6 +106,8 @@ class ScenarioClock:
         await asyncio.sleep(0)
         while (left := deadline - self.now_ns()) > 0:
             wall = _PAUSED_POLL_S if self.paused else left / NS_PER_SECOND / self.speed
+            if self._max_step_ns is not None:  # a sleeper is not a stall: read within a step
+                wall = min(wall, self._max_step_ns / NS_PER_SECOND)
             await asyncio.sleep(wall)
 
     # ---------------------------------------------------------------- control (the simulator)
@@ -102,7 +122,7 @@ class ScenarioClock:
         """Run again from where the clock stands."""
         if self.paused:
             self._anchor_ns = self.now_ns()
-            self._anchor_mono = time.monotonic_ns()
+            self._anchor_mono = self._last_mono = time.monotonic_ns()
             self.paused = False
 
     def payload(self) -> dict[str, Any]:
@@ -135,7 +155,7 @@ class ScenarioClock:
         self.speed = speed
         self.paused = paused
         self._anchor_ns = now_ns
-        self._anchor_mono = time.monotonic_ns()
+        self._anchor_mono = self._last_mono = time.monotonic_ns()
         if not self.anchored:
             self._last_ns = now_ns
         self.anchored = True

@@ -45,6 +45,10 @@ class FeedHealthProcessor(SeriesValues):
 
     def __init__(self, age_every_s: float = 5.0) -> None:
         self.age_every_ns = max(1, int(age_every_s * NS_PER_SECOND))
+        #: event time an age does not count (0 live). On a clock running ``s`` times faster
+        #: than the wall (a scenario at 500x), the daemon sets it to its wall floor times ``s``:
+        #: a fraction of a wall second of delivery jitter is minutes of scenario time there
+        self.age_grace_ns = 0
         self._age_slot = -1  # the age_every_ns slot of the last age emission
         # channel -> venue -> newest ts_event
         self._last: dict[str, dict[str, int]] = {c: {} for c in _CHANNEL.values()}
@@ -93,7 +97,7 @@ class FeedHealthProcessor(SeriesValues):
             self._age_slot = slot
             for channel, venues in self._last.items():
                 for venue, ts in venues.items():
-                    age = max(0.0, (now_ns - ts) / NS_PER_SECOND)
+                    age = max(0.0, (now_ns - ts - self.age_grace_ns) / NS_PER_SECOND)
                     emit(out, "feed_age_seconds", vc, (venue, channel), age, now_ns)
         for (venue, channel), up in self._up.items():
             emit(out, "feed_up", vc, (venue, channel), 1.0 if up else 0.0, now_ns)

@@ -18,6 +18,18 @@ def test_age_per_venue_and_channel(mk: SimpleNamespace) -> None:
     assert v[mk.key("feed_age_seconds", venue="okx-swap", channel="open_interest")] == 10.0
 
 
+def test_age_grace_discounts_delivery_jitter_on_a_fast_clock(mk: SimpleNamespace) -> None:
+    """On a scenario clock the daemon sets a grace (its wall floor x speed): ages count beyond
+    it, never below zero."""
+    p = FeedHealthProcessor()
+    p.age_grace_ns = 5 * mk.S
+    p.on_event(mk.trade(mk.T0, 100.0, venue="okx-swap"))
+    p.on_event(mk.oi(mk.T0 + 8 * mk.S, 1.0, venue="okx-swap"))
+    v = mk.latest(p.on_tick(mk.T0 + 10 * mk.S))
+    assert v[mk.key("feed_age_seconds", venue="okx-swap", channel="trades")] == 5.0
+    assert v[mk.key("feed_age_seconds", venue="okx-swap", channel="open_interest")] == 0.0
+
+
 def test_gaps_and_reconnects(mk: SimpleNamespace) -> None:
     """connected -> disconnected -> connected -> stale: 2 gaps, 1 reconnect, up 0."""
     p = FeedHealthProcessor()
