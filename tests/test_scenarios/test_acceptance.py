@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import EPISODES, Episodes
+from .episodes import EPISODES, Episodes
 from .helpers import firing, ns
 
 
