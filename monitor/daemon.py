@@ -18,6 +18,11 @@ next batch), so a restart never forgets a transition the store did not record; o
 soon after every stored transition, so a restart remembers what the store recorded. At start the
 alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
+History (:mod:`monitor.backfill`): without saved state the daemon loads the venues' REST
+history beside the running feeds; with saved state it loads only the gap, from the snapshot's
+newest event time (the restored watermark) to the run's clock, when that gap exceeds
+:data:`GAP_MIN_S`.
+
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
 object, see :func:`monitor.wiring.run_clock`) the alert service's grouping and delivery timers.
@@ -95,6 +100,10 @@ WALL_FLOOR_S = 1.0
 #: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
 #: s times as many scenario seconds) before the engine drops it
 SKEW_WALL_FLOOR_S = 10.0
+#: event-time seconds between a restored snapshot's newest event and now above which the daemon
+#: backfills the gap from the venues' REST history (their history is hourly or coarser, so a
+#: shorter gap has nothing to load)
+GAP_MIN_S = 120.0
 
 
 class Daemon:
@@ -213,8 +222,10 @@ class Daemon:
                     for feed in self.feeds:
                         tasks.extend(feed.start(self.supervisor, http))
                     tasks.append(spawn(self._consume, "pipeline"))
-                    if not restored:  # history loads while the feeds already run
-                        tasks.append(spawn(functools.partial(self._backfill, http), "backfill"))
+                    backfill, since = self._history_needed(restored)
+                    if backfill:  # history loads while the feeds already run
+                        run = functools.partial(self._backfill, http, since)
+                        tasks.append(spawn(run, "backfill"))
                     tasks.append(spawn(self._idle_ticker, "ticker"))
                     tasks.append(spawn(self._snapshotter, "snapshots"))
                     if following:
@@ -294,12 +305,34 @@ class Daemon:
             )
         )
 
-    async def _backfill(self, http: aiohttp.ClientSession) -> None:
-        """Seed the price and OI processors from the venues' REST history (no saved state).
+    def _history_needed(self, restored: bool) -> tuple[bool, int | None]:
+        """Whether to backfill, and from which event time (None: the whole history).
+
+        Without restored state: the whole history. With it: the gap from the restored
+        watermark to the run's clock, when longer than :data:`GAP_MIN_S`.
+        """
+        watermark = self.pipeline.engine.watermark_ns
+        if not restored or watermark <= 0:
+            return True, None
+        gap_ns = self.clock.now_ns() - watermark
+        if gap_ns <= GAP_MIN_S * NS_PER_SECOND:
+            return False, None
+        self._log.info("backfill.gap", since_ns=watermark, gap_s=round(gap_ns / NS_PER_SECOND))
+        return True, watermark
+
+    async def _backfill(self, http: aiohttp.ClientSession, since_ns: int | None = None) -> None:
+        """Seed the price and OI processors from the venues' REST history: all of it without
+        saved state, the history after ``since_ns`` after a restart (the gap).
 
         Runs beside the feeds: a venue with a slow REST rate limit does not hold back
         monitoring. Never raises: a failure is logged and the daemon runs without that history.
+
+        Before a gap is seeded, event time is run up to the run's clock: the ticks through the
+        downtime record the hours without values, and the history seeded after them fills them
+        (seeded first, those ticks would overwrite it).
         """
+        if since_ns is not None:
+            await self._advance_to(self.clock.now_ns())
         targets: dict[str, Seedable] = {
             p.name: p
             for p in self.pipeline.engine.processors
@@ -316,6 +349,8 @@ class Daemon:
                     targets,
                     clock=self.clock,
                     metrics=self.metrics,
+                    since_ns=since_ns,
+                    capture=self.capture,
                 )
                 for f in self.feeds
             ),
@@ -405,12 +440,16 @@ class Daemon:
             idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
             if idle >= max(period_s, WALL_FLOOR_S * self._speed()) and wm > 0:
-                step = self.pipeline.advance(wm + int(idle * NS_PER_SECOND))
-                self._last_progress = self.clock.monotonic()
-                self.exporter.update(step.signals)
-                if self.on_signals is not None and step.signals:
-                    self.on_signals(step.signals)
-                await self._emit(step.notices)
+                await self._advance_to(wm + int(idle * NS_PER_SECOND))
+
+    async def _advance_to(self, ts_ns: int) -> None:
+        """Run event time up to ``ts_ns`` and hand on what the ticks produced."""
+        step = self.pipeline.advance(ts_ns)
+        self._last_progress = self.clock.monotonic()
+        self.exporter.update(step.signals)
+        if self.on_signals is not None and step.signals:
+            self.on_signals(step.signals)
+        await self._emit(step.notices)
 
     def _log_rejected_backfills(self) -> None:
         for p in self.pipeline.engine.processors:

@@ -9,6 +9,7 @@ and seed (or the same capture) always give the same alerts.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from monitor.backtest.result import BacktestResult
 from monitor.backtest.summary import summary
 from monitor.capture import open_capture, read_frames
 from monitor.pipeline import Pipeline
+from monitor.replay.backfill import BackfillSeeder
 from monitor.replay.parse import parse_lines
 from monitor.simulator.scenarios import Scenario, get_scenario
 from monitor.simulator.scenarios.base import seed_backfill
@@ -60,6 +62,13 @@ def _run(
     rec.on_signals(step.signals)
     notices.extend(step.notices)
     rec.finish()
+
+
+def _catch_up(pipeline: Pipeline, result: BacktestResult, ts_ns: int) -> None:
+    """Run event time up to ``ts_ns`` (before a captured gap backfill is seeded)."""
+    step = pipeline.advance(ts_ns)
+    result.recorder.on_signals(step.signals)
+    result.notices.extend(step.notices)
 
 
 def _pipeline(result: BacktestResult, tick_s: float = 1.0) -> Pipeline:
@@ -186,7 +195,10 @@ def backtest_capture(
     fh, position = open_capture(p)
 
     def events() -> Iterator[Event]:
-        for ev in parse_lines(read_frames(fh), result.stats):
+        seeder = BackfillSeeder(
+            pipeline.engine.processors, functools.partial(_catch_up, pipeline, result)
+        )
+        for ev in parse_lines(read_frames(fh), result.stats, backfill=seeder):
             result.input_events += 1
             if progress is not None and result.input_events % PROGRESS_EVERY == 0:
                 progress(min(size, position()), size)

@@ -1,0 +1,217 @@
+"""History without holes (issue 14 point 7): after downtime the daemon backfills the gap, and a
+replay of its captures seeds the same history.
+
+The daemon runs in-process against the simulator over HTTP, on a manual clock: a first run
+without state backfills the whole history and snapshots; the simulator's history then grows by
+six hours while the daemon is down; the restarted daemon asks for exactly the gap (the
+simulator records the requests) and its 60-day OI peak and 90-day high come from inside the
+gap. Replaying both runs' capture files gives the same drawdowns as the live run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
+
+from alerts.rules import RuleSet
+from monitor.capture import read_frames
+from monitor.daemon import Daemon
+from monitor.replay.run import replay
+from monitor.settings import MetricsSettings, Settings, VenueSettings
+from monitor.simulator.server import ExchangeSimulator
+from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
+from streams.clock import ManualClock
+from streams.events import Funding, OpenInterest
+from streams.signals import Signal
+from streams.units import NS_PER_MS
+from tests.helpers import run_clock_until
+
+V = "binance-usdm"
+H = 3_600_000_000_000
+T0 = 1_760_000_400_000_000_000 // H * H  # an hour boundary in Oct 2025
+BASE_OI, PEAK_OI = 10e9, 20e9
+BASE_PX, HIGH_PX, LIVE_PX = 100_000.0, 150_000.0, 120_000.0
+#: the polled open interest (BASE_OI / BASE_PX coins) at the live mark, under the gap's peak
+LIVE_OI_DD = round((BASE_OI / BASE_PX * LIVE_PX / PEAK_OI - 1) * 100, 6)
+
+
+def _funding(ts: int, px: float) -> Funding:
+    return Funding(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=ts,
+        ts_recv=0,
+        rate=0.0001,
+        interval_h=8.0,
+        rate_8h=0.0001,
+        mark_price=px,
+        next_funding_ts=None,
+    )
+
+
+def _oi(ts: int, usd: float, px: float) -> OpenInterest:
+    return OpenInterest(
+        venue=V,
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=ts,
+        ts_recv=0,
+        size=usd / px,
+        notional_usd=usd,
+    )
+
+
+def _hours(sim: BinanceUsdmSim, hours: range, peak_oi_at: int = -1, high_at: int = -1) -> None:
+    """Hourly marks and open interest (the simulator's REST history) for ``hours``."""
+    for h in hours:
+        px = HIGH_PX if h == high_at else BASE_PX
+        sim.encode(_funding(T0 + h * H, px))
+        sim.encode(_oi(T0 + h * H, PEAK_OI if h == peak_oi_at else BASE_OI, px))
+
+
+def _settings(tmp: Path, url: str, capture: Path) -> Settings:
+    return Settings(
+        venues={V: VenueSettings(symbols=["BTCUSDT"], channels=["funding", "open_interest"])},
+        simulator=url,
+        state_dir=tmp / "state",
+        store=tmp / "riskmon.db",
+        metrics=MetricsSettings(enabled=False),
+        capture=capture,
+    )
+
+
+def _last(signals: Sequence[Signal], name: str) -> float | None:
+    values = [s.value for s in signals if s.name == name and s.labels.get("asset") == "BTC"]
+    return values[-1] if values else None
+
+
+async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
+    tmp_path: Path,
+) -> None:
+    sim = BinanceUsdmSim()
+    _hours(sim, range(24))
+    live: list[Signal] = []
+    async with ExchangeSimulator([sim]) as server:
+        # run 1: no state, the whole history; stopped once open interest has been polled
+        clock = ManualClock(T0 + 24 * H)
+        daemon = Daemon(
+            _settings(tmp_path, server.url, tmp_path / "run1.jsonl"),
+            registry=CollectorRegistry(),
+            clock=clock,
+        )
+        with capture_logs() as logs:
+            task = asyncio.create_task(daemon.run())
+            # a live mark (it values the polled open interest), sent once a subscriber takes it
+            mark = _funding(T0 + 24 * H, BASE_PX)
+            await run_clock_until(
+                clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
+            )
+            await run_clock_until(
+                clock,
+                lambda: (
+                    any(e["event"] == "backfill.done" for e in logs)
+                    and daemon.pipeline.engine.watermark_ns > 0
+                ),
+                step_s=0.5,
+                timeout_s=30,
+                what="the first run's backfill and a polled open interest",
+            )
+            daemon.stop()
+            await task
+        first = next(e for e in logs if e["event"] == "backfill.done")
+        assert first["since_ns"] is None
+        stopped_at = json.loads((tmp_path / "state" / "pipeline.json").read_text())
+        assert stopped_at["snapshot_version"] == 1
+        watermark = daemon.pipeline.engine.watermark_ns
+
+        # down for six hours, in which the venue's history has its OI peak and its price high
+        _hours(sim, range(24, 30), peak_oi_at=26, high_at=27)
+        seen = len(server.stats[V].rest_requests)
+        clock = ManualClock(T0 + 30 * H)
+        daemon = Daemon(
+            _settings(tmp_path, server.url, tmp_path / "run2.jsonl"),
+            registry=CollectorRegistry(),
+            clock=clock,
+            on_signals=live.extend,
+        )
+        with capture_logs() as logs:
+            task = asyncio.create_task(daemon.run())
+            await run_clock_until(
+                clock,
+                lambda: any(e["event"] == "backfill.done" for e in logs),
+                step_s=0.5,
+                timeout_s=30,
+                what="the gap's backfill",
+            )
+            mark = _funding(T0 + 30 * H, LIVE_PX)  # a live mark price
+            await run_clock_until(
+                clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
+            )
+            await run_clock_until(
+                clock,
+                lambda: (
+                    _last(live, "price_ref") == LIVE_PX
+                    and round(_last(live, "oi_drawdown_pct") or 0.0, 6) == LIVE_OI_DD
+                ),
+                step_s=0.5,
+                timeout_s=30,
+                what="live drawdowns",
+            )
+            daemon.stop()
+            await task
+            ended = clock.now_ns()
+        gap = next(e for e in logs if e["event"] == "backfill.gap")
+        done = next(e for e in logs if e["event"] == "backfill.done")
+        history = [
+            r
+            for r in server.stats[V].rest_requests[seen:]
+            if r.startswith(("/fapi/v1/klines", "/futures/data/openInterestHist"))
+        ]
+
+    # the restored watermark is where the gap starts; only the gap is asked for and seeded
+    assert gap["since_ns"] == watermark
+    assert done["since_ns"] == watermark
+    assert len(history) == 2  # klines and open-interest history, one page each
+    for r in history:
+        q = parse_qs(urlsplit(r).query)
+        assert q["startTime"] == [str(watermark // NS_PER_MS)]
+        # the run's clock when the backfill started
+        assert (T0 + 30 * H) // NS_PER_MS <= int(q["endTime"][0]) <= ended // NS_PER_MS
+    # the six klines that close after the watermark and the five open-interest hours after it
+    # (the value at the watermark itself is held already): no more
+    assert done["points"] == 11
+
+    # the peak and the high inside the gap are what the live drawdowns are measured from
+    live_oi_dd, live_px_dd = _last(live, "oi_drawdown_pct"), _last(live, "price_drawdown_pct")
+    assert live_oi_dd is not None
+    assert round(live_oi_dd, 6) == LIVE_OI_DD
+    assert live_px_dd is not None
+    assert round(live_px_dd, 6) == round((LIVE_PX / HIGH_PX - 1) * 100, 6)
+
+    # the captures hold the backfill answers; replayed together they give the same drawdowns
+    text = "".join((tmp_path / n).read_text() for n in ("run1.jsonl", "run2.jsonl"))
+    tagged = [json.loads(line) for line in text.splitlines() if '"backfill"' in line]
+    assert {t["backfill"]["since_ns"] for t in tagged} == {0, watermark}
+    out = io.StringIO()
+    stats = replay(read_frames(io.StringIO(text)), out, RuleSet(rules=()), emit="signals")
+    assert not stats.skipped
+    replayed = [json.loads(line) for line in out.getvalue().splitlines()]
+
+    def last(name: str) -> float:
+        values = [
+            s["value"] for s in replayed if s["name"] == name and s["labels"]["asset"] == "BTC"
+        ]
+        return float(values[-1])
+
+    assert last("oi_drawdown_pct") == live_oi_dd
+    assert last("price_drawdown_pct") == live_px_dd
