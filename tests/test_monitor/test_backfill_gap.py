@@ -21,17 +21,25 @@ from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
 from alerts.rules import RuleSet
-from monitor.capture import read_frames
+from monitor.backfill import Answer, Seedable, seed_answers
+from monitor.backtest.recorder import series_key
+from monitor.backtest.run import backtest_capture
+from monitor.capture import BackfillTag, CaptureWriter, read_frames
 from monitor.daemon import Daemon
 from monitor.replay.run import replay
 from monitor.settings import MetricsSettings, Settings, VenueSettings
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
+from monitor.venues.base import VenueEndpoints
+from monitor.venues.binance_usdm import plan_backfill as binance_plan
+from monitor.venues.bybit_linear import plan_backfill as bybit_plan
+from monitor.venues.okx_swap import plan_backfill as okx_plan
 from streams.clock import ManualClock
 from streams.events import Funding, OpenInterest
+from streams.processors import default_processors
 from streams.signals import Signal
 from streams.units import NS_PER_MS
-from tests.helpers import run_clock_until
+from tests.helpers import SeedRecorder, run_clock_until
 
 V = "binance-usdm"
 H = 3_600_000_000_000
@@ -215,3 +223,98 @@ async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
 
     assert last("oi_drawdown_pct") == live_oi_dd
     assert last("price_drawdown_pct") == live_px_dd
+
+    # and so does a backtest of the same capture file
+    both = tmp_path / "both.jsonl"
+    both.write_text(text)
+    result = backtest_capture(both, rules="november-2025")
+    assert not result.stats.skipped
+    for name, value in (("oi_drawdown_pct", live_oi_dd), ("price_drawdown_pct", live_px_dd)):
+        _, values = result.recorder.series(series_key(name, asset="BTC"))
+        assert values[-1] == value
+
+
+GAP_NOW_MS = (T0 + 30 * H) // NS_PER_MS
+GAP_SINCE_MS = (T0 + 24 * H) // NS_PER_MS + 123_456
+ENDPOINTS = VenueEndpoints(ws="wss://example.invalid", rest="https://example.invalid/")
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_binance_asks_for_the_gap_by_start_and_end_time() -> None:
+    full = binance_plan(ENDPOINTS, ["BTCUSDT"], now_ms=GAP_NOW_MS)
+    gap = binance_plan(ENDPOINTS, ["BTCUSDT"], now_ms=GAP_NOW_MS, since_ms=GAP_SINCE_MS)
+    assert [r.kind for r in gap] == [r.kind for r in full]
+    assert all("startTime" not in _query(r.url) for r in full)
+    for r in gap:
+        q = _query(r.url)
+        assert (int(q["startTime"]), int(q["endTime"])) == (GAP_SINCE_MS, GAP_NOW_MS)
+
+
+def test_bybit_windows_tile_exactly_the_gap() -> None:
+    full = bybit_plan(ENDPOINTS, ["BTCUSDT"], now_ms=GAP_NOW_MS)
+    gap = bybit_plan(ENDPOINTS, ["BTCUSDT"], now_ms=GAP_NOW_MS, since_ms=GAP_SINCE_MS)
+    assert len(gap) == 2 < len(full)  # six hours: one page of klines, one of open interest
+    for r in gap:
+        q = _query(r.url)
+        start, end = (q["start"], q["end"]) if r.kind == "price" else (q["startTime"], q["endTime"])
+        assert (int(start), int(end)) == (GAP_SINCE_MS, GAP_NOW_MS)
+
+
+def test_okx_windows_cover_the_bars_of_the_gap_only() -> None:
+    full = okx_plan(ENDPOINTS, ["BTC-USDT-SWAP"], now_ms=GAP_NOW_MS)
+    gap = okx_plan(ENDPOINTS, ["BTC-USDT-SWAP"], now_ms=GAP_NOW_MS, since_ms=GAP_SINCE_MS)
+    assert len(gap) == 2 < len(full)
+    bar = 4 * H // NS_PER_MS
+    for r in gap:
+        q = _query(r.url)
+        lower, upper = (q["before"], q["after"]) if r.kind == "price" else (q["begin"], q["end"])
+        assert int(upper) == GAP_NOW_MS
+        # from the bar open at the gap's start, or the one before (bounds fall mid-bar)
+        assert GAP_SINCE_MS - 2 * bar < int(lower) <= GAP_SINCE_MS
+
+
+def test_seeding_keeps_only_points_after_the_gap_start_and_is_idempotent() -> None:
+    """``seed_answers`` drops points at or before ``since_ns``; seeding the same answers twice
+    leaves the processors' state exactly as seeding once (the histories are keyed by time)."""
+    answers = [
+        Answer("price", "BTCUSDT", "BTC", "usd", [(T0 + h * H, 100.0 + h) for h in range(6)]),
+        Answer("open_interest", "BTCUSDT", "BTC", "usd", [(T0 + h * H, 1e9 * h) for h in range(6)]),
+    ]
+    procs = {p.name: p for p in default_processors() if p.name in ("price", "open_interest")}
+    targets: dict[str, Seedable] = {n: p for n, p in procs.items() if isinstance(p, Seedable)}
+    recorder = SeedRecorder()
+    assert seed_answers(V, answers, {"price": recorder}, since_ns=T0 + 2 * H) == 3
+    assert recorder.seeds == [("BTC", V, [(T0 + h * H, 100.0 + h) for h in (3, 4, 5)])]
+    seed_answers(V, answers, targets, since_ns=T0 + 2 * H)
+    once = {n: _state(p.snapshot()) for n, p in procs.items()}
+    seed_answers(V, answers, targets, since_ns=T0 + 2 * H)
+    assert {n: _state(p.snapshot()) for n, p in procs.items()} == once
+
+
+def _state(snapshot: object) -> object:
+    """A processor's snapshot without the histories' ``version`` (a cache-invalidation count)."""
+    if isinstance(snapshot, dict):
+        return {k: _state(v) for k, v in snapshot.items() if k != "version"}
+    if isinstance(snapshot, list):
+        return [_state(v) for v in snapshot]
+    return snapshot
+
+
+def test_capture_lines_without_a_tag_keep_the_three_key_format(tmp_path: Path) -> None:
+    """A plain frame is still exactly ``{"ts_recv", "venue", "frame"}``; a tagged backfill
+    answer adds ``backfill``, and both read back."""
+    path = tmp_path / "c.jsonl"
+    w = CaptureWriter(path)
+    tag = BackfillTag("price", "BTCUSDT", "BTC", "usd", "/fapi/v1/klines?x=1", 5, 2)
+    w.write(V, "{}", 1)
+    w.write(V, "[]", 2, backfill=tag)
+    w.close()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert set(rows[0]) == {"ts_recv", "venue", "frame"}
+    assert rows[1]["backfill"]["path"] == "/fapi/v1/klines?x=1"
+    with path.open() as fh:
+        lines = [line for _, line in read_frames(fh)]
+    assert [line.backfill for line in lines] == [None, tag]
