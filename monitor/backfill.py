@@ -7,8 +7,12 @@ clock: then only the gap is requested (the planners' ``since_ms``) and only poin
 snapshot's newest event time are seeded, so nothing the restored histories hold is counted
 again. Failures are logged and skipped; the daemon starts regardless.
 
+A gap is seeded once the daemon's event time has passed it (:func:`gap_seed_time`): the
+engine's ticks through the downtime record its hours as without values, and would overwrite
+history seeded before them.
+
 With a capture file, every answer that parsed is written to it (tagged with
-:class:`~monitor.capture.BackfillTag`) when the venue's batch is seeded, and
+:class:`~monitor.capture.BackfillTag`) when the venue's batch has arrived, and
 :func:`seed_answers` seeds a replay from those lines exactly as it seeded the daemon.
 
 Every answer is read by :func:`monitor.rest.fetch` (size cap, UTF-8, JSON, status), so a bad
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -42,7 +46,14 @@ from streams.clock import Clock, SystemClock
 from streams.retry_after import retry_after_s
 from streams.units import NS_PER_MS, NS_PER_SECOND
 
-__all__ = ["Answer", "Seedable", "backfill_venue", "seed_answers", "value_in_usd"]
+__all__ = [
+    "Answer",
+    "Seedable",
+    "backfill_venue",
+    "gap_seed_time",
+    "seed_answers",
+    "value_in_usd",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -205,6 +216,17 @@ def seed_answers(
     return total
 
 
+def gap_seed_time(answers: Sequence[Answer], since_ns: int, until_ns: int) -> int:
+    """The event time a gap's history waits for before it is seeded.
+
+    The engine's ticks through a downtime record its hours as without values, so a gap is
+    seeded once event time has passed its newest point (at most ``until_ns``, the end of the
+    requests: a kline of the current hour closes in the future).
+    """
+    newest = max((ts for a in answers for ts, _ in a.points if ts > since_ns), default=since_ns)
+    return min(newest, until_ns)
+
+
 def _request_path(url: str) -> str:
     """A request's path and query, without scheme and host."""
     parts = urlsplit(url)
@@ -223,6 +245,7 @@ async def backfill_venue(
     metrics: MonitorMetrics | None = None,
     since_ns: int | None = None,
     capture: CaptureWriter | None = None,
+    seed_after: Callable[[int], Awaitable[None]] | None = None,
 ) -> int:
     """Fetch the venue's history for ``symbols`` and seed ``targets[kind]``; return points loaded.
 
@@ -238,13 +261,16 @@ async def backfill_venue(
         metrics: where every request is counted by outcome (``monitor.rest.fetch``).
         since_ns: the newest event time the processors already hold (a restart with saved
             state): only the history after it is requested and seeded. None: the whole history.
-        capture: where the answers are written, tagged, when they are seeded.
+        capture: where the answers are written, tagged, when they have arrived.
+        seed_after: with ``since_ns``: awaited with :func:`gap_seed_time` before the gap is
+            seeded (the daemon waits until its event time has passed the gap).
     """
     if spec.backfill is None:
         return 0
     clock = clock or SystemClock()
     known = [s for s in symbols if s != "*" and s in registry]
-    now_ms = clock.now_ns() // NS_PER_MS
+    until_ns = clock.now_ns()
+    now_ms = until_ns // NS_PER_MS
     if since_ns is None:
         requests = spec.backfill(endpoints, known, now_ms=now_ms)
     else:
@@ -279,9 +305,13 @@ async def backfill_venue(
                 path=_request_path(req.url),
                 since_ns=since_ns or 0,
                 of=len(answered),
+                until_ns=until_ns,
             )
             capture.write(spec.venue, body.decode("utf-8", "replace"), ts, backfill=tag)
-    total = seed_answers(spec.venue, [a for _, a, _ in answered], targets, since_ns or 0)
+    answers = [a for _, a, _ in answered]
+    if since_ns is not None and seed_after is not None:
+        await seed_after(gap_seed_time(answers, since_ns, until_ns))
+    total = seed_answers(spec.venue, answers, targets, since_ns or 0)
     log.info(
         "backfill.done",
         venue=spec.venue,

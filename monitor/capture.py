@@ -6,11 +6,10 @@ as frames too, so a replay sees everything the live pipeline saw.
 
 The answers of a start-up backfill (REST klines and open-interest history) carry one more,
 optional key, ``"backfill"`` (:class:`BackfillTag`): the request's kind, symbol, asset, unit and
-path, the start of the history the daemon kept (``since_ns``) and how many answers the batch has
-(``of``). A venue's batch is written as consecutive lines at the moment the daemon seeds its
-processors with it, so ``riskmon replay`` and ``riskmon backtest CAPTURE`` seed theirs at the
-same point of the stream (:mod:`monitor.replay.backfill`). Readers that do not know the key
-skip such lines.
+path, the start and end of the history asked for (``since_ns``, 0 for all of it, and
+``until_ns``) and how many answers the batch has (``of``). A venue's batch is written as
+consecutive lines when it has arrived; ``riskmon replay`` and ``riskmon backtest CAPTURE`` seed
+their processors from it by the daemon's rules (:mod:`monitor.replay.backfill`).
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ class BackfillTag(msgspec.Struct, frozen=True):
         path: the request's path and query (no scheme or host).
         since_ns: points at or before this event time were not seeded (0: the whole history).
         of: the number of answers in this venue's batch.
+        until_ns: the end of the requests (the run's clock when they were made).
     """
 
     kind: str
@@ -60,6 +60,7 @@ class BackfillTag(msgspec.Struct, frozen=True):
     path: str
     since_ns: int
     of: int
+    until_ns: int = 0
 
 
 class CaptureLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

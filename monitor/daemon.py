@@ -327,12 +327,10 @@ class Daemon:
         Runs beside the feeds: a venue with a slow REST rate limit does not hold back
         monitoring. Never raises: a failure is logged and the daemon runs without that history.
 
-        Before a gap is seeded, event time is run up to the run's clock: the ticks through the
-        downtime record the hours without values, and the history seeded after them fills them
-        (seeded first, those ticks would overwrite it).
+        A gap's history is seeded once event time has passed it (:meth:`_event_time_past`):
+        the ticks through the downtime record its hours as without values, so history seeded
+        before them would be overwritten.
         """
-        if since_ns is not None:
-            await self._advance_to(self.clock.now_ns())
         targets: dict[str, Seedable] = {
             p.name: p
             for p in self.pipeline.engine.processors
@@ -351,6 +349,7 @@ class Daemon:
                     metrics=self.metrics,
                     since_ns=since_ns,
                     capture=self.capture,
+                    seed_after=self._event_time_past,
                 )
                 for f in self.feeds
             ),
@@ -359,6 +358,11 @@ class Daemon:
         for feed, r in zip(self.feeds, results, strict=True):
             if isinstance(r, Exception):
                 self._log.error("backfill.venue_failed", venue=feed.venue, error=repr(r))
+
+    async def _event_time_past(self, ts_ns: int) -> None:
+        """Wait until the pipeline's event time has reached ``ts_ns``."""
+        while self.pipeline.engine.watermark_ns < ts_ns:
+            await self.clock.sleep(1.0)
 
     # ---------------------------------------------------------------- pipeline
 
@@ -440,16 +444,12 @@ class Daemon:
             idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
             if idle >= max(period_s, WALL_FLOOR_S * self._speed()) and wm > 0:
-                await self._advance_to(wm + int(idle * NS_PER_SECOND))
-
-    async def _advance_to(self, ts_ns: int) -> None:
-        """Run event time up to ``ts_ns`` and hand on what the ticks produced."""
-        step = self.pipeline.advance(ts_ns)
-        self._last_progress = self.clock.monotonic()
-        self.exporter.update(step.signals)
-        if self.on_signals is not None and step.signals:
-            self.on_signals(step.signals)
-        await self._emit(step.notices)
+                step = self.pipeline.advance(wm + int(idle * NS_PER_SECOND))
+                self._last_progress = self.clock.monotonic()
+                self.exporter.update(step.signals)
+                if self.on_signals is not None and step.signals:
+                    self.on_signals(step.signals)
+                await self._emit(step.notices)
 
     def _log_rejected_backfills(self) -> None:
         for p in self.pipeline.engine.processors:

@@ -9,7 +9,6 @@ and seed (or the same capture) always give the same alerts.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -62,13 +61,6 @@ def _run(
     rec.on_signals(step.signals)
     notices.extend(step.notices)
     rec.finish()
-
-
-def _catch_up(pipeline: Pipeline, result: BacktestResult, ts_ns: int) -> None:
-    """Run event time up to ``ts_ns`` (before a captured gap backfill is seeded)."""
-    step = pipeline.advance(ts_ns)
-    result.recorder.on_signals(step.signals)
-    result.notices.extend(step.notices)
 
 
 def _pipeline(result: BacktestResult, tick_s: float = 1.0) -> Pipeline:
@@ -195,9 +187,7 @@ def backtest_capture(
     fh, position = open_capture(p)
 
     def events() -> Iterator[Event]:
-        seeder = BackfillSeeder(
-            pipeline.engine.processors, functools.partial(_catch_up, pipeline, result)
-        )
+        seeder = BackfillSeeder(pipeline.engine.processors, lambda: pipeline.engine.watermark_ns)
         for ev in parse_lines(read_frames(fh), result.stats, backfill=seeder):
             result.input_events += 1
             if progress is not None and result.input_events % PROGRESS_EVERY == 0:

@@ -7,9 +7,10 @@ own history parser (the one its backfill planner names for that request) and see
 :func:`monitor.backfill.seed_answers`, the daemon's own merge, so a replay or a capture
 backtest holds the same 60-day OI peak and 90-day high as the live run.
 
-As the daemon runs event time up to its clock before it seeds a gap (so that the ticks through
-the downtime do not overwrite the seeded hours), the seeder calls ``catch_up`` with the batch's
-receive time before it seeds a gap batch.
+As the daemon seeds a gap once its event time has passed it (so that the ticks through the
+downtime do not overwrite the seeded hours; :func:`monitor.backfill.gap_seed_time`), the seeder
+holds a gap batch until the replay's event time (``watermark``) has passed it too:
+:meth:`BackfillSeeder.ready` is asked on every line read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from monitor.backfill import Answer, Seedable, seed_answers
+from monitor.backfill import Answer, Seedable, gap_seed_time, seed_answers
 from monitor.capture import BackfillTag, CaptureLine
 from monitor.venues import get_venue
 from monitor.venues.base import VenueEndpoints
@@ -50,13 +51,15 @@ class BackfillSeeder:
     Args:
         processors: the replay's processors; those named ``price`` and ``open_interest`` that
             accept history are seeded.
-        catch_up: runs the replay's event time up to a time (before a gap batch is seeded).
+        watermark: the replay's event time (a gap batch waits for it to pass the gap).
     """
 
     def __init__(
-        self, processors: Iterable[object], catch_up: Callable[[int], None] | None = None
+        self, processors: Iterable[object], watermark: Callable[[], int] | None = None
     ) -> None:
-        self.catch_up = catch_up
+        self.watermark = watermark
+        #: gap batches waiting for event time: (seed at, venue, answers, since)
+        self._waiting: list[tuple[int, str, list[Answer], int]] = []
         self.targets: dict[str, Seedable] = {
             name: p
             for p in processors
@@ -78,10 +81,24 @@ class BackfillSeeder:
             return self._seed(line.venue)
         return None
 
+    def ready(self) -> None:
+        """Seed the gap batches whose time the replay's event time has reached."""
+        if not self._waiting or self.watermark is None:
+            return
+        now = self.watermark()
+        due = [w for w in self._waiting if w[0] <= now]
+        if due:
+            self._waiting = [w for w in self._waiting if w[0] > now]
+            for _, venue, answers, since in due:
+                self.points += seed_answers(venue, answers, self.targets, since)
+
     def finish(self) -> None:
-        """Seed the batches the capture ended in the middle of."""
+        """Seed the batches the capture ended in the middle of, and those still waiting."""
         for venue in list(self._batches):
             self._seed(venue)
+        for _, venue, answers, since in self._waiting:
+            self.points += seed_answers(venue, answers, self.targets, since)
+        self._waiting = []
 
     def _seed(self, venue: str) -> str | None:
         batch = self._batches.pop(venue, [])
@@ -103,7 +120,11 @@ class BackfillSeeder:
             answers.append(Answer(tag.kind, tag.symbol, tag.asset, tag.unit, points))
         if answers:
             since = min(t.since_ns for t, _, _ in batch)
-            if since > 0 and self.catch_up is not None:
-                self.catch_up(max(ts for _, _, ts in batch))
+            if since > 0 and self.watermark is not None:
+                until = max(t.until_ns or ts for t, _, ts in batch)
+                at = gap_seed_time(answers, since, until)
+                if self.watermark() < at:
+                    self._waiting.append((at, venue, answers, since))
+                    return problem
             self.points += seed_answers(venue, answers, self.targets, since)
         return problem

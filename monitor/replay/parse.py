@@ -86,6 +86,8 @@ def parse_lines(
     parsers = ParserSet()
     for n, line in lines:
         stats.frames += 1
+        if backfill is not None:
+            backfill.ready()
         if line.backfill is not None:
             problem = backfill.add(line) if backfill is not None else None
             if problem is not None:

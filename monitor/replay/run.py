@@ -77,12 +77,8 @@ def replay(
     stats = stats if stats is not None else FrameStats()
     pipeline = Pipeline(StreamEngine(default_processors()), AlertEvaluator(rules))
     thinner = SignalThinner(int(every_s * NS_PER_SECOND))
-    seeder = BackfillSeeder(  # the daemon's backfill, as it was seeded
-        pipeline.engine.processors,
-        lambda ts: (
-            _write_step(pipeline.advance(ts), out, emit, thinner) if emit != "events" else None
-        ),
-    )
+    # the daemon's backfill, seeded as the daemon seeded it
+    seeder = BackfillSeeder(pipeline.engine.processors, lambda: pipeline.engine.watermark_ns)
     for ev in parse_lines(lines, stats, errors, backfill=seeder):
         if emit == "events":
             out.write(encode_event(ev).decode())

@@ -98,6 +98,11 @@ def _settings(tmp: Path, url: str, capture: Path) -> Settings:
     )
 
 
+def _history(requests: list[str]) -> list[str]:
+    """The klines and open-interest history requests among ``requests``."""
+    return [r for r in requests if r.startswith(("/fapi/v1/klines", "/futures/data/openInterest"))]
+
+
 def _last(signals: Sequence[Signal], name: str) -> float | None:
     values = [s.value for s in signals if s.name == name and s.labels.get("asset") == "BTC"]
     return values[-1] if values else None
@@ -156,14 +161,22 @@ async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
             task = asyncio.create_task(daemon.run())
             await run_clock_until(
                 clock,
+                lambda: len(_history(server.stats[V].rest_requests[seen:])) == 2,
+                step_s=0.5,
+                timeout_s=30,
+                what="the gap's history requests",
+            )
+            # the gap is seeded once live event time has passed it: here with a live mark
+            mark = _funding(T0 + 30 * H, LIVE_PX)
+            await run_clock_until(
+                clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
+            )
+            await run_clock_until(
+                clock,
                 lambda: any(e["event"] == "backfill.done" for e in logs),
                 step_s=0.5,
                 timeout_s=30,
                 what="the gap's backfill",
-            )
-            mark = _funding(T0 + 30 * H, LIVE_PX)  # a live mark price
-            await run_clock_until(
-                clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
             )
             await run_clock_until(
                 clock,
@@ -180,11 +193,7 @@ async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
             ended = clock.now_ns()
         gap = next(e for e in logs if e["event"] == "backfill.gap")
         done = next(e for e in logs if e["event"] == "backfill.done")
-        history = [
-            r
-            for r in server.stats[V].rest_requests[seen:]
-            if r.startswith(("/fapi/v1/klines", "/futures/data/openInterestHist"))
-        ]
+        history = _history(server.stats[V].rest_requests[seen:])
 
     # the restored watermark is where the gap starts; only the gap is asked for and seeded
     assert gap["since_ns"] == watermark
