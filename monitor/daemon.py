@@ -21,7 +21,7 @@ alert service reconciles the store with the restored evaluator (:mod:`alerts.rec
 History (:mod:`monitor.backfill`): without saved state the daemon loads the venues' REST
 history beside the running feeds; with saved state it loads only the gap, from the snapshot's
 newest event time (the restored watermark) to the run's clock, when that gap exceeds
-:data:`GAP_MIN_S` (all of it beyond :data:`GAP_MAX_S`), and seeds it once event time has
+:data:`GAP_MIN_S` (and not :data:`GAP_MAX_S`), and seeds it once event time has
 passed it.
 
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
@@ -105,7 +105,9 @@ SKEW_WALL_FLOOR_S = 10.0
 #: backfills the gap from the venues' REST history (their history is hourly or coarser, so a
 #: shorter gap has nothing to load)
 GAP_MIN_S = 120.0
-#: a longer gap outlives every history window (the 90-day high): the whole history is loaded
+#: a longer gap outlives every history window (the 90-day high): it is not backfilled (the
+#: restored event time is that far from the clock only when the two disagree, as in tests that
+#: replay old events on the wall clock)
 GAP_MAX_S = 90 * 86_400.0
 
 
@@ -312,8 +314,8 @@ class Daemon:
         """Whether to backfill, and from which event time (None: the whole history).
 
         Without restored state: the whole history. With it: the gap from the restored
-        watermark to the run's clock, when longer than :data:`GAP_MIN_S` (the whole history
-        when longer than :data:`GAP_MAX_S`).
+        watermark to the run's clock, when longer than :data:`GAP_MIN_S` and not longer than
+        :data:`GAP_MAX_S`.
         """
         watermark = self.pipeline.engine.watermark_ns
         if not restored or watermark <= 0:
@@ -322,7 +324,9 @@ class Daemon:
         if gap_ns <= GAP_MIN_S * NS_PER_SECOND:
             return False, None
         self._log.info("backfill.gap", since_ns=watermark, gap_s=round(gap_ns / NS_PER_SECOND))
-        return True, (None if gap_ns > GAP_MAX_S * NS_PER_SECOND else watermark)
+        if gap_ns > GAP_MAX_S * NS_PER_SECOND:
+            return False, None
+        return True, watermark
 
     async def _backfill(self, http: aiohttp.ClientSession, since_ns: int | None = None) -> None:
         """Seed the price and OI processors from the venues' REST history: all of it without
