@@ -3,6 +3,13 @@
 Format (a public contract): ``{"ts_recv": <int ns>, "venue": "<id>", "frame": "<raw text frame>"}``;
 gzip-compressed when the file name ends in ``.gz``. REST bodies polled by the daemon are captured
 as frames too, so a replay sees everything the live pipeline saw.
+
+The answers of a start-up backfill (REST klines and open-interest history) carry one more,
+optional key, ``"backfill"`` (:class:`BackfillTag`): the request's kind, symbol, asset, unit and
+path, the start and end of the history asked for (``since_ns``, 0 for all of it, and
+``until_ns``) and how many answers the batch has (``of``). A venue's batch is written as
+consecutive lines when it has arrived; ``riskmon replay`` and ``riskmon backtest CAPTURE`` seed
+their processors from it by the daemon's rules (:mod:`monitor.replay.backfill`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import IO, Literal
 import msgspec
 
 __all__ = [
+    "BackfillTag",
     "CaptureFormatError",
     "CaptureLine",
     "CaptureWriter",
@@ -31,12 +39,37 @@ class CaptureFormatError(ValueError):
     """A capture file that cannot be read as text: binary data, or a ``.gz`` that is not gzip."""
 
 
-class CaptureLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One captured frame."""
+class BackfillTag(msgspec.Struct, frozen=True):
+    """What a captured backfill answer answered (the ``"backfill"`` key of a capture line).
+
+    Attributes:
+        kind: ``price`` or ``open_interest``.
+        symbol: the venue symbol.
+        asset: its base asset, as the daemon's instrument registry had it.
+        unit: of open interest: ``usd`` or ``base``.
+        path: the request's path and query (no scheme or host).
+        since_ns: points at or before this event time were not seeded (0: the whole history).
+        of: the number of answers in this venue's batch.
+        until_ns: the end of the requests (the run's clock when they were made).
+    """
+
+    kind: str
+    symbol: str
+    asset: str
+    unit: str
+    path: str
+    since_ns: int
+    of: int
+    until_ns: int = 0
+
+
+class CaptureLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One captured frame (``backfill``: set on the answers of a start-up backfill)."""
 
     ts_recv: int
     venue: str
     frame: str
+    backfill: BackfillTag | None = None
 
 
 _encoder = msgspec.json.Encoder()
@@ -78,11 +111,12 @@ class CaptureWriter:
         self._fh = open_text(self.path, "w")
         self.lines = 0
 
-    def write(self, venue: str, frame: str, ts_recv: int) -> None:
-        """Append one frame."""
-        self._fh.write(
-            _encoder.encode(CaptureLine(ts_recv=ts_recv, venue=venue, frame=frame)).decode()
-        )
+    def write(
+        self, venue: str, frame: str, ts_recv: int, backfill: BackfillTag | None = None
+    ) -> None:
+        """Append one frame (``backfill``: the tag of a backfill answer)."""
+        line = CaptureLine(ts_recv=ts_recv, venue=venue, frame=frame, backfill=backfill)
+        self._fh.write(_encoder.encode(line).decode())
         self._fh.write("\n")
         self.lines += 1
 

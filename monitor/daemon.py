@@ -18,6 +18,12 @@ next batch), so a restart never forgets a transition the store did not record; o
 soon after every stored transition, so a restart remembers what the store recorded. At start the
 alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
+History (:mod:`monitor.backfill`): without saved state the daemon loads the venues' REST
+history beside the running feeds; with saved state it loads only the gap, from the snapshot's
+newest event time (the restored watermark) to the run's clock, when that gap exceeds
+:data:`GAP_MIN_S` (and not :data:`GAP_MAX_S`), and seeds it once event time has
+passed it.
+
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
 object, see :func:`monitor.wiring.run_clock`) the alert service's grouping and delivery timers.
@@ -99,6 +105,14 @@ WALL_FLOOR_S = 1.0
 #: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
 #: s times as many scenario seconds) before the engine drops it
 SKEW_WALL_FLOOR_S = 10.0
+#: event-time seconds between a restored snapshot's newest event and now above which the daemon
+#: backfills the gap from the venues' REST history (their history is hourly or coarser, so a
+#: shorter gap has nothing to load)
+GAP_MIN_S = 120.0
+#: a longer gap outlives every history window (the 90-day high): it is not backfilled (the
+#: restored event time is that far from the clock only when the two disagree, as in tests that
+#: replay old events on the wall clock)
+GAP_MAX_S = 90 * 86_400.0
 
 
 class Daemon:
@@ -220,8 +234,10 @@ class Daemon:
                     for feed in self.feeds:
                         tasks.extend(feed.start(self.supervisor, http))
                     tasks.append(spawn(self._consume, "pipeline"))
-                    if not restored:  # history loads while the feeds already run
-                        tasks.append(spawn(functools.partial(self._backfill, http), "backfill"))
+                    backfill, since = self._history_needed(restored)
+                    if backfill:  # history loads while the feeds already run
+                        run = functools.partial(self._backfill, http, since)
+                        tasks.append(spawn(run, "backfill"))
                     tasks.append(spawn(self._idle_ticker, "ticker"))
                     tasks.append(spawn(self._snapshotter, "snapshots"))
                     refresh = functools.partial(self._refresh_instruments_forever, http)
@@ -309,11 +325,34 @@ class Daemon:
         interval = self.settings.instruments_refresh_s
         await refresh_forever(self.feeds, http, self.clock, interval, cache, self.metrics)
 
-    async def _backfill(self, http: aiohttp.ClientSession) -> None:
-        """Seed the price and OI processors from the venues' REST history (no saved state).
+    def _history_needed(self, restored: bool) -> tuple[bool, int | None]:
+        """Whether to backfill, and from which event time (None: the whole history).
+
+        Without restored state: the whole history. With it: the gap from the restored
+        watermark to the run's clock, when longer than :data:`GAP_MIN_S` and not longer than
+        :data:`GAP_MAX_S`.
+        """
+        watermark = self.pipeline.engine.watermark_ns
+        if not restored or watermark <= 0:
+            return True, None
+        gap_ns = self.clock.now_ns() - watermark
+        if gap_ns <= GAP_MIN_S * NS_PER_SECOND:
+            return False, None
+        self._log.info("backfill.gap", since_ns=watermark, gap_s=round(gap_ns / NS_PER_SECOND))
+        if gap_ns > GAP_MAX_S * NS_PER_SECOND:
+            return False, None
+        return True, watermark
+
+    async def _backfill(self, http: aiohttp.ClientSession, since_ns: int | None = None) -> None:
+        """Seed the price and OI processors from the venues' REST history: all of it without
+        saved state, the history after ``since_ns`` after a restart (the gap).
 
         Runs beside the feeds: a venue with a slow REST rate limit does not hold back
         monitoring. Never raises: a failure is logged and the daemon runs without that history.
+
+        A gap's history is seeded once event time has passed it (:meth:`_event_time_past`):
+        the ticks through the downtime record its hours as without values, so history seeded
+        before them would be overwritten.
         """
         targets: dict[str, Seedable] = {
             p.name: p
@@ -331,6 +370,9 @@ class Daemon:
                     targets,
                     clock=self.clock,
                     metrics=self.metrics,
+                    since_ns=since_ns,
+                    capture=self.capture,
+                    seed_after=self._event_time_past,
                 )
                 for f in self.feeds
             ),
@@ -339,6 +381,11 @@ class Daemon:
         for feed, r in zip(self.feeds, results, strict=True):
             if isinstance(r, Exception):
                 self._log.error("backfill.venue_failed", venue=feed.venue, error=repr(r))
+
+    async def _event_time_past(self, ts_ns: int) -> None:
+        """Wait until the pipeline's event time has reached ``ts_ns``."""
+        while self.pipeline.engine.watermark_ns < ts_ns:
+            await self.clock.sleep(1.0)
 
     # ---------------------------------------------------------------- pipeline
 

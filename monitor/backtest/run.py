@@ -24,6 +24,7 @@ from monitor.backtest.summary import summary
 from monitor.capture import open_capture, read_frames
 from monitor.coverage import default_live_factors
 from monitor.pipeline import Pipeline
+from monitor.replay.backfill import BackfillSeeder
 from monitor.replay.parse import parse_lines
 from monitor.simulator.scenarios import Scenario, get_scenario
 from monitor.simulator.scenarios.base import seed_backfill
@@ -216,7 +217,8 @@ def backtest_capture(
     fh, position = open_capture(p)
 
     def events() -> Iterator[Event]:
-        for ev in parse_lines(read_frames(fh), result.stats):
+        seeder = BackfillSeeder(pipeline.engine.processors, lambda: pipeline.engine.watermark_ns)
+        for ev in parse_lines(read_frames(fh), result.stats, backfill=seeder):
             result.input_events += 1
             if progress is not None and result.input_events % PROGRESS_EVERY == 0:
                 progress(min(size, position()), size)

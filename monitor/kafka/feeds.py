@@ -18,7 +18,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from monitor.capture import CaptureWriter
+from monitor.capture import BackfillTag, CaptureWriter
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
@@ -56,8 +56,11 @@ class KafkaFrameWriter(CaptureWriter):
         self._producer = build_producer(self.cfg)
         await self._producer.start()
 
-    def write(self, venue: str, frame: str, ts_recv: int) -> None:
-        """Queue one frame."""
+    def write(
+        self, venue: str, frame: str, ts_recv: int, backfill: BackfillTag | None = None
+    ) -> None:
+        """Queue one frame (the Kafka feeds run no backfill: ``backfill`` is never set here,
+        and the frames schema has no field for it)."""
         if self._producer is None or len(self._tasks) >= self.max_pending:
             self.dropped += 1
             return

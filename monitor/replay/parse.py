@@ -2,6 +2,9 @@
 
 Capture lines (or bare frames) go through the venue parsers exactly as the daemon runs them; a
 frame that cannot be parsed is counted in :class:`FrameStats` by kind and reported, never fatal.
+Backfill answers (lines with a ``backfill`` tag) are not frames of a stream: they go to the
+given :class:`~monitor.replay.backfill.BackfillSeeder` (replay, backtest) or are passed over
+(``riskmon parse``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from monitor.capture import CaptureLine
+from monitor.replay.backfill import BackfillSeeder
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import FrameParser, ParseError
 from streams.events import Event
@@ -67,6 +71,7 @@ def parse_lines(
     stats: FrameStats,
     errors: TextSink | None = None,
     venue: str | None = None,
+    backfill: BackfillSeeder | None = None,
 ) -> Iterator[Event]:
     """Parse capture lines into events; count and report (to ``errors``) what cannot be parsed.
 
@@ -75,10 +80,21 @@ def parse_lines(
         stats: counters updated in place.
         errors: where one line per skipped frame is written.
         venue: only frames of this venue (others are skipped as ``other_venue``).
+        backfill: seeds the backfill answers into processors (a batch when it is complete, the
+            rest at the end); without it they are passed over.
     """
     parsers = ParserSet()
     for n, line in lines:
         stats.frames += 1
+        if backfill is not None:
+            backfill.ready()
+        if line.backfill is not None:
+            problem = backfill.add(line) if backfill is not None else None
+            if problem is not None:
+                stats.skip("bad_backfill")
+                if errors is not None:
+                    errors.write(f"line {n}: skipped (bad_backfill): {problem}\n")
+            continue
         if venue is not None and line.venue and line.venue != venue:
             stats.skip("other_venue")
             if errors is not None:
@@ -98,6 +114,8 @@ def parse_lines(
             continue
         stats.events += len(events)
         yield from events
+    if backfill is not None:
+        backfill.finish()
 
 
 class HeldLines:

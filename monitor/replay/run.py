@@ -15,6 +15,7 @@ from alerts.model import encode_alert
 from alerts.rules import RuleSet
 from monitor.capture import CaptureLine
 from monitor.pipeline import Pipeline, Step
+from monitor.replay.backfill import BackfillSeeder
 from monitor.replay.parse import FrameStats, TextSink, parse_lines
 from streams.engine import StreamEngine
 from streams.events import encode_event
@@ -76,7 +77,9 @@ def replay(
     stats = stats if stats is not None else FrameStats()
     pipeline = Pipeline(StreamEngine(default_processors()), AlertEvaluator(rules))
     thinner = SignalThinner(int(every_s * NS_PER_SECOND))
-    for ev in parse_lines(lines, stats, errors):
+    # the daemon's backfill, seeded as the daemon seeded it
+    seeder = BackfillSeeder(pipeline.engine.processors, lambda: pipeline.engine.watermark_ns)
+    for ev in parse_lines(lines, stats, errors, backfill=seeder):
         if emit == "events":
             out.write(encode_event(ev).decode())
             out.write("\n")

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 import structlog
@@ -97,6 +98,8 @@ class VenueStats:
     rest_calls: int = 0
     rest_errors: int = 0
     open_sessions: int = 0
+    #: every REST request answered, as ``path?query``
+    rest_requests: list[str] = field(default_factory=list)
     subscriptions_seen: list[set[str]] = field(default_factory=list)
 
 
@@ -327,6 +330,7 @@ class ExchangeSimulator:
     ) -> web.StreamResponse:
         st = self.stats[venue]
         st.rest_calls += 1
+        st.rest_requests.append(path + ("?" + urlencode(query) if query else ""))
         faults = self._faults[venue]
         if faults.rest_errors:
             status, retry_after = faults.rest_errors.pop(0)

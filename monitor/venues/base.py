@@ -151,7 +151,8 @@ class RestPoll:
 
 @dataclass(frozen=True, slots=True)
 class BackfillRequest:
-    """A REST history request made once at start-up when there is no saved state.
+    """A REST history request made at start-up: the full history when there is no saved state,
+    the gap since the snapshot after a restart (:mod:`monitor.backfill`).
 
     A venue may split one history into several requests (pages of a time range); their points
     are merged per kind and symbol.
@@ -186,11 +187,17 @@ class VenueEndpoints:
 
 
 class BackfillPlanner(Protocol):
-    """Builds a venue's start-up history requests for symbols, ending at ``now_ms`` (Unix ms;
-    the wall clock when None, the scenario's clock against the simulator)."""
+    """Builds a venue's history requests for symbols, ending at ``now_ms`` (Unix ms; the wall
+    clock when None, the scenario's clock against the simulator) and starting at ``since_ms``
+    (the gap after a restart with saved state; the venue's full history window when None)."""
 
     def __call__(
-        self, endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+        self,
+        endpoints: VenueEndpoints,
+        symbols: Sequence[str],
+        *,
+        now_ms: int | None = None,
+        since_ms: int | None = None,
     ) -> list[BackfillRequest]: ...
 
 

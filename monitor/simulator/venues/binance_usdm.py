@@ -128,7 +128,11 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 },
             )
         if path == "/fapi/v1/klines":
-            rows = self.hourly.rows(query.get("symbol", ""), limit=int(query.get("limit", "500")))
+            rows = self.hourly.rows(
+                query.get("symbol", ""),
+                *_time_range(query),
+                limit=int(query.get("limit", "500")),
+            )
             return RestReply(
                 200,
                 [
@@ -151,7 +155,11 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 ],
             )
         if path == "/futures/data/openInterestHist":
-            rows = self.hourly.rows(query.get("symbol", ""), limit=int(query.get("limit", "30")))
+            rows = self.hourly.rows(
+                query.get("symbol", ""),
+                *_time_range(query),
+                limit=int(query.get("limit", "30")),
+            )
             return RestReply(
                 200,
                 [
@@ -194,3 +202,9 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 ],
             )
         return None
+
+
+def _time_range(query: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """``startTime`` and ``endTime`` (Unix ms) of a history request, None when absent."""
+    start, end = query.get("startTime"), query.get("endTime")
+    return (int(start) if start else None, int(end) if end else None)

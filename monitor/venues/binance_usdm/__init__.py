@@ -156,22 +156,30 @@ def parse_open_interest_hist(body: bytes) -> list[tuple[int, float]]:
 
 
 def plan_backfill(
-    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+    endpoints: VenueEndpoints,
+    symbols: Sequence[str],
+    *,
+    now_ms: int | None = None,
+    since_ms: int | None = None,
 ) -> list[BackfillRequest]:
     """90 days of 2 h klines and 30 days of hourly open-interest value per symbol.
 
-    The requests ask for the newest ``limit`` rows, which end at the venue's own now, so
-    ``now_ms`` is not needed (accepted for the :class:`~monitor.venues.base.BackfillPlanner`
-    shape).
+    Without ``since_ms`` the requests ask for the newest ``limit`` rows, which end at the
+    venue's own now, so ``now_ms`` is not needed. With it (a gap after a restart) they ask for
+    the rows from ``since_ms`` to ``now_ms`` (``startTime``/``endTime``), at most ``limit``.
     """
     base = endpoints.rest.rstrip("/")
+    window = ""
+    if since_ms is not None:
+        window = f"&startTime={since_ms}" + (f"&endTime={now_ms}" if now_ms is not None else "")
     out: list[BackfillRequest] = []
     for sym in symbols:
         out.append(
             BackfillRequest(
                 "price",
                 sym,
-                f"{base}/fapi/v1/klines?symbol={sym}&interval={KLINE_INTERVAL}&limit={KLINE_LIMIT}",
+                f"{base}/fapi/v1/klines?symbol={sym}&interval={KLINE_INTERVAL}"
+                f"&limit={KLINE_LIMIT}{window}",
                 parse_klines,
             )
         )
@@ -180,7 +188,7 @@ def plan_backfill(
                 "open_interest",
                 sym,
                 f"{base}/futures/data/openInterestHist?symbol={sym}&period={OI_HIST_PERIOD}"
-                f"&limit={OI_HIST_LIMIT}",
+                f"&limit={OI_HIST_LIMIT}{window}",
                 parse_open_interest_hist,
             )
         )

@@ -249,9 +249,14 @@ def parse_open_interest(body: bytes) -> list[tuple[int, float]]:
 
 
 def plan_backfill(
-    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+    endpoints: VenueEndpoints,
+    symbols: Sequence[str],
+    *,
+    now_ms: int | None = None,
+    since_ms: int | None = None,
 ) -> list[BackfillRequest]:
-    """90 days of 2 h klines and 60 days of hourly open interest per symbol, ending at now.
+    """90 days of 2 h klines and 60 days of hourly open interest per symbol, ending at now
+    (from ``since_ms`` instead, when that is later: the gap after a restart).
 
     Each history is split into windows of at most one request's rows (200 candles, 200
     open-interest rows) with explicit start and end times; the backfill merges the pages.
@@ -261,11 +266,15 @@ def plan_backfill(
         endpoints: the REST base.
         symbols: venue symbols.
         now_ms: the end of the windows (Unix ms); the current time when None.
+        since_ms: the earliest start of the windows (Unix ms); None for the full history.
     """
     now = int(time.time() * 1000) if now_ms is None else now_ms
+    floor = since_ms if since_ms is not None else 0
     base = endpoints.rest.rstrip("/")
-    kline_windows = _windows(now - PRICE_HISTORY_MS, now, KLINE_LIMIT * KLINE_INTERVAL_MS)
-    oi_windows = _windows(now - OI_HISTORY_MS, now, OI_LIMIT * OI_INTERVAL_MS)
+    kline_windows = _windows(
+        max(now - PRICE_HISTORY_MS, floor), now, KLINE_LIMIT * KLINE_INTERVAL_MS
+    )
+    oi_windows = _windows(max(now - OI_HISTORY_MS, floor), now, OI_LIMIT * OI_INTERVAL_MS)
     out: list[BackfillRequest] = []
     for sym in symbols:
         cat = category_of(sym)

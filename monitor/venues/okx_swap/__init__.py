@@ -259,9 +259,16 @@ def history_windows(now_ms: int, bar_ms: int, span_ms: int, limit: int) -> list[
 
 
 def plan_backfill(
-    endpoints: VenueEndpoints, symbols: Sequence[str], *, now_ms: int | None = None
+    endpoints: VenueEndpoints,
+    symbols: Sequence[str],
+    *,
+    now_ms: int | None = None,
+    since_ms: int | None = None,
 ) -> list[BackfillRequest]:
     """90 days of 4-hour candle closes and 60 days of 4-hour open interest (USD) per symbol.
+
+    With ``since_ms`` (the gap after a restart) each span is cut to the bars from the one open
+    at ``since_ms`` on.
 
     Every page is one URL with an explicit time window ending at ``now_ms`` (default: now), so
     no cursor is followed. Trade-offs, within OKX's documented limits:
@@ -278,9 +285,10 @@ def plan_backfill(
     Six requests per symbol, paced by ``VENUE.backfill_rate``.
     """
     now = int(time.time() * 1000) if now_ms is None else now_ms
+    gap = max(PRICE_SPAN_MS, OI_SPAN_MS) if since_ms is None else max(0, now - since_ms)
     base = endpoints.rest.rstrip("/")
-    price_windows = history_windows(now, CANDLE_BAR_MS, PRICE_SPAN_MS, CANDLE_LIMIT)
-    oi_windows = history_windows(now, OI_PERIOD_MS, OI_SPAN_MS, OI_LIMIT)
+    price_windows = history_windows(now, CANDLE_BAR_MS, min(PRICE_SPAN_MS, gap), CANDLE_LIMIT)
+    oi_windows = history_windows(now, OI_PERIOD_MS, min(OI_SPAN_MS, gap), OI_LIMIT)
     out: list[BackfillRequest] = []
     for sym in symbols:
         for lower, upper in price_windows:
