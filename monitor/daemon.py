@@ -42,7 +42,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -64,6 +63,7 @@ from monitor.capture import CaptureWriter
 from monitor.clock_follower import ClockFollower
 from monitor.connection import loop_was_stalled
 from monitor.coverage import streams_config
+from monitor.daemon_state import SNAPSHOT_VERSION, encode_state, restore_state
 from monitor.exporter import SignalExporter
 from monitor.health import Health, build_app
 from monitor.listing_refresh import refresh_forever, refresh_listings
@@ -84,7 +84,7 @@ from streams.signals import Signal
 from streams.supervisor import TaskSupervisor
 from streams.units import NS_PER_SECOND
 
-__all__ = ["Daemon", "Deliver", "SignalSink"]
+__all__ = ["SNAPSHOT_VERSION", "Daemon", "Deliver", "SignalSink"]
 
 log = structlog.get_logger(__name__)
 
@@ -94,8 +94,6 @@ Deliver = Callable[[Sequence[AlertNotice]], Awaitable[None]]
 SignalSink = Callable[[Sequence[Signal]], None]
 
 _BATCH = 512
-#: ``snapshot_version`` of the state file; any other version is not restored
-SNAPSHOT_VERSION = 1
 #: wall seconds between two snapshots at least (those that follow alert transitions)
 SNAPSHOT_GAP_S = 1.0
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
@@ -528,8 +526,7 @@ class Daemon:
             self._log.warning("daemon.snapshot_skipped", unsubmitted=len(self._unsubmitted))
             return None
         try:
-            state = {**self.pipeline.snapshot(), "snapshot_version": SNAPSHOT_VERSION}
-            return json.dumps(state).encode()
+            return encode_state(self.pipeline)
         except (TypeError, ValueError) as e:
             self._log.error("daemon.snapshot_failed", error=str(e))
             return None
@@ -545,36 +542,7 @@ class Daemon:
 
     def _restore_state(self) -> bool:
         """Load the last snapshot; False (start fresh) when there is none or it is unusable."""
-        path = self._state_path
-        if not path.is_file():
-            self._log.info("daemon.state_missing", path=str(path))
-            return False
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            self._log.error("daemon.state_unreadable", path=str(path), error=str(e))
-            return False
-        version = state.get("snapshot_version") if isinstance(state, dict) else None
-        if version != SNAPSHOT_VERSION:
-            self._log.error(
-                "daemon.state_unusable",
-                path=str(path),
-                kind=type(state).__name__,
-                snapshot_version=version,
-                expected=SNAPSHOT_VERSION,
-            )
-            return False
-        try:
-            self.pipeline.restore(state)
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            self._log.error("daemon.state_unreadable", path=str(path), error=repr(e))
-            return False
-        self._log.info(
-            "daemon.state_restored",
-            path=str(path),
-            watermark_ns=self.pipeline.engine.watermark_ns,
-        )
-        return True
+        return restore_state(self._state_path, self.pipeline, self._log)
 
     # ---------------------------------------------------------------- metrics endpoint
 
