@@ -83,6 +83,7 @@ class AlertEvaluator:
                 self._by_signal.setdefault(r.absent.signal, []).append((i, -1))
                 self._absent.append(i)
         self._select_cache: dict[tuple[str, LabelKey], list[tuple[int, int]]] = {}
+        self._single = [len(r.conditions) == 1 for r in self.rules]
         self.now_ns = 0
         self.start_ns = start_ns
         self.evaluations = 0
@@ -265,7 +266,15 @@ class AlertEvaluator:
             series[lkey] = _Series(s.value, s.ts, latched)
         else:
             prev.value, prev.ts, prev.latched = s.value, s.ts, latched
-        self._evaluate(ri, st, key, a, s.ts if s.ts > 0 else self.now_ns, out)
+        now = s.ts if s.ts > 0 else self.now_ns
+        if self._single[ri] and len(series) == 1:
+            # what _evaluate computes when one condition selects one series: its truth and value
+            self.evaluations += 1
+            a.value = s.value
+            if latched or a.phase != _INACTIVE:  # an inactive alert that stays so: no change
+                self._advance(st, key, a, latched, now, out, {cond.id: s.value})
+            return
+        self._evaluate(ri, st, key, a, now, out)
 
     @staticmethod
     def _cond_true(cond: Condition, series: dict[LabelKey, _Series]) -> tuple[bool, float | None]:
