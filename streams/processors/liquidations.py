@@ -226,14 +226,17 @@ class LiquidationProcessor:
             key = sums.window_key(wi, now_ns)
             if keys[wi] != key:
                 keys[wi] = key
-                m = _figures(sums.sums(wi, now_ns).tolist(), n)
+                raw = sums.sums(wi, now_ns).tolist()
+                m = _figures(raw, n)
                 before = self._last_rows[wi]
                 if m != before:
                     self._emit_window(out, m, before, wlabel, now_ns)
                     self._last_rows[wi] = m
                     self._last[wi][:] = m
-                if any(v != v for row in m for v in row):
-                    keys[wi] = None  # NaN never equals itself: compare again next tick
+                if not math.isfinite(sum(raw)):
+                    # sums are >= 0, so a finite total means no inf or NaN figure; NaN never
+                    # equals itself, so such figures are compared again next tick
+                    keys[wi] = None
             self._series.emit(
                 out,
                 "liq_window_covered",
