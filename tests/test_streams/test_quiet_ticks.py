@@ -35,9 +35,11 @@ def _series(
         now = mk.T0 + sec * mk.S
         while pending and pending[0].ts_event < now:
             p.on_event(pending.pop(0))
-        for s in p.on_tick(now):
-            if s.name == name and s.labels == labels:
-                got.append(((s.ts - mk.T0) // mk.S, s.value))
+        got.extend(
+            ((s.ts - mk.T0) // mk.S, s.value)
+            for s in p.on_tick(now)
+            if s.name == name and s.labels == labels
+        )
     return got
 
 
