@@ -27,7 +27,8 @@ class Episodes:
         self._futures = futures
 
     def __getitem__(self, name: str) -> dict[str, Any]:
-        # calm-week (a week of one-second ticks) takes ~20 min of CPU on this 2-core machine
+        # calm-week (a week of one-second ticks) takes ~6 min of CPU (measured on a loaded 2-core
+        # machine); the timeout leaves room for a busy one
         return self._futures[name].result(timeout=3600)
 
 
