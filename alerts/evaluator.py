@@ -105,7 +105,8 @@ class AlertEvaluator:
             if r.absent is not None:
                 self._by_signal.setdefault(r.absent.signal, []).append((i, -1))
                 self._absent.append(i)
-        self._select_cache: dict[tuple[str, LabelKey], list[tuple[int, int]]] = {}
+        # (name, labels as emitted) -> (sorted labels, the (rule, condition) pairs selecting it)
+        self._select_cache: dict[tuple[str, LabelKey], tuple[LabelKey, list[tuple[int, int]]]] = {}
         self._scale_names = frozenset(
             c.scale_by for r in self.rules for c in r.conditions if c.scale_by is not None
         )
@@ -129,14 +130,17 @@ class AlertEvaluator:
             refs = self._by_signal.get(s.name)
             if refs is None:
                 continue
-            lkey = tuple(sorted(s.labels.items()))
-            ckey = (s.name, lkey)
-            selected = self._select_cache.get(ckey)
-            if selected is None:
-                selected = self._select(refs, s.labels)
+            # keyed by the labels as emitted (another order of the same labels gets its own entry
+            # with the same sorted key), which saves sorting them for every signal
+            ckey = (s.name, tuple(s.labels.items()))
+            cached = self._select_cache.get(ckey)
+            if cached is None:
+                lkey: LabelKey = tuple(sorted(s.labels.items()))
+                cached = (lkey, self._select(refs, s.labels))
                 if len(self._select_cache) > 1_000_000:
                     self._select_cache.clear()
-                self._select_cache[ckey] = selected
+                self._select_cache[ckey] = cached
+            lkey, selected = cached
             for ri, ci in selected:
                 self._update(ri, ci, s, lkey, out)
         return out

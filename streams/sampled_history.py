@@ -189,10 +189,10 @@ class SampledHistory:
             cols, _ = self.columns(tier, first, last - 1)
             done = _fmax_rows(cols, self.n_rows)
             self._cache = {key: done}
-        cols, _ = self.columns(tier, last, last)
-        if cols.shape[1] == 0:
+        slot = last % t.length  # the only slot that can hold bucket ``last``
+        if int(t.bucket_of[slot]) != last:
             return done.copy()
-        out: FloatArray = np.fmax(done, cols[:, 0])
+        out: FloatArray = np.fmax(done, t.values[: self.n_rows, slot])
         return out
 
     def snapshot(self) -> dict[str, Any]:

@@ -60,23 +60,28 @@ def resolution_for(window_ns: int) -> int:
 class _SumTier:
     """One ring of ``length`` buckets of ``res_ns`` for every row."""
 
-    __slots__ = ("cur", "length", "res_ns", "ring")
+    __slots__ = ("cur", "length", "res_ns", "ring", "version")
 
     def __init__(self, res_ns: int, length: int, capacity: int) -> None:
         self.res_ns = res_ns
         self.length = length
         self.ring: FloatArray = np.zeros((capacity, length), dtype=np.float64)
         self.cur = -1  # index of the newest bucket held (-1: none yet)
+        self.version = 0  # bumped whenever ``ring`` or ``cur`` changes
 
     def roll_to(self, bucket: int) -> None:
         if self.cur < 0:
             self.cur = bucket
+            self.version += 1
             return
         steps = bucket - self.cur
         if steps <= 0:
             return
+        self.version += 1
         if steps >= self.length:
             self.ring[:] = 0.0
+        elif steps == 1:
+            self.ring[:, bucket % self.length] = 0.0
         else:
             slots = (self.cur + np.arange(1, steps + 1, dtype=np.int64)) % self.length
             self.ring[:, slots] = 0.0
@@ -193,6 +198,7 @@ class RollingSums:
             bt = ts_ns // t.res_ns
             if t.cur - t.length < bt <= t.cur:
                 t.ring[row, bt % t.length] += value
+                t.version += 1
                 stored = True
         if not stored and count:
             self.dropped_events += 1
@@ -205,6 +211,7 @@ class RollingSums:
         vec = np.asarray(self._open[:n], dtype=np.float64)
         for t, k in zip(self._tiers, self._ratios, strict=True):
             t.ring[:n, (self._cur0 // k) % t.length] += vec
+            t.version += 1
         self._open = [0.0] * self._capacity
         self._open_dirty = False
 
@@ -234,6 +241,17 @@ class RollingSums:
         t = self._tiers[ti]
         last = (now_ns - 1) // t.res_ns
         return t.range_sum(last - n + 1, last, self.n_rows)
+
+    def window_key(self, window: int, now_ns: int) -> tuple[int, int, int]:
+        """A key that changes whenever :meth:`sums` of ``window`` at ``now_ns`` may change.
+
+        ``sums`` reads the same buckets with the same contents while the key stays equal, so a
+        caller can keep the figures it derived from the previous read (e.g. per tick).
+        """
+        self._flush()
+        ti, _ = self._window_tier[window]
+        t = self._tiers[ti]
+        return (now_ns - 1) // t.res_ns, t.version, self.n_rows
 
     def total(self, start_ns: int, end_ns: int) -> FloatArray:
         """Return every row's total over ``[start_ns, end_ns)``.
@@ -287,6 +305,7 @@ class RollingSums:
             t.ring = np.zeros((capacity, t.length), dtype=np.float64)
             t.ring[:n] = unpack_array(ts["ring"])
             t.cur = int(ts["cur"])
+            t.version += 1
         self._open = [float(x) for x in state["open"]] + [0.0] * (capacity - n)
         self._open_dirty = bool(state["open_dirty"])
         self._cur0 = int(state["cur0"])

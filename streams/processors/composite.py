@@ -113,6 +113,7 @@ class CompositeProcessor(SeriesValues):
         self._assets: list[str] = []
         self._known: set[str] = set()
         self._series = SeriesCache()
+        self._last_reads: dict[str, tuple[tuple[float | None, ...], ...]] = {}
 
     def on_event(self, event: Event) -> list[Signal]:
         """Ignore events: the score is computed on ticks."""
@@ -125,52 +126,97 @@ class CompositeProcessor(SeriesValues):
                     self._known.add(a)
                     self._assets.append(a)
 
-    @staticmethod
-    def _get(src: ValueSource | None, name: str, *labels: str) -> float | None:
-        return None if src is None else src.value(name, *labels)
+    def _reads(self, asset: str) -> tuple[float | None, ...]:
+        """The figures of ``asset`` the components are computed from, in a fixed order."""
+        oi, liq, px, fund = self._oi, self._liq, self._px, self._fund
+        return (
+            *(
+                (None, None)
+                if oi is None
+                else (oi.value("oi_drawdown_pct", asset), oi.value("oi_change_pct", asset, "24h"))
+            ),
+            *(
+                (None, None, None)
+                if liq is None
+                else (
+                    liq.value("liq_burst_z", asset),
+                    liq.value("liq_long_share", asset, "1h"),
+                    liq.value("liq_usd", asset, "all", "1h"),
+                )
+            ),
+            *(
+                (None, None)
+                if px is None
+                else (
+                    px.value("price_drawdown_pct", asset),
+                    px.value("price_return_pct", asset, "1h"),
+                )
+            ),
+            *(
+                (None, None)
+                if fund is None
+                else (
+                    fund.value("funding_rate_8h", asset, "oi_weighted"),
+                    fund.value("funding_negative_hours", asset),
+                )
+            ),
+        )
 
-    def components(self, asset: str) -> dict[str, float | None]:
-        """Return each component's 0..1 value for ``asset`` (None where no figure exists)."""
-        g = self._get
+    def _peg_reads(self) -> tuple[float | None, ...]:
+        """The market-wide figures (peg median deviations of the configured coins)."""
+        peg = self._peg
+        if peg is None:
+            return tuple(None for _ in self.config.peg_coins)
+        return tuple(peg.value("peg_median_deviation_bps", c) for c in self.config.peg_coins)
+
+    @staticmethod
+    def _combine(
+        reads: tuple[float | None, ...], pegs: tuple[float | None, ...]
+    ) -> dict[str, float | None]:
+        dd, ch, z, share, usd, pdd, ret, fr, neg = reads
         comp: dict[str, float | None] = {}
-        dd = g(self._oi, "oi_drawdown_pct", asset)
-        ch = g(self._oi, "oi_change_pct", asset, "24h")
         comp["oi_drop"] = _max_of(
             None if dd is None else ramp(-dd, 0.0, 35.0),
             None if ch is None else ramp(-ch, 0.0, 15.0),
         )
-        z = g(self._liq, "liq_burst_z", asset)
         comp["liq_burst"] = None if z is None else ramp(z, 2.0, 8.0)
-        share = g(self._liq, "liq_long_share", asset, "1h")
-        usd = g(self._liq, "liq_usd", asset, "all", "1h")
         comp["liq_long_share"] = (
             None if share is None or usd is None else (ramp(share, 0.5, 0.9) if usd > 0 else 0.0)
         )
-        pdd = g(self._px, "price_drawdown_pct", asset)
-        ret = g(self._px, "price_return_pct", asset, "1h")
         comp["price_drop"] = _max_of(
             None if pdd is None else ramp(-pdd, 0.0, 36.0),
             None if ret is None else ramp(-ret, 0.0, 10.0),
         )
-        fr = g(self._fund, "funding_rate_8h", asset, "oi_weighted")
-        neg = g(self._fund, "funding_negative_hours", asset)
         comp["funding"] = _max_of(
             None if fr is None else ramp(-fr, -0.0001, 0.0003),
             None if neg is None else ramp(neg, 0.0, 24.0),
         )
-        devs = [g(self._peg, "peg_median_deviation_bps", c) for c in self.config.peg_coins]
-        seen = [abs(d) for d in devs if d is not None]
+        seen = [abs(d) for d in pegs if d is not None]
         comp["peg_stress"] = ramp(max(seen), 10.0, 300.0) if seen else None
         return comp
 
+    def components(self, asset: str) -> dict[str, float | None]:
+        """Return each component's 0..1 value for ``asset`` (None where no figure exists)."""
+        return self._combine(self._reads(asset), self._peg_reads())
+
     def on_tick(self, now_ns: int) -> list[Signal]:
-        """Score every known asset at ``now_ns`` and emit the changes."""
+        """Score every known asset at ``now_ns`` and emit the changes.
+
+        An asset whose figures all equal those of its previous tick has the same components
+        and score, which were emitted then: it is skipped.
+        """
         self._discover()
         out: list[Signal] = []
         emit = self._series.emit
         weights = self.config.weights
+        pegs = self._peg_reads()
         for asset in self._assets:
-            comp = self.components(asset)
+            reads = self._reads(asset)
+            key = (reads, pegs)
+            if self._last_reads.get(asset) == key:
+                continue
+            self._last_reads[asset] = key
+            comp = self._combine(reads, pegs)
             score = 0.0
             inputs = 0
             for cname, c in comp.items():
@@ -199,6 +245,7 @@ class CompositeProcessor(SeriesValues):
         self._assets = [str(a) for a in state["assets"]]
         self._known = set(self._assets)
         self._series.restore(state["series"])
+        self._last_reads = {}
 
 
 def _max_of(a: float | None, b: float | None) -> float | None:

@@ -57,6 +57,7 @@ class FeedHealthProcessor(SeriesValues):
         self._gaps: dict[str, int] = {}
         self._reconnects: dict[str, int] = {}
         self._series = SeriesCache()
+        self._status_changed = True  # states and counters only move with FeedStatus events
 
     def on_event(self, event: Event) -> list[Signal]:
         """Record an arrival, or apply a status change; signals follow on the next tick."""
@@ -69,6 +70,7 @@ class FeedHealthProcessor(SeriesValues):
             return []
         if type(event) is FeedStatus:
             self._status(event)
+            self._status_changed = True
         return []
 
     def _status(self, ev: FeedStatus) -> None:
@@ -99,6 +101,9 @@ class FeedHealthProcessor(SeriesValues):
                 for venue, ts in venues.items():
                     age = max(0.0, (now_ns - ts - self.age_grace_ns) / NS_PER_SECOND)
                     emit(out, "feed_age_seconds", vc, (venue, channel), age, now_ns)
+        if not self._status_changed:
+            return out
+        self._status_changed = False
         for (venue, channel), up in self._up.items():
             emit(out, "feed_up", vc, (venue, channel), 1.0 if up else 0.0, now_ns)
         for venue, n in self._gaps.items():
@@ -130,3 +135,4 @@ class FeedHealthProcessor(SeriesValues):
         self._reconnects = {str(v): int(n) for v, n in state["reconnects"].items()}
         self._age_slot = int(state.get("age_slot", -1))
         self._series.restore(state["series"])
+        self._status_changed = True

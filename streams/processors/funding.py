@@ -67,6 +67,12 @@ class FundingProcessor(SeriesValues):
         self._oi: dict[tuple[str, str], list[float]] = {}
         self._neg_since: dict[str, int] = {}
         self._series = SeriesCache()
+        # The figures depend on the fresh rates and weights, and on event time only through
+        # ``funding_negative_hours`` while a rate is negative: with no new event, nothing gone
+        # stale and no negative rate since the last computed tick, a tick would emit nothing.
+        self._changed = True
+        self._computed_at = 0
+        self._fresh_until = 0
 
     def on_event(self, event: Event) -> list[Signal]:
         """Store the latest rate or open-interest weight; signals follow on the next tick."""
@@ -86,27 +92,43 @@ class FundingProcessor(SeriesValues):
                 rec[2] = ts
         elif cls is OpenInterest:
             keep_latest(self._oi, key, event.notional_usd, ts)  # type: ignore[union-attr]
+        else:
+            return []
+        self._changed = True
         return []
 
     def on_tick(self, now_ns: int) -> list[Signal]:
         """Compute per-venue and weighted rates at ``now_ns`` and emit the changed figures."""
         cfg = self.config
+        if (
+            not self._changed
+            and not self._neg_since
+            and self._computed_at <= now_ns <= self._fresh_until
+        ):
+            return []
+        self._changed = False
+        self._computed_at = now_ns
         stale = now_ns - cfg.stale_ns
         oi_stale = now_ns - cfg.oi_stale_ns
+        fresh_until = now_ns + min(cfg.stale_ns, cfg.oi_stale_ns)
         # asset -> venue -> [sum of rates, n]; asset -> [sum rate*oi, sum oi]
         per_venue: dict[str, dict[str, list[float]]] = {}
         weighted: dict[str, list[float]] = {}
         for key, (asset, r8, ts) in self._rates.items():
             if ts < stale:
                 continue
+            fresh_until = min(fresh_until, ts + cfg.stale_ns)
             acc = per_venue.setdefault(asset, {}).setdefault(key[0], [0.0, 0.0])
             acc[0] += r8
             acc[1] += 1.0
             o = self._oi.get(key)
+            if o is not None and o[1] >= oi_stale:
+                fresh_until = min(fresh_until, int(o[1]) + cfg.oi_stale_ns)
             if o is not None and o[1] >= oi_stale and o[0] > 0.0:
                 w = weighted.setdefault(asset, [0.0, 0.0])
                 w[0] += r8 * o[0]
                 w[1] += o[0]
+        self._fresh_until = fresh_until
         out: list[Signal] = []
         emit = self._series.emit
         keys = ("asset", "venue")
@@ -154,3 +176,4 @@ class FundingProcessor(SeriesValues):
         self._oi = {(str(v), str(i)): [float(u), int(ts)] for v, i, u, ts in state["oi"]}
         self._neg_since = {str(a): int(t) for a, t in state["neg_since"].items()}
         self._series.restore(state["series"])
+        self._changed = True

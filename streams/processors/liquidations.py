@@ -55,6 +55,29 @@ _COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("liq_long_share", None),
 )
 _ALL = "all"
+_NAN_ROW = [math.nan] * len(_COLUMNS)
+
+
+def _figures(raw: list[float], n: int) -> list[list[float]]:
+    """Every asset's figures (the :data:`_COLUMNS`) from its four sums (asset 0: all assets).
+
+    Plain floats, in the order and with the operations numpy would use, so the values are the
+    same to the last bit: the "all" row sums the other rows one after another.
+    """
+    rows = [raw[4 * i : 4 * i + 4] for i in range(n)]
+    if n > 1:
+        tot = list(rows[1])
+        for r in rows[2:]:
+            tot = [a + b for a, b in zip(tot, r, strict=True)]
+        rows[0] = tot
+    else:
+        rows[0] = [0.0, 0.0, 0.0, 0.0]
+    out: list[list[float]] = []
+    for long_usd, short_usd, long_n, short_n in rows:
+        all_usd = long_usd + short_usd
+        share = long_usd / all_usd if all_usd > 0 else 0.0
+        out.append([long_usd, short_usd, all_usd, long_n, short_n, long_n + short_n, share])
+    return out
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,12 @@ class LiquidationProcessor:
         self.assets: list[str] = []
         self._asset_idx: dict[str, int] = {}
         self._last: list[FloatArray] = [np.full((0, len(_COLUMNS)), np.nan) for _ in cfg.windows]
+        # the figures of each window as plain rows (the same values as ``_last``), and the
+        # window key they were computed at
+        self._last_rows: list[list[list[float]]] = [[] for _ in cfg.windows]
+        self._window_keys: list[tuple[int, int, int] | None] = [None for _ in cfg.windows]
+        self._burst_key: tuple[Any, ...] | None = None
+        self._sat_key: tuple[int, int, int] | None = None
         self._series = SeriesCache()
         self._sat = RollingSums([cfg.saturation_window_ns], capacity=16)
         self._sat_rows: dict[tuple[str, str], int] = {}
@@ -128,6 +157,7 @@ class LiquidationProcessor:
         self._med = np.zeros(0)
         self._scale = np.ones(0)
         self._minute_done: int | None = None
+        self._base_version = 0  # bumped whenever the burst baseline changes
         self.rejected_events = 0
         self._asset_row(_ALL)
 
@@ -193,23 +223,31 @@ class LiquidationProcessor:
     # -- ticks ----------------------------------------------------------------------------------
 
     def on_tick(self, now_ns: int) -> list[Signal]:
-        """Expire windows up to ``now_ns`` and emit every changed series."""
+        """Expire windows up to ``now_ns`` and emit every changed series.
+
+        A window whose buckets did not change since the previous tick (see
+        :meth:`RollingSums.window_key`) has the same figures, so it is not recomputed.
+        """
         out: list[Signal] = []
         sums = self._sums
         sums.advance(now_ns)
         n = len(self.assets)
-        one_minute = np.zeros(n)
+        keys = self._window_keys
         for wi, wlabel in enumerate(self._labels):
-            raw = sums.sums(wi, now_ns).reshape(n, 4)
-            raw[0] = raw[1:].sum(axis=0)
-            m = self._figures(raw)
-            if wi == self._w1m:
-                one_minute = m[:, 2]
-            last = self._last[wi]
-            changed = np.argwhere(m != last)
-            if changed.size:
-                last[:] = m
-                self._emit_window(out, changed, m, wlabel, now_ns)
+            key = sums.window_key(wi, now_ns)
+            if keys[wi] != key:
+                keys[wi] = key
+                raw = sums.sums(wi, now_ns).tolist()
+                m = _figures(raw, n)
+                before = self._last_rows[wi]
+                if m != before:
+                    self._emit_window(out, m, before, wlabel, now_ns)
+                    self._last_rows[wi] = m
+                    self._last[wi][:] = m
+                if not math.isfinite(sum(raw)):
+                    # sums are >= 0, so a finite total means no inf or NaN figure; NaN never
+                    # equals itself, so such figures are compared again next tick
+                    keys[wi] = None
             self._series.emit(
                 out,
                 "liq_window_covered",
@@ -220,33 +258,32 @@ class LiquidationProcessor:
             )
         self._series.emit(out, "liq_coverage_share", (), (), self.config.coverage_share, now_ns)
         self._update_baseline(now_ns)
+        one_minute = [row[2] for row in self._last_rows[self._w1m]]
         self._emit_burst(out, one_minute, now_ns)
         self._emit_saturation(out, now_ns)
         return out
 
-    @staticmethod
-    def _figures(raw: FloatArray) -> FloatArray:
-        long_usd = raw[:, 0]
-        short_usd = raw[:, 1]
-        all_usd = long_usd + short_usd
-        share = np.zeros_like(all_usd)
-        np.divide(long_usd, all_usd, out=share, where=all_usd > 0)
-        return np.column_stack(
-            [long_usd, short_usd, all_usd, raw[:, 2], raw[:, 3], raw[:, 2] + raw[:, 3], share]
-        )
-
     def _emit_window(
-        self, out: list[Signal], changed: Any, m: FloatArray, wlabel: str, ts: int
+        self,
+        out: list[Signal],
+        m: list[list[float]],
+        before: list[list[float]],
+        wlabel: str,
+        ts: int,
     ) -> None:
         assets = self.assets
-        for i, c in changed.tolist():
-            name, side = _COLUMNS[c]
-            labels = (
-                {"asset": assets[i], "window": wlabel}
-                if side is None
-                else {"asset": assets[i], "side": side, "window": wlabel}
-            )
-            out.append(Signal(name, labels, float(m[i, c]), ts))
+        for i, row in enumerate(m):
+            old = before[i] if i < len(before) else _NAN_ROW
+            for c, v in enumerate(row):
+                if v == old[c]:
+                    continue
+                name, side = _COLUMNS[c]
+                labels = (
+                    {"asset": assets[i], "window": wlabel}
+                    if side is None
+                    else {"asset": assets[i], "side": side, "window": wlabel}
+                )
+                out.append(Signal(name, labels, v, ts))
 
     def _update_baseline(self, now_ns: int) -> None:
         cfg = self.config
@@ -276,6 +313,7 @@ class LiquidationProcessor:
             col[:] = np.where(keep, x, np.nan)
             self._base_count += keep.astype(np.int64) - was.astype(np.int64)
             self._refresh_stats()
+            self._base_version += 1
         self._minute_done = cur - 1
 
     def _refresh_stats(self) -> None:
@@ -290,11 +328,16 @@ class LiquidationProcessor:
         self._med[rows] = med
         self._scale[rows] = np.maximum(1.4826 * mad, self.config.min_scale)
 
-    def _emit_burst(self, out: list[Signal], one_minute: FloatArray, ts: int) -> None:
+    def _emit_burst(self, out: list[Signal], one_minute: list[float], ts: int) -> None:
+        # z only moves with the last minute's volumes or the baseline: skip the tick otherwise
+        key = (self._base_version, *one_minute)
+        if key == self._burst_key:
+            return
+        self._burst_key = key if all(v == v for v in one_minute) else None
         warm = np.flatnonzero(self._base_count >= self.config.min_baseline_minutes)
         if warm.size == 0:
             return
-        z = (np.log1p(one_minute[warm]) - self._med[warm]) / self._scale[warm]
+        z = (np.log1p(np.asarray(one_minute)[warm]) - self._med[warm]) / self._scale[warm]
         for i, v in zip(warm.tolist(), z.tolist(), strict=True):
             self._series.emit(out, "liq_burst_z", ("asset",), (self.assets[i],), v, ts)
 
@@ -302,6 +345,10 @@ class LiquidationProcessor:
         if not self._sat_keys:
             return
         self._sat.advance(now_ns)
+        key = self._sat.window_key(0, now_ns)
+        if key == self._sat_key:
+            return
+        self._sat_key = key
         vals = self._sat.sums(0, now_ns).tolist()
         for (venue, asset), v in zip(self._sat_keys, vals, strict=True):
             self._series.emit(
@@ -330,8 +377,9 @@ class LiquidationProcessor:
             wlabel = rest[-1]
             side = rest[0] if name != "liq_long_share" else None
             c = _COLUMNS.index((name, side))
-            v = float(self._last[self._labels.index(wlabel)][i, c])
-            return None if math.isnan(v) else v
+            rows = self._last_rows[self._labels.index(wlabel)]
+            v = rows[i][c] if i < len(rows) else math.nan  # rows of _last, as plain floats
+            return None if v != v else v
         return self._series.get(name, *labels)
 
     # -- state ----------------------------------------------------------------------------------
@@ -372,3 +420,7 @@ class LiquidationProcessor:
         md = state["minute_done"]
         self._minute_done = None if md is None else int(md)
         self.rejected_events = int(state["rejected_events"])
+        self._last_rows = [a.tolist() for a in self._last]
+        self._window_keys = [None for _ in self._labels]
+        self._burst_key = None
+        self._sat_key = None

@@ -130,6 +130,13 @@ class OpenInterestProcessor(SeriesValues):
         self.late_events = 0
         self.rejected_events = 0
         self.rejected_backfills: list[tuple[str, str, float]] = []  # asset, venue, live/seeded
+        # A tick's figures depend on the instruments' values and which of them are held or
+        # forgotten, and on event time only through minute (and hour) buckets: while no event
+        # arrived, no instrument crossed ``hold_ns``/``forget_ns`` and the minute is the same
+        # as at the last computed tick, a tick would record the same values and emit nothing.
+        self._changed = True
+        self._tick_key: tuple[int, int] | None = None
+        self._next_expiry = 0
 
     @property
     def assets(self) -> list[str]:
@@ -160,6 +167,7 @@ class OpenInterestProcessor(SeriesValues):
             rec[2] = event.ts_event
         else:
             self.late_events += 1
+        self._changed = True
         return []
 
     def seed_history(self, asset: str, venue: str, points: Iterable[tuple[int, float]]) -> None:
@@ -179,14 +187,21 @@ class OpenInterestProcessor(SeriesValues):
             if last is None or ordered[-1][0] >= last[0]:
                 self._unchecked[(asset, venue)] = (int(ordered[-1][0]), float(ordered[-1][1]))
         a.peak_cache = None
+        self._changed = True
 
     def on_tick(self, now_ns: int) -> list[Signal]:
         """Apply staleness at ``now_ns``, record history and emit the changed figures."""
         cfg = self.config
+        tick_key = ((now_ns - 1) // NS_PER_MINUTE, now_ns // NS_PER_MINUTE)
+        if not self._changed and tick_key == self._tick_key and now_ns < self._next_expiry:
+            return []
+        self._changed = False
+        self._tick_key = tick_key
         out: list[Signal] = []
         per_asset: dict[str, dict[str, float]] = {}
         incomplete: set[str] = set()
         forget: list[tuple[str, str]] = []
+        expiry = now_ns + cfg.forget_ns + 1  # the next time an instrument is held or forgotten
         for key, (asset, usd, ts) in self._inst.items():
             age = now_ns - ts
             if age > cfg.forget_ns:
@@ -194,11 +209,14 @@ class OpenInterestProcessor(SeriesValues):
                 continue
             if age > cfg.hold_ns:
                 incomplete.add(asset)
+                expiry = min(expiry, ts + cfg.forget_ns + 1)
                 continue
+            expiry = min(expiry, ts + cfg.hold_ns + 1)
             venues = per_asset.setdefault(asset, {})
             venues[key[0]] = venues.get(key[0], 0.0) + usd
         for key in forget:
             del self._inst[key]
+        self._next_expiry = expiry
         for name, a in self._assets.items():
             self._tick_asset(out, name, a, per_asset.get(name, {}), name not in incomplete, now_ns)
         return out
@@ -323,3 +341,4 @@ class OpenInterestProcessor(SeriesValues):
         }
         self.late_events = int(state["late_events"])
         self.rejected_events = int(state["rejected_events"])
+        self._changed = True

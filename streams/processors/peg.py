@@ -73,6 +73,11 @@ class PegProcessor(SeriesValues):
         self._thresholds = [(f"{t:g}", t) for t in cfg.thresholds_bps]
         self._series = SeriesCache()
         self.rejected_events = 0
+        # the figures depend only on the fresh mids: while no quote arrived and none went stale
+        # since the last computed tick, a tick would emit nothing
+        self._changed = True
+        self._computed_at = 0
+        self._fresh_until = 0
 
     def on_event(self, event: Event) -> list[Signal]:
         """Store the latest mid of a watched SPOT pair; signals follow on the next tick."""
@@ -90,12 +95,20 @@ class PegProcessor(SeriesValues):
             return []
         key = (event.asset, event.venue, quote)
         keep_latest(self._mids, key, (bid + ask) / 2.0, event.ts_event)
+        self._changed = True
         return []
 
     def on_tick(self, now_ns: int) -> list[Signal]:
         """Compute every coin's venue prices and statistics at ``now_ns``; emit the changes."""
+        if not self._changed and self._computed_at <= now_ns <= self._fresh_until:
+            return []
         stale = now_ns - self.config.stale_ns
         fresh = [(k, m, ts) for k, (m, ts) in self._mids.items() if ts >= stale]
+        self._changed = False
+        self._computed_at = now_ns
+        self._fresh_until = min((int(ts) for _k, _m, ts in fresh), default=now_ns) + (
+            self.config.stale_ns
+        )
         # USD references of quote coins: median of their fresh USD-quoted mids.
         usd_mids: dict[str, list[float]] = {}
         for (coin, _venue, quote), m, _ts in fresh:
@@ -160,3 +173,4 @@ class PegProcessor(SeriesValues):
         }
         self._series.restore(state["series"])
         self.rejected_events = int(state["rejected_events"])
+        self._changed = True

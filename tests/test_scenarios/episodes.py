@@ -30,7 +30,7 @@ class Episodes:
         return list(self._futures.values())
 
     def __getitem__(self, name: str) -> dict[str, Any]:
-        # generous: the suite runs beside them on two cores
+        # generous: the suite runs beside them on two cores (calm-week alone is ~6 CPU-minutes)
         return self._futures[name].result(timeout=3600)
 
 
