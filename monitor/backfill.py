@@ -2,7 +2,7 @@
 
 Run when the daemon starts without saved state, so that the 60-day OI peak and the 90-day
 price high mean something from the first minute, and after a restart with saved state when the
-snapshot's newest event time is more than ``GAP_MIN_S`` (monitor/daemon.py) behind the run's
+snapshot's newest event time is more than ``GAP_MIN_S`` (monitor/daemon_history.py) behind the run's
 clock: then only the gap is requested (the planners' ``since_ms``) and only points after the
 snapshot's newest event time are seeded, so nothing the restored histories hold is counted
 again. Failures are logged and skipped; the daemon starts regardless.

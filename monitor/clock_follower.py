@@ -6,20 +6,56 @@ simulator's ``GET /_control/clock`` (:meth:`ClockFollower.anchor`), then re-read
 (:meth:`ClockFollower.follow`) so that pauses and restarts of the scenario reach every timer. A
 simulator that plays no scenario answers 404, and one that does not answer in time is logged:
 the clock then runs as the wall clock, at speed 1.
+
+At ``speed`` s a hiccup of h wall seconds looks like s·h seconds of silence, so on a fast clock
+:func:`apply_wall_floors` keeps the daemon's limits at least a few wall seconds long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import aiohttp
 import structlog
 
+from monitor.feed import VenueFeed
 from monitor.simulator.clock import ScenarioClock
+from streams.engine import SkewLimits, StreamEngine
+from streams.processors.feed_health import FeedHealthProcessor
+from streams.units import NS_PER_SECOND
 
-__all__ = ["ClockFollower"]
+__all__ = ["SKEW_WALL_FLOOR_S", "WALL_FLOOR_S", "ClockFollower", "apply_wall_floors"]
+
+#: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
+WALL_FLOOR_S = 1.0
+#: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
+#: s times as many scenario seconds) before the engine drops it
+SKEW_WALL_FLOOR_S = 10.0
+
+
+def apply_wall_floors(
+    speed: float, skew: SkewLimits, engine: StreamEngine, feeds: Sequence[VenueFeed]
+) -> None:
+    """Stall and stream-quiet limits, and the grace of feed ages, of at least
+    :data:`WALL_FLOOR_S` wall seconds at ``speed``; event-time skew limits (configured:
+    ``skew``) of at least :data:`SKEW_WALL_FLOOR_S`."""
+    floor = WALL_FLOOR_S * speed
+    skew_floor = round(SKEW_WALL_FLOOR_S * speed * NS_PER_SECOND)
+    engine.skew = SkewLimits(
+        max(skew.max_ahead_ns, skew_floor), max(skew.max_behind_ns, skew_floor)
+    )
+    if speed <= 1.0:
+        return
+    for p in engine.processors:
+        if isinstance(p, FeedHealthProcessor):
+            p.age_grace_ns = round(floor * NS_PER_SECOND)
+    for feed in feeds:
+        feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
+        for conn in feed.connections:
+            conn.stall_after_s = max(conn.stall_after_s, floor)
+
 
 _READ_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError)
 

@@ -18,11 +18,8 @@ next batch), so a restart never forgets a transition the store did not record; o
 soon after every stored transition, so a restart remembers what the store recorded. At start the
 alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
-History (:mod:`monitor.backfill`): without saved state the daemon loads the venues' REST
-history beside the running feeds; with saved state it loads only the gap, from the snapshot's
-newest event time (the restored watermark) to the run's clock, when that gap exceeds
-:data:`GAP_MIN_S` (and not :data:`GAP_MAX_S`), and seeds it once event time has
-passed it.
+History: the venues' REST history at a fresh start, the downtime's gap after a restart
+(:mod:`monitor.daemon_history`).
 
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
@@ -31,10 +28,7 @@ Live it is the wall clock. With ``simulator:`` set it is the simulator's scenari
 daemon reads ``/_control/clock`` before its feeds start and every second after (a simulator
 without a scenario answers 404: the wall clock then).
 
-At ``speed`` s, a hiccup of h wall seconds (a busy machine, a GC pause) looks like s·h seconds
-of silence. On a scenario clock the daemon therefore lets a connection be silent for at least
-:data:`WALL_FLOOR_S` of wall time before it counts as stalled, and lets event time run ahead
-through quiet periods only after that long (docs/architecture.md, the clock).
+On a fast scenario clock the limits keep a wall-time floor (:func:`apply_wall_floors`).
 """
 
 from __future__ import annotations
@@ -57,12 +51,12 @@ from alerts.evaluator import AlertEvaluator
 from alerts.model import AlertNotice
 from alerts.rules import load_ruleset
 from alerts.service import AlertService
-from monitor.backfill import Seedable, backfill_venue
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
-from monitor.clock_follower import ClockFollower
+from monitor.clock_follower import WALL_FLOOR_S, ClockFollower, apply_wall_floors
 from monitor.connection import loop_was_stalled
 from monitor.coverage import streams_config
+from monitor.daemon_history import backfill_feeds, history_needed, log_rejected
 from monitor.daemon_state import SNAPSHOT_VERSION, encode_state, restore_state
 from monitor.exporter import SignalExporter
 from monitor.health import Health, build_app
@@ -78,8 +72,6 @@ from streams.clock import Clock
 from streams.durable_file import write_atomic
 from streams.engine import SkewLimits, StreamEngine
 from streams.processors import default_processors
-from streams.processors.feed_health import FeedHealthProcessor
-from streams.processors.open_interest import OpenInterestProcessor
 from streams.signals import Signal
 from streams.supervisor import TaskSupervisor
 from streams.units import NS_PER_SECOND
@@ -98,19 +90,6 @@ _BATCH = 512
 SNAPSHOT_GAP_S = 1.0
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
 _UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
-#: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
-WALL_FLOOR_S = 1.0
-#: on a scenario clock: an event's time may stray at least this many wall seconds (at speed s,
-#: s times as many scenario seconds) before the engine drops it
-SKEW_WALL_FLOOR_S = 10.0
-#: event-time seconds between a restored snapshot's newest event and now above which the daemon
-#: backfills the gap from the venues' REST history (their history is hourly or coarser, so a
-#: shorter gap has nothing to load)
-GAP_MIN_S = 120.0
-#: a longer gap outlives every history window (the 90-day high): it is not backfilled (the
-#: restored event time is that far from the clock only when the two disagree, as in tests that
-#: replay old events on the wall clock)
-GAP_MAX_S = 90 * 86_400.0
 
 
 class Daemon:
@@ -232,7 +211,8 @@ class Daemon:
                     for feed in self.feeds:
                         tasks.extend(feed.start(self.supervisor, http))
                     tasks.append(spawn(self._consume, "pipeline"))
-                    backfill, since = self._history_needed(restored)
+                    watermark, now = self.pipeline.engine.watermark_ns, self.clock.now_ns()
+                    backfill, since = history_needed(restored, watermark, now, self._log)
                     if backfill:  # history loads while the feeds already run
                         run = functools.partial(self._backfill, http, since)
                         tasks.append(spawn(run, "backfill"))
@@ -288,23 +268,7 @@ class Daemon:
         return self.clock.speed if isinstance(self.clock, ScenarioClock) else 1.0
 
     def _apply_wall_floor(self) -> None:
-        """Stall and stream-quiet limits, and the grace of feed ages, of at least
-        :data:`WALL_FLOOR_S` wall seconds on a fast clock; event-time skew limits of at least
-        :data:`SKEW_WALL_FLOOR_S`."""
-        floor = WALL_FLOOR_S * self._speed()
-        skew_floor = round(SKEW_WALL_FLOOR_S * self._speed() * NS_PER_SECOND)
-        self.pipeline.engine.skew = SkewLimits(
-            max(self.skew.max_ahead_ns, skew_floor), max(self.skew.max_behind_ns, skew_floor)
-        )
-        if self._speed() <= 1.0:
-            return
-        for p in self.pipeline.engine.processors:
-            if isinstance(p, FeedHealthProcessor):
-                p.age_grace_ns = round(floor * NS_PER_SECOND)
-        for feed in self.feeds:
-            feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
-            for conn in feed.connections:
-                conn.stall_after_s = max(conn.stall_after_s, floor)
+        apply_wall_floors(self._speed(), self.skew, self.pipeline.engine, self.feeds)
 
     async def _follow_clock(self, http: aiohttp.ClientSession) -> None:
         """Re-read the simulator's clock every second (:meth:`ClockFollower.follow`), then
@@ -323,67 +287,19 @@ class Daemon:
         interval = self.settings.instruments_refresh_s
         await refresh_forever(self.feeds, http, self.clock, interval, cache, self.metrics)
 
-    def _history_needed(self, restored: bool) -> tuple[bool, int | None]:
-        """Whether to backfill, and from which event time (None: the whole history).
-
-        Without restored state: the whole history. With it: the gap from the restored
-        watermark to the run's clock, when longer than :data:`GAP_MIN_S` and not longer than
-        :data:`GAP_MAX_S`.
-        """
-        watermark = self.pipeline.engine.watermark_ns
-        if not restored or watermark <= 0:
-            return True, None
-        gap_ns = self.clock.now_ns() - watermark
-        if gap_ns <= GAP_MIN_S * NS_PER_SECOND:
-            return False, None
-        self._log.info("backfill.gap", since_ns=watermark, gap_s=round(gap_ns / NS_PER_SECOND))
-        if gap_ns > GAP_MAX_S * NS_PER_SECOND:
-            return False, None
-        return True, watermark
-
     async def _backfill(self, http: aiohttp.ClientSession, since_ns: int | None = None) -> None:
-        """Seed the price and OI processors from the venues' REST history: all of it without
-        saved state, the history after ``since_ns`` after a restart (the gap).
-
-        Runs beside the feeds: a venue with a slow REST rate limit does not hold back
-        monitoring. Never raises: a failure is logged and the daemon runs without that history.
-
-        A gap's history is seeded once event time has passed it (:meth:`_event_time_past`):
-        the ticks through the downtime record its hours as without values, so history seeded
-        before them would be overwritten.
-        """
-        targets: dict[str, Seedable] = {
-            p.name: p
-            for p in self.pipeline.engine.processors
-            if p.name in ("price", "open_interest") and isinstance(p, Seedable)
-        }
-        results = await asyncio.gather(
-            *(
-                backfill_venue(
-                    f.spec,
-                    f.endpoints,
-                    sorted({s.symbol for s in f.streams}),
-                    f.registry,
-                    http,
-                    targets,
-                    clock=self.clock,
-                    metrics=self.metrics,
-                    since_ns=since_ns,
-                    capture=self.capture,
-                    seed_after=self._event_time_past,
-                )
-                for f in self.feeds
-            ),
-            return_exceptions=True,
+        """Load the venues' history beside the feeds (:func:`backfill_feeds`)."""
+        await backfill_feeds(
+            self.feeds,
+            self.pipeline.engine.processors,
+            http,
+            clock=self.clock,
+            metrics=self.metrics,
+            watermark=lambda: self.pipeline.engine.watermark_ns,
+            log=self._log,
+            since_ns=since_ns,
+            capture=self.capture,
         )
-        for feed, r in zip(self.feeds, results, strict=True):
-            if isinstance(r, Exception):
-                self._log.error("backfill.venue_failed", venue=feed.venue, error=repr(r))
-
-    async def _event_time_past(self, ts_ns: int) -> None:
-        """Wait until the pipeline's event time has reached ``ts_ns``."""
-        while self.pipeline.engine.watermark_ns < ts_ns:
-            await self.clock.sleep(1.0)
 
     # ---------------------------------------------------------------- pipeline
 
@@ -466,7 +382,9 @@ class Daemon:
             await self.clock.sleep(nap)
             if loop_was_stalled(self.clock.monotonic() - before, nap, loop.time() - wall):
                 continue  # events may wait unread: they, not the ticker, move event time on
-            self._log_rejected_backfills()
+            self._rejected_logged = log_rejected(
+                self.pipeline.engine.processors, self._rejected_logged, self._log
+            )
             idle = self.clock.monotonic() - self._last_progress
             wm = self.pipeline.engine.watermark_ns
             if idle >= max(period_s, WALL_FLOOR_S * self._speed()) and wm > 0:
@@ -476,15 +394,6 @@ class Daemon:
                 if self.on_signals is not None and step.signals:
                     self.on_signals(step.signals)
                 await self._emit(step.notices)
-
-    def _log_rejected_backfills(self) -> None:
-        for p in self.pipeline.engine.processors:
-            if isinstance(p, OpenInterestProcessor):
-                for asset, venue, ratio in p.rejected_backfills[self._rejected_logged :]:
-                    self._log.warning(
-                        "backfill.rejected", asset=asset, venue=venue, live_to_history=ratio
-                    )
-                self._rejected_logged = len(p.rejected_backfills)
 
     async def _drain(self) -> None:
         batch = []
