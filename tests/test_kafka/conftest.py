@@ -123,6 +123,9 @@ class Cluster:
             "log_format": "json",
             "log_level": "info",
             "bus": tansu_bus(broker.address, self.name, **bus),
+            # the capture the cluster is compared with replays at full coverage (as `riskmon
+            # replay` does): the same liquidation thresholds on both paths
+            "liquidation_coverage": {"share": 1.0},
         }
         self.write()
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []

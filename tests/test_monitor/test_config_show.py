@@ -42,8 +42,12 @@ def test_defaults_list_every_venue_with_its_resolved_symbols_and_streams(tmp_pat
         assert shown["symbols"] == list(spec.default_symbols)
         assert shown["symbols_source"] == "venue defaults"
         assert set(shown["streams"]) == set(spec.channels)
-        for symbols in shown["streams"].values():
-            assert symbols == list(spec.default_symbols)
+        whole_market = spec.all_market_channels | spec.listed_channels
+        for channel, symbols in shown["streams"].items():
+            if channel == "liquidations" and channel in whole_market:  # the default all_market
+                assert symbols == ["*"], vid
+            else:
+                assert symbols == list(spec.default_symbols), (vid, channel)
         assert shown["endpoints"] == {"ws": spec.endpoints.ws, "rest": spec.endpoints.rest}
     assert data["venues"]["hyperliquid"]["not_published"] == ["liquidations"]
     assert data["alerting"]["pack"] == "november-2025"
