@@ -21,7 +21,7 @@ Only an ``ok`` answer carries a body (``text``, valid JSON).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import aiohttp
 import msgspec
@@ -44,17 +44,7 @@ Outcome = Literal[
     "not_utf8",
     "not_json",
 ]
-OUTCOMES: Final[tuple[Outcome, ...]] = (
-    "ok",
-    "rate_limited",
-    "http_error",
-    "server_error",
-    "unreachable",
-    "too_large",
-    "truncated",
-    "not_utf8",
-    "not_json",
-)
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 #: the largest body read (Binance spot's full exchangeInfo, the largest answer we ask for, is
 #: far below); anything larger is ``too_large``
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024

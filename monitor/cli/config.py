@@ -30,6 +30,7 @@ def effective_config(config: str | None) -> dict[str, Any]:
         CliError: the file or the environment gives invalid settings.
     """
     from monitor.venues import get_venue
+    from monitor.venues.base import CHANNELS
     from monitor.wiring import venue_endpoints, venue_streams
 
     settings, alerting = load_daemon_settings(config)
@@ -51,7 +52,7 @@ def effective_config(config: str | None) -> dict[str, Any]:
             "streams": _by_channel(streams),
             "endpoints": {"ws": ep.ws, "rest": ep.rest},
             "poll_interval_s": vs.poll_interval_s,
-            "not_published": sorted(set(_all_channels()) - set(spec.channels)),
+            "not_published": sorted(set(CHANNELS) - set(spec.channels)),
         }
     out["venues"] = venues
     out["alerting"] = alerting.model_dump(mode="json")
@@ -64,14 +65,6 @@ def _by_channel(streams: list[Stream]) -> dict[str, list[str]]:
     for s in streams:
         out.setdefault(s.channel, []).append(s.symbol)
     return out
-
-
-def _all_channels() -> tuple[str, ...]:
-    from typing import get_args
-
-    from monitor.venues.base import Channel
-
-    return get_args(Channel)
 
 
 def _cmd_config_show(args: argparse.Namespace) -> int:
