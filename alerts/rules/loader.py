@@ -30,37 +30,26 @@ A rule file::
 
 Durations are numbers of seconds or strings such as ``90s``, ``5m``, ``1h30m``, ``2d``.
 
-The schema is :mod:`alerts.rules.spec`; line and column tracking is :mod:`alerts.rules.positions`.
-This module builds runtime rules from a validated file (a single-level rule is built as a rule
-with one level) and collects every problem with its location before raising :class:`RuleError`.
+The schema is :mod:`alerts.rules.spec`; line and column tracking is :mod:`alerts.rules.positions`;
+building runtime rules from a validated file (a single-level rule is built as a rule with one
+level) is :mod:`alerts.rules.build`. This module reads files and packs, maps schema errors to
+their places, and raises every problem found at once as a :class:`RuleError`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from alerts.matchers import Matcher, MatcherError, parse_matcher
-from alerts.rules.model import (
-    LEVEL_SEVERITY,
-    AbsentSpec,
-    Condition,
-    InhibitRule,
-    Level,
-    Rule,
-    RuleSet,
-)
-from alerts.rules.positions import DocPath, Positions, clean_loc, compose, field_name
-from alerts.rules.signals_check import check_match, check_signal, unknown_fields
-from alerts.rules.spec import NAME_RE, PackSpec, RuleSpec, parse_duration_ns
-from alerts.rules.template import TemplateError, check_template
+from alerts.rules.build import RuleBuilder
+from alerts.rules.model import Rule, RuleSet
+from alerts.rules.positions import Positions, clean_loc, compose, field_name
+from alerts.rules.problems import RuleError, RuleProblem
+from alerts.rules.spec import PackSpec, parse_duration_ns
 
 __all__ = [
     "RuleError",
@@ -74,286 +63,6 @@ __all__ = [
     "merge_rulesets",
     "parse_duration_ns",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleProblem:
-    """One validation problem, located in its file."""
-
-    file: str
-    line: int
-    column: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        fld = f" {self.field}:" if self.field else ""
-        return f"{where}:{fld} {self.message}"
-
-
-class RuleError(ValueError):
-    """A rule file is invalid; ``problems`` lists every problem found, each with file and line."""
-
-    def __init__(self, problems: Sequence[RuleProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-# --- building runtime rules ------------------------------------------------------------------
-
-
-def _matchers(match: Mapping[str, str | list[str]]) -> tuple[Matcher, ...]:
-    out: list[Matcher] = []
-    for name, val in match.items():
-        if not re.match(NAME_RE, name):
-            raise MatcherError(f"bad label name {name!r}")
-        if isinstance(val, list):
-            out.append(Matcher.create(name, "=~", "|".join(re.escape(v) for v in val)))
-        elif val.startswith(("=~", "!~", "!=")):
-            out.append(Matcher.create(name, val[:2], val[2:]))  # type: ignore[arg-type]
-        else:
-            out.append(Matcher.create(name, "=", val))
-    return tuple(out)
-
-
-def _check_scale(op: str, scale_by: str | None) -> None:
-    if scale_by is not None and op not in (">", ">=", "<", "<="):
-        raise ValueError(f"'scale_by' needs <, <=, > or >= (a scaled '{op}' never holds)")
-
-
-def _check_clear(op: str, threshold: float, clear: float | None) -> None:
-    if clear is None:
-        return
-    if op in (">", ">=") and clear > threshold:
-        raise ValueError(f"clear ({clear:g}) must be <= threshold ({threshold:g}) for '{op}'")
-    if op in ("<", "<=") and clear < threshold:
-        raise ValueError(f"clear ({clear:g}) must be >= threshold ({threshold:g}) for '{op}'")
-    if op in ("==", "!="):
-        raise ValueError(f"'clear' is only meaningful with <, <=, > or >= (not '{op}')")
-
-
-class _Builder:
-    def __init__(self, file: str, pos: Positions, data: object) -> None:
-        self.file = file
-        self.pos = pos
-        self.data = data
-        self.problems: list[RuleProblem] = []
-
-    def problem(self, path: DocPath, message: str) -> None:
-        line, col = self.pos.locate(path)
-        self.problems.append(
-            RuleProblem(self.file, line, col, field_name(path, self.data), message)
-        )
-
-    def catalogue(
-        self, signal: str, match: Mapping[str, str | list[str]], path: DocPath
-    ) -> set[str]:
-        """Check a signal and its matchers against the catalogue; return its label names."""
-        sig, problems = check_signal(signal, (*path, "signal"))
-        if sig is not None:
-            problems += check_match(sig, match, (*path, "match"))
-        for where, msg in problems:
-            self.problem(where, msg)
-        return set() if sig is None else {lbl.name for lbl in sig.labels}
-
-    def templates(self, path: DocPath, annotations: Mapping[str, str], known: set[str]) -> None:
-        """Report template fields that no alert of this rule will ever have."""
-        for key, text in annotations.items():
-            bad = unknown_fields(text, known)
-            if bad:
-                self.problem(
-                    (*path, "annotations", key),
-                    f"unknown template field(s) {', '.join('{' + b + '}' for b in bad)}"
-                    f" (known: {', '.join(sorted(known))}, value, threshold, peak and _h forms)",
-                )
-
-    def scale_fields(self, scale_by: str | None, cid: str, path: DocPath) -> set[str]:
-        """Check a ``scale_by`` signal (catalogued, label-less); the template fields it adds."""
-        if scale_by is None:
-            return set()
-        sig, problems = check_signal(scale_by, (*path, "scale_by"))
-        if sig is not None and sig.labels:
-            problems.append(((*path, "scale_by"), f"{scale_by} has labels; a scale has none"))
-        for where, msg in problems:
-            self.problem(where, msg)
-        return {"coverage", "estimate" if cid == "value" else f"{cid}_estimate"}
-
-    def level_labels(self, level: Level, labels: Mapping[str, str]) -> dict[str, str]:
-        out = dict(labels)
-        out["severity"] = LEVEL_SEVERITY[level]
-        if level == "extreme":
-            out.setdefault("tier", "extreme")
-        return out
-
-    def rules(self, i: int, spec: RuleSpec) -> list[Rule]:
-        base: DocPath = ("rules", i)
-        out: list[Rule] = []
-        for key, text in spec.annotations.items():
-            try:
-                check_template(text)
-            except TemplateError as e:
-                self.problem((*base, "annotations", key), f"bad template: {e}")
-        source = f"{self.file}:{self.pos.locate(base)[0]}"
-        try:
-            if spec.signal is not None:
-                matchers = _matchers(spec.match)
-                try:
-                    _check_scale(spec.op, spec.scale_by)
-                except ValueError as e:
-                    self.problem((*base, "scale_by"), str(e))
-                    return []
-                known = self.catalogue(spec.signal, spec.match, base) | {"severity", "tier"}
-                known |= set(spec.labels) | self.scale_fields(spec.scale_by, "value", base)
-                self.templates(base, spec.annotations, known)
-                seen_levels: set[str] = set()
-                for sub, lv in spec.signal_levels():
-                    level, thr, clr = lv.level, lv.threshold, lv.clear
-                    if level in seen_levels:
-                        self.problem(base + sub + ("level",), f"level {level!r} appears twice")
-                        continue
-                    seen_levels.add(level)
-                    try:
-                        _check_clear(spec.op, thr, clr)
-                    except ValueError as e:
-                        self.problem(base + sub + ("clear",), str(e))
-                        continue
-                    for key, text in lv.annotations.items():
-                        try:
-                            check_template(text)
-                        except TemplateError as e:
-                            self.problem(base + sub + ("annotations", key), f"bad template: {e}")
-                    self.templates(base + sub, lv.annotations, known | set(lv.labels))
-                    cond = Condition(
-                        "value", spec.signal, matchers, spec.op, thr, clr, spec.scale_by
-                    )
-                    out.append(
-                        _rule(
-                            spec,
-                            level,
-                            source,
-                            conditions=(cond,),
-                            mode="all",
-                            on=None,
-                            for_ns=spec.for_ if lv.for_ is None else lv.for_,
-                            keep_firing_for_ns=(
-                                spec.keep_firing_for
-                                if lv.keep_firing_for is None
-                                else lv.keep_firing_for
-                            ),
-                            labels=self.level_labels(level, {**spec.labels, **lv.labels}),
-                            annotations={**spec.annotations, **lv.annotations},
-                        )
-                    )
-            elif spec.absent is not None:
-                assert spec.level is not None
-                a = spec.absent
-                known = self.catalogue(a.signal, a.match, (*base, "absent"))
-                known |= {"signal", "after", "severity", "tier", *spec.labels}
-                self.templates(base, spec.annotations, known)
-                out.append(
-                    _rule(
-                        spec,
-                        spec.level,
-                        source,
-                        conditions=(),
-                        mode="all",
-                        on=None,
-                        for_ns=spec.for_,
-                        keep_firing_for_ns=spec.keep_firing_for,
-                        labels=self.level_labels(spec.level, spec.labels),
-                        annotations=dict(spec.annotations),
-                        absent=AbsentSpec(a.signal, _matchers(a.match), a.after),
-                    )
-                )
-            else:
-                assert spec.level is not None
-                conds_spec = spec.all_of if spec.all_of is not None else spec.any_of
-                key = "all_of" if spec.all_of is not None else "any_of"
-                assert conds_spec is not None
-                conds: list[Condition] = []
-                ids: set[str] = set()
-                on = set(spec.on or ())
-                scaled: set[str] = set()
-                first_id = (conds_spec[0].id or "c0") if conds_spec else ""
-                for j, c in enumerate(conds_spec):
-                    cid = c.id or f"c{j}"
-                    names = self.catalogue(c.signal, c.match, (*base, key, j))
-                    if names and not on <= names:
-                        self.problem(
-                            (*base, key, j, "signal"),
-                            f"{c.signal} has no label {', '.join(sorted(on - names))} to join on",
-                        )
-                    if cid in ids:
-                        self.problem((*base, key, j, "id"), f"condition id {cid!r} appears twice")
-                    ids.add(cid)
-                    try:
-                        _check_clear(c.op, c.threshold, c.clear)
-                    except ValueError as e:
-                        self.problem((*base, key, j, "clear"), str(e))
-                    try:
-                        _check_scale(c.op, c.scale_by)
-                    except ValueError as e:
-                        self.problem((*base, key, j, "scale_by"), str(e))
-                    scaled |= self.scale_fields(c.scale_by, cid, (*base, key, j))
-                    if c.scale_by is not None and cid == (spec.value_from or first_id):
-                        scaled.add("estimate")
-                    try:
-                        conds.append(
-                            Condition(
-                                cid,
-                                c.signal,
-                                _matchers(c.match),
-                                c.op,
-                                c.threshold,
-                                c.clear,
-                                c.scale_by,
-                            )
-                        )
-                    except MatcherError as e:
-                        self.problem((*base, key, j, "match"), str(e))
-                if spec.value_from is not None and spec.value_from not in ids:
-                    self.problem(
-                        (*base, "value_from"),
-                        f"unknown condition id {spec.value_from!r}"
-                        f" (known: {', '.join(sorted(ids))})",
-                    )
-                if not conds_spec:
-                    self.problem((*base, key), "needs at least one condition")
-                known = on | ids | scaled | {"severity", "tier", *spec.labels}
-                self.templates(base, spec.annotations, known)
-                out.append(
-                    _rule(
-                        spec,
-                        spec.level,
-                        source,
-                        conditions=tuple(conds),
-                        mode="all" if key == "all_of" else "any",
-                        on=tuple(spec.on or ()),
-                        for_ns=spec.for_,
-                        keep_firing_for_ns=spec.keep_firing_for,
-                        labels=self.level_labels(spec.level, spec.labels),
-                        annotations=dict(spec.annotations),
-                        value_from=spec.value_from,
-                    )
-                )
-        except MatcherError as e:
-            self.problem((*base, "match"), str(e))
-            return []
-        return out
-
-
-def _rule(spec: RuleSpec, level: Level, source: str, **fields: Any) -> Rule:
-    """The rule of ``spec`` at ``level``: its id, name, severity and origin, then ``fields``."""
-    return Rule(
-        id=f"{spec.name}:{level}",
-        name=spec.name,
-        level=level,
-        severity=LEVEL_SEVERITY[level],
-        source=source,
-        description=spec.description,
-        **fields,
-    )
 
 
 def _parse_document(text: str, file: str) -> tuple[object, Positions]:
@@ -389,45 +98,16 @@ def _build(text: str, file: str) -> RuleSet:
                 msg = "unknown field"
             problems.append(RuleProblem(file, line, col, field_name(path, data), msg))
         raise RuleError(problems) from None
-    b = _Builder(file, pos, data)
+    b = RuleBuilder(file, pos, data)
     b.problems.extend(problems)
     rules: list[Rule] = []
     for i, rs in enumerate(spec.rules):
         rules.extend(b.rules(i, rs))
-    inhibit: list[InhibitRule] = []
-    for i, ih in enumerate(spec.inhibit):
-        try:
-            inhibit.append(
-                InhibitRule(
-                    tuple(parse_matcher(m) for m in ih.source),
-                    tuple(parse_matcher(m) for m in ih.target),
-                    tuple(ih.equal),
-                )
-            )
-        except MatcherError as e:
-            b.problem(("inhibit", i), str(e))
-    _check_unique(rules, b)
+    inhibit = b.inhibit(spec.inhibit)
+    b.check_unique(rules)
     if b.problems:
         raise RuleError(b.problems)
     return RuleSet(tuple(rules), tuple(inhibit), spec.pack or Path(file).stem, (file,))
-
-
-def _check_unique(rules: Iterable[Rule], b: _Builder) -> None:
-    seen: dict[tuple[str, str, str], Rule] = {}
-    for r in rules:
-        key = (r.name, r.severity, r.labels.get("tier", ""))
-        if key in seen:
-            b.problems.append(
-                RuleProblem(
-                    b.file,
-                    int(r.source.rsplit(":", 1)[1]),
-                    1,
-                    f"rules({r.name})",
-                    f"rule {r.name!r} with severity {r.severity} is defined twice "
-                    f"(first at {seen[key].source})",
-                )
-            )
-        seen[key] = r
 
 
 def load_rules_text(text: str, file: str = "<string>") -> RuleSet:
@@ -466,8 +146,8 @@ def merge_rulesets(sets: Sequence[RuleSet], name: str = "") -> RuleSet:
     if len(sets) == 1:
         return sets[0]
     rules = tuple(r for s in sets for r in s.rules)
-    b = _Builder(name, Positions(), None)
-    _check_unique(rules, b)
+    b = RuleBuilder(name, Positions(), None)
+    b.check_unique(rules)
     if b.problems:
         raise RuleError(b.problems)
     return RuleSet(

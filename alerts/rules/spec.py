@@ -1,8 +1,9 @@
 """The rule file's schema (pydantic): what a rule file may say, before rules are built.
 
 These models validate the YAML data shape-by-shape (field types, durations, which fields go
-together); :mod:`alerts.rules.loader` turns a validated :class:`PackSpec` into runtime
-:class:`~alerts.rules.model.Rule` objects and reports problems with their line and column.
+together); :mod:`alerts.rules.build` turns a validated :class:`PackSpec` into runtime
+:class:`~alerts.rules.model.Rule` objects, and :mod:`alerts.rules.loader` reports the problems of
+both steps with their line and column.
 """
 
 from __future__ import annotations
