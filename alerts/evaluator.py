@@ -22,67 +22,47 @@ Series keep their last value until a new sample arrives (processors emit on chan
 moves through sample timestamps and :meth:`AlertEvaluator.on_tick`. Absence rules fire when a
 selected series has sent nothing for ``after`` (or none was ever seen since the evaluator started).
 
-Nothing here does I/O or reads a clock: the same signals give the same notices, every time.
+The records this walks (alerts, series, peaks) and their snapshot encoding are in
+:mod:`alerts.alert_state`. Nothing here does I/O or reads a clock: the same signals give the same
+notices, every time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from alerts.alert_state import (
+    FIRING,
+    INACTIVE,
+    PENDING,
+    AlertState,
+    LabelKey,
+    RuleState,
+    Series,
+    more_extreme,
+)
 from alerts.model import AlertNotice
 from alerts.notice_text import resolved_summary, rule_units, scale_fields
-from alerts.rules.model import Condition, Rule, RuleSet, fingerprint
+from alerts.rules.model import Condition, Rule, RuleSet
 from alerts.rules.template import render
 from streams.signals import Signal
 from streams.units import NS_PER_SECOND
 
 __all__ = ["AlertEvaluator"]
 
-_INACTIVE, _PENDING, _FIRING = 0, 1, 2
 _SNAPSHOT_VERSION = 1
 
-LabelKey = tuple[tuple[str, str], ...]
+
+def _value_id(rule: Rule) -> str:
+    """The id of the condition whose value is the alert's value (rules with conditions)."""
+    return rule.value_from or rule.conditions[0].id
 
 
-@dataclass(slots=True)
-class _Series:
-    value: float
-    ts: int
-    latched: bool
-    extreme: float = float("nan")  # most extreme value since the condition latched
-
-
-def _more_extreme(op: str, a: float, b: float) -> float:
-    """The value further into the condition's firing side (``>``: the larger)."""
-    if op in (">", ">="):
-        return max(a, b)
-    if op in ("<", "<="):
-        return min(a, b)
-    return b
-
-
-@dataclass(slots=True)
-class _AlertState:
-    labels: dict[str, str]
-    conds: list[dict[LabelKey, _Series]]
-    phase: int = _INACTIVE
-    pending_since: int = 0
-    fired_at: int = 0
-    inactive_since: int | None = None
-    value: float = 0.0
-    fingerprint: str = ""
-    peak: float | None = None  # most extreme value since the alert went pending
-    peak_at: int = 0
-    texts: dict[str, float] = field(default_factory=dict)  # condition values for the texts
-
-
-@dataclass(slots=True)
-class _RuleState:
-    rule: Rule
-    alerts: dict[LabelKey, _AlertState] = field(default_factory=dict)
-    timers: set[LabelKey] = field(default_factory=set)
+def _value_condition(rule: Rule) -> Condition:
+    """The condition whose value is the alert's value (rules with conditions)."""
+    vf = _value_id(rule)
+    return next((c for c in rule.conditions if c.id == vf), rule.conditions[0])
 
 
 class AlertEvaluator:
@@ -96,7 +76,7 @@ class AlertEvaluator:
 
     def __init__(self, rules: RuleSet | Sequence[Rule], start_ns: int | None = None) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules.rules if isinstance(rules, RuleSet) else rules)
-        self._states = [_RuleState(r) for r in self.rules]
+        self._states = [RuleState(r) for r in self.rules]
         self._by_signal: dict[str, list[tuple[int, int]]] = {}
         self._absent: list[int] = []
         for i, r in enumerate(self.rules):
@@ -171,7 +151,7 @@ class AlertEvaluator:
             self._notice(st.rule, a, "firing", None)
             for st in self._states
             for a in st.alerts.values()
-            if a.phase == _FIRING
+            if a.phase == FIRING
         ]
 
     def forget(self, fingerprints: Collection[str]) -> int:
@@ -184,9 +164,9 @@ class AlertEvaluator:
         n = 0
         for st in self._states:
             for key, a in st.alerts.items():
-                if a.phase != _FIRING or a.fingerprint not in fingerprints:
+                if a.phase != FIRING or a.fingerprint not in fingerprints:
                     continue
-                a.phase = _INACTIVE
+                a.phase = INACTIVE
                 a.inactive_since = None
                 for series in a.conds:
                     for s in series.values():
@@ -197,31 +177,7 @@ class AlertEvaluator:
 
     def snapshot(self) -> dict[str, Any]:
         """Return the state as a JSON-serialisable dict (see :meth:`restore`)."""
-        rules: dict[str, Any] = {}
-        for st in self._states:
-            if not st.alerts:
-                continue
-            rules[st.rule.id] = [
-                {
-                    "key": [list(kv) for kv in key],
-                    "labels": a.labels,
-                    "phase": a.phase,
-                    "pending_since": a.pending_since,
-                    "fired_at": a.fired_at,
-                    "inactive_since": a.inactive_since,
-                    "value": a.value,
-                    "peak": a.peak,
-                    "peak_at": a.peak_at,
-                    "conds": [
-                        [
-                            [[list(kv) for kv in sk], s.value, s.ts, s.latched, s.extreme]
-                            for sk, s in c.items()
-                        ]
-                        for c in a.conds
-                    ],
-                }
-                for key, a in st.alerts.items()
-            ]
+        rules = {st.rule.id: st.encode() for st in self._states if st.alerts}
         return {
             "version": _SNAPSHOT_VERSION,
             "now_ns": self.now_ns,
@@ -248,36 +204,8 @@ class AlertEvaluator:
             st.timers.clear()
         for rid, alerts in state["rules"].items():
             rst = by_id.get(rid)
-            if rst is None:
-                continue
-            ncond = max(1, len(rst.rule.conditions))
-            for item in alerts:
-                key: LabelKey = tuple((str(k), str(v)) for k, v in item["key"])
-                conds: list[dict[LabelKey, _Series]] = [{} for _ in range(ncond)]
-                for j, c in enumerate(item["conds"][:ncond]):
-                    for sk, value, ts, latched, *rest in c:
-                        extreme = float(rest[0]) if rest and rest[0] is not None else float(value)
-                        conds[j][tuple((str(k), str(v)) for k, v in sk)] = _Series(
-                            float(value), int(ts), bool(latched), extreme
-                        )
-                labels = {str(k): str(v) for k, v in item["labels"].items()}
-                a = _AlertState(
-                    labels=labels,
-                    conds=conds,
-                    phase=int(item["phase"]),
-                    pending_since=int(item["pending_since"]),
-                    fired_at=int(item["fired_at"]),
-                    inactive_since=(
-                        None if item["inactive_since"] is None else int(item["inactive_since"])
-                    ),
-                    value=float(item["value"]),
-                    fingerprint=fingerprint(rst.rule.name, labels),
-                    peak=None if item.get("peak") is None else float(item["peak"]),
-                    peak_at=int(item.get("peak_at") or 0),
-                )
-                rst.alerts[key] = a
-                if a.phase == _PENDING or (a.phase == _FIRING and a.inactive_since is not None):
-                    rst.timers.add(key)
+            if rst is not None:
+                rst.decode(alerts)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -297,30 +225,16 @@ class AlertEvaluator:
             out.append((ri, ci))
         return out
 
-    def _alert_labels(self, rule: Rule, key: LabelKey) -> dict[str, str]:
-        labels = dict(key)
-        labels.update(rule.labels)
-        return labels
-
     def _update(self, ri: int, ci: int, s: Signal, lkey: LabelKey, out: list[AlertNotice]) -> None:
         st = self._states[ri]
         rule = st.rule
         if ci < 0:  # absence rule: remember when the series was last seen
-            a = st.alerts.get(lkey)
-            if a is None:
-                a = _AlertState(labels=self._alert_labels(rule, lkey), conds=[{}])
-                a.fingerprint = fingerprint(rule.name, a.labels)
-                st.alerts[lkey] = a
-            a.conds[0][()] = _Series(s.value, s.ts, False)
+            a = st.alerts.get(lkey) or st.new_alert(lkey)
+            a.conds[0][()] = Series(s.value, s.ts, False)
             self._evaluate_absent_one(st, lkey, a, s.ts, out)
             return
         key: LabelKey = lkey if rule.on is None else tuple((lbl, s.labels[lbl]) for lbl in rule.on)
-        a = st.alerts.get(key)
-        if a is None:
-            labels = self._alert_labels(rule, key)
-            a = _AlertState(labels=labels, conds=[{} for _ in rule.conditions])
-            a.fingerprint = fingerprint(rule.name, labels)
-            st.alerts[key] = a
+        a = st.alerts.get(key) or st.new_alert(key)
         series = a.conds[ci]
         cond = rule.conditions[ci]
         prev = series.get(lkey)
@@ -328,9 +242,9 @@ class AlertEvaluator:
         latched = cond.step(prev.latched if prev is not None else False, value)
         extreme = value
         if latched and prev is not None and prev.latched:
-            extreme = _more_extreme(cond.op, prev.extreme, value)
+            extreme = more_extreme(cond.op, prev.extreme, value)
         if prev is None:
-            series[lkey] = _Series(value, s.ts, latched, extreme)
+            series[lkey] = Series(value, s.ts, latched, extreme)
         else:
             prev.value, prev.ts, prev.latched, prev.extreme = value, s.ts, latched, extreme
         self._evaluate(ri, st, key, a, s.ts if s.ts > 0 else self.now_ns, out)
@@ -342,7 +256,7 @@ class AlertEvaluator:
 
     @staticmethod
     def _cond_true(
-        cond: Condition, series: dict[LabelKey, _Series]
+        cond: Condition, series: dict[LabelKey, Series]
     ) -> tuple[bool, float | None, float | None]:
         """Truth, the current value, and the value for texts (the latched extreme)."""
         best: float | None = None
@@ -356,8 +270,8 @@ class AlertEvaluator:
                 else:
                     assert best is not None
                     assert text is not None
-                    best = _more_extreme(cond.op, best, s.value)
-                    text = _more_extreme(cond.op, text, ext)
+                    best = more_extreme(cond.op, best, s.value)
+                    text = more_extreme(cond.op, text, ext)
             elif best is None and not hit:
                 best = text = s.value
         return hit, best, text
@@ -365,9 +279,9 @@ class AlertEvaluator:
     def _evaluate(
         self,
         ri: int,
-        st: _RuleState,
+        st: RuleState,
         key: LabelKey,
-        a: _AlertState,
+        a: AlertState,
         now: int,
         out: list[AlertNotice],
     ) -> None:
@@ -384,16 +298,15 @@ class AlertEvaluator:
                 texts[cond.id] = x
         active = all(truths) if rule.mode == "all" else any(truths)
         if values:
-            vf = rule.value_from or rule.conditions[0].id
-            a.value = values.get(vf, next(iter(values.values())))
+            a.value = values.get(_value_id(rule), next(iter(values.values())))
             a.texts = texts
         self._advance(st, key, a, active, now, out)
 
     def _advance(
         self,
-        st: _RuleState,
+        st: RuleState,
         key: LabelKey,
-        a: _AlertState,
+        a: AlertState,
         active: bool,
         now: int,
         out: list[AlertNotice],
@@ -401,14 +314,14 @@ class AlertEvaluator:
         rule = st.rule
         if active:
             a.inactive_since = None
-            if a.phase == _INACTIVE:
-                a.phase = _PENDING
+            if a.phase == INACTIVE:
+                a.phase = PENDING
                 a.pending_since = now
                 a.peak = None
             self._track_peak(rule, a, now)
-            if a.phase == _PENDING:
+            if a.phase == PENDING:
                 if now - a.pending_since >= rule.for_ns:
-                    a.phase = _FIRING
+                    a.phase = FIRING
                     a.fired_at = now
                     st.timers.discard(key)
                     out.append(self._notice(rule, a, "firing", None))
@@ -417,14 +330,14 @@ class AlertEvaluator:
             else:
                 st.timers.discard(key)
             return
-        if a.phase == _PENDING:
-            a.phase = _INACTIVE
+        if a.phase == PENDING:
+            a.phase = INACTIVE
             st.timers.discard(key)
-        elif a.phase == _FIRING:
+        elif a.phase == FIRING:
             if a.inactive_since is None:
                 a.inactive_since = now
             if now - a.inactive_since >= rule.keep_firing_for_ns:
-                a.phase = _INACTIVE
+                a.phase = INACTIVE
                 st.timers.discard(key)
                 out.append(self._notice(rule, a, "resolved", now))
                 a.inactive_since = None
@@ -435,24 +348,22 @@ class AlertEvaluator:
     def _value_op(rule: Rule) -> str:
         if not rule.conditions:
             return ">"  # absence: seconds of silence
-        vf = rule.value_from or rule.conditions[0].id
-        return next((c.op for c in rule.conditions if c.id == vf), rule.conditions[0].op)
+        return _value_condition(rule).op
 
-    def _track_peak(self, rule: Rule, a: _AlertState, now: int) -> None:
+    def _track_peak(self, rule: Rule, a: AlertState, now: int) -> None:
         v = self._text_value(rule, a)
-        if a.peak is None or _more_extreme(self._value_op(rule), a.peak, v) != a.peak:
+        if a.peak is None or more_extreme(self._value_op(rule), a.peak, v) != a.peak:
             a.peak, a.peak_at = v, now
 
     @staticmethod
-    def _text_value(rule: Rule, a: _AlertState) -> float:
+    def _text_value(rule: Rule, a: AlertState) -> float:
         """The alert's value for texts: its value condition at the latched extreme."""
         if not rule.conditions:
             return a.value
-        vf = rule.value_from or rule.conditions[0].id
-        return a.texts.get(vf, a.value)
+        return a.texts.get(_value_id(rule), a.value)
 
     def _evaluate_absent_one(
-        self, st: _RuleState, key: LabelKey, a: _AlertState, now: int, out: list[AlertNotice]
+        self, st: RuleState, key: LabelKey, a: AlertState, now: int, out: list[AlertNotice]
     ) -> None:
         self.evaluations += 1
         assert st.rule.absent is not None
@@ -471,18 +382,14 @@ class AlertEvaluator:
             key: LabelKey = tuple(
                 sorted((m.name, m.value) for m in rule.absent.matchers if m.op == "=")
             )
-            labels = self._alert_labels(rule, key)
-            labels.setdefault("signal", rule.absent.signal)
-            a = _AlertState(labels=labels, conds=[{}])
-            a.fingerprint = fingerprint(rule.name, labels)
-            st.alerts[key] = a
+            st.new_alert(key, {"signal": rule.absent.signal})
         for key in sorted(st.alerts):
             a = st.alerts[key]
             if not a.conds[0] and len(st.alerts) > 1:
                 # a "never seen" placeholder, superseded by real series: resolve, then drop it
-                if a.phase != _INACTIVE:
+                if a.phase != INACTIVE:
                     self._advance(st, key, a, False, now, out)
-                if a.phase == _INACTIVE:
+                if a.phase == INACTIVE:
                     del st.alerts[key]
                     st.timers.discard(key)
                 continue
@@ -491,7 +398,7 @@ class AlertEvaluator:
     def _notice(
         self,
         rule: Rule,
-        a: _AlertState,
+        a: AlertState,
         status: str,
         ends_at: int | None,
     ) -> AlertNotice:
@@ -502,9 +409,7 @@ class AlertEvaluator:
             fields: dict[str, float] = dict(a.texts)
             fields["value"] = self._text_value(rule, a)
             if rule.conditions:
-                vf = rule.value_from or rule.conditions[0].id
-                cond = next((c for c in rule.conditions if c.id == vf), rule.conditions[0])
-                fields["threshold"] = cond.threshold
+                fields["threshold"] = _value_condition(rule).threshold
             if rule.absent is not None:
                 fields["after"] = rule.absent.after_ns / NS_PER_SECOND
                 fields["threshold"] = fields["after"]
