@@ -77,13 +77,19 @@ class _Secretive(_Model):
         return self
 
 
-class SlackReceiver(_Secretive):
-    """A Slack incoming webhook."""
+class _UrlReceiver(_Secretive):
+    """A receiver reached over HTTP at a secret URL (inline or in a file)."""
 
-    type: Literal["slack"] = "slack"
+    type: str
     name: str
     url: SecretStr | None = None
     url_file: Path | None = None
+
+
+class SlackReceiver(_UrlReceiver):
+    """A Slack incoming webhook."""
+
+    type: Literal["slack"] = "slack"
     timeout_s: float = 10.0
     min_interval_s: float = 1.0  # Slack: about one message per second per webhook
     max_alerts: int = 40
@@ -108,26 +114,20 @@ class EmailReceiver(_Secretive):
     min_interval_s: float = 0.0
 
 
-class WebhookReceiver(_Secretive):
+class WebhookReceiver(_UrlReceiver):
     """A generic JSON webhook, HMAC-signed when a secret is set."""
 
     type: Literal["webhook"] = "webhook"
-    name: str
-    url: SecretStr | None = None
-    url_file: Path | None = None
     hmac_secret: SecretStr | None = None
     hmac_secret_file: Path | None = None
     timeout_s: float = 10.0
     min_interval_s: float = 0.0
 
 
-class AlertmanagerReceiver(_Secretive):
+class AlertmanagerReceiver(_UrlReceiver):
     """An Alertmanager base URL (``/api/v2/alerts`` is appended)."""
 
     type: Literal["alertmanager"] = "alertmanager"
-    name: str
-    url: SecretStr | None = None
-    url_file: Path | None = None
     timeout_s: float = 10.0
     resend_s: float = 60.0  # re-send firing alerts this often (route repeat_interval)
     resolve_after_s: float = 300.0

@@ -16,7 +16,7 @@ import aiohttp
 
 from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import HttpNotifier, post_json
+from alerts.notify.http import HttpNotifier
 from alerts.settings import AlertmanagerReceiver
 from streams.units import NS_PER_SECOND
 
@@ -79,11 +79,5 @@ class AlertmanagerNotifier(HttpNotifier):
             else:
                 body.append(am)
         base = self._url.get_secret_value().rstrip("/")
-        return await post_json(
-            self.session(),
-            base + "/api/v2/alerts",
-            json.dumps(body).encode(),
-            {"Idempotency-Key": notification.idempotency_key},
-            self.timeout_s,
-            [base],
-        )
+        data = json.dumps(body).encode()
+        return await self.post(notification, data, url=base + "/api/v2/alerts", secrets=[base])

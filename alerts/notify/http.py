@@ -2,7 +2,8 @@
 
 :class:`HttpNotifier` is the base of the notifiers that POST JSON (Slack, webhook, Alertmanager):
 the receiver's name, its secret URL (never in ``repr``), the timeout and an HTTP session, created
-on first use and closed by :meth:`HttpNotifier.aclose` unless the caller passed its own.
+on first use and closed by :meth:`HttpNotifier.aclose` unless the caller passed its own;
+:meth:`HttpNotifier.post` sends a notification's body with its ``Idempotency-Key``.
 
 ``Retry-After`` is read with :func:`streams.retry_after.retry_after_s` (seconds or an HTTP date)
 and bounded with :func:`streams.backoff.bounded_wait`: absent or unreadable means
@@ -19,6 +20,7 @@ from typing import Protocol
 import aiohttp
 from pydantic import SecretStr
 
+from alerts.model import Notification
 from alerts.notify.base import NotifyResult
 from alerts.settings import required_secret
 from streams.backoff import bounded_wait
@@ -147,6 +149,30 @@ class HttpNotifier:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
+
+    async def post(
+        self,
+        notification: Notification,
+        body: bytes,
+        *,
+        url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] | None = None,
+    ) -> NotifyResult:
+        """POST a notification's JSON ``body`` with its ``Idempotency-Key``; never raises.
+
+        ``url`` defaults to the receiver's URL; ``headers`` are added after the key; the answer
+        is quoted with ``secrets`` (default: the URL) redacted.
+        """
+        target = self._url.get_secret_value() if url is None else url
+        return await post_json(
+            self.session(),
+            target,
+            body,
+            {"Idempotency-Key": notification.idempotency_key, **(headers or {})},
+            self.timeout_s,
+            [target] if secrets is None else secrets,
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP session if this notifier created it."""

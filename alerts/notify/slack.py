@@ -15,7 +15,7 @@ import aiohttp
 
 from alerts.model import AlertNotice, Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import HttpNotifier, post_json
+from alerts.notify.http import HttpNotifier
 from alerts.notify.text import alert_links, value_text
 from alerts.settings import SlackReceiver
 
@@ -132,12 +132,4 @@ class SlackNotifier(HttpNotifier):
     async def notify(self, notification: Notification) -> NotifyResult:
         """Post the notification; never raises."""
         body = json.dumps(render_slack(notification, self.max_alerts)).encode()
-        url = self._url.get_secret_value()
-        return await post_json(
-            self.session(),
-            url,
-            body,
-            {"Idempotency-Key": notification.idempotency_key},
-            self.timeout_s,
-            [url],
-        )
+        return await self.post(notification, body)

@@ -17,7 +17,7 @@ import msgspec
 
 from alerts.model import Notification
 from alerts.notify.base import NotifyResult
-from alerts.notify.http import HttpNotifier, post_json
+from alerts.notify.http import HttpNotifier
 from alerts.settings import WebhookReceiver, read_secret
 
 __all__ = ["WebhookNotifier", "sign", "verify_signature"]
@@ -67,12 +67,10 @@ class WebhookNotifier(HttpNotifier):
     async def notify(self, notification: Notification) -> NotifyResult:
         """Post the notification; never raises."""
         body = _enc.encode(notification)
-        headers = {"Idempotency-Key": notification.idempotency_key}
-        secrets = [self._url.get_secret_value()]
-        if self._secret is not None:
-            ts = str(int(time.time()))
-            key = self._secret.get_secret_value()
-            secrets.append(key)
-            headers["X-Riskmon-Timestamp"] = ts
-            headers["X-Riskmon-Signature"] = sign(key.encode(), ts, body)
-        return await post_json(self.session(), secrets[0], body, headers, self.timeout_s, secrets)
+        if self._secret is None:
+            return await self.post(notification, body)
+        ts = str(int(time.time()))
+        key = self._secret.get_secret_value()
+        signed = {"X-Riskmon-Timestamp": ts, "X-Riskmon-Signature": sign(key.encode(), ts, body)}
+        url = self._url.get_secret_value()
+        return await self.post(notification, body, headers=signed, secrets=[url, key])
