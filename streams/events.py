@@ -51,7 +51,12 @@ FeedState = Literal[
 
 
 class EventHeader(TypedDict):
-    """The fields every event starts with (``Trade(**header, price=...)``)."""
+    """The fields every event starts with (``Trade(**header, price=...)``).
+
+    The same fields as the events' base struct, written twice on purpose: a ``TypedDict`` (for a
+    typed ``**header``) cannot share a msgspec declaration. ``tests/test_streams/test_events.py``
+    keeps the two equal.
+    """
 
     venue: str
     symbol: str
