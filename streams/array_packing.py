@@ -3,7 +3,8 @@
 :func:`pack_array` writes an array as its shape, a fill value and the sparse list of entries that
 differ from it (NaN fills compare as NaN), so mostly-empty rings stay small in a snapshot;
 :func:`unpack_array` reads it back bit-identically. ``FloatArray`` and ``IntArray`` are the array
-types the rolling structures and the processors annotate with.
+types the rolling structures and the processors annotate with; :func:`with_rows` gives their
+row-per-series arrays room to grow (or takes restored rows back).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FloatArray", "IntArray", "pack_array", "unpack_array"]
+__all__ = ["FloatArray", "IntArray", "pack_array", "unpack_array", "with_rows"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -39,4 +40,11 @@ def unpack_array(packed: dict[str, Any], dtype: type = np.float64) -> npt.NDArra
     flat = out.reshape(-1)
     if packed["idx"]:
         flat[np.asarray(packed["idx"], dtype=np.int64)] = np.asarray(packed["val"], dtype=dtype)
+    return out
+
+
+def with_rows(rows: FloatArray, capacity: int, columns: int, fill: float) -> FloatArray:
+    """A ``(capacity, columns)`` array filled with ``fill`` whose first rows are ``rows``."""
+    out = np.full((capacity, columns), fill, dtype=np.float64)
+    out[: len(rows)] = rows
     return out

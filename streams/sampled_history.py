@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from streams.array_packing import FloatArray, IntArray, pack_array, unpack_array
+from streams.array_packing import FloatArray, IntArray, pack_array, unpack_array, with_rows
 
 __all__ = ["SampledHistory"]
 
@@ -68,12 +68,9 @@ class SampledHistory:
     def add_row(self) -> int:
         """Create a row (all NaN) and return its index."""
         if self.n_rows == self._capacity:
-            cap = self._capacity * 2
+            self._capacity *= 2
             for t in self._tiers:
-                vals = np.full((cap, t.length), np.nan, dtype=np.float64)
-                vals[: self._capacity] = t.values
-                t.values = vals
-            self._capacity = cap
+                t.values = with_rows(t.values, self._capacity, t.length, np.nan)
         self.n_rows += 1
         self._cache.clear()
         return self.n_rows - 1
@@ -227,8 +224,7 @@ class SampledHistory:
         self.version = int(state["version"])
         self._newest = [int(x) for x in state["newest"]]
         for t, s in zip(self._tiers, state["tiers"], strict=True):
-            t.values = np.full((cap, t.length), np.nan, dtype=np.float64)
-            t.values[:n] = unpack_array(s["values"])
+            t.values = with_rows(unpack_array(s["values"]), cap, t.length, np.nan)
             t.bucket_of = np.asarray(s["bucket_of"], dtype=np.int64)
         self._cache.clear()
 

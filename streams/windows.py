@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.array_packing import FloatArray, pack_array, unpack_array
+from streams.array_packing import FloatArray, pack_array, unpack_array, with_rows
 from streams.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
 
 __all__ = ["RollingSums", "resolution_for", "tumbling"]
@@ -154,9 +154,7 @@ class RollingSums:
 
     def _grow(self, capacity: int) -> None:
         for t in self._tiers:
-            ring = np.zeros((capacity, t.length), dtype=np.float64)
-            ring[: self._capacity] = t.ring
-            t.ring = ring
+            t.ring = with_rows(t.ring, capacity, t.length, 0.0)
         self._open.extend([0.0] * (capacity - self._capacity))
         self._capacity = capacity
 
@@ -302,8 +300,7 @@ class RollingSums:
         self._capacity = capacity
         self.n_rows = n
         for t, ts in zip(self._tiers, state["tiers"], strict=True):
-            t.ring = np.zeros((capacity, t.length), dtype=np.float64)
-            t.ring[:n] = unpack_array(ts["ring"])
+            t.ring = with_rows(unpack_array(ts["ring"]), capacity, t.length, 0.0)
             t.cur = int(ts["cur"])
             t.version += 1
         self._open = [float(x) for x in state["open"]] + [0.0] * (capacity - n)
