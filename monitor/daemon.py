@@ -59,7 +59,7 @@ from monitor.coverage import streams_config
 from monitor.daemon_history import backfill_feeds, history_needed, log_rejected
 from monitor.daemon_state import SNAPSHOT_VERSION, encode_state, restore_state
 from monitor.exporter import SignalExporter
-from monitor.health import Health, build_app
+from monitor.health import Health, build_app, feeds_subscribed, serve
 from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
 from monitor.peg_quorum import check_peg_quorum
@@ -463,14 +463,8 @@ class Daemon:
             extra=[self.exporter],
             status=lambda: daemon_status(self),
         )
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
         m = self.settings.metrics
-        site = web.TCPSite(runner, m.host, m.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.metrics_port = sockets[0].getsockname()[1] if sockets else m.port
+        runner, self.metrics_port = await serve(app, m.host, m.port)
         return runner
 
     # ---------------------------------------------------------------- observability (issue 11)
@@ -483,13 +477,9 @@ class Daemon:
         health = Health()
         health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
         health.add_check("store", lambda: _writable(self.settings.store))
-        health.add_check("feeds", self._feed_live)
+        health.add_check("feeds", lambda: feeds_subscribed(self.feeds))
         health.add_check("tasks", self._tasks_ok)
         return health
-
-    def _feed_live(self) -> str | None:
-        live = any(c.state == "subscribed" for f in self.feeds for c in f.connections)
-        return None if live else "no feed connection subscribed"
 
     def _count_evaluations(self) -> None:
         """Add the evaluator's new rule evaluations to ``riskmon_alerts_rule_evaluations_total``."""

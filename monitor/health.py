@@ -20,8 +20,9 @@ with the failing parts named.
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from aiohttp import web
@@ -30,9 +31,23 @@ from prometheus_client.exposition import choose_encoder
 
 from streams.clock import Clock, SystemClock
 
-__all__ = ["Exposition", "Health", "ReadinessCheck", "build_app"]
+if TYPE_CHECKING:
+    from monitor.feed import VenueFeed
+
+__all__ = [
+    "BIND_ERRORS",
+    "Exposition",
+    "Health",
+    "ReadinessCheck",
+    "build_app",
+    "feeds_subscribed",
+    "serve",
+]
 
 log = structlog.get_logger(__name__)
+
+#: the errors of a port that cannot be bound (a one-line start-up error, not a traceback)
+BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 #: a named readiness check: returns None when ready, else why not
 ReadinessCheck = tuple[str, Callable[[], str | None]]
@@ -170,3 +185,26 @@ def build_app(
 
         app.router.add_get("/status", status_page)
     return app
+
+
+def feeds_subscribed(feeds: Iterable[VenueFeed]) -> str | None:
+    """The feeds' readiness: None once any connection is subscribed, else why not."""
+    live = any(c.state == "subscribed" for f in feeds for c in f.connections)
+    return None if live else "no feed connection subscribed"
+
+
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on ``host:port`` (port 0: any free one); the runner and the bound port.
+
+    ``await runner.cleanup()`` stops it. A port already taken raises :class:`OSError`.
+    """
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    sockets = getattr(site._server, "sockets", None) or []
+    return runner, sockets[0].getsockname()[1] if sockets else port

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import dataclasses
 import random
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -64,6 +65,14 @@ FAST_BACKOFF = Backoff(initial_s=0.05, max_s=0.2, jitter=0.5)
 _POLL_S = 0.01  # how often eventually looks again (real time)
 
 E = TypeVar("E", bound=Event)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (bound and released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 async def eventually(

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import os
 import signal
 
 from monitor.cli.common import CliError, first_line, load_daemon_settings
+from monitor.health import BIND_ERRORS
 from monitor.logs import configure_logging
 
 __all__ = ["add_run"]
-
-_BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -51,7 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         try:
             await daemon.run()
         except OSError as e:
-            if e.errno not in _BIND_ERRORS:
+            if e.errno not in BIND_ERRORS:
                 raise
             m = settings.metrics
             why = os.strerror(e.errno) if e.errno else str(e)

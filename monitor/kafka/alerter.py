@@ -28,11 +28,16 @@ from typing import IO
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from alerts.service import AlertService
+from monitor.exporter import SignalExporter
+from monitor.health import Health
 from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
+from monitor.kafka.endpoint import AlerterCollector, start_endpoint
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.settings import MetricsSettings
 
 __all__ = ["Alerter"]
 
@@ -50,9 +55,17 @@ class Alerter:
     """
 
     def __init__(
-        self, cfg: KafkaBusSettings, service: AlertService, state_dir: Path, lock_path: Path
+        self,
+        cfg: KafkaBusSettings,
+        service: AlertService,
+        state_dir: Path,
+        lock_path: Path,
+        metrics: MetricsSettings | None = None,
+        registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.cfg = cfg
+        self.metrics = metrics
+        self.registry = registry
         self.service = service
         self.state_path = state_dir / "alerter.msgpack"
         self.lock_path = lock_path
@@ -63,6 +76,12 @@ class Alerter:
         self._stop = asyncio.Event()
         self._lock_fh: IO[bytes] | None = None
         self._log = log.bind(component="kafka-alerter")
+        self.exporter = SignalExporter(registry, register=False)  # rendered by the endpoint
+        self.core.observe = self.exporter.update
+        AlerterCollector(self, registry)
+        self.health = Health()
+        self.health.add_check("active", lambda: None if self.active else "standby")
+        self.health.watch(service.supervisor.unhealthy)  # a delivery task that keeps failing
 
     def stop(self) -> None:
         """Ask the alerter (active or standby) to stop."""
@@ -108,7 +127,27 @@ class Alerter:
         tmp.replace(self.state_path)
 
     async def run(self) -> None:
-        """Wait to be the active alerter, then consume until :meth:`stop`."""
+        """Serve the endpoint (active or standby), wait to be the active alerter, then consume
+        until :meth:`stop`.
+
+        Raises:
+            OSError: the endpoint's port cannot be bound.
+        """
+        runner = None
+        if self.metrics is not None:
+            runner = await start_endpoint(
+                "alerter", self.metrics, self.registry, self.health, extra=[self.exporter]
+            )
+        beat = asyncio.create_task(self.health.heartbeat(), name="heartbeat")
+        self.health.supervise([beat])
+        try:
+            await self._run_active()
+        finally:
+            beat.cancel()
+            if runner is not None:
+                await runner.cleanup()
+
+    async def _run_active(self) -> None:
         if not await self._acquire():
             return
         self.active = True

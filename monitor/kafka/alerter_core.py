@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,8 @@ class AlerterCore:
         self.applied = 0
         self._held: list[_Held] = []
         self._seq = itertools.count()
+        #: sees every applied batch's signals, market-wide sums merged (the alerter's exporter)
+        self.observe: Callable[[list[Signal]], None] | None = None
 
     def on_batch(self, batch: SignalBatch, now_s: float) -> list[AlertNotice]:
         """Take one batch; return the notices of every batch that became due."""
@@ -155,6 +158,8 @@ class AlerterCore:
             signals = self.merger.merge(b.partition, b.signals)
             if signals:
                 out.extend(self.evaluator.on_signals(signals))
+                if self.observe is not None:
+                    self.observe(signals)
             self.applied += 1
             if b.tick_ns > self.last_tick_ns:
                 self.last_tick_ns = b.tick_ns

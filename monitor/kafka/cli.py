@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -46,8 +47,18 @@ def _kafka_settings(config: str | None) -> Any:
     return settings
 
 
+def _bind_failed(settings: Settings, e: OSError) -> NoReturn:
+    """A one-line error for an endpoint port that cannot be bound (re-raise anything else)."""
+    from monitor.health import BIND_ERRORS
+
+    if e.errno not in BIND_ERRORS:
+        raise e
+    m = settings.metrics
+    _fail(f"cannot serve metrics on {m.host}:{m.port}: {os.strerror(e.errno or 0)}")
+
+
 def _run_until_signalled(
-    run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]
+    settings: Settings, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]
 ) -> int:
     """Run ``run()`` to its end; SIGINT and SIGTERM call ``stop()`` (which ends it). Exit 0."""
 
@@ -55,7 +66,10 @@ def _run_until_signalled(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
-        await run()
+        try:
+            await run()
+        except OSError as e:
+            _bind_failed(settings, e)
         return 0
 
     return asyncio.run(main())
@@ -88,7 +102,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     settings = _kafka_settings(args.config)
     configure_logging(settings.log_format, settings.log_level)
     datadir = Path(args.datadir) if args.datadir else settings.state_dir / "worker"
-    return run_worker(settings.bus, datadir, settings.log_level, partition_factory(settings))
+    try:
+        return run_worker(
+            settings.bus, datadir, settings.log_level, partition_factory(settings), settings.metrics
+        )
+    except OSError as e:
+        _bind_failed(settings, e)
 
 
 def _cmd_alerter(args: argparse.Namespace) -> int:
@@ -110,8 +129,8 @@ def _cmd_alerter(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     bus = settings.bus
     lock = Path(bus.alerter_lock) if bus.alerter_lock else Path(f"{alerting.db_path}.lock")
-    alerter = Alerter(bus, service, settings.state_dir, lock)
-    return _run_until_signalled(alerter.run, alerter.stop)
+    alerter = Alerter(bus, service, settings.state_dir, lock, settings.metrics)
+    return _run_until_signalled(settings, alerter.run, alerter.stop)
 
 
 def run_feeds(settings: Any) -> int:
@@ -119,7 +138,7 @@ def run_feeds(settings: Any) -> int:
     from monitor.kafka.feeds import FeedsOnly
 
     feeds = FeedsOnly(settings)
-    return _run_until_signalled(feeds.run, feeds.stop)
+    return _run_until_signalled(settings, feeds.run, feeds.stop)
 
 
 def replay_to_kafka(args: argparse.Namespace) -> int:

@@ -19,7 +19,9 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.capture import BackfillTag, CaptureWriter
+from monitor.health import Health, feeds_subscribed
 from monitor.kafka.codec import encode, frame_record, schema_headers
+from monitor.kafka.endpoint import start_endpoint
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.listing_refresh import refresh_forever, refresh_listings
@@ -130,6 +132,10 @@ class FeedsOnly:
         ]
         #: every connection and poll of every feed runs under it, restarted on failure
         self.supervisor = TaskSupervisor(registry)
+        self.registry = registry
+        self.health = Health()
+        self.health.watch(self.supervisor.unhealthy)  # a connection or poll that keeps failing
+        self.health.add_check("feeds", lambda: feeds_subscribed(self.feeds))
         self._stop = asyncio.Event()
         self._log = log.bind(component="kafka-feeds")
 
@@ -138,7 +144,25 @@ class FeedsOnly:
         self._stop.set()
 
     async def run(self) -> None:
-        """Run until :meth:`stop`; then send what is pending."""
+        """Run until :meth:`stop`; then send what is pending.
+
+        Raises:
+            OSError: the endpoint's port cannot be bound.
+        """
+        runner = await start_endpoint(
+            "feeds",
+            self.settings.metrics,
+            self.registry,
+            self.health,
+            lambda: {"events": self.publisher.events, "lost_events": self.publisher.lost_events},
+        )
+        try:
+            await self._run()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+
+    async def _run(self) -> None:
         await self.publisher.start()
         if self.frames is not None:
             await self.frames.start()
@@ -159,6 +183,8 @@ class FeedsOnly:
                         for f in self.feeds
                     ]
                     tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
+                    tasks.append(tg.create_task(self.health.heartbeat(), name="heartbeat"))
+                    self.health.supervise(tasks)
                     every = self.settings.instruments_refresh_s
                     tasks.append(
                         tg.create_task(

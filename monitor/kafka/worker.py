@@ -27,10 +27,15 @@ from typing import Any
 import faust
 import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from prometheus_client import REGISTRY
 
+from monitor.health import Health
+from monitor.kafka.endpoint import WorkerCollector, start_endpoint
 from monitor.kafka.partition import PartitionFactory
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.kafka.worker_runtime import WorkerRuntime
+from monitor.metrics import SkewCounters
+from monitor.settings import MetricsSettings
 
 __all__ = ["build_app", "run_worker"]
 
@@ -132,6 +137,7 @@ def build_app(
 
     async def on_assigned(app: Any, assigned: Any, **kwargs: Any) -> None:
         owned = {tp.partition for tp in assigned if tp.topic == cfg.topics.events}
+        runtime.assignments += 1
         log.info("kafka.worker_assigned", partitions=sorted(owned))
         stale = [p for p in runtime.partitions if p not in owned]
         counts = {p: len(unacked.get(p, [])) for p in stale}
@@ -147,23 +153,51 @@ def build_app(
     return app, runtime
 
 
+def _observe(
+    app: Any, runtime: WorkerRuntime, metrics: MetricsSettings, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Serve the worker's ``/metrics``, ``/healthz`` and ``/readyz`` on faust's loop.
+
+    The server is bound before faust starts (a taken port is a start-up error); the loop
+    serves it once faust runs it. Liveness is the loop's heartbeat; ready after the first
+    partition assignment.
+    """
+    health = Health()
+    health.add_check(
+        "assigned", lambda: None if runtime.assignments else "no partition assignment yet"
+    )
+    WorkerCollector(runtime, REGISTRY)
+    SkewCounters(runtime.skewed, REGISTRY)
+    loop.run_until_complete(start_endpoint("worker", metrics, REGISTRY, health))
+    app.task(health.heartbeat)
+
+
 def run_worker(
     cfg: KafkaBusSettings,
     datadir: Path,
     log_level: str = "info",
     factory: PartitionFactory | None = None,
+    metrics: MetricsSettings | None = None,
 ) -> int:
     """Run a worker until SIGINT/SIGTERM; return the exit status. ``factory``: see
-    :func:`build_app` (the CLI's carries the configuration's liquidation coverage)."""
+    :func:`build_app` (the CLI's carries the configuration's liquidation coverage);
+    ``metrics``: where to serve the worker's endpoint (None: nowhere).
+
+    Raises:
+        OSError: the endpoint's port cannot be bound.
+    """
     datadir.mkdir(parents=True, exist_ok=True)
-    app, _ = build_app(cfg, datadir, factory)
+    app, runtime = build_app(cfg, datadir, factory)
+    loop = asyncio.new_event_loop()
+    if metrics is not None and metrics.enabled:
+        _observe(app, runtime, metrics, loop)
     worker = faust.Worker(
         app,
         loglevel=logging.WARNING if log_level != "debug" else logging.INFO,
         quiet=True,
         redirect_stdouts=False,
         override_logging=False,
-        loop=asyncio.new_event_loop(),
+        loop=loop,
     )
     log.info("kafka.worker_starting", group=cfg.worker_group, brokers=cfg.brokers)
     try:

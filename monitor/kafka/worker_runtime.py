@@ -13,6 +13,7 @@ the same source offset, and the alerter skips it.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 
 import structlog
@@ -86,6 +87,10 @@ class WorkerRuntime:
         self._reader: AIOKafkaConsumer | None = None
         self.bad_records = 0
         self.signal_batches = 0
+        self.assignments = 0  # partition assignments received (ready after the first)
+        #: counts of the partitions given up since start (their processors are gone)
+        self._retired: Counter[str] = Counter()
+        self._retired_skew: Counter[tuple[str, str]] = Counter()
         self._log = log.bind(component="kafka-worker")
 
     async def start(self) -> None:
@@ -205,6 +210,20 @@ class WorkerRuntime:
         await self.write_checkpoints(cps)
         return [cp.partition for cp in cps]
 
+    def totals(self) -> Counter[str]:
+        """``records``, ``events`` and ``duplicates`` of every partition held since start."""
+        out = Counter(self._retired)
+        for proc in self.partitions.values():
+            out.update(_counts(proc))
+        return out
+
+    def skewed(self) -> Counter[tuple[str, str]]:
+        """Events the engines dropped for their time, by venue and direction, since start."""
+        out = Counter(self._retired_skew)
+        for proc in self.partitions.values():
+            out.update(proc.engine.skewed)
+        return out
+
     async def revoke(self, partitions: Iterable[int]) -> None:
         """Checkpoint and forget partitions this worker no longer owns."""
         parts = [p for p in partitions if p in self.partitions]
@@ -215,9 +234,15 @@ class WorkerRuntime:
         await self.write_checkpoints(cps)
         for p, proc in dropped.items():
             self._last_record.pop(p, None)
+            self._retired.update(_counts(proc))
+            self._retired_skew.update(proc.engine.skewed)
             self._log.info(
                 "kafka.partition_revoked",
                 partition=p,
                 offset=proc.gate.offset,
                 duplicates_skipped=proc.duplicates,
             )
+
+
+def _counts(proc: PartitionProcessor) -> dict[str, int]:
+    return {"records": proc.records, "events": proc.events, "duplicates": proc.duplicates}

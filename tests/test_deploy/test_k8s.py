@@ -19,9 +19,9 @@ from tests.test_deploy.tools import DEPLOY, K8S, OVERLAYS, ok, run, tool
 
 SCHEMAS = DEPLOY / "schemas"
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
-# Only the single-process daemon serves HTTP (/metrics, /healthz, /readyz). The Kafka roles
-# (riskmon run on a kafka bus, worker, alerter) serve none yet: no probes, no scrape, no rules.
-SERVES_HTTP = {"single": True, "kafka": False}
+# Every role serves HTTP (/metrics, /healthz, /readyz): the daemon, and the Kafka roles (riskmon
+# run on a kafka bus, worker, alerter).
+SERVES_HTTP = {"single": True, "kafka": True}
 KUBERNETES_VERSIONS = ("1.30", "1.37")  # oldest supported by a desk's clusters, newest bundled
 
 

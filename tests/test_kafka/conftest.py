@@ -134,14 +134,16 @@ class Cluster:
         self.settings.update(extra)
         self.config.write_text(yaml.safe_dump(self.settings), encoding="utf-8")
 
-    def start(self, verb: str, *args: str, tag: str = "") -> subprocess.Popen[bytes]:
+    def start(
+        self, verb: str, *args: str, tag: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = self.tmp / f"{verb}{tag}-{len(self.procs)}.log"
         fh = log.open("wb")
         p = subprocess.Popen(
             [*RISKMON, verb, "--config", str(self.config), *args],
             stdout=fh,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.procs.append((p, log))
         return p

@@ -15,7 +15,9 @@ from monitor.kafka.local_broker import LocalBroker
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from streams.events import FeedStatus, Trade
+from tests.helpers import free_port
 from tests.test_kafka.conftest import Cluster, wait_until
+from tests.test_kafka.test_endpoints import get, samples
 
 V = "binance-usdm"
 T = 1_763_714_000_000_000_000
@@ -40,9 +42,11 @@ async def test_run_produces_events_and_frames(tmp_path: Path, broker: LocalBroke
     cluster = Cluster(tmp_path, broker, frames=True)
     try:
         async with ExchangeSimulator([BinanceUsdmSim()]) as sim:
+            port = free_port()
             cluster.write(
                 simulator=sim.url,
                 venues={V: {"symbols": ["BTCUSDT", "ETHUSDT"], "channels": ["trades"]}},
+                metrics={"enabled": True, "host": "127.0.0.1", "port": port},
             )
             run = cluster.start("run")
             await wait_until(
@@ -85,6 +89,16 @@ async def test_run_produces_events_and_frames(tmp_path: Path, broker: LocalBroke
             frames = await read_all(bus["brokers"], bus["topics"]["frames"], 40, 10)
             assert all(decode_frame(r.value).venue == V for r in frames)
             assert len(frames) >= 40
+            # the feeds' endpoint: ready (subscribed), alive, the publisher's counts
+            assert get(port, "/readyz")[0] == 200
+            assert get(port, "/healthz")[0] == 200
+            m = samples(port)
+            assert m["riskmon_kafka_events_sent_total"] >= 40
+            assert m["riskmon_kafka_events_lost_total"] == 0
+            assert any(
+                k.startswith("riskmon_feed_connected{") and f'venue="{V}"' in k and v == 1
+                for k, v in m.items()
+            )
             run.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(run.wait, 20) == 0
             assert cluster.events(run, "kafka.feeds_stopped")[0]["lost_events"] == 0
