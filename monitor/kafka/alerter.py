@@ -35,7 +35,7 @@ from monitor.exporter import SignalExporter
 from monitor.health import Health
 from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
-from monitor.kafka.endpoint import AlerterCollector, start_endpoint
+from monitor.kafka.endpoint import ScrapeCollector, alerter_families, start_endpoint
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.settings import MetricsSettings
 
@@ -78,7 +78,7 @@ class Alerter:
         self._log = log.bind(component="kafka-alerter")
         self.exporter = SignalExporter(registry, register=False)  # rendered by the endpoint
         self.core.observe = self.exporter.update
-        AlerterCollector(self, registry)
+        ScrapeCollector(lambda: alerter_families(self), registry)
         self.health = Health()
         self.health.add_check("active", lambda: None if self.active else "standby")
         self.health.watch(service.supervisor.unhealthy)  # a delivery task that keeps failing

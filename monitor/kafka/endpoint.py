@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from monitor.kafka.alerter import Alerter
     from monitor.kafka.worker_runtime import WorkerRuntime
 
-__all__ = ["AlerterCollector", "WorkerCollector", "start_endpoint"]
+__all__ = ["ScrapeCollector", "alerter_families", "start_endpoint", "worker_families"]
 
 log = structlog.get_logger(__name__)
 
@@ -80,72 +80,66 @@ def _gauge(name: str, help_: str, value: float) -> GaugeMetricFamily:
     return fam
 
 
-class WorkerCollector(Collector):
-    """A worker's Kafka counters, read from its runtime at scrape time."""
+class ScrapeCollector(Collector):
+    """Families computed at scrape time by ``families()`` (a role's state read as it is)."""
 
-    def __init__(self, runtime: WorkerRuntime, registry: CollectorRegistry | None = None) -> None:
-        self.runtime = runtime
-        if registry is not None:
-            registry.register(self)
-
-    def collect(self) -> Iterator[Metric]:
-        """Yield the worker's families."""
-        rt = self.runtime
-        totals = rt.totals()
-        p = "riskmon_kafka_worker"
-        yield _gauge(f"{p}_partitions", "Events partitions this worker owns", len(rt.partitions))
-        yield _counter(f"{p}_records", "Events records folded in", totals["records"])
-        yield _counter(f"{p}_events", "Events folded in", totals["events"])
-        yield _counter(
-            f"{p}_duplicates_skipped",
-            "Records re-delivered at or below a checkpoint's offset, skipped",
-            totals["duplicates"],
-        )
-        yield _counter(
-            f"{p}_bad_records", "Records that were not a known events schema", rt.bad_records
-        )
-        yield _counter(
-            f"{p}_signal_batches",
-            "Signal records published to the signals topic",
-            rt.signal_batches,
-        )
-        wm = GaugeMetricFamily(
-            f"{p}_event_time_seconds",
-            "Event time (watermark) of each owned partition",
-            labels=["partition"],
-        )
-        for part, proc in sorted(rt.partitions.items()):
-            wm.add_metric([str(part)], proc.engine.watermark_ns / NS_PER_SECOND)
-        yield wm
-
-
-class AlerterCollector(Collector):
-    """The alerter's Kafka counters, read at scrape time."""
-
-    def __init__(self, alerter: Alerter, registry: CollectorRegistry | None = None) -> None:
-        self.alerter = alerter
+    def __init__(
+        self, families: Callable[[], Iterable[Metric]], registry: CollectorRegistry | None = None
+    ) -> None:
+        self.families = families
         if registry is not None:
             registry.register(self)
 
     def collect(self) -> Iterable[Metric]:
-        """Yield the alerter's families."""
-        a, core = self.alerter, self.alerter.core
-        p = "riskmon_kafka_alerter"
-        return [
-            _gauge(f"{p}_active", "1 when this alerter holds the lock, 0 on standby", a.active),
-            _gauge(f"{p}_held_batches", "Signal batches waiting for slower partitions", core.held),
-            _counter(f"{p}_applied_batches", "Signal batches applied to the rules", core.applied),
-            _counter(
-                f"{p}_duplicates_skipped",
-                "Signal batches re-delivered for an already applied source offset, skipped",
-                core.duplicates,
-            ),
-            _counter(
-                f"{p}_bad_records", "Records that were not a known signals schema", a.bad_records
-            ),
-            _gauge(
-                f"{p}_event_time_seconds",
-                "Event time of the last applied tick",
-                core.last_tick_ns / NS_PER_SECOND,
-            ),
-        ]
+        """Yield the families."""
+        return self.families()
+
+
+def worker_families(rt: WorkerRuntime) -> Iterator[Metric]:
+    """A worker's Kafka counters, read from its runtime."""
+    totals = rt.totals()
+    p = "riskmon_kafka_worker"
+    yield _gauge(f"{p}_partitions", "Events partitions this worker owns", len(rt.partitions))
+    yield _counter(f"{p}_records", "Events records folded in", totals["records"])
+    yield _counter(f"{p}_events", "Events folded in", totals["events"])
+    yield _counter(
+        f"{p}_duplicates_skipped",
+        "Records re-delivered at or below a checkpoint's offset, skipped",
+        totals["duplicates"],
+    )
+    yield _counter(
+        f"{p}_bad_records", "Records that were not a known events schema", rt.bad_records
+    )
+    yield _counter(
+        f"{p}_signal_batches", "Signal records published to the signals topic", rt.signal_batches
+    )
+    wm = GaugeMetricFamily(
+        f"{p}_event_time_seconds",
+        "Event time (watermark) of each owned partition",
+        labels=["partition"],
+    )
+    for part, proc in sorted(rt.partitions.items()):
+        wm.add_metric([str(part)], proc.engine.watermark_ns / NS_PER_SECOND)
+    yield wm
+
+
+def alerter_families(a: Alerter) -> list[Metric]:
+    """The alerter's Kafka counters, read from its state."""
+    core = a.core
+    p = "riskmon_kafka_alerter"
+    return [
+        _gauge(f"{p}_active", "1 when this alerter holds the lock, 0 on standby", a.active),
+        _gauge(f"{p}_held_batches", "Signal batches waiting for slower partitions", core.held),
+        _counter(f"{p}_applied_batches", "Signal batches applied to the rules", core.applied),
+        _counter(
+            f"{p}_duplicates_skipped",
+            "Signal batches re-delivered for an already applied source offset, skipped",
+            core.duplicates,
+        ),
+        _counter(f"{p}_bad_records", "Records that were not a known signals schema", a.bad_records),
+        _gauge(
+            f"{p}_event_time_seconds",
+            "Event time of the last applied tick",
+            core.last_tick_ns / NS_PER_SECOND,
+        ),
+    ]
