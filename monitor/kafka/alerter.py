@@ -33,6 +33,7 @@ from alerts.service import AlertService
 from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.notices import log_notice
 
 __all__ = ["Alerter"]
 
@@ -170,15 +171,7 @@ class Alerter:
             if notices:
                 self.notices += len(notices)
                 for n in notices:
-                    self._log.info(
-                        "alert.notice",
-                        status=n.status,
-                        rule=n.rule,
-                        severity=n.severity,
-                        labels=n.labels,
-                        starts_at=n.starts_at,
-                        fingerprint=n.fingerprint,
-                    )
+                    log_notice(self._log, n, starts_at=n.starts_at)
                 await self.service.submit(notices)
             if now - last_save >= self.cfg.alerter_snapshot_interval_s:
                 self._save()
