@@ -13,9 +13,13 @@ from grafana.panels import (
     DATASOURCE,
     dashboard,
     grid,
+    increase,
     pack_thresholds,
+    quantile,
     query,
+    rate,
     state_mappings,
+    sum_by,
     thresholds,
     timeseries_panel,
     variable,
@@ -36,7 +40,6 @@ def feeds(rules: RuleSet) -> db.Dashboard:
         .with_target(query(f"riskmon_feed_up{{{v}}}", "{{venue}} {{channel}}"))
         .mappings(state_mappings(("down", "red"), ("up", "green")))
     )
-    rate = "$__rate_interval"
     lat = "riskmon_pipeline_event_to_notice_seconds_bucket"
     return (
         dashboard("riskmon / Feeds", "riskmon-feeds", "3h")
@@ -47,12 +50,7 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 2,
                 "Frames per second",
                 (0, 9, 8, 8),
-                [
-                    query(
-                        f"sum by (venue) (rate(riskmon_feed_frames_total{{{v}}}[{rate}]))",
-                        "{{venue}}",
-                    )
-                ],
+                [query(sum_by("venue", rate(f"riskmon_feed_frames_total{{{v}}}")), "{{venue}}")],
                 "reqps",
             )
         )
@@ -63,8 +61,7 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 (8, 9, 8, 8),
                 [
                     query(
-                        "sum by (venue, reason) "
-                        f"(rate(riskmon_feed_frames_skipped_total{{{v}}}[{rate}]))",
+                        sum_by("venue, reason", rate(f"riskmon_feed_frames_skipped_total{{{v}}}")),
                         "{{venue}} {{reason}}",
                     )
                 ],
@@ -78,8 +75,7 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 (16, 9, 8, 8),
                 [
                     query(
-                        "sum by (venue, reason) "
-                        f"(increase(riskmon_feed_reconnects_total{{{v}}}[{rate}]))",
+                        sum_by("venue, reason", increase(f"riskmon_feed_reconnects_total{{{v}}}")),
                         "{{venue}} {{reason}}",
                     )
                 ],
@@ -101,13 +97,10 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 "Event to alert notice latency",
                 (12, 17, 12, 8),
                 [
-                    query(f"histogram_quantile(0.5, sum by (le) (rate({lat}[{rate}])))", "p50"),
+                    query(quantile(0.5, "le", lat), "p50"),
+                    query(quantile(0.99, "le", lat), "p99", "B"),
                     query(
-                        f"histogram_quantile(0.99, sum by (le) (rate({lat}[{rate}])))", "p99", "B"
-                    ),
-                    query(
-                        "histogram_quantile(0.99, sum by (le) "
-                        f"(rate(riskmon_pipeline_event_latency_seconds_bucket[{rate}])))",
+                        quantile(0.99, "le", "riskmon_pipeline_event_latency_seconds_bucket"),
                         "p99 event processing",
                         "C",
                     ),
@@ -121,11 +114,9 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 "Window late and dropped events",
                 (0, 25, 12, 8),
                 [
-                    query(f"rate(riskmon_window_late_events_total[{rate}])", "late {{processor}}"),
+                    query(rate("riskmon_window_late_events_total"), "late {{processor}}"),
                     query(
-                        f"rate(riskmon_window_dropped_events_total[{rate}])",
-                        "dropped {{processor}}",
-                        "B",
+                        rate("riskmon_window_dropped_events_total"), "dropped {{processor}}", "B"
                     ),
                 ],
                 "reqps",
@@ -138,7 +129,7 @@ def feeds(rules: RuleSet) -> db.Dashboard:
                 (12, 25, 12, 8),
                 [
                     query("riskmon_bus_queue_depth", "queued"),
-                    query(f"sum(rate(riskmon_bus_dropped_total[{rate}]))", "dropped/s", "B"),
+                    query(f"sum({rate('riskmon_bus_dropped_total')})", "dropped/s", "B"),
                 ],
             )
         )
@@ -148,7 +139,7 @@ def feeds(rules: RuleSet) -> db.Dashboard:
 def delivery(_rules: RuleSet) -> db.Dashboard:
     """Do notifications leave, how fast, and which receivers are broken."""
     r = 'receiver=~"$receiver"'
-    rate = "$__rate_interval"
+    failed, retry = "riskmon_alerts_failed_total", '"retry"'
     broken = (
         stat.Panel()
         .id(5)
@@ -185,18 +176,16 @@ def delivery(_rules: RuleSet) -> db.Dashboard:
                 (8, 0, 16, 8),
                 [
                     query(
-                        f"sum by (receiver) (increase(riskmon_alerts_sent_total{{{r}}}[{rate}]))",
+                        sum_by("receiver", increase(f"riskmon_alerts_sent_total{{{r}}}")),
                         "sent {{receiver}}",
                     ),
                     query(
-                        "sum by (receiver, outcome) "
-                        f'(increase(riskmon_alerts_failed_total{{{r},outcome!="retry"}}[{rate}]))',
+                        sum_by("receiver, outcome", increase(f"{failed}{{{r},outcome!={retry}}}")),
                         "failed {{receiver}} {{outcome}}",
                         "B",
                     ),
                     query(
-                        "sum by (receiver) "
-                        f'(increase(riskmon_alerts_failed_total{{{r},outcome="retry"}}[{rate}]))',
+                        sum_by("receiver", increase(f"{failed}{{{r},outcome={retry}}}")),
                         "retried {{receiver}}",
                         "C",
                     ),
@@ -209,17 +198,8 @@ def delivery(_rules: RuleSet) -> db.Dashboard:
                 "Notice to delivery latency",
                 (0, 8, 8, 8),
                 [
-                    query(
-                        "histogram_quantile(0.5, sum by (le, receiver) "
-                        f"(rate({nl}{{{r}}}[{rate}])))",
-                        "p50 {{receiver}}",
-                    ),
-                    query(
-                        "histogram_quantile(0.99, sum by (le, receiver) "
-                        f"(rate({nl}{{{r}}}[{rate}])))",
-                        "p99 {{receiver}}",
-                        "B",
-                    ),
+                    query(quantile(0.5, "le, receiver", f"{nl}{{{r}}}"), "p50 {{receiver}}"),
+                    query(quantile(0.99, "le, receiver", f"{nl}{{{r}}}"), "p99 {{receiver}}", "B"),
                 ],
                 "s",
             )
@@ -231,8 +211,9 @@ def delivery(_rules: RuleSet) -> db.Dashboard:
                 (8, 8, 8, 8),
                 [
                     query(
-                        "histogram_quantile(0.99, sum by (le, receiver) "
-                        f"(rate(riskmon_alerts_delivery_seconds_bucket{{{r}}}[{rate}])))",
+                        quantile(
+                            0.99, "le, receiver", f"riskmon_alerts_delivery_seconds_bucket{{{r}}}"
+                        ),
                         "{{receiver}}",
                     )
                 ],
@@ -247,12 +228,11 @@ def delivery(_rules: RuleSet) -> db.Dashboard:
                 (0, 16, 24, 8),
                 [
                     query(
-                        "sum by (severity, status) "
-                        f"(increase(riskmon_alerts_transitions_total[{rate}]))",
+                        sum_by("severity, status", increase("riskmon_alerts_transitions_total")),
                         "{{status}} {{severity}}",
                     ),
                     query(
-                        f"sum by (reason) (increase(riskmon_alerts_muted_total[{rate}]))",
+                        sum_by("reason", increase("riskmon_alerts_muted_total")),
                         "muted ({{reason}})",
                         "B",
                     ),

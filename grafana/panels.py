@@ -33,13 +33,18 @@ from streams.signal_metrics import metric_for
 
 __all__ = [
     "DATASOURCE",
+    "RATE_RANGE",
     "alert_annotations",
     "alerts_table",
     "dashboard",
     "grid",
+    "increase",
     "pack_thresholds",
+    "quantile",
     "query",
+    "rate",
     "state_mappings",
+    "sum_by",
     "thresholds",
     "timeseries_panel",
     "variable",
@@ -100,6 +105,31 @@ def pack_thresholds(
 def thresholds(steps: list[Threshold]) -> db.ThresholdsConfig:
     """Absolute threshold steps as a panel's thresholds."""
     return db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+#: the range of every rate and increase: Grafana's, at least four scrape intervals
+RATE_RANGE = "$__rate_interval"
+
+
+def rate(selector: str) -> str:
+    """PromQL: the per-second rate of the counter ``selector`` over :data:`RATE_RANGE`."""
+    return f"rate({selector}[{RATE_RANGE}])"
+
+
+def increase(selector: str) -> str:
+    """PromQL: the increase of the counter ``selector`` over :data:`RATE_RANGE`."""
+    return f"increase({selector}[{RATE_RANGE}])"
+
+
+def sum_by(labels: str, expr: str) -> str:
+    """PromQL: ``expr`` summed by ``labels`` (comma-separated)."""
+    return f"sum by ({labels}) ({expr})"
+
+
+def quantile(q: float, by: str, buckets: str) -> str:
+    """PromQL: the ``q`` quantile of the histogram ``buckets`` (``..._bucket{...}``), per ``by``
+    (``le`` and the labels to keep)."""
+    return f"histogram_quantile({q}, {sum_by(by, rate(buckets))})"
 
 
 def query(

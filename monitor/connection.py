@@ -60,6 +60,17 @@ def loop_was_stalled(slept: float, step: float, wall: float) -> bool:
     return slept > 2 * step and wall > LOOP_STALL_S
 
 
+async def watch_sleep(clock: Clock, step: float) -> float | None:
+    """A watchdog's nap: sleep ``step`` on ``clock``; the clock's ``monotonic()`` after it, or
+    None when the event loop itself was stalled meanwhile (:func:`loop_was_stalled`: what waits
+    unread runs first, nothing is judged on this round)."""
+    loop = asyncio.get_running_loop()
+    before, wall = clock.monotonic(), loop.time()
+    await clock.sleep(step)
+    now = clock.monotonic()
+    return None if loop_was_stalled(now - before, step, loop.time() - wall) else now
+
+
 class _Stalled(Exception):
     pass
 
@@ -240,12 +251,9 @@ class WebSocketConnection:
         lifetime = self.spec.lifetime_s
         opened = self.clock.monotonic()
         step = max(0.05, min(1.0, self.stall_after_s / 4))
-        loop = asyncio.get_running_loop()
         while True:
-            before, wall = self.clock.monotonic(), loop.time()
-            await self.clock.sleep(step)
-            now = self.clock.monotonic()
-            if loop_was_stalled(now - before, step, loop.time() - wall):
+            now = await watch_sleep(self.clock, step)
+            if now is None:
                 continue  # frames may wait unread: let the reader run before judging silence
             silent = now - self._last_data
             if silent > self.stall_after_s:

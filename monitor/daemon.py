@@ -19,7 +19,8 @@ soon after every stored transition, so a restart remembers what the store record
 alert service reconciles the store with the restored evaluator (:mod:`alerts.reconcile`).
 
 History: the venues' REST history at a fresh start, the downtime's gap after a restart
-(:mod:`monitor.daemon_history`).
+(:mod:`monitor.daemon_history`). The HTTP endpoint and its readiness checks:
+:mod:`monitor.daemon_endpoint`; notices on their way to the store: :mod:`monitor.notices`.
 
 One clock runs the daemon (docs/architecture.md, the clock): receive stamps, watchdogs, polls,
 backfill pacing, the idle ticks that advance event time, and (when it was built with the same
@@ -36,15 +37,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import structlog
-from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from alerts.evaluator import AlertEvaluator
@@ -54,20 +52,21 @@ from alerts.service import AlertService
 from monitor.bus import InProcessBus
 from monitor.capture import CaptureWriter
 from monitor.clock_follower import WALL_FLOOR_S, ClockFollower, apply_wall_floors
-from monitor.connection import loop_was_stalled
+from monitor.connection import watch_sleep
 from monitor.coverage import streams_config
+from monitor.daemon_endpoint import daemon_health, serve_endpoint
 from monitor.daemon_history import backfill_feeds, history_needed, log_rejected
 from monitor.daemon_state import SNAPSHOT_VERSION, encode_state, restore_state
 from monitor.exporter import SignalExporter
-from monitor.health import Health, build_app, feeds_subscribed, serve
+from monitor.health import Health
 from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
+from monitor.notices import PendingNotices, log_notice
 from monitor.peg_quorum import check_peg_quorum
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
-from monitor.status import daemon_status
-from monitor.wiring import build_feed, run_clock
+from monitor.wiring import build_feeds, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
 from streams.engine import SkewLimits, StreamEngine
@@ -89,7 +88,6 @@ _BATCH = 512
 #: wall seconds between two snapshots at least (those that follow alert transitions)
 SNAPSHOT_GAP_S = 1.0
 _NOTICES_KEPT = 1000  # Daemon.notices keeps the most recent notices only
-_UNSUBMITTED_MAX = 100_000  # notices kept for a store that is failing, oldest dropped first
 
 
 class Daemon:
@@ -144,26 +142,18 @@ class Daemon:
         maxsize = settings.bus.maxsize if settings.bus.kind == "in-process" else 100_000
         self.bus = InProcessBus(self.metrics, maxsize)
         self.capture = CaptureWriter(settings.capture) if settings.capture else None
-        self.feeds = [
-            build_feed(
-                settings,
-                vid,
-                self.bus.publish,
-                self.metrics,
-                capture=self.capture,
-                stall_after_s=stall_after_s,
-                ping_interval_s=ping_interval_s,
-                clock=self.clock,
-            )
-            for vid, vs in settings.venues.items()
-            if vs.enabled
-        ]
+        self.feeds = build_feeds(
+            settings,
+            self.bus.publish,
+            self.metrics,
+            capture=self.capture,
+            stall_after_s=stall_after_s,
+            ping_interval_s=ping_interval_s,
+            clock=self.clock,
+        )
         check_peg_quorum(settings, self.metrics)  # riskmon_peg_quorum_venues; warns below 3
         self.events_processed = 0
         self.notices: deque[AlertNotice] = deque(maxlen=_NOTICES_KEPT)
-        self._unsubmitted: deque[AlertNotice] = deque(maxlen=_UNSUBMITTED_MAX)
-        # the pipeline and the idle ticker both emit: one submit of the pending notices at a time
-        self._submit_lock = asyncio.Lock()
         self.supervisor = (
             alert_service.supervisor
             if alert_service is not None
@@ -177,6 +167,9 @@ class Daemon:
         self._rejected_logged = 0  # rejected_backfills of the OI processor already logged
         self._state_path = settings.state_dir / "pipeline.json"
         self._log = log.bind(component="daemon")
+        self._unsubmitted = (  # notices the store has not recorded yet
+            PendingNotices(alert_service, self._log) if alert_service is not None else None
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -187,7 +180,9 @@ class Daemon:
     async def run(self) -> None:
         """Run until :meth:`stop`; then snapshot state and release everything."""
         restored = self._restore_state()
-        runner = await self._start_metrics() if self.settings.metrics.enabled else None
+        runner = None
+        if self.settings.metrics.enabled:
+            runner, self.metrics_port = await serve_endpoint(self)
         try:
             async with aiohttp.ClientSession() as http:
                 following = await self._anchor_clock(http)
@@ -344,43 +339,18 @@ class Daemon:
             return
         for n in notices:
             self.metrics.alert_notices.labels(status=n.status, severity=n.severity).inc()
-            self._log.info(
-                "alert.notice",
-                status=n.status,
-                rule=n.rule,
-                severity=n.severity,
-                labels=n.labels,
-                value=n.value,
-                fingerprint=n.fingerprint,
-            )
+            log_notice(self._log, n, value=n.value)
         self.notices.extend(notices)
-        if self.alert_service is not None:
-            self._unsubmitted.extend(notices)
-            async with self._submit_lock:
-                batch = list(self._unsubmitted)
-                try:
-                    if batch and await self.alert_service.submit(batch):
-                        self._snapshot_due.set()  # the snapshot follows the store promptly
-                except Exception as e:  # e.g. a full disk: keep them, retry with the next batch
-                    self._log.error(
-                        "alerts.submit_failed",
-                        pending=len(batch),
-                        error=f"{type(e).__name__}: {e}",
-                    )
-                else:
-                    for _ in batch:
-                        self._unsubmitted.popleft()
+        if self._unsubmitted is not None and await self._unsubmitted.submit(notices):
+            self._snapshot_due.set()  # the snapshot follows the store promptly
         if self.deliver is not None:
             await self.deliver(notices)
 
     async def _idle_ticker(self, period_s: float = 1.0) -> None:
         """Advance event time through quiet periods so windows expire and staleness shows."""
-        loop = asyncio.get_running_loop()
         while True:
             nap = max(period_s, WALL_FLOOR_S * self._speed() / 4)
-            before, wall = self.clock.monotonic(), loop.time()
-            await self.clock.sleep(nap)
-            if loop_was_stalled(self.clock.monotonic() - before, nap, loop.time() - wall):
+            if await watch_sleep(self.clock, nap) is None:
                 continue  # events may wait unread: they, not the ticker, move event time on
             self._rejected_logged = log_rejected(
                 self.pipeline.engine.processors, self._rejected_logged, self._log
@@ -405,11 +375,6 @@ class Daemon:
 
     # ---------------------------------------------------------------- state
 
-    def _tasks_ok(self) -> str | None:
-        """Readiness: None, or the supervised tasks that keep failing."""
-        failing = self.supervisor.unhealthy()
-        return f"failing: {', '.join(failing)}" if failing else None
-
     async def _snapshotter(self) -> None:
         """Write a snapshot every ``snapshot_interval_s``, and soon after an alert transition.
 
@@ -431,7 +396,7 @@ class Daemon:
 
     def _snapshot_bytes(self) -> bytes | None:
         """The state to save, or None while notices wait to be stored (or it cannot encode)."""
-        if self._unsubmitted:
+        if self._unsubmitted:  # None without a service, falsy when none is pending
             self._log.warning("daemon.snapshot_skipped", unsubmitted=len(self._unsubmitted))
             return None
         try:
@@ -453,20 +418,6 @@ class Daemon:
         """Load the last snapshot; False (start fresh) when there is none or it is unusable."""
         return restore_state(self._state_path, self.pipeline, self._log)
 
-    # ---------------------------------------------------------------- metrics endpoint
-
-    async def _start_metrics(self) -> web.AppRunner:
-        app = build_app(
-            self.registry,
-            self.health,
-            lambda: {"events": self.events_processed},
-            extra=[self.exporter],
-            status=lambda: daemon_status(self),
-        )
-        m = self.settings.metrics
-        runner, self.metrics_port = await serve(app, m.host, m.port)
-        return runner
-
     # ---------------------------------------------------------------- observability (issue 11)
 
     def _observability(self, registry: CollectorRegistry, evaluator: AlertEvaluator) -> Health:
@@ -474,12 +425,7 @@ class Daemon:
         WindowCounters(lambda: self.pipeline.engine.processors, registry)
         SkewCounters(lambda: self.pipeline.engine.skewed, registry)
         self._evaluations_counted = evaluator.evaluations
-        health = Health()
-        health.add_check("rules", lambda: None if evaluator.rules else "no rules loaded")
-        health.add_check("store", lambda: _writable(self.settings.store))
-        health.add_check("feeds", lambda: feeds_subscribed(self.feeds))
-        health.add_check("tasks", self._tasks_ok)
-        return health
+        return daemon_health(self, evaluator)
 
     def _count_evaluations(self) -> None:
         """Add the evaluator's new rule evaluations to ``riskmon_alerts_rule_evaluations_total``."""
@@ -490,12 +436,6 @@ class Daemon:
         if delta > 0:
             self.alert_service.metrics.evaluations.inc(delta)
         self._evaluations_counted = ev.evaluations
-
-
-def _writable(path: Path) -> str | None:
-    """None when the store file (or, before it exists, its directory) is writable."""
-    target = path if path.exists() else path.parent
-    return None if os.access(target, os.W_OK) else f"{target} is not writable"
 
 
 class _Stopping(Exception):

@@ -38,7 +38,7 @@ from monitor.connection import (
     DEFAULT_QUIET_S,
     ConnState,
     WebSocketConnection,
-    loop_was_stalled,
+    watch_sleep,
 )
 from monitor.instruments import Instrument, InstrumentRegistry, save_instruments
 from monitor.listings import plan_feed, plan_listed
@@ -360,12 +360,9 @@ class VenueFeed:
 
     async def _watchdog(self, period_s: float = 1.0) -> None:
         """Report streams that never delivered (silent) or went quiet (stale)."""
-        loop = asyncio.get_running_loop()
         while True:
-            before, wall = self.clock.monotonic(), loop.time()
-            await self.clock.sleep(period_s)
-            now = self.clock.monotonic()
-            if loop_was_stalled(now - before, period_s, loop.time() - wall):
+            now = await watch_sleep(self.clock, period_s)
+            if now is None:
                 continue  # events may wait unread: judge on the next round
             for st, since in self._subscribed_at.items():
                 quiet = max(self.spec.quiet_s.get(st.channel, DEFAULT_QUIET_S), self.quiet_floor_s)

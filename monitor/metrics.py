@@ -11,7 +11,8 @@ and no panel reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     REGISTRY,
@@ -24,7 +25,16 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ["LATENCY_BUCKETS", "MonitorMetrics", "SkewCounters", "WindowCounters"]
+__all__ = [
+    "LATENCY_BUCKETS",
+    "MetricSet",
+    "MonitorMetrics",
+    "ScrapeCollector",
+    "SkewCounters",
+    "WindowCounters",
+]
+
+T = TypeVar("T")
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -32,133 +42,130 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-class MonitorMetrics:
-    """The daemon's own metrics, on an injectable registry (a fresh one per test)."""
+class MetricSet:
+    """Declares a component's metrics on one registry (injectable: a fresh one per test)."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
-        self.frames = Counter(
-            "riskmon_feed_frames_total", "Raw frames received", ["venue"], registry=registry
-        )
-        self.frames_skipped = Counter(
+
+    def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
+        """A counter on the registry."""
+        return Counter(name, doc, labels, registry=self.registry)
+
+    def gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> Gauge:
+        """A gauge on the registry."""
+        return Gauge(name, doc, labels, registry=self.registry)
+
+    def histogram(self, name: str, doc: str) -> Histogram:
+        """A histogram of seconds on the registry, in :data:`LATENCY_BUCKETS`."""
+        return Histogram(name, doc, registry=self.registry, buckets=LATENCY_BUCKETS)
+
+
+class MonitorMetrics(MetricSet):
+    """The daemon's own metrics, on an injectable registry (a fresh one per test)."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        super().__init__(registry)
+        self.frames = self.counter("riskmon_feed_frames_total", "Raw frames received", ["venue"])
+        self.frames_skipped = self.counter(
             "riskmon_feed_frames_skipped_total",
             "Frames that could not be parsed, by reason (malformed, unknown, no_metadata)",
             ["venue", "reason"],
-            registry=registry,
         )
-        self.events = Counter(
-            "riskmon_feed_events_total",
-            "Normalized events produced",
-            ["venue", "type"],
-            registry=registry,
+        self.events = self.counter(
+            "riskmon_feed_events_total", "Normalized events produced", ["venue", "type"]
         )
-        self.connects = Counter(
-            "riskmon_feed_connects_total",
-            "Successful websocket connections",
-            ["venue"],
-            registry=registry,
+        self.connects = self.counter(
+            "riskmon_feed_connects_total", "Successful websocket connections", ["venue"]
         )
-        self.reconnects = Counter(
+        self.reconnects = self.counter(
             "riskmon_feed_reconnects_total",
             "Connections lost or rotated and reopened",
             ["venue", "reason"],
-            registry=registry,
         )
-        self.connected = Gauge(
+        self.connected = self.gauge(
             "riskmon_feed_connected",
             "1 while the connection is open and subscribed",
             ["venue", "connection"],
-            registry=registry,
         )
-        self.status_changes = Counter(
+        self.status_changes = self.counter(
             "riskmon_feed_status_changes_total",
             "Feed status changes",
             ["venue", "channel", "status"],
-            registry=registry,
         )
-        self.stream_up = Gauge(
+        self.stream_up = self.gauge(
             "riskmon_feed_stream_up",
             "1 while a channel delivers within its quiet limit, 0 when stale or silent",
             ["venue", "channel"],
-            registry=registry,
         )
-        self.rest_requests = Counter(
+        self.rest_requests = self.counter(
             "riskmon_feed_rest_requests_total",
             "REST requests (polls, backfill, instrument lists) by outcome: ok, rate_limited,"
             " http_error, server_error, unreachable, too_large, truncated, not_utf8, not_json",
             ["venue", "outcome"],
-            registry=registry,
         )
-        self.instruments_derived = Counter(
+        self.instruments_derived = self.counter(
             "riskmon_instruments_derived_total",
             "Symbols without instrument metadata whose asset was read from the symbol itself",
             ["venue"],
-            registry=registry,
         )
-        self.instruments_listed = Gauge(
+        self.instruments_listed = self.gauge(
             "riskmon_instruments_listed",
             "Instruments with metadata (packaged snapshot, cache and the venue's REST listing)",
             ["venue"],
-            registry=registry,
         )
-        self.bus_dropped = Counter(
+        self.bus_dropped = self.counter(
             "riskmon_bus_dropped_total",
             "Events dropped because the bus was full (quotes only)",
             ["type"],
-            registry=registry,
         )
-        self.bus_depth = Gauge(
-            "riskmon_bus_queue_depth", "Events waiting on the in-process bus", registry=registry
+        self.bus_depth = self.gauge(
+            "riskmon_bus_queue_depth", "Events waiting on the in-process bus"
         )
-        self.signals = Counter(
-            "riskmon_pipeline_signals_total", "Signal samples produced", registry=registry
-        )
-        self.alert_notices = Counter(
+        self.signals = self.counter("riskmon_pipeline_signals_total", "Signal samples produced")
+        self.alert_notices = self.counter(
             "riskmon_pipeline_alert_notices_total",
             "Alert state changes produced",
             ["status", "severity"],
-            registry=registry,
         )
-        self.latency = Histogram(
+        self.latency = self.histogram(
             "riskmon_pipeline_event_latency_seconds",
             "Time from a frame's receipt to its event being processed",
-            registry=registry,
-            buckets=LATENCY_BUCKETS,
         )
-        self.notice_latency = Histogram(
+        self.notice_latency = self.histogram(
             "riskmon_pipeline_event_to_notice_seconds",
             "Time from the receipt of the frame whose event produced an alert notice to the notice",
-            registry=registry,
-            buckets=LATENCY_BUCKETS,
         )
-        self.peg_quorum_venues = Gauge(
+        self.peg_quorum_venues = self.gauge(
             "riskmon_peg_quorum_venues",
             "Enabled venues whose configured quotes price the watched stablecoin (quorum: 3)",
             ["coin"],
-            registry=registry,
         )
 
 
-class WindowCounters(Collector):
+class ScrapeCollector(Collector, Generic[T]):
+    """A collector whose figures are read at scrape time from ``read()``.
+
+    Args:
+        read: returns what the families are made of.
+        registry: where to register (None: not registered).
+    """
+
+    def __init__(self, read: Callable[[], T], registry: CollectorRegistry | None = None) -> None:
+        self.read = read
+        if registry is not None:
+            registry.register(self)
+
+
+class WindowCounters(ScrapeCollector[Iterable[object]]):
     """Late and dropped events of the processors' time windows, read at scrape time.
 
     A *late* event is older than the window's newest bucket but still inside the retained
     history (it is counted in the windows it belongs to); a *dropped* one is older than every
     retained bucket. Any processor with ``late_events`` / ``dropped_events`` attributes counts.
 
-    Args:
-        processors: returns the processors (e.g. ``lambda: engine.processors``).
-        registry: where to register (None: not registered).
+    ``read`` returns the processors (e.g. ``lambda: engine.processors``).
     """
-
-    def __init__(
-        self,
-        processors: Callable[[], Iterable[object]],
-        registry: CollectorRegistry | None = None,
-    ) -> None:
-        self.processors = processors
-        if registry is not None:
-            registry.register(self)
 
     def collect(self) -> Iterator[Metric]:
         """Yield the two counter families, one series per processor that keeps the count."""
@@ -172,7 +179,7 @@ class WindowCounters(Collector):
             "Events older than every retained bucket, not counted",
             labels=["processor"],
         )
-        for p in self.processors():
+        for p in self.read():
             name = str(getattr(p, "name", type(p).__name__))
             n_late = getattr(p, "late_events", None)
             if isinstance(n_late, int):
@@ -191,28 +198,16 @@ class WindowCounters(Collector):
         ]
 
 
-class SkewCounters(Collector):
+class SkewCounters(ScrapeCollector[Mapping[tuple[str, str], int]]):
     """Events the stream engine dropped for their time, read at scrape time.
 
     ``riskmon_pipeline_skewed_events_total{venue,direction}``: ``ahead`` (stamped further after
     its receive time than the engine allows) or ``behind`` (further before the newest event
-    time); see :mod:`streams.engine`.
-
-    Args:
-        skewed: returns the engine's counts (e.g. ``lambda: engine.skewed``).
-        registry: where to register (None: not registered).
+    time); see :mod:`streams.engine`. ``read`` returns the engine's counts (e.g.
+    ``lambda: engine.skewed``).
     """
 
     NAME = "riskmon_pipeline_skewed_events"
-
-    def __init__(
-        self,
-        skewed: Callable[[], Mapping[tuple[str, str], int]],
-        registry: CollectorRegistry | None = None,
-    ) -> None:
-        self.skewed = skewed
-        if registry is not None:
-            registry.register(self)
 
     def collect(self) -> Iterator[Metric]:
         """Yield the family, one series per venue and direction seen."""
@@ -222,7 +217,7 @@ class SkewCounters(Collector):
             " time, or behind the newest event time)",
             labels=["venue", "direction"],
         )
-        for (venue, direction), n in sorted(self.skewed().items()):
+        for (venue, direction), n in sorted(self.read().items()):
             fam.add_metric([venue, direction], n)
         yield fam
 

@@ -13,6 +13,8 @@ daemon's ticks and the alert service.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from pydantic import ValidationError
 
 from alerts.rules import is_rule_path
@@ -26,9 +28,14 @@ from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints, VenueSpec
 from streams.clock import Clock, SystemClock
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
+    "FeedOptions",
     "alert_settings",
     "build_feed",
+    "build_feeds",
     "run_clock",
     "venue_endpoints",
     "venue_streams",
@@ -89,16 +96,21 @@ def venue_endpoints(settings: Settings, spec: VenueSpec, vs: VenueSettings) -> V
     return VenueEndpoints(ws=vs.ws_url or ep.ws, rest=vs.rest_url or ep.rest)
 
 
+class FeedOptions(TypedDict, total=False):
+    """What every venue feed of a run shares (:class:`~monitor.feed.VenueFeed`'s keywords)."""
+
+    capture: CaptureWriter | None  # raw frames are recorded here
+    stall_after_s: float | None  # override of every connection's stall limit (tests)
+    ping_interval_s: float | None  # websocket protocol ping interval (default 20 s)
+    clock: Clock | None  # the run's clock (default: the wall clock)
+
+
 def build_feed(
     settings: Settings,
     venue_id: str,
     sink: EventSink,
     metrics: MonitorMetrics,
-    *,
-    capture: CaptureWriter | None = None,
-    stall_after_s: float | None = None,
-    ping_interval_s: float | None = 20.0,
-    clock: Clock | None = None,
+    **options: Unpack[FeedOptions],
 ) -> VenueFeed:
     """The feed of one configured venue: endpoints, streams, cached instruments, poll interval."""
     spec = get_venue(venue_id)
@@ -110,9 +122,17 @@ def build_feed(
         load_registry(venue_id, settings.state_dir / "instruments"),
         sink,
         metrics,
-        capture=capture,
-        stall_after_s=stall_after_s,
-        ping_interval_s=ping_interval_s,
         poll_interval_s=vs.poll_interval_s,
-        clock=clock,
+        **options,
     )
+
+
+def build_feeds(
+    settings: Settings, sink: EventSink, metrics: MonitorMetrics, **options: Unpack[FeedOptions]
+) -> list[VenueFeed]:
+    """The feeds of every enabled venue (:func:`build_feed`), in the settings' order."""
+    return [
+        build_feed(settings, vid, sink, metrics, **options)
+        for vid, vs in settings.venues.items()
+        if vs.enabled
+    ]

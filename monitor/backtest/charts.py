@@ -12,6 +12,7 @@ import importlib
 import io
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -176,21 +177,13 @@ def _chart_price(result: BacktestResult) -> bytes:
     if hist:
         ax = axes[0][0]
         twin = ax.twinx()
-        for i, a in enumerate(assets):
-            target = ax if i == 0 else twin
+
+        def history(a: str) -> tuple[Sequence[int], Sequence[float]]:
             bt, bv = zip(*result.backfill.price.get(a, []), strict=False) or ((), ())
             lt, lv = rec.series(series_key("price_ref", asset=a))
-            color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
-            target.plot(
-                [_dt(t) for t in (*bt, *lt)],
-                [*bv, *lv],
-                color=color,
-                lw=1.1,
-                ls=_ASSET_LS[i],
-                label=f"{a} (right axis)" if i else a,
-            )
-            target.set_ylabel(f"{a} price", color=color)
-            _usd_axis(target)
+            return (*bt, *lt), [*bv, *lv]
+
+        _plot_prices(ax, twin, assets, history, lw=1.1)
         ax.axvspan(
             _dt(result.start_ns), _dt(result.end_ns), color="#999", alpha=0.2, label="streamed"
         )
@@ -200,20 +193,7 @@ def _chart_price(result: BacktestResult) -> bytes:
         _style_time_axis(ax)
     ax = axes[-1][0]
     twin = ax.twinx()
-    for i, a in enumerate(assets):
-        target = ax if i == 0 else twin
-        lt, lv = rec.series(series_key("price_ref", asset=a))
-        color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
-        target.plot(
-            [_dt(t) for t in lt],
-            lv,
-            color=color,
-            lw=1.4,
-            ls=_ASSET_LS[i],
-            label=f"{a} (right axis)" if i else a,
-        )
-        target.set_ylabel(f"{a} price", color=color)
-        _usd_axis(target)
+    _plot_prices(ax, twin, assets, lambda a: rec.series(series_key("price_ref", asset=a)), lw=1.4)
     _mark_worst(ax, result)
     _draw_markers(ax, result)
     _legend(ax, twin, loc="upper right")
@@ -225,6 +205,31 @@ def _chart_price(result: BacktestResult) -> bytes:
     _style_time_axis(ax)
     fig.tight_layout()
     return _png(fig)
+
+
+def _plot_prices(
+    ax: Any,
+    twin: Any,
+    assets: Sequence[str],
+    points: Callable[[str], tuple[Sequence[int], Sequence[float]]],
+    lw: float,
+) -> None:
+    """Each asset's price line from ``points(asset)``: the first on ``ax``, the second on
+    ``twin`` (the right axis), each axis labelled in its asset's colour."""
+    for i, a in enumerate(assets):
+        target = ax if i == 0 else twin
+        times, values = points(a)
+        color = _ASSET_COLORS.get(a, _VENUE_COLORS[i])
+        target.plot(
+            [_dt(t) for t in times],
+            values,
+            color=color,
+            lw=lw,
+            ls=_ASSET_LS[i],
+            label=f"{a} (right axis)" if i else a,
+        )
+        target.set_ylabel(f"{a} price", color=color)
+        _usd_axis(target)
 
 
 def _draw_markers(ax: Any, result: BacktestResult) -> None:

@@ -29,6 +29,7 @@ from monitor.cli.alert_store import (
     wrap,
 )
 from monitor.cli.alerts_history import register_alerts
+from monitor.cli.common import add_command_group
 from monitor.cli.signals import add_signals_command
 from streams.units import NS_PER_SECOND
 
@@ -161,10 +162,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """
     fmt = argparse.RawDescriptionHelpFormatter
 
-    rules = subparsers.add_parser(
-        "rules", help="work with alert rule files", description="Work with alert rule files."
+    rsub = add_command_group(
+        subparsers,
+        "rules",
+        help="work with alert rule files",
+        description="Work with alert rule files.",
     )
-    rsub = rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True)
     check = rsub.add_parser(
         "check",
         help="validate rule files or packs",
@@ -184,15 +187,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_export_command(rsub)  # riskmon rules export (alerts/export)
     add_signals_command(rsub)  # riskmon rules signals (the signal catalogue)
 
-    sil = subparsers.add_parser(
+    ssub = add_command_group(
+        subparsers,
         "silence",
         help="mute alerts by label matchers",
         description="Create, list and expire silences in the daemon's alert store (found from\n"
         "--config FILE and the RISKMON_* variables as for `riskmon run`, or --db PATH). The\n"
         "running daemon re-reads silences every 5 s.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=fmt,
     )
-    ssub = sil.add_subparsers(dest="silence_command", metavar="COMMAND", required=True)
     add = ssub.add_parser(
         "add",
         help="create a silence",

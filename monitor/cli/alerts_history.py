@@ -24,6 +24,7 @@ from monitor.cli.alert_store import (
     parse_time_ns,
     wrap,
 )
+from monitor.cli.common import add_command_group
 
 __all__ = ["register_alerts"]
 
@@ -174,10 +175,9 @@ def _alerts_show(args: argparse.Namespace, out: TextIO) -> int:
 def register_alerts(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon alerts list|show``."""
     fmt = argparse.RawDescriptionHelpFormatter
-    al = subparsers.add_parser(
-        "alerts", help="read the alert history", description="Read the alert history."
+    asub = add_command_group(
+        subparsers, "alerts", help="read the alert history", description="Read the alert history."
     )
-    asub = al.add_subparsers(dest="alerts_command", metavar="COMMAND", required=True)
     alst = asub.add_parser(
         "list",
         help="list alerts, most recently changed first",

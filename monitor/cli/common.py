@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_USAGE",
     "CliError",
+    "add_command_group",
     "add_rules_option",
     "add_seed_option",
     "check_writable",
@@ -138,3 +139,19 @@ def add_rules_option(p: argparse.ArgumentParser) -> None:
         default="november-2025",
         help="rule pack name or rule file (default: november-2025)",
     )
+
+
+def add_command_group(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,
+    description: str,
+    formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Add the command group ``riskmon NAME COMMAND``; its commands are added to the returned
+    action (the chosen one in ``args.<name>_command``)."""
+    group = sub.add_parser(
+        name, help=help, description=description, formatter_class=formatter_class
+    )
+    return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)

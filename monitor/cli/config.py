@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from monitor.cli.common import load_daemon_settings
+from monitor.cli.common import add_command_group, load_daemon_settings
 
 if TYPE_CHECKING:
     from monitor.venues.base import Stream
@@ -75,12 +75,12 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
 
 def add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon config show``."""
-    c = sub.add_parser(
+    csub = add_command_group(
+        sub,
         "config",
         help="show the effective configuration",
         description="Work with the daemon's configuration.",
     )
-    csub = c.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     show = csub.add_parser(
         "show",
         help="print the effective configuration as YAML",

@@ -35,8 +35,9 @@ from monitor.exporter import SignalExporter
 from monitor.health import Health
 from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
-from monitor.kafka.endpoint import ScrapeCollector, alerter_families, start_endpoint
+from monitor.kafka.endpoint import FamiliesCollector, alerter_families, start_endpoint
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.notices import log_notice
 from monitor.settings import MetricsSettings
 
 __all__ = ["Alerter"]
@@ -78,7 +79,7 @@ class Alerter:
         self._log = log.bind(component="kafka-alerter")
         self.exporter = SignalExporter(registry, register=False)  # rendered by the endpoint
         self.core.observe = self.exporter.update
-        ScrapeCollector(lambda: alerter_families(self), registry)
+        FamiliesCollector(lambda: alerter_families(self), registry)
         self.health = Health()
         self.health.add_check("active", lambda: None if self.active else "standby")
         self.health.watch(service.supervisor.unhealthy)  # a delivery task that keeps failing
@@ -209,15 +210,7 @@ class Alerter:
             if notices:
                 self.notices += len(notices)
                 for n in notices:
-                    self._log.info(
-                        "alert.notice",
-                        status=n.status,
-                        rule=n.rule,
-                        severity=n.severity,
-                        labels=n.labels,
-                        starts_at=n.starts_at,
-                        fingerprint=n.fingerprint,
-                    )
+                    log_notice(self._log, n, starts_at=n.starts_at)
                 await self.service.submit(notices)
             if now - last_save >= self.cfg.alerter_snapshot_interval_s:
                 self._save()

@@ -185,29 +185,38 @@ def add_replay_args(rp: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_process(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], *, help: str, description: str
+) -> argparse.ArgumentParser:
+    """Add a scale-out process verb: it reads the Kafka bus from the required ``--config``."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    p.add_argument("--config", metavar="FILE", required=True, help="YAML settings (bus: kafka)")
+    p.set_defaults(func=func)
+    return p
+
+
 def add_parsers(sub: Any) -> None:
     """Add ``worker`` and ``alerter`` to the ``riskmon`` subcommands."""
-    w = sub.add_parser(
+    w = _add_process(
+        sub,
         "worker",
+        _cmd_worker,
         help="run stream processors on the events topic (Kafka scale-out)",
         description="Join the worker group on the events topic, run the processors for the "
         "partitions this worker owns and publish signals (see docs/scale-out.md). Start "
         "several: they share the partitions. Stops cleanly on SIGINT/SIGTERM.",
     )
-    w.add_argument("--config", metavar="FILE", required=True, help="YAML settings (bus: kafka)")
     w.add_argument(
         "--datadir",
         metavar="DIR",
         help="faust's data directory (default: STATE_DIR/worker; one per worker on a host)",
     )
-    w.set_defaults(func=_cmd_worker)
-
-    a = sub.add_parser(
+    _add_process(
+        sub,
         "alerter",
+        _cmd_alerter,
         help="evaluate rules on the signals topic and deliver alerts (Kafka scale-out)",
         description="Consume signals, evaluate the rules and deliver notifications with the "
         "store and outbox of the single process. One alerter is active at a time; start a "
         "second as a standby (same store): it takes over when the first stops or dies.",
     )
-    a.add_argument("--config", metavar="FILE", required=True, help="YAML settings (bus: kafka)")
-    a.set_defaults(func=_cmd_alerter)

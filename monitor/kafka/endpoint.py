@@ -32,9 +32,9 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from monitor.health import Exposition, Health, build_app, serve
+from monitor.metrics import ScrapeCollector
 from monitor.settings import MetricsSettings
 from streams.units import NS_PER_SECOND
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from monitor.kafka.alerter import Alerter
     from monitor.kafka.worker_runtime import WorkerRuntime
 
-__all__ = ["ScrapeCollector", "alerter_families", "start_endpoint", "worker_families"]
+__all__ = ["FamiliesCollector", "alerter_families", "start_endpoint", "worker_families"]
 
 log = structlog.get_logger(__name__)
 
@@ -80,19 +80,12 @@ def _gauge(name: str, help_: str, value: float) -> GaugeMetricFamily:
     return fam
 
 
-class ScrapeCollector(Collector):
-    """Families computed at scrape time by ``families()`` (a role's state read as it is)."""
-
-    def __init__(
-        self, families: Callable[[], Iterable[Metric]], registry: CollectorRegistry | None = None
-    ) -> None:
-        self.families = families
-        if registry is not None:
-            registry.register(self)
+class FamiliesCollector(ScrapeCollector[Iterable[Metric]]):
+    """Families made at scrape time by ``read()`` (a role's state read as it is)."""
 
     def collect(self) -> Iterable[Metric]:
         """Yield the families."""
-        return self.families()
+        return self.read()
 
 
 def worker_families(rt: WorkerRuntime) -> Iterator[Metric]:

@@ -27,7 +27,7 @@ from monitor.kafka.settings import KafkaBusSettings
 from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
-from monitor.wiring import build_feed
+from monitor.wiring import build_feeds
 from streams.clock import SystemClock
 from streams.supervisor import TaskSupervisor
 
@@ -117,19 +117,14 @@ class FeedsOnly:
         self.metrics = MonitorMetrics(registry)
         self.publisher = KafkaPublisher(self.cfg, PublisherMetrics(registry))
         self.frames = KafkaFrameWriter(self.cfg) if self.cfg.frames else None
-        self.feeds = [
-            build_feed(
-                settings,
-                vid,
-                self.publisher.publish,
-                self.metrics,
-                capture=self.frames,
-                stall_after_s=stall_after_s,
-                ping_interval_s=ping_interval_s,
-            )
-            for vid, vs in settings.venues.items()
-            if vs.enabled
-        ]
+        self.feeds = build_feeds(
+            settings,
+            self.publisher.publish,
+            self.metrics,
+            capture=self.frames,
+            stall_after_s=stall_after_s,
+            ping_interval_s=ping_interval_s,
+        )
         #: every connection and poll of every feed runs under it, restarted on failure
         self.supervisor = TaskSupervisor(registry)
         self.registry = registry

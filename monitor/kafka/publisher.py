@@ -24,11 +24,12 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from prometheus_client import REGISTRY, CollectorRegistry, Counter
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.kafka.codec import encode, events_record, schema_headers
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.kafka.topics import ensure_topics
+from monitor.metrics import MetricSet
 from streams.events import Event, FeedStatus
 from streams.units import NS_PER_SECOND
 
@@ -40,25 +41,22 @@ log = structlog.get_logger(__name__)
 BUS_VENUE = "kafka"
 
 
-class PublisherMetrics:
+class PublisherMetrics(MetricSet):
     """Counters of the Kafka publisher."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.records = Counter(
-            "riskmon_kafka_records_sent", "Records sent to the events topic", registry=registry
+        super().__init__(registry)
+        self.records = self.counter(
+            "riskmon_kafka_records_sent", "Records sent to the events topic"
         )
-        self.events = Counter(
-            "riskmon_kafka_events_sent", "Events sent to the events topic", registry=registry
-        )
-        self.lost = Counter(
+        self.events = self.counter("riskmon_kafka_events_sent", "Events sent to the events topic")
+        self.lost = self.counter(
             "riskmon_kafka_events_lost",
             "Events the broker did not acknowledge (or lost with its log)",
-            registry=registry,
         )
-        self.resets = Counter(
+        self.resets = self.counter(
             "riskmon_kafka_log_resets",
             "Times the broker's offsets went backwards (it lost its data)",
-            registry=registry,
         )
 
 

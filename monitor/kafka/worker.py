@@ -30,7 +30,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import REGISTRY
 
 from monitor.health import Health
-from monitor.kafka.endpoint import ScrapeCollector, start_endpoint, worker_families
+from monitor.kafka.endpoint import FamiliesCollector, start_endpoint, worker_families
 from monitor.kafka.partition import PartitionFactory
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.kafka.worker_runtime import WorkerRuntime
@@ -166,7 +166,7 @@ def _observe(
     health.add_check(
         "assigned", lambda: None if runtime.assignments else "no partition assignment yet"
     )
-    ScrapeCollector(lambda: worker_families(runtime), REGISTRY)
+    FamiliesCollector(lambda: worker_families(runtime), REGISTRY)
     SkewCounters(runtime.skewed, REGISTRY)
     loop.run_until_complete(start_endpoint("worker", metrics, REGISTRY, health))
     app.task(health.heartbeat)
