@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -20,13 +20,53 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
-__all__ = ["DELIVERY_BUCKETS", "AlertMetrics", "FiringAlert", "FiringAlerts"]
+from streams.units import NS_PER_SECOND
 
-_NS = 1_000_000_000
+__all__ = [
+    "DELIVERY_BUCKETS",
+    "LATENCY_BUCKETS",
+    "AlertMetrics",
+    "FiringAlert",
+    "FiringAlerts",
+    "MetricSet",
+]
+
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _MAX_TRACKED = 10_000
 #: seconds; group_wait and retries put most deliveries between one second and minutes
 DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+
+
+#: seconds; from sub-millisecond processing to a notice held back by a slow tick
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class MetricSet:
+    """Declares a component's metrics on one registry (injectable: a fresh one per test).
+
+    The alert engine's and the monitor's metrics (:mod:`monitor.metrics`) are declared through it.
+    """
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.registry = registry
+
+    def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
+        """A counter on the registry."""
+        return Counter(name, doc, labels, registry=self.registry)
+
+    def gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> Gauge:
+        """A gauge on the registry."""
+        return Gauge(name, doc, labels, registry=self.registry)
+
+    def histogram(
+        self,
+        name: str,
+        doc: str,
+        labels: Sequence[str] = (),
+        buckets: Sequence[float] = LATENCY_BUCKETS,
+    ) -> Histogram:
+        """A histogram of seconds on the registry (default buckets :data:`LATENCY_BUCKETS`)."""
+        return Histogram(name, doc, labels, registry=self.registry, buckets=buckets)
 
 
 class FiringAlert(Protocol):
@@ -73,83 +113,73 @@ class FiringAlerts(Collector):
         return [GaugeMetricFamily(self.NAME, "")]
 
 
-class AlertMetrics:
+class AlertMetrics(MetricSet):
     """Counters, gauges and histograms named ``riskmon_alerts_<noun>_<unit>[_total]``.
 
     Label values come from rules and config (rule, severity, receiver), never from wire data.
     """
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.evaluations = Counter(
+        super().__init__(registry)
+        self.evaluations = self.counter(
             "riskmon_alerts_rule_evaluations_total",
             "Rule evaluations performed by the evaluator",
-            registry=registry,
         )
-        self.transitions = Counter(
+        self.transitions = self.counter(
             "riskmon_alerts_transitions_total",
             "Alert state changes (firing/resolved) received by the dispatcher",
             ["rule", "severity", "status"],
-            registry=registry,
         )
-        self.firing = Gauge(
+        self.firing = self.gauge(
             "riskmon_alerts_firing_alerts",
             "Alerts currently firing, by severity",
             ["severity"],
-            registry=registry,
         )
-        self.muted = Counter(
+        self.muted = self.counter(
             "riskmon_alerts_muted_total",
             "Alerts left out of a notification because they were silenced or inhibited",
             ["reason"],
-            registry=registry,
         )
-        self.notifications = Counter(
+        self.notifications = self.counter(
             "riskmon_alerts_notifications_total",
             "Grouped notifications written to the outbox",
             ["receiver"],
-            registry=registry,
         )
-        self.sent = Counter(
+        self.sent = self.counter(
             "riskmon_alerts_sent_total",
             "Notifications delivered",
             ["receiver"],
-            registry=registry,
         )
-        self.failed = Counter(
+        self.failed = self.counter(
             "riskmon_alerts_failed_total",
             "Failed delivery attempts, by outcome",
             ["receiver", "outcome"],
-            registry=registry,
         )
-        self.outbox_pending = Gauge(
+        self.outbox_pending = self.gauge(
             "riskmon_alerts_outbox_pending_notifications",
             "Notifications waiting in the outbox",
             ["receiver"],
-            registry=registry,
         )
-        self.receiver_broken = Gauge(
+        self.receiver_broken = self.gauge(
             "riskmon_alerts_receiver_broken_state",
             "1 while a receiver answers as misconfigured (e.g. Slack 404/410)",
             ["receiver"],
-            registry=registry,
         )
-        self.waits_clamped = Counter(
+        self.waits_clamped = self.counter(
             "riskmon_alerts_waits_clamped",
             "Receiver waits (Retry-After) cut to the hold cap because absurd or non-finite",
             ["receiver"],
-            registry=registry,
         )
-        self.delivery_seconds = Histogram(
+        self.delivery_seconds = self.histogram(
             "riskmon_alerts_delivery_seconds",
             "Time of one delivery attempt",
             ["receiver"],
-            registry=registry,
+            buckets=Histogram.DEFAULT_BUCKETS,
         )
-        self.notice_to_delivery = Histogram(
+        self.notice_to_delivery = self.histogram(
             "riskmon_alerts_notice_to_delivery_seconds",
             "Time from an alert notice accepted by the dispatcher to its delivery, per receiver",
             ["receiver"],
-            registry=registry,
             buckets=DELIVERY_BUCKETS,
         )
         self.firing_alerts = FiringAlerts()
@@ -177,7 +207,7 @@ class AlertMetrics:
             if entry is None or receiver in entry[1]:
                 continue
             entry[1].add(receiver)
-            hist.observe(max(0, now_ns - entry[0]) / _NS)
+            hist.observe(max(0, now_ns - entry[0]) / NS_PER_SECOND)
 
 
 class _Delivered(Protocol):

@@ -38,9 +38,9 @@ from monitor.metrics import MonitorMetrics, WindowCounters
 from streams.engine import StreamEngine
 from streams.events import Event, FeedStatus, Funding, Liquidation, OpenInterest, Quote, Trade
 from streams.processors import default_processors
+from streams.units import NS_PER_SECOND
 
-NS = 1_000_000_000
-T0 = 1_763_700_000 * NS
+T0 = 1_763_700_000 * NS_PER_SECOND
 VENUES = [
     "binance-usdm",
     "bybit-linear",
@@ -69,7 +69,7 @@ def events(instruments: int, seconds: int) -> list[Event]:
     per_venue = max(1, instruments // len(VENUES))
     out: list[Event] = []
     for s in range(seconds):
-        ts = T0 + s * NS
+        ts = T0 + s * NS_PER_SECOND
         for vi, venue in enumerate(VENUES):
             for ai in range(per_venue):
                 asset = f"A{ai:03d}"

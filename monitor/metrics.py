@@ -11,19 +11,14 @@ and no panel reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar
 
-from prometheus_client import (
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-)
+from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from alerts.metrics import LATENCY_BUCKETS, MetricSet
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -37,28 +32,6 @@ __all__ = [
 T = TypeVar("T")
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
-
-#: seconds; from sub-millisecond processing to a notice held back by a slow tick
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-
-
-class MetricSet:
-    """Declares a component's metrics on one registry (injectable: a fresh one per test)."""
-
-    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.registry = registry
-
-    def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
-        """A counter on the registry."""
-        return Counter(name, doc, labels, registry=self.registry)
-
-    def gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> Gauge:
-        """A gauge on the registry."""
-        return Gauge(name, doc, labels, registry=self.registry)
-
-    def histogram(self, name: str, doc: str) -> Histogram:
-        """A histogram of seconds on the registry, in :data:`LATENCY_BUCKETS`."""
-        return Histogram(name, doc, registry=self.registry, buckets=LATENCY_BUCKETS)
 
 
 class MonitorMetrics(MetricSet):

@@ -36,6 +36,7 @@ from alerts.matchers import Matcher
 from alerts.rules.model import Condition, Rule
 from streams.catalogue import signal_spec
 from streams.signal_metrics import metric_for
+from streams.units import NS_PER_SECOND
 
 __all__ = [
     "alerts_matchers",
@@ -49,7 +50,6 @@ __all__ = [
     "value_expr",
 ]
 
-_NS = 1_000_000_000
 _formatter = string.Formatter()
 
 
@@ -62,7 +62,7 @@ def number(x: float) -> str:
 
 def duration(ns: int) -> str:
     """Nanoseconds as a Prometheus duration (``0s``, ``90s``, ``5m``, ``2h``, ``1h30m``)."""
-    s = ns // _NS
+    s = ns // NS_PER_SECOND
     if s == 0:
         return "0s"
     out = ""
@@ -148,9 +148,8 @@ def rule_expr(rule: Rule) -> str:
         a = rule.absent
         sel = selector(a.signal, a.matchers)
         window = duration(a.after_ns)
-        return (
-            f"(changes({sel}[{window}]) == 0 and {sel} offset {window}) * 0 + {a.after_ns // _NS}"
-        )
+        after_s = a.after_ns // NS_PER_SECOND
+        return f"(changes({sel}[{window}]) == 0 and {sel} offset {window}) * 0 + {after_s}"
     conds = _ordered(rule)
     if len(conds) == 1 and rule.on is None:
         return _condition(rule, conds[0], None)
