@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+from monitor.venues.binance_usdm.schemas import BinanceAggTradeFields
+
 __all__ = [
     "BinanceSpotAggTrade",
     "BinanceSpotBookTicker",
@@ -44,13 +46,9 @@ class BinanceSpotBookTicker(msgspec.Struct, frozen=True):
     A: float  # best ask quantity, base units
 
 
-class BinanceSpotAggTrade(msgspec.Struct, frozen=True):
-    E: int  # event time, ms
-    s: str  # symbol
-    p: float  # price
-    q: float  # quantity, base units
-    T: int  # trade time, ms
-    m: bool  # buyer is the maker (so the taker sold)
+class BinanceSpotAggTrade(BinanceAggTradeFields, frozen=True):
+    """A spot ``aggTrade`` payload: the futures fields (quantity in base units), untagged."""
+
     a: int = 0  # aggregate trade id
     e: str = "aggTrade"
 

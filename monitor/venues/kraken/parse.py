@@ -7,12 +7,22 @@ events (``side`` is the taker side). Quantities are base units. Ticker messages 
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
-from monitor.instruments import Instrument
-from monitor.venues.base import ParseError, UnknownMessageError
+from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.venues.base import ParseError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade, to_ns
+from monitor.venues.parsing import (
+    USD_QUOTES,
+    Route,
+    VenueParser,
+    decode,
+    dispatch,
+    spot_trade,
+    to_ns,
+)
 from streams.events import Event, Quote
 
 __all__ = ["USD_QUOTES", "VENUE_ID", "KrakenParser"]
@@ -29,6 +39,13 @@ class KrakenParser(VenueParser):
 
     venue = VENUE_ID
 
+    def __init__(self, instruments: InstrumentRegistry) -> None:
+        super().__init__(instruments)
+        self._routes: dict[str, Route[Any]] = {
+            "ticker": Route(_ticker_decoder, self._tickers, "ticker payload"),
+            "trade": Route(_trade_decoder, self._trades, "trade payload"),
+        }
+
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a channel message; acks, pongs, heartbeats and status return ``[]``."""
         msg = decode(_frame_decoder, frame)
@@ -43,11 +60,7 @@ class KrakenParser(VenueParser):
     def _channel(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         if channel in ("heartbeat", "status"):
             return []
-        if channel == "ticker":
-            return self._tickers(decode(_ticker_decoder, data, "ticker payload"), ts_recv)
-        if channel == "trade":
-            return self._trades(decode(_trade_decoder, data, "trade payload"), ts_recv)
-        raise UnknownMessageError(f"unknown channel {channel!r}")
+        return dispatch(self._routes, channel, channel, data, ts_recv)
 
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:
         def quote(r: KrakenTicker, inst: Instrument) -> Event:
