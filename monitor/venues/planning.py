@@ -10,11 +10,11 @@ limits, and calls :func:`plan_chunks`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
-from monitor.instruments import Instrument
+from monitor.instruments import Instrument, Kind
 from monitor.venues.base import Channel, ConnectionPlan, Stream
 
 __all__ = [
@@ -142,13 +142,12 @@ def perp(
     multiplier: float = 1.0,
 ) -> Instrument:
     """A perpetual ``BASE-QUOTE-PERP`` (see :class:`~monitor.instruments.Instrument`)."""
-    return Instrument(
-        venue=venue,
-        symbol=symbol,
-        instrument=f"{base}-{quote}-PERP",
-        base=base,
-        quote=quote,
-        kind="perp",
+    return _listing(
+        venue,
+        symbol,
+        base,
+        quote,
+        "perp",
         inverse=inverse,
         contract_size=contract_size,
         funding_interval_h=funding_interval_h,
@@ -158,11 +157,20 @@ def perp(
 
 def spot(venue: str, symbol: str, base: str, quote: str) -> Instrument:
     """A spot pair ``BASE-QUOTE-SPOT``."""
+    return _listing(venue, symbol, base, quote, "spot")
+
+
+def _listing(
+    venue: str, symbol: str, base: str, quote: str, kind: Kind, **terms: Any
+) -> Instrument:
+    """An instrument named ``BASE-QUOTE-<KIND>``; ``terms`` are its other fields (contract size,
+    funding interval, ...), the instrument's defaults where not given."""
     return Instrument(
         venue=venue,
         symbol=symbol,
-        instrument=f"{base}-{quote}-SPOT",
+        instrument=f"{base}-{quote}-{kind.upper()}",
         base=base,
         quote=quote,
-        kind="spot",
+        kind=kind,
+        **terms,
     )
