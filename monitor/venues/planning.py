@@ -22,6 +22,7 @@ __all__ = [
     "connection_plan",
     "frame_matches",
     "json_frame",
+    "one_connection",
     "perp",
     "plan_chunks",
     "spot",
@@ -84,6 +85,16 @@ def connection_plan(
         subscribe=(*preamble, *(frame(batch, k) for k, batch in enumerate(batches))),
         streams=tuple(streams),
     )
+
+
+def one_connection(
+    url: str, key: str, subscribe: Sequence[str], streams: Iterable[Stream]
+) -> list[ConnectionPlan]:
+    """The plan of a venue that carries every stream on one connection: that connection, or
+    none when there is nothing to subscribe."""
+    if not subscribe:
+        return []
+    return [ConnectionPlan(key=key, url=url, subscribe=tuple(subscribe), streams=tuple(streams))]
 
 
 def plan_chunks(

@@ -16,11 +16,11 @@ from monitor.venues.binance_spot.schemas import (
     BinanceSpotBookTicker,
     BinanceSpotFrame,
 )
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade
+from monitor.venues.parsing import VenueParser, decode, spot_trade
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS
 
-__all__ = ["USD_QUOTES", "VENUE_ID", "BinanceSpotParser"]
+__all__ = ["VENUE_ID", "BinanceSpotParser"]
 
 VENUE_ID = "binance-spot"
 

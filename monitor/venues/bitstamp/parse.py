@@ -17,14 +17,7 @@ from monitor.venues.bitstamp.schemas import (
     BitstampTrade,
     BitstampTradeType,
 )
-from monitor.venues.parsing import (
-    USD_QUOTES,
-    VenueParser,
-    book_quote,
-    decode,
-    mapped,
-    spot_trade,
-)
+from monitor.venues.parsing import VenueParser, book_quote, decode, mapped, spot_trade
 from streams.events import Event, TakerSide
 from streams.units import NS_PER_US
 
@@ -32,7 +25,6 @@ __all__ = [
     "BOOK_PREFIX",
     "RECONNECT_EVENT",
     "TRADES_PREFIX",
-    "USD_QUOTES",
     "VENUE_ID",
     "BitstampParser",
 ]

@@ -130,7 +130,6 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         path = PATH_INVERSE if is_inverse_symbol(st.symbol) else PATH_LINEAR
         by_path[path].setdefault(topic, []).append(st)
     plans: list[ConnectionPlan] = []
-    base = endpoints.ws.rstrip("/")
     for path, topics in by_path.items():
         chunks: list[list[str]] = []
         chars = 0
@@ -149,7 +148,7 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         for n, chunk in enumerate(chunks):
             plans.append(
                 connection_plan(
-                    f"{base}{path}",
+                    endpoints.ws_url(path),
                     f"{label}-{n}",
                     chunk,
                     (st for topic in chunk for st in topics[topic]),

@@ -50,7 +50,7 @@ def _subscribe(args: list[str], k: int) -> str:
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Connections of at most 200 topics on ``/v5/public/spot``, 10 args per request."""
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "spot",
         [(n, [st]) for st in streams if (n := topic(st)) is not None],
         MAX_TOPICS_PER_CONNECTION,

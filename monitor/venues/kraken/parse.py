@@ -14,18 +14,10 @@ import msgspec
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.venues.base import ParseError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
-from monitor.venues.parsing import (
-    USD_QUOTES,
-    Route,
-    VenueParser,
-    decode,
-    dispatch,
-    spot_trade,
-    to_ns,
-)
+from monitor.venues.parsing import Route, VenueParser, decode, dispatch, spot_trade, to_ns
 from streams.events import Event, Quote
 
-__all__ = ["USD_QUOTES", "VENUE_ID", "KrakenParser"]
+__all__ = ["VENUE_ID", "KrakenParser"]
 
 VENUE_ID = "kraken"
 
