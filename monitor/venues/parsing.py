@@ -61,6 +61,7 @@ __all__ = [
 K = TypeVar("K")
 V = TypeVar("V")
 T = TypeVar("T")
+P = TypeVar("P")
 
 # quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
 USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
@@ -89,26 +90,31 @@ def decode(decoder: msgspec.json.Decoder[T], frame: str | bytes, what: str = "")
 
 
 @dataclass(frozen=True, slots=True)
-class Route(Generic[T]):
-    """How the payload of one channel becomes events: its decoder and its handler.
+class Route(Generic[P, T]):
+    """How the payload of one channel becomes events: its decoder and its parser's handler.
+
+    A parser module states its routes once, in a table by channel (``Route(_trades_decoder,
+    DeribitParser._trades, "trades payload")``), and hands a payload to :func:`dispatch`.
 
     Attributes:
         decoder: decodes the payload (a bad one is a ``malformed`` frame, :func:`decode`).
-        handle: turns the decoded payload and the receive stamp into events.
+        handle: the parser method that turns the decoded payload and the receive stamp into
+            events.
         what: names the payload in the error of a bad one (``"trades payload"``), or ``""``.
     """
 
     decoder: msgspec.json.Decoder[T]
-    handle: Callable[[T, int], list[Event]]
+    handle: Callable[[P, T, int], list[Event]]
     what: str = ""
 
-    def __call__(self, data: str | bytes, ts_recv: int) -> list[Event]:
-        """Decode ``data`` and hand it to the handler."""
-        return self.handle(decode(self.decoder, data, self.what), ts_recv)
+    def __call__(self, parser: P, data: str | bytes, ts_recv: int) -> list[Event]:
+        """Decode ``data`` and hand it to ``parser``'s handler."""
+        return self.handle(parser, decode(self.decoder, data, self.what), ts_recv)
 
 
 def dispatch(
-    routes: Mapping[str, Route[Any]],
+    routes: Mapping[str, Route[P, Any]],
+    parser: P,
     key: str,
     name: str,
     data: str | bytes,
@@ -124,7 +130,7 @@ def dispatch(
     route = routes.get(key)
     if route is None:
         raise UnknownMessageError(f"unknown {noun} {name!r}")
-    return route(data, ts_recv)
+    return route(parser, data, ts_recv)
 
 
 def book_quote(

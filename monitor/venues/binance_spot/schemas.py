@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.venues.binance_usdm.schemas import BinanceAggTradeFields
+from monitor.venues.binance_usdm.schemas import BinanceAggTradeFields, BinanceError
 
 __all__ = [
     "BinanceSpotAggTrade",
@@ -20,11 +20,6 @@ __all__ = [
 ]
 
 
-class BinanceSpotError(msgspec.Struct, frozen=True):
-    code: int
-    msg: str
-
-
 class BinanceSpotFrame(msgspec.Struct, frozen=True):
     """A combined-stream envelope or a request reply."""
 
@@ -32,7 +27,7 @@ class BinanceSpotFrame(msgspec.Struct, frozen=True):
     data: msgspec.Raw = msgspec.Raw()  # payload, decoded by stream suffix
     id: int | str | None = None  # request replies
     result: msgspec.Raw = msgspec.Raw()  # null for SUBSCRIBE, a list for LIST_SUBSCRIPTIONS
-    error: BinanceSpotError | None = None
+    error: BinanceError | None = None
     e: str | None = None  # raw-stream payloads (no envelope): the event type, if any
     u: int | None = None  # raw-stream bookTicker: order book update id
 

@@ -8,6 +8,7 @@ from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
 from monitor.venues.binance_usdm.schemas import (
     BinanceAggTrade,
+    BinanceError,
     BinanceForceOrder,
     BinanceFrame,
     BinanceMarkPrice,
@@ -19,13 +20,24 @@ from monitor.venues.parsing import VenueParser, funding, mapped
 from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, Trade
 from streams.units import NS_PER_MS
 
-__all__ = ["VENUE_ID", "BinanceUsdmParser"]
+__all__ = ["VENUE_ID", "BinanceUsdmParser", "is_reply"]
 
 VENUE_ID = "binance-usdm"
 
 _frame_decoder = msgspec.json.Decoder(BinanceFrame, strict=False)
 _payload_decoder = msgspec.json.Decoder(BinancePayload, strict=False)
 _oi_decoder = msgspec.json.Decoder(BinanceOpenInterest, strict=False)
+
+
+def is_reply(error: BinanceError | None, request_id: int | str | None) -> bool:
+    """True for the reply to a request (``SUBSCRIBE`` and the like, futures and spot alike).
+
+    Raises:
+        ParseError: the reply of a failed request.
+    """
+    if error is not None:
+        raise ParseError(f"request {request_id} failed: {error.code} {error.msg}")
+    return request_id is not None
 
 
 class BinanceUsdmParser(VenueParser):
@@ -54,9 +66,7 @@ class BinanceUsdmParser(VenueParser):
         if type(data) is BinanceAggTrade:  # ~80% of frames: skip the generic dispatch
             return self._trade(data, ts_recv)
         if data is None:
-            if msg.error is not None:
-                raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
-            if msg.id is not None:
+            if is_reply(msg.error, msg.id):
                 return []  # subscribe / unsubscribe acknowledgement
             return self._parse_other(frame, ts_recv, None)
         if isinstance(data, list):

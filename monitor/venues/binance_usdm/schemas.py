@@ -14,6 +14,7 @@ __all__ = [
     "BinanceAggTrade",
     "BinanceAggTradeFields",
     "BinanceBookTicker",
+    "BinanceError",
     "BinanceForceOrder",
     "BinanceForceOrderData",
     "BinanceFrame",
@@ -79,6 +80,8 @@ BinancePayload = BinanceAggTrade | BinanceForceOrder | BinanceMarkPrice | Binanc
 
 
 class BinanceError(msgspec.Struct, frozen=True):
+    """The error of a failed request (futures and spot alike)."""
+
     code: int
     msg: str
 

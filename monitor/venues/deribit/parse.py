@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
 from monitor.venues.parsing import Route, VenueParser, decode, dispatch
@@ -51,13 +51,6 @@ class DeribitParser(VenueParser):
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        super().__init__(instruments)
-        self._routes: dict[str, Route[Any]] = {
-            "trades": Route(_trades_decoder, self._trades, "trades payload"),
-            "ticker": Route(_ticker_decoder, self._ticker, "ticker payload"),
-        }
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame: notifications become events, replies and heartbeats ``[]``."""
         msg = decode(_frame_decoder, frame)
@@ -66,7 +59,8 @@ class DeribitParser(VenueParser):
             if params is None or params.channel is None or not params.data:
                 raise ParseError("subscription notification without channel or data")
             channel = params.channel
-            return dispatch(self._routes, channel.split(".", 1)[0], channel, params.data, ts_recv)
+            kind = channel.split(".", 1)[0]
+            return dispatch(_ROUTES, self, kind, channel, params.data, ts_recv)
         if msg.method == "heartbeat":
             return []  # "heartbeat" / "test_request": answered by VENUE.respond
         if msg.method is not None:
@@ -124,6 +118,13 @@ class DeribitParser(VenueParser):
                 )
             )
         return out
+
+
+#: the payload of a ``<kind>.<instrument>...`` channel, by kind
+_ROUTES: dict[str, Route[DeribitParser, Any]] = {
+    "trades": Route(_trades_decoder, DeribitParser._trades, "trades payload"),
+    "ticker": Route(_ticker_decoder, DeribitParser._ticker, "ticker payload"),
+}
 
 
 def _book_size(amount: float | None, price: float, inst: Instrument) -> float | None:

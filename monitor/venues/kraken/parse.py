@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from monitor.instruments import Instrument, InstrumentRegistry
+from monitor.instruments import Instrument
 from monitor.venues.base import ParseError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
 from monitor.venues.parsing import Route, VenueParser, decode, dispatch, spot_trade, to_ns
@@ -31,13 +31,6 @@ class KrakenParser(VenueParser):
 
     venue = VENUE_ID
 
-    def __init__(self, instruments: InstrumentRegistry) -> None:
-        super().__init__(instruments)
-        self._routes: dict[str, Route[Any]] = {
-            "ticker": Route(_ticker_decoder, self._tickers, "ticker payload"),
-            "trade": Route(_trade_decoder, self._trades, "trade payload"),
-        }
-
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a channel message; acks, pongs, heartbeats and status return ``[]``."""
         msg = decode(_frame_decoder, frame)
@@ -52,7 +45,7 @@ class KrakenParser(VenueParser):
     def _channel(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         if channel in ("heartbeat", "status"):
             return []
-        return dispatch(self._routes, channel, channel, data, ts_recv)
+        return dispatch(_ROUTES, self, channel, channel, data, ts_recv)
 
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:
         def quote(r: KrakenTicker, inst: Instrument) -> Event:
@@ -73,3 +66,10 @@ class KrakenParser(VenueParser):
             return spot_trade(inst, header, r.price, r.qty, r.side)
 
         return self.each_row(rows, lambda r: r.symbol, trade)
+
+
+#: the payload of each data channel (``heartbeat`` and ``status`` carry none)
+_ROUTES: dict[str, Route[KrakenParser, Any]] = {
+    "ticker": Route(_ticker_decoder, KrakenParser._tickers, "ticker payload"),
+    "trade": Route(_trade_decoder, KrakenParser._trades, "trade payload"),
+}

@@ -76,14 +76,6 @@ class OkxSwapParser(VenueParser):
         super().__init__(instruments)
         # a funding update before the instrument's first mark waits for it, with its ts_recv
         self._marks: MarkPrices[tuple[OkxFundingRate, int]] = MarkPrices()
-        self._routes: dict[str, Route[Any]] = {
-            "trades": Route(_trades_decoder, self._trades),
-            "liquidation-orders": Route(_liquidations_decoder, self._liquidations),
-            "funding-rate": Route(_funding_decoder, self._funding),
-            "open-interest": Route(_oi_decoder, self._open_interest),
-            "mark-price": Route(_mark_decoder, self._mark_price),
-            "tickers": Route(_tickers_decoder, self._tickers),
-        }
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame of a ``/ws/v5/public`` connection (the text ``pong`` included)."""
@@ -93,7 +85,7 @@ class OkxSwapParser(VenueParser):
         if env.event or env.arg is None:
             return self._event(env)  # acks echo "arg" too
         channel = env.arg.channel
-        return dispatch(self._routes, channel, channel, env.data, ts_recv)
+        return dispatch(_ROUTES, self, channel, channel, env.data, ts_recv)
 
     @staticmethod
     def _event(env: OkxEnvelope) -> list[Event]:
@@ -204,6 +196,16 @@ class OkxSwapParser(VenueParser):
                 )
             )
         return out
+
+
+_ROUTES: dict[str, Route[OkxSwapParser, Any]] = {
+    "trades": Route(_trades_decoder, OkxSwapParser._trades),
+    "liquidation-orders": Route(_liquidations_decoder, OkxSwapParser._liquidations),
+    "funding-rate": Route(_funding_decoder, OkxSwapParser._funding),
+    "open-interest": Route(_oi_decoder, OkxSwapParser._open_interest),
+    "mark-price": Route(_mark_decoder, OkxSwapParser._mark_price),
+    "tickers": Route(_tickers_decoder, OkxSwapParser._tickers),
+}
 
 
 def _float(text: str) -> float:
