@@ -16,7 +16,7 @@ from monitor.venues.binance_usdm.schemas import (
     BinanceOrderSide,
     BinancePayload,
 )
-from monitor.venues.parsing import VenueParser, funding, mapped
+from monitor.venues.parsing import MarkPrices, VenueParser, funding, mapped
 from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, Trade
 from streams.units import NS_PER_MS
 
@@ -51,8 +51,8 @@ class BinanceUsdmParser(VenueParser):
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
         super().__init__(instruments)
-        self._mark: dict[str, float] = {}
-        self._unvalued_oi: dict[str, tuple[BinanceOpenInterest, int]] = {}
+        # open interest polled before the symbol's first mark waits for it, with its ts_recv
+        self._marks: MarkPrices[tuple[BinanceOpenInterest, int]] = MarkPrices()
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a combined-stream frame, a raw-stream payload or an open-interest REST body."""
@@ -90,9 +90,9 @@ class BinanceUsdmParser(VenueParser):
             pass
         else:
             self.instrument(oi.symbol)
-            mark = self._mark.get(oi.symbol)
+            mark = self._marks.get(oi.symbol)
             if mark is None:
-                self._unvalued_oi[oi.symbol] = (oi, ts_recv)  # valued at the first mark price
+                self._marks.hold(oi.symbol, (oi, ts_recv))  # valued at the first mark price
                 return []
             return [self._open_interest(oi, mark, ts_recv)]
         try:
@@ -143,9 +143,8 @@ class BinanceUsdmParser(VenueParser):
             ]
         if isinstance(p, BinanceMarkPrice):
             inst = self.instrument(p.s)
-            self._mark[p.s] = p.p
             out: list[Event] = []
-            held = self._unvalued_oi.pop(p.s, None)
+            held = self._marks.update(p.s, p.p)
             if held is not None:
                 out.append(self._open_interest(held[0], p.p, held[1]))
             if p.r is None:
