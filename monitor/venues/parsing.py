@@ -119,17 +119,16 @@ def dispatch(
     name: str,
     data: str | bytes,
     ts_recv: int,
-    *,
-    noun: str = "channel",
 ) -> list[Event]:
-    """The events of a payload through the route of ``key`` (e.g. the first part of ``name``).
+    """The events of the payload of channel ``name`` through the route of ``key`` (the channel,
+    or the part of it that names its kind).
 
     Raises:
-        UnknownMessageError: no route for ``key`` (``unknown <noun> <name>``).
+        UnknownMessageError: no route for ``key`` (``unknown channel <name>``).
     """
     route = routes.get(key)
     if route is None:
-        raise UnknownMessageError(f"unknown {noun} {name!r}")
+        raise UnknownMessageError(f"unknown channel {name!r}")
     return route(parser, data, ts_recv)
 
 

@@ -4,7 +4,8 @@ Venues differ in how they name a subscription and what a subscribe frame looks l
 on the mechanics: group streams by topic, fill connections up to a limit, batch topics into
 subscribe frames, and list perpetual or spot instruments with the same naming
 (``BASE-QUOTE-PERP``, ``BASE-QUOTE-SPOT``). A venue module states only its names, frames and
-limits, and calls :func:`plan_chunks`.
+limits, and calls :func:`plan_chunks` (or :func:`one_connection` when a single connection
+carries everything).
 """
 
 from __future__ import annotations
