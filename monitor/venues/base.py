@@ -185,6 +185,10 @@ class VenueEndpoints:
     ws: str
     rest: str
 
+    def ws_url(self, path: str) -> str:
+        """The websocket URL of ``path`` (``"/stream"``) under the ``ws`` base."""
+        return self.ws.rstrip("/") + path
+
 
 class BackfillPlanner(Protocol):
     """Builds a venue's history requests for symbols, ending at ``now_ms`` (Unix ms; the wall

@@ -1,5 +1,7 @@
-"""What every venue parser shares: decoding with the right :class:`ParseError`, instrument
-lookups, the event header, side mappings, funding events and USD valuation of spot trades.
+"""What every venue parser shares: decoding with the right :class:`ParseError`, routing a
+payload by its channel, instrument lookups, the event header, side mappings, funding events,
+quotes from a book's best levels, USD valuation of spot trades and the mark prices that values
+wait for.
 
 A venue parser subclasses :class:`VenueParser` (which holds the instrument registry and states
 the venue id), decodes frames with :func:`decode` so a bad frame is always a counted
@@ -14,21 +16,40 @@ value ever becomes the opposite side.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
-from monitor.venues.base import MissingMetadataError, ParseError, require_instrument
-from streams.events import Event, EventHeader, FillFields, Funding, TakerSide, Trade, rate_8h
+from monitor.venues.base import (
+    MissingMetadataError,
+    ParseError,
+    UnknownMessageError,
+    require_instrument,
+)
+from streams.events import (
+    Event,
+    EventHeader,
+    FillFields,
+    Funding,
+    Quote,
+    TakerSide,
+    Trade,
+    rate_8h,
+)
 from streams.units import NS_PER_US
 
 __all__ = [
     "USD_QUOTES",
+    "MarkPrices",
+    "Route",
     "VenueParser",
+    "book_quote",
     "decode",
+    "dispatch",
     "funding",
     "mapped",
     "require_any",
@@ -40,6 +61,7 @@ __all__ = [
 K = TypeVar("K")
 V = TypeVar("V")
 T = TypeVar("T")
+P = TypeVar("P")
 
 # quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
 USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
@@ -65,6 +87,86 @@ def decode(decoder: msgspec.json.Decoder[T], frame: str | bytes, what: str = "")
         raise ParseError(f"bad {what}: {e}" if what else f"unexpected message shape: {e}") from e
     except msgspec.DecodeError as e:
         raise ParseError(f"invalid JSON: {e}") from e
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[P, T]):
+    """How the payload of one channel becomes events: its decoder and its parser's handler.
+
+    A parser module states its routes once, in a table by channel (``Route(_trades_decoder,
+    DeribitParser._trades, "trades payload")``), and hands a payload to :func:`dispatch`.
+
+    Attributes:
+        decoder: decodes the payload (a bad one is a ``malformed`` frame, :func:`decode`).
+        handle: the parser method that turns the decoded payload and the receive stamp into
+            events.
+        what: names the payload in the error of a bad one (``"trades payload"``), or ``""``.
+    """
+
+    decoder: msgspec.json.Decoder[T]
+    handle: Callable[[P, T, int], list[Event]]
+    what: str = ""
+
+    def __call__(self, parser: P, data: str | bytes, ts_recv: int) -> list[Event]:
+        """Decode ``data`` and hand it to ``parser``'s handler."""
+        return self.handle(parser, decode(self.decoder, data, self.what), ts_recv)
+
+
+def dispatch(
+    routes: Mapping[str, Route[P, Any]],
+    parser: P,
+    key: str,
+    name: str,
+    data: str | bytes,
+    ts_recv: int,
+) -> list[Event]:
+    """The events of the payload of channel ``name`` through the route of ``key`` (the channel,
+    or the part of it that names its kind).
+
+    Raises:
+        UnknownMessageError: no route for ``key`` (``unknown channel <name>``).
+    """
+    route = routes.get(key)
+    if route is None:
+        raise UnknownMessageError(f"unknown channel {name!r}")
+    return route(parser, data, ts_recv)
+
+
+def book_quote(
+    header: EventHeader,
+    bids: Sequence[tuple[float, float]],
+    asks: Sequence[tuple[float, float]],
+) -> Quote:
+    """The Quote of a book's best levels: ``bids``/``asks`` are ``(price, size)``, best first,
+    neither empty."""
+    (bid, bid_size), (ask, ask_size) = bids[0], asks[0]
+    return Quote(**header, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size)
+
+
+class MarkPrices(Generic[T]):
+    """The last mark price of each symbol, and what waits for a symbol's first mark.
+
+    Some values can only be emitted with a mark price (Binance polled open interest is valued at
+    it, an OKX funding event carries it). One that arrives before its symbol's first mark is
+    held (the newest per symbol) and handed back by :meth:`update` when that mark arrives.
+    """
+
+    def __init__(self) -> None:
+        self._mark: dict[str, float] = {}
+        self._held: dict[str, T] = {}
+
+    def get(self, symbol: str) -> float | None:
+        """The last mark price of ``symbol``, or None before its first."""
+        return self._mark.get(symbol)
+
+    def hold(self, symbol: str, item: T) -> None:
+        """Keep ``item`` until the first mark of ``symbol`` (replacing one held before)."""
+        self._held[symbol] = item
+
+    def update(self, symbol: str, mark: float) -> T | None:
+        """Record the mark price of ``symbol``; return what was held for it, if anything."""
+        self._mark[symbol] = mark
+        return self._held.pop(symbol, None)
 
 
 def funding(
@@ -156,12 +258,26 @@ class VenueParser:
         Rows of symbols without metadata are skipped; the frame raises MissingMetadataError
         when none had any (:func:`require_any`).
         """
+
+        def events(row: T, inst: Instrument) -> tuple[Event, ...]:
+            ev = event(row, inst)
+            return () if ev is None else (ev,)
+
+        return self.each_row_events(rows, symbol, events)
+
+    def each_row_events(
+        self,
+        rows: Iterable[T],
+        symbol: Callable[[T], str],
+        events: Callable[[T, Instrument], Iterable[Event]],
+    ) -> list[Event]:
+        """As :meth:`each_row`, for rows that give any number of events each."""
         out: list[Event] = []
         missing: list[str] = []
         for row in rows:
             inst = self.lookup(symbol(row), missing)
-            if inst is not None and (ev := event(row, inst)) is not None:
-                out.append(ev)
+            if inst is not None:
+                out.extend(events(row, inst))
         return require_any(out, missing)
 
     def header(self, inst: Instrument, ts_event: int, ts_recv: int) -> EventHeader:

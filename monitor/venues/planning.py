@@ -4,17 +4,18 @@ Venues differ in how they name a subscription and what a subscribe frame looks l
 on the mechanics: group streams by topic, fill connections up to a limit, batch topics into
 subscribe frames, and list perpetual or spot instruments with the same naming
 (``BASE-QUOTE-PERP``, ``BASE-QUOTE-SPOT``). A venue module states only its names, frames and
-limits, and calls :func:`plan_chunks`.
+limits, and calls :func:`plan_chunks` (or :func:`one_connection` when a single connection
+carries everything).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
-from monitor.instruments import Instrument
+from monitor.instruments import Instrument, Kind
 from monitor.venues.base import Channel, ConnectionPlan, Stream
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "connection_plan",
     "frame_matches",
     "json_frame",
+    "one_connection",
     "perp",
     "plan_chunks",
     "spot",
@@ -86,6 +88,16 @@ def connection_plan(
     )
 
 
+def one_connection(
+    url: str, key: str, subscribe: Sequence[str], streams: Iterable[Stream]
+) -> list[ConnectionPlan]:
+    """The plan of a venue that carries every stream on one connection: that connection, or
+    none when there is nothing to subscribe."""
+    if not subscribe:
+        return []
+    return [ConnectionPlan(key=key, url=url, subscribe=tuple(subscribe), streams=tuple(streams))]
+
+
 def plan_chunks(
     url: str,
     key: str,
@@ -142,13 +154,12 @@ def perp(
     multiplier: float = 1.0,
 ) -> Instrument:
     """A perpetual ``BASE-QUOTE-PERP`` (see :class:`~monitor.instruments.Instrument`)."""
-    return Instrument(
-        venue=venue,
-        symbol=symbol,
-        instrument=f"{base}-{quote}-PERP",
-        base=base,
-        quote=quote,
-        kind="perp",
+    return _listing(
+        venue,
+        symbol,
+        base,
+        quote,
+        "perp",
         inverse=inverse,
         contract_size=contract_size,
         funding_interval_h=funding_interval_h,
@@ -158,11 +169,20 @@ def perp(
 
 def spot(venue: str, symbol: str, base: str, quote: str) -> Instrument:
     """A spot pair ``BASE-QUOTE-SPOT``."""
+    return _listing(venue, symbol, base, quote, "spot")
+
+
+def _listing(
+    venue: str, symbol: str, base: str, quote: str, kind: Kind, **terms: Any
+) -> Instrument:
+    """An instrument named ``BASE-QUOTE-<KIND>``; ``terms`` are its other fields (contract size,
+    funding interval, ...), the instrument's defaults where not given."""
     return Instrument(
         venue=venue,
         symbol=symbol,
-        instrument=f"{base}-{quote}-SPOT",
+        instrument=f"{base}-{quote}-{kind.upper()}",
         base=base,
         quote=quote,
-        kind="spot",
+        kind=kind,
+        **terms,
     )

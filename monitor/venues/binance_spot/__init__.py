@@ -48,7 +48,7 @@ def stream_name(stream: Stream) -> str | None:
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Split streams over ``/stream`` connections of at most 200 streams each."""
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "stream",
         [(n, [st]) for st in streams if st.symbol != "*" and (n := stream_name(st)) is not None],
         MAX_STREAMS_PER_CONNECTION,

@@ -16,11 +16,12 @@ from monitor.venues.binance_spot.schemas import (
     BinanceSpotBookTicker,
     BinanceSpotFrame,
 )
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade
+from monitor.venues.binance_usdm.parse import is_reply
+from monitor.venues.parsing import VenueParser, decode, spot_trade
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS
 
-__all__ = ["USD_QUOTES", "VENUE_ID", "BinanceSpotParser"]
+__all__ = ["VENUE_ID", "BinanceSpotParser"]
 
 VENUE_ID = "binance-spot"
 
@@ -47,9 +48,7 @@ class BinanceSpotParser(VenueParser):
                 if kind == "aggTrade":
                     return [self._trade(_agg_decoder.decode(msg.data), ts_recv)]
                 raise UnknownMessageError(f"unknown stream {msg.stream!r}")
-            if msg.error is not None:
-                raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
-            if msg.id is not None:
+            if is_reply(msg.error, msg.id):
                 return []  # SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS replies
             if msg.e == "aggTrade":  # raw /ws stream
                 return [self._trade(_agg_decoder.decode(frame), ts_recv)]

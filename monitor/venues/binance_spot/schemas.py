@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+from monitor.venues.binance_usdm.schemas import BinanceAggTradeFields, BinanceError
+
 __all__ = [
     "BinanceSpotAggTrade",
     "BinanceSpotBookTicker",
@@ -18,11 +20,6 @@ __all__ = [
 ]
 
 
-class BinanceSpotError(msgspec.Struct, frozen=True):
-    code: int
-    msg: str
-
-
 class BinanceSpotFrame(msgspec.Struct, frozen=True):
     """A combined-stream envelope or a request reply."""
 
@@ -30,7 +27,7 @@ class BinanceSpotFrame(msgspec.Struct, frozen=True):
     data: msgspec.Raw = msgspec.Raw()  # payload, decoded by stream suffix
     id: int | str | None = None  # request replies
     result: msgspec.Raw = msgspec.Raw()  # null for SUBSCRIBE, a list for LIST_SUBSCRIPTIONS
-    error: BinanceSpotError | None = None
+    error: BinanceError | None = None
     e: str | None = None  # raw-stream payloads (no envelope): the event type, if any
     u: int | None = None  # raw-stream bookTicker: order book update id
 
@@ -44,13 +41,9 @@ class BinanceSpotBookTicker(msgspec.Struct, frozen=True):
     A: float  # best ask quantity, base units
 
 
-class BinanceSpotAggTrade(msgspec.Struct, frozen=True):
-    E: int  # event time, ms
-    s: str  # symbol
-    p: float  # price
-    q: float  # quantity, base units
-    T: int  # trade time, ms
-    m: bool  # buyer is the maker (so the taker sold)
+class BinanceSpotAggTrade(BinanceAggTradeFields, frozen=True):
+    """A spot ``aggTrade`` payload: the futures fields (quantity in base units), untagged."""
+
     a: int = 0  # aggregate trade id
     e: str = "aggTrade"
 

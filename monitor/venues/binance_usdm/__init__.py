@@ -89,12 +89,11 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         name = stream_name(st)
         if name is not None:
             groups["public" if st.channel in _PUBLIC_CHANNELS else "market"].append((name, [st]))
-    base = endpoints.ws.rstrip("/")
     return [
         plan
         for path, topics in groups.items()
         for plan in plan_chunks(
-            f"{base}/{path}/stream",
+            endpoints.ws_url(f"/{path}/stream"),
             path,
             topics,
             MAX_STREAMS_PER_CONNECTION,

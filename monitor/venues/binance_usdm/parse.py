@@ -8,6 +8,7 @@ from monitor.instruments import InstrumentRegistry
 from monitor.venues.base import MissingMetadataError, ParseError, UnknownMessageError
 from monitor.venues.binance_usdm.schemas import (
     BinanceAggTrade,
+    BinanceError,
     BinanceForceOrder,
     BinanceFrame,
     BinanceMarkPrice,
@@ -15,17 +16,28 @@ from monitor.venues.binance_usdm.schemas import (
     BinanceOrderSide,
     BinancePayload,
 )
-from monitor.venues.parsing import VenueParser, funding, mapped
+from monitor.venues.parsing import MarkPrices, VenueParser, funding, mapped
 from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, Trade
 from streams.units import NS_PER_MS
 
-__all__ = ["VENUE_ID", "BinanceUsdmParser"]
+__all__ = ["VENUE_ID", "BinanceUsdmParser", "is_reply"]
 
 VENUE_ID = "binance-usdm"
 
 _frame_decoder = msgspec.json.Decoder(BinanceFrame, strict=False)
 _payload_decoder = msgspec.json.Decoder(BinancePayload, strict=False)
 _oi_decoder = msgspec.json.Decoder(BinanceOpenInterest, strict=False)
+
+
+def is_reply(error: BinanceError | None, request_id: int | str | None) -> bool:
+    """True for the reply to a request (``SUBSCRIBE`` and the like, futures and spot alike).
+
+    Raises:
+        ParseError: the reply of a failed request.
+    """
+    if error is not None:
+        raise ParseError(f"request {request_id} failed: {error.code} {error.msg}")
+    return request_id is not None
 
 
 class BinanceUsdmParser(VenueParser):
@@ -39,8 +51,8 @@ class BinanceUsdmParser(VenueParser):
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
         super().__init__(instruments)
-        self._mark: dict[str, float] = {}
-        self._unvalued_oi: dict[str, tuple[BinanceOpenInterest, int]] = {}
+        # open interest polled before the symbol's first mark waits for it, with its ts_recv
+        self._marks: MarkPrices[tuple[BinanceOpenInterest, int]] = MarkPrices()
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse a combined-stream frame, a raw-stream payload or an open-interest REST body."""
@@ -54,9 +66,7 @@ class BinanceUsdmParser(VenueParser):
         if type(data) is BinanceAggTrade:  # ~80% of frames: skip the generic dispatch
             return self._trade(data, ts_recv)
         if data is None:
-            if msg.error is not None:
-                raise ParseError(f"request {msg.id} failed: {msg.error.code} {msg.error.msg}")
-            if msg.id is not None:
+            if is_reply(msg.error, msg.id):
                 return []  # subscribe / unsubscribe acknowledgement
             return self._parse_other(frame, ts_recv, None)
         if isinstance(data, list):
@@ -80,9 +90,9 @@ class BinanceUsdmParser(VenueParser):
             pass
         else:
             self.instrument(oi.symbol)
-            mark = self._mark.get(oi.symbol)
+            mark = self._marks.get(oi.symbol)
             if mark is None:
-                self._unvalued_oi[oi.symbol] = (oi, ts_recv)  # valued at the first mark price
+                self._marks.hold(oi.symbol, (oi, ts_recv))  # valued at the first mark price
                 return []
             return [self._open_interest(oi, mark, ts_recv)]
         try:
@@ -133,9 +143,8 @@ class BinanceUsdmParser(VenueParser):
             ]
         if isinstance(p, BinanceMarkPrice):
             inst = self.instrument(p.s)
-            self._mark[p.s] = p.p
             out: list[Event] = []
-            held = self._unvalued_oi.pop(p.s, None)
+            held = self._marks.update(p.s, p.p)
             if held is not None:
                 out.append(self._open_interest(held[0], p.p, held[1]))
             if p.r is None:

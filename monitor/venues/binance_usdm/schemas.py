@@ -12,7 +12,9 @@ import msgspec
 
 __all__ = [
     "BinanceAggTrade",
+    "BinanceAggTradeFields",
     "BinanceBookTicker",
+    "BinanceError",
     "BinanceForceOrder",
     "BinanceForceOrderData",
     "BinanceFrame",
@@ -25,13 +27,19 @@ __all__ = [
 BinanceOrderSide = Literal["BUY", "SELL"]
 
 
-class BinanceAggTrade(msgspec.Struct, tag_field="e", tag="aggTrade", frozen=True):
+class BinanceAggTradeFields(msgspec.Struct, frozen=True):
+    """The fields of an ``aggTrade`` payload, the same on USD-M futures and spot."""
+
     E: int  # event time, ms
     s: str  # symbol
     p: float  # price
     q: float  # quantity, base coin
     T: int  # trade time, ms
     m: bool  # buyer is the maker (so the taker sold)
+
+
+class BinanceAggTrade(BinanceAggTradeFields, tag_field="e", tag="aggTrade", frozen=True):
+    """A USD-M ``aggTrade`` payload, told from the stream's other payloads by its ``e``."""
 
 
 class BinanceForceOrderData(msgspec.Struct, frozen=True):
@@ -72,6 +80,8 @@ BinancePayload = BinanceAggTrade | BinanceForceOrder | BinanceMarkPrice | Binanc
 
 
 class BinanceError(msgspec.Struct, frozen=True):
+    """The error of a failed request (futures and spot alike)."""
+
     code: int
     msg: str
 

@@ -74,7 +74,7 @@ def topic(stream: Stream) -> str:
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Subscribe ``{"op":"subscribe","args":[...]}`` in chunks of 20 topics."""
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "realtime",
         topics_of(streams, topic),
         MAX_TOPICS_PER_CONNECTION,

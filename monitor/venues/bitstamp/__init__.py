@@ -24,7 +24,7 @@ from monitor.venues.bitstamp.parse import (
     BitstampParser,
 )
 from monitor.venues.bitstamp.schemas import BitstampPair
-from monitor.venues.planning import frame_matches, json_frame, spot
+from monitor.venues.planning import frame_matches, json_frame, one_connection, spot
 
 __all__ = [
     "RECONNECT_EVENT",
@@ -49,14 +49,9 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
             channels.setdefault(BOOK_PREFIX + st.symbol.lower(), []).append(st)
         elif st.channel == "trades":
             channels.setdefault(TRADES_PREFIX + st.symbol.lower(), []).append(st)
-    if not channels:
-        return []
-    frames = tuple(
-        json_frame({"event": "bts:subscribe", "data": {"channel": ch}}) for ch in channels
-    )
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    kept = tuple(st for sts in channels.values() for st in sts)
-    return [ConnectionPlan(key="ws", url=url, subscribe=frames, streams=kept)]
+    frames = [json_frame({"event": "bts:subscribe", "data": {"channel": ch}}) for ch in channels]
+    kept = (st for sts in channels.values() for st in sts)
+    return one_connection(endpoints.ws_url(WS_PATH), "ws", frames, kept)
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:

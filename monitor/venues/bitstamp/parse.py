@@ -17,15 +17,14 @@ from monitor.venues.bitstamp.schemas import (
     BitstampTrade,
     BitstampTradeType,
 )
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, mapped, spot_trade
-from streams.events import Event, Quote, TakerSide
+from monitor.venues.parsing import VenueParser, book_quote, decode, mapped, spot_trade
+from streams.events import Event, TakerSide
 from streams.units import NS_PER_US
 
 __all__ = [
     "BOOK_PREFIX",
     "RECONNECT_EVENT",
     "TRADES_PREFIX",
-    "USD_QUOTES",
     "VENUE_ID",
     "BitstampParser",
 ]
@@ -70,16 +69,8 @@ class BitstampParser(VenueParser):
         book = _book_decoder.decode(data)
         if not book.bids or not book.asks:
             return []  # a side of the book is empty
-        (bid, bid_size), (ask, ask_size) = book.bids[0], book.asks[0]
-        return [
-            Quote(
-                **self.header(inst, book.microtimestamp * NS_PER_US, ts_recv),
-                bid=bid,
-                ask=ask,
-                bid_size=bid_size,
-                ask_size=ask_size,
-            )
-        ]
+        header = self.header(inst, book.microtimestamp * NS_PER_US, ts_recv)
+        return [book_quote(header, book.bids, book.asks)]
 
     def _trade(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         inst = self.instrument(symbol)

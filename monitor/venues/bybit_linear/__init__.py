@@ -42,7 +42,7 @@ the backfill logs and skips that request.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Generic, TypeVar
 
@@ -52,6 +52,7 @@ import structlog
 from monitor.instruments import Instrument
 from monitor.venues.base import (
     BackfillRequest,
+    Channel,
     ConnectionPlan,
     Heartbeat,
     Stream,
@@ -65,6 +66,7 @@ from monitor.venues.planning import connection_plan, json_frame, perp
 from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
 __all__ = [
+    "TOPICS",
     "VENUE",
     "BybitLinearParser",
     "category_of",
@@ -92,15 +94,25 @@ def is_inverse_symbol(symbol: str) -> bool:
     return symbol.endswith("USD")
 
 
-def topic_name(stream: Stream) -> str | None:
-    """Return Bybit's topic for a subscription (funding, OI and quotes share ``tickers``)."""
-    if stream.symbol == "*":
+#: the topic of each channel on the linear and inverse endpoints (funding, OI and quotes share
+#: ``tickers``)
+TOPICS: dict[Channel, str] = {
+    "trades": "publicTrade",
+    "liquidations": "allLiquidation",
+    "funding": "tickers",
+    "open_interest": "tickers",
+    "quotes": "tickers",
+}
+
+
+def topic_name(stream: Stream, topics: Mapping[Channel, str] = TOPICS) -> str | None:
+    """Return Bybit's topic ``<topic>.<symbol>`` for a subscription, or None when there is none
+    (a ``"*"`` stream, a channel ``topics`` lacks). ``topics``: the linear ones by default; the
+    spot endpoint names its own (:mod:`monitor.venues.bybit_spot`)."""
+    topic = topics.get(stream.channel)
+    if topic is None or stream.symbol == "*":
         return None
-    if stream.channel == "trades":
-        return f"publicTrade.{stream.symbol}"
-    if stream.channel == "liquidations":
-        return f"allLiquidation.{stream.symbol}"
-    return f"tickers.{stream.symbol}"
+    return f"{topic}.{stream.symbol}"
 
 
 def _subscribe(req_prefix: str, args: list[str], k: int) -> str:
@@ -118,7 +130,6 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         path = PATH_INVERSE if is_inverse_symbol(st.symbol) else PATH_LINEAR
         by_path[path].setdefault(topic, []).append(st)
     plans: list[ConnectionPlan] = []
-    base = endpoints.ws.rstrip("/")
     for path, topics in by_path.items():
         chunks: list[list[str]] = []
         chars = 0
@@ -137,7 +148,7 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         for n, chunk in enumerate(chunks):
             plans.append(
                 connection_plan(
-                    f"{base}{path}",
+                    endpoints.ws_url(path),
                     f"{label}-{n}",
                     chunk,
                     (st for topic in chunk for st in topics[topic]),

@@ -28,7 +28,7 @@ from streams.events import (
 )
 from streams.units import NS_PER_MS
 
-__all__ = ["VENUE_ID", "BybitLinearParser"]
+__all__ = ["VENUE_ID", "BybitLinearParser", "op_reply"]
 
 VENUE_ID = "bybit-linear"
 
@@ -74,6 +74,18 @@ _MERGED = {
 }
 
 
+def op_reply(env: BybitEnvelope) -> list[Event]:
+    """A frame without a topic (linear and spot alike): a subscribe acknowledgement or a pong is
+    ``[]``; a failed request or an unknown op raises."""
+    if env.op not in _OP_REPLIES:
+        if env.op:
+            raise UnknownMessageError(f"unknown op {env.op!r}")
+        raise ParseError("frame has neither topic nor op")
+    if env.success is False:
+        raise ParseError(f"{env.op} request {env.req_id!r} failed: {env.ret_msg}")
+    return []
+
+
 class BybitLinearParser(VenueParser):
     """Stateful parser: merges ``tickers`` deltas into a per-symbol snapshot.
 
@@ -96,7 +108,7 @@ class BybitLinearParser(VenueParser):
         env = decode(_envelope_decoder, frame)
         topic = env.topic
         if not topic:
-            return self._op_reply(env)
+            return op_reply(env)
         kind = topic.partition(".")[0]
         if kind == "publicTrade":
             return self._trades(decode(_trades_decoder, env.data), ts_recv)
@@ -105,16 +117,6 @@ class BybitLinearParser(VenueParser):
         if kind == "tickers":
             return self._ticker(env, decode(_ticker_decoder, env.data), ts_recv)
         raise UnknownMessageError(f"unknown topic {topic!r}")
-
-    @staticmethod
-    def _op_reply(env: BybitEnvelope) -> list[Event]:
-        if env.op not in _OP_REPLIES:
-            if env.op:
-                raise UnknownMessageError(f"unknown op {env.op!r}")
-            raise ParseError("frame has neither topic nor op")
-        if env.success is False:
-            raise ParseError(f"{env.op} request {env.req_id!r} failed: {env.ret_msg}")
-        return []  # subscribe acknowledgement or pong
 
     def _trades(self, trades: list[BybitTrade], ts_recv: int) -> list[Event]:
         return [

@@ -15,27 +15,32 @@ from collections.abc import Sequence
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
+from monitor.venues.base import (
+    Channel,
+    ConnectionPlan,
+    Heartbeat,
+    Stream,
+    VenueEndpoints,
+    VenueSpec,
+)
+from monitor.venues.bybit_linear import topic_name
 from monitor.venues.bybit_spot.parse import VENUE_ID, BybitSpotParser
 from monitor.venues.bybit_spot.schemas import BybitSpotInstruments
 from monitor.venues.planning import json_frame, plan_chunks, spot
 
-__all__ = ["VENUE", "BybitSpotParser", "parse_instruments", "plan_connections", "topic"]
+__all__ = ["TOPICS", "VENUE", "BybitSpotParser", "parse_instruments", "plan_connections", "topic"]
 
 WS_PATH = "/v5/public/spot"
 ARGS_PER_SUBSCRIBE = 10  # "spot: up to 10 args for each subscription request"
 MAX_TOPICS_PER_CONNECTION = 200
 
 
+TOPICS: dict[Channel, str] = {"quotes": "orderbook.1", "trades": "publicTrade"}
+
+
 def topic(stream: Stream) -> str | None:
     """The Bybit topic of a subscription, or None if the channel is not served."""
-    if stream.symbol == "*":
-        return None
-    if stream.channel == "quotes":
-        return f"orderbook.1.{stream.symbol}"
-    if stream.channel == "trades":
-        return f"publicTrade.{stream.symbol}"
-    return None
+    return topic_name(stream, TOPICS)
 
 
 def _subscribe(args: list[str], k: int) -> str:
@@ -45,7 +50,7 @@ def _subscribe(args: list[str], k: int) -> str:
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """Connections of at most 200 topics on ``/v5/public/spot``, 10 args per request."""
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "spot",
         [(n, [st]) for st in streams if (n := topic(st)) is not None],
         MAX_TOPICS_PER_CONNECTION,

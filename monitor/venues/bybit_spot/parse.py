@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import msgspec
 
-from monitor.venues.base import ParseError, UnknownMessageError
+from monitor.venues.base import UnknownMessageError
+from monitor.venues.bybit_linear.parse import op_reply
 from monitor.venues.bybit_linear.schemas import BybitEnvelope, BybitTrade
 from monitor.venues.bybit_spot.schemas import BybitOrderbook
-from monitor.venues.parsing import VenueParser, decode, spot_trade
-from streams.events import Event, Quote
+from monitor.venues.parsing import VenueParser, book_quote, decode, spot_trade
+from streams.events import Event
 from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BybitSpotParser"]
@@ -24,7 +25,6 @@ VENUE_ID = "bybit-spot"
 _envelope_decoder = msgspec.json.Decoder(BybitEnvelope, strict=False)
 _trades_decoder = msgspec.json.Decoder(list[BybitTrade], strict=False)
 _book_decoder = msgspec.json.Decoder(BybitOrderbook, strict=False)
-_OP_REPLIES = frozenset({"subscribe", "unsubscribe", "ping", "pong"})
 
 
 class BybitSpotParser(VenueParser):
@@ -36,29 +36,14 @@ class BybitSpotParser(VenueParser):
         """Parse one frame; subscribe acknowledgements and pongs return ``[]``."""
         env = decode(_envelope_decoder, frame)
         if not env.topic:
-            if env.op not in _OP_REPLIES:
-                if env.op:
-                    raise UnknownMessageError(f"unknown op {env.op!r}")
-                raise ParseError("frame has neither topic nor op")
-            if env.success is False:
-                raise ParseError(f"{env.op} request {env.req_id!r} failed: {env.ret_msg}")
-            return []
+            return op_reply(env)
         kind = env.topic.partition(".")[0]
         if kind == "orderbook":
             book = decode(_book_decoder, env.data)
             if not book.b or not book.a:
                 return []  # one side of the book is empty
             inst = self.instrument(book.s)
-            (bid, bid_size), (ask, ask_size) = book.b[0], book.a[0]
-            return [
-                Quote(
-                    **self.header(inst, env.ts * NS_PER_MS, ts_recv),
-                    bid=bid,
-                    ask=ask,
-                    bid_size=bid_size,
-                    ask_size=ask_size,
-                )
-            ]
+            return [book_quote(self.header(inst, env.ts * NS_PER_MS, ts_recv), book.b, book.a)]
         if kind == "publicTrade":
             out: list[Event] = []
             for t in decode(_trades_decoder, env.data):

@@ -19,7 +19,7 @@ from monitor.instruments import Instrument
 from monitor.venues.base import ConnectionPlan, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.coinbase.parse import VENUE_ID, CoinbaseParser
 from monitor.venues.coinbase.schemas import CoinbaseProduct
-from monitor.venues.planning import json_frame, spot, symbols_of
+from monitor.venues.planning import json_frame, one_connection, spot, symbols_of
 
 __all__ = ["VENUE", "CoinbaseParser", "parse_instruments", "plan_connections"]
 
@@ -40,8 +40,7 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
     if trades:
         channels.append({"name": "matches", "product_ids": trades})
     frame = json_frame({"type": "subscribe", "channels": channels})
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    return [ConnectionPlan(key="feed", url=url, subscribe=(frame,), streams=tuple(kept))]
+    return one_connection(endpoints.ws_url(WS_PATH), "feed", [frame], kept)
 
 
 def parse_instruments(body: bytes) -> list[Instrument]:

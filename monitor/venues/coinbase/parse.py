@@ -14,10 +14,10 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.coinbase.schemas import CoinbaseMessage, CoinbaseSide
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, mapped, spot_trade, to_ns
+from monitor.venues.parsing import VenueParser, decode, mapped, spot_trade, to_ns
 from streams.events import Event, EventHeader, Quote, TakerSide
 
-__all__ = ["USD_QUOTES", "VENUE_ID", "CoinbaseParser"]
+__all__ = ["VENUE_ID", "CoinbaseParser"]
 
 VENUE_ID = "coinbase"
 _CONTROL = frozenset({"heartbeat", "subscriptions", "last_match"})

@@ -56,7 +56,7 @@ def _rpc(rid: int, method: str, params: dict[str, object]) -> str:
 def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> list[ConnectionPlan]:
     """One connection per 400 channels: ``set_heartbeat`` first, then ``public/subscribe``."""
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "ws",
         topics_of(streams, lambda st: None if st.symbol == "*" else channel_name(st)),
         MAX_CHANNELS_PER_CONNECTION,

@@ -24,12 +24,15 @@ the live rate is no stand-in for it); only a ticker without ``funding_8h`` falls
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import msgspec
 
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
-from monitor.venues.parsing import VenueParser, decode, require_any
+from monitor.venues.parsing import Route, VenueParser, decode, dispatch
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade, rate_8h
 from streams.units import NS_PER_MS
 
@@ -55,7 +58,9 @@ class DeribitParser(VenueParser):
             params = msg.params
             if params is None or params.channel is None or not params.data:
                 raise ParseError("subscription notification without channel or data")
-            return self._notification(params.channel, params.data, ts_recv)
+            channel = params.channel
+            kind = channel.split(".", 1)[0]
+            return dispatch(_ROUTES, self, kind, channel, params.data, ts_recv)
         if msg.method == "heartbeat":
             return []  # "heartbeat" / "test_request": answered by VENUE.respond
         if msg.method is not None:
@@ -66,30 +71,18 @@ class DeribitParser(VenueParser):
             return []  # replies: subscribe channel list, set_heartbeat "ok", public/test version
         raise ParseError("neither a notification nor a reply")
 
-    def _notification(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
-        kind = channel.split(".", 1)[0]
-        if kind == "trades":
-            return self._trades(decode(_trades_decoder, data, "trades payload"), ts_recv)
-        if kind == "ticker":
-            return self._ticker(decode(_ticker_decoder, data, "ticker payload"), ts_recv)
-        raise UnknownMessageError(f"unknown channel {channel!r}")
-
     def _trades(self, trades: list[DeribitTrade], ts_recv: int) -> list[Event]:
-        out: list[Event] = []
-        missing: list[str] = []
-        for t in trades:
-            inst = self.lookup(t.instrument_name, missing)
-            if inst is None:
-                continue
+        def events(t: DeribitTrade, inst: Instrument) -> Iterator[Event]:
             # amounts are USD (inverse) or base coin (linear), never contracts: contract_size 1
             fill = self.fill(inst, t.timestamp * NS_PER_MS, ts_recv, t.price, t.amount)
-            out.append(Trade(**fill, side=t.direction))
+            yield Trade(**fill, side=t.direction)
             taker_sell = t.direction == "sell"
             for who in t.liquidation or "":
                 # liquidated ORDER side: the taker's for "T", the maker's (opposite) for "M"
                 order_sell = taker_sell if who == "T" else not taker_sell
-                out.append(Liquidation(**fill, side="long" if order_sell else "short"))
-        return require_any(out, missing)
+                yield Liquidation(**fill, side="long" if order_sell else "short")
+
+        return self.each_row_events(trades, lambda t: t.instrument_name, events)
 
     def _ticker(self, tk: DeribitTicker, ts_recv: int) -> list[Event]:
         inst = self.instrument(tk.instrument_name)
@@ -125,6 +118,13 @@ class DeribitParser(VenueParser):
                 )
             )
         return out
+
+
+#: the payload of a ``<kind>.<instrument>...`` channel, by kind
+_ROUTES: dict[str, Route[DeribitParser, Any]] = {
+    "trades": Route(_trades_decoder, DeribitParser._trades, "trades payload"),
+    "ticker": Route(_ticker_decoder, DeribitParser._ticker, "ticker payload"),
+}
 
 
 def _book_size(amount: float | None, price: float, inst: Instrument) -> float | None:

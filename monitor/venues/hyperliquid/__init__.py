@@ -69,7 +69,7 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         return json_frame({"method": "subscribe", "subscription": {"type": kind, "coin": coin}})
 
     return plan_chunks(
-        endpoints.ws.rstrip("/") + WS_PATH,
+        endpoints.ws_url(WS_PATH),
         "ws",
         topics_of(streams, subscription),
         MAX_SUBSCRIPTIONS_PER_CONNECTION,

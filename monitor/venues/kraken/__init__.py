@@ -20,7 +20,7 @@ from monitor.instruments import Instrument
 from monitor.venues.base import ConnectionPlan, Heartbeat, Stream, VenueEndpoints, VenueSpec
 from monitor.venues.kraken.parse import VENUE_ID, KrakenParser
 from monitor.venues.kraken.schemas import KrakenAssetPairs
-from monitor.venues.planning import json_frame, spot, symbols_of
+from monitor.venues.planning import json_frame, one_connection, spot, symbols_of
 
 __all__ = ["VENUE", "KrakenParser", "parse_instruments", "plan_connections"]
 
@@ -48,11 +48,8 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
             else:
                 params["snapshot"] = False
             frames.append(json_frame({"method": "subscribe", "params": params, "req_id": rid}))
-    kept = tuple(s for s in streams if s.channel in ("quotes", "trades") and s.symbol != "*")
-    if not frames:
-        return []
-    url = endpoints.ws.rstrip("/") + WS_PATH
-    return [ConnectionPlan(key="v2", url=url, subscribe=tuple(frames), streams=kept)]
+    kept = (s for s in streams if s.channel in ("quotes", "trades") and s.symbol != "*")
+    return one_connection(endpoints.ws_url(WS_PATH), "v2", frames, kept)
 
 
 def _asset(code: str) -> str:

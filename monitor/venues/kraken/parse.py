@@ -7,15 +7,17 @@ events (``side`` is the taker side). Quantities are base units. Ticker messages 
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.venues.base import ParseError, UnknownMessageError
+from monitor.venues.base import ParseError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
-from monitor.venues.parsing import USD_QUOTES, VenueParser, decode, spot_trade, to_ns
+from monitor.venues.parsing import Route, VenueParser, decode, dispatch, spot_trade, to_ns
 from streams.events import Event, Quote
 
-__all__ = ["USD_QUOTES", "VENUE_ID", "KrakenParser"]
+__all__ = ["VENUE_ID", "KrakenParser"]
 
 VENUE_ID = "kraken"
 
@@ -43,11 +45,7 @@ class KrakenParser(VenueParser):
     def _channel(self, channel: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         if channel in ("heartbeat", "status"):
             return []
-        if channel == "ticker":
-            return self._tickers(decode(_ticker_decoder, data, "ticker payload"), ts_recv)
-        if channel == "trade":
-            return self._trades(decode(_trade_decoder, data, "trade payload"), ts_recv)
-        raise UnknownMessageError(f"unknown channel {channel!r}")
+        return dispatch(_ROUTES, self, channel, channel, data, ts_recv)
 
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:
         def quote(r: KrakenTicker, inst: Instrument) -> Event:
@@ -68,3 +66,10 @@ class KrakenParser(VenueParser):
             return spot_trade(inst, header, r.price, r.qty, r.side)
 
         return self.each_row(rows, lambda r: r.symbol, trade)
+
+
+#: the payload of each data channel (``heartbeat`` and ``status`` carry none)
+_ROUTES: dict[str, Route[KrakenParser, Any]] = {
+    "ticker": Route(_ticker_decoder, KrakenParser._tickers, "ticker payload"),
+    "trade": Route(_trade_decoder, KrakenParser._trades, "trade payload"),
+}

@@ -113,12 +113,12 @@ def plan_connections(endpoints: VenueEndpoints, streams: Sequence[Stream]) -> li
         if not chunks or len(chunks[-1]) + len(group) > MAX_ARGS_PER_CONNECTION:
             chunks.append({})
         chunks[-1].update(group)
-    base = endpoints.ws.rstrip("/")
+    url = endpoints.ws_url(WS_PATH)
     plans: list[ConnectionPlan] = []
     for n, chunk in enumerate(chunks):
         plans.append(
             connection_plan(
-                f"{base}{WS_PATH}",
+                url,
                 f"public-{n}",
                 [dict(a) for a in chunk],
                 dict.fromkeys(s for ss in chunk.values() for s in ss),

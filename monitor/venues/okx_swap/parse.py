@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import msgspec
 
 from monitor.instruments import Instrument, InstrumentRegistry
@@ -16,7 +19,7 @@ from monitor.venues.okx_swap.schemas import (
     OkxTicker,
     OkxTrade,
 )
-from monitor.venues.parsing import VenueParser, decode, require_any
+from monitor.venues.parsing import MarkPrices, Route, VenueParser, decode, dispatch, funding
 from streams.events import (
     Event,
     Funding,
@@ -25,7 +28,6 @@ from streams.events import (
     PositionSide,
     Quote,
     Trade,
-    rate_8h,
 )
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
@@ -72,8 +74,8 @@ class OkxSwapParser(VenueParser):
 
     def __init__(self, instruments: InstrumentRegistry) -> None:
         super().__init__(instruments)
-        self._mark: dict[str, float] = {}
-        self._pending_funding: dict[str, tuple[OkxFundingRate, int]] = {}
+        # a funding update before the instrument's first mark waits for it, with its ts_recv
+        self._marks: MarkPrices[tuple[OkxFundingRate, int]] = MarkPrices()
 
     def parse(self, frame: str, ts_recv: int) -> list[Event]:
         """Parse one frame of a ``/ws/v5/public`` connection (the text ``pong`` included)."""
@@ -82,20 +84,8 @@ class OkxSwapParser(VenueParser):
         env = decode(_envelope_decoder, frame)
         if env.event or env.arg is None:
             return self._event(env)  # acks echo "arg" too
-        channel, data = env.arg.channel, env.data
-        if channel == "trades":
-            return self._trades(decode(_trades_decoder, data), ts_recv)
-        if channel == "liquidation-orders":
-            return self._liquidations(decode(_liquidations_decoder, data), ts_recv)
-        if channel == "funding-rate":
-            return self._funding(decode(_funding_decoder, data), ts_recv)
-        if channel == "open-interest":
-            return self._open_interest(decode(_oi_decoder, data), ts_recv)
-        if channel == "mark-price":
-            return self._mark_price(decode(_mark_decoder, data), ts_recv)
-        if channel == "tickers":
-            return self._tickers(decode(_tickers_decoder, data), ts_recv)
-        raise UnknownMessageError(f"unknown channel {channel!r}")
+        channel = env.arg.channel
+        return dispatch(_ROUTES, self, channel, channel, env.data, ts_recv)
 
     @staticmethod
     def _event(env: OkxEnvelope) -> list[Event]:
@@ -116,34 +106,30 @@ class OkxSwapParser(VenueParser):
 
     def _liquidations(self, items: list[OkxLiquidation], ts_recv: int) -> list[Event]:
         """All SWAP instruments arrive on one channel: skip those without metadata."""
-        out: list[Event] = []
-        missing: list[str] = []
-        for item in items:
-            inst = self.lookup(item.instId, missing)
-            if inst is None:
-                continue
-            out.extend(
-                Liquidation(
-                    **self.fill(inst, d.ts * NS_PER_MS, ts_recv, d.bkPx, d.sz),
-                    side=liquidated_side(d),
-                )
-                for d in item.details
-            )
-        return require_any(out, missing)
+
+        def liquidations(item: OkxLiquidation, inst: Instrument) -> Iterator[Event]:
+            for d in item.details:
+                fill = self.fill(inst, d.ts * NS_PER_MS, ts_recv, d.bkPx, d.sz)
+                yield Liquidation(**fill, side=liquidated_side(d))
+
+        return self.each_row_events(items, lambda item: item.instId, liquidations)
 
     def _funding(self, items: list[OkxFundingRate], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for f in items:
             inst = self.instrument(f.instId)
-            if f.instId in self._mark:
-                event = self._funding_event(inst, f, ts_recv)
+            mark = self._marks.get(f.instId)
+            if mark is not None:
+                event = self._funding_event(inst, mark, f, ts_recv)
                 if event is not None:
                     out.append(event)
             else:
-                self._pending_funding[f.instId] = (f, ts_recv)
+                self._marks.hold(f.instId, (f, ts_recv))
         return out
 
-    def _funding_event(self, inst: Instrument, f: OkxFundingRate, ts_recv: int) -> Funding | None:
+    def _funding_event(
+        self, inst: Instrument, mark: float, f: OkxFundingRate, ts_recv: int
+    ) -> Funding | None:
         interval_h = inst.funding_interval_h
         if f.nextFundingTime:
             try:
@@ -154,22 +140,20 @@ class OkxSwapParser(VenueParser):
                 interval_h = gap_ms / MS_PER_HOUR
         if interval_h <= 0:
             return None  # no interval in the frame nor in the metadata: never guessed
-        return Funding(
-            **self.header(inst, ts_recv if f.ts is None else f.ts * NS_PER_MS, ts_recv),
-            rate=f.fundingRate,
-            interval_h=interval_h,
-            rate_8h=rate_8h(f.fundingRate, interval_h),
-            mark_price=self._mark[f.instId],
+        return funding(
+            self.header(inst, ts_recv if f.ts is None else f.ts * NS_PER_MS, ts_recv),
+            f.fundingRate,
+            interval_h,
+            mark,
             next_funding_ts=f.fundingTime * NS_PER_MS,
         )
 
     def _mark_price(self, items: list[OkxMarkPrice], ts_recv: int) -> list[Event]:
         out: list[Event] = []
         for m in items:
-            self._mark[m.instId] = m.markPx
-            pending = self._pending_funding.pop(m.instId, None)
+            pending = self._marks.update(m.instId, m.markPx)
             if pending is not None:
-                event = self._funding_event(self.instrument(m.instId), *pending)
+                event = self._funding_event(self.instrument(m.instId), m.markPx, *pending)
                 if event is not None:
                     out.append(event)
         return out
@@ -178,7 +162,7 @@ class OkxSwapParser(VenueParser):
         out: list[Event] = []
         for o in items:
             inst = self.instrument(o.instId)
-            mark = self._mark.get(o.instId)
+            mark = self._marks.get(o.instId)
             size = _opt_float(o.oiCcy)
             notional = _opt_float(o.oiUsd)
             if size is None or notional is None:
@@ -212,6 +196,16 @@ class OkxSwapParser(VenueParser):
                 )
             )
         return out
+
+
+_ROUTES: dict[str, Route[OkxSwapParser, Any]] = {
+    "trades": Route(_trades_decoder, OkxSwapParser._trades),
+    "liquidation-orders": Route(_liquidations_decoder, OkxSwapParser._liquidations),
+    "funding-rate": Route(_funding_decoder, OkxSwapParser._funding),
+    "open-interest": Route(_oi_decoder, OkxSwapParser._open_interest),
+    "mark-price": Route(_mark_decoder, OkxSwapParser._mark_price),
+    "tickers": Route(_tickers_decoder, OkxSwapParser._tickers),
+}
 
 
 def _float(text: str) -> float:
