@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from monitor.venues.base import ConnectionPlan, VenueSpec
 from streams.backoff import Backoff
 from streams.clock import Clock, SystemClock
+from streams.units import NS_PER_SECOND
 
 __all__ = ["ConnState", "FrameHandler", "StatusHandler", "WebSocketConnection"]
 
@@ -183,7 +184,7 @@ class WebSocketConnection:
                 for i, frame in enumerate(self.plan.subscribe):
                     if i:
                         await asyncio.sleep(SUBSCRIBE_GAP_S)  # the venue's real-time rate
-                    await ws.send(frame)
+                    await ws.send(self._stamped(frame))
                 self._last_frame = self._last_data = self.clock.monotonic()
                 await self._set("subscribed")
                 return await self._serve(ws)
@@ -265,6 +266,11 @@ class WebSocketConnection:
                 self._log.info("feed.rotating", lifetime_s=lifetime)
                 raise _Rotate
 
+    def _stamped(self, frame: str) -> str:
+        """``frame`` with its send time, on venues whose requests carry one (``spec.stamp``)."""
+        stamp = self.spec.stamp
+        return frame if stamp is None else stamp(frame, self.clock.now_ns() / NS_PER_SECOND)
+
     async def _beat(self, ws: ClientConnection) -> None:
         hb = self.spec.heartbeat
         assert hb.interval_s is not None
@@ -275,7 +281,7 @@ class WebSocketConnection:
             if hb.message is None:
                 await ws.ping()
             else:
-                await ws.send(hb.message)
+                await ws.send(self._stamped(hb.message))
             if hb.idle_only:
                 self._last_frame = self.clock.monotonic()
 

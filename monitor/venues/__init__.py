@@ -30,6 +30,7 @@ VENUE_MODULES: dict[str, str] = {
     "binance-spot": "binance_spot",
     "okx-spot": "okx_spot",
     "bybit-spot": "bybit_spot",
+    "gate-spot": "gate_spot",
 }
 
 

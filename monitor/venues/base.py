@@ -223,6 +223,9 @@ class VenueSpec:
             are parsed by the same parser as the websocket frames (default: none).
         make_parser: builds a parser over an instrument registry.
         respond: reactive reply to a server frame (e.g. Deribit ``test_request``), or None.
+        stamp: writes the send time (seconds on the run's clock) into a client frame (subscribe
+            frames and the heartbeat message) just before it is sent: Gate's requests carry
+            ``time``; None when the venue's frames are fixed.
         quiet_s: how long each channel may be silent before it counts as stale.
         instruments_url: REST path (relative to ``endpoints.rest``) of the instrument list.
         instruments_body: when set, the instrument list is a POST of this JSON body.
@@ -257,6 +260,7 @@ class VenueSpec:
     lifetime_s: float | None = None
     polls: Callable[[VenueEndpoints, Sequence[Stream]], list[RestPoll]] = no_polls
     respond: Callable[[str], str | None] | None = None
+    stamp: Callable[[str, float], str] | None = None
     instruments_body: bytes | None = None
     extra_instruments_urls: tuple[str, ...] = ()
     funding_intervals: tuple[str, Callable[[bytes], dict[str, float]]] | None = None

@@ -23,14 +23,15 @@ def _settings(tmp_path: Path, **kw: object) -> Settings:
 
 
 def test_default_config_quotes_the_major_stablecoins_on_three_venues(tmp_path: Path) -> None:
-    """USDT, USDC, DAI, PYUSD and USDe have a quorum by default; converted USDT pairs count."""
+    """USDT, USDC, DAI, PYUSD, USDe and FDUSD have a quorum by default; converted USDT pairs
+    count (FDUSD's third venue is Gate, FDUSD_USDT)."""
     venues = peg_quorum_venues(_settings(tmp_path))
     assert set(venues) == set(DEFAULT_PEG_COINS)
-    for coin in ("USDT", "USDC", "DAI", "PYUSD", "USDE"):
+    for coin in ("USDT", "USDC", "DAI", "PYUSD", "USDE", "FDUSD"):
         assert len(venues[coin]) >= PEG_QUORUM, (coin, venues[coin])
     assert "okx-spot" in venues["USDC"]  # USDC-USDT, through USDT's USD price
     assert venues["USDE"] == ["binance-spot", "bybit-spot", "okx-spot"]
-    assert len(venues["FDUSD"]) < PEG_QUORUM  # Binance and Bybit spot only: reported short
+    assert venues["FDUSD"] == ["binance-spot", "bybit-spot", "gate-spot"]
 
 
 def test_daemon_sets_the_gauge_and_warns_for_coins_below_the_quorum(tmp_path: Path) -> None:

@@ -21,6 +21,10 @@ EXAMPLE_PAIRS = {
     "binance-spot": [spot("binance-spot", "BTCUSDT", "BTC", "USDT")],
     "okx-spot": [spot("okx-spot", "BTC-USDT", "BTC", "USDT")],
     "bybit-spot": [spot("bybit-spot", "BTCUSDT", "BTC", "USDT")],
+    "gate-spot": [
+        spot("gate-spot", "BTC_USDT", "BTC", "USDT"),
+        spot("gate-spot", "GT_USDT", "GT", "USDT"),
+    ],
     "kraken": [
         spot("kraken", "BTC/USD", "BTC", "USD"),
         spot("kraken", "MATIC/USD", "MATIC", "USD"),

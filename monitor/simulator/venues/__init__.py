@@ -23,6 +23,7 @@ SIM_CLASSES: dict[str, tuple[str, str]] = {
     "binance-spot": ("binance_spot", "BinanceSpotSim"),
     "okx-spot": ("okx_spot", "OkxSpotSim"),
     "bybit-spot": ("bybit_spot", "BybitSpotSim"),
+    "gate-spot": ("gate_spot", "GateSpotSim"),
 }
 
 
