@@ -23,14 +23,19 @@ def _settings(tmp_path: Path, **kw: object) -> Settings:
 
 
 def test_default_config_quotes_the_major_stablecoins_on_three_venues(tmp_path: Path) -> None:
-    """USDT, USDC, DAI, PYUSD and USDe have a quorum by default; converted USDT pairs count."""
+    """USDT, USDC, DAI, PYUSD and USDe have a quorum by default; converted USDT pairs count.
+
+    FDUSD and USDS are listed on only two of the venues the project speaks (see the spot venues'
+    SOURCES.md), so they stay short and are reported."""
     venues = peg_quorum_venues(_settings(tmp_path))
     assert set(venues) == set(DEFAULT_PEG_COINS)
     for coin in ("USDT", "USDC", "DAI", "PYUSD", "USDE"):
         assert len(venues[coin]) >= PEG_QUORUM, (coin, venues[coin])
     assert "okx-spot" in venues["USDC"]  # USDC-USDT, through USDT's USD price
+    assert venues["USDT"] == ["bitstamp", "coinbase", "kraken", "okx-spot"]  # OKX USDT-USD
     assert venues["USDE"] == ["binance-spot", "bybit-spot", "okx-spot"]
-    assert len(venues["FDUSD"]) < PEG_QUORUM  # Binance and Bybit spot only: reported short
+    assert venues["USDS"] == ["coinbase", "kraken"]  # USDS-USD, USDS/USD: reported short
+    assert venues["FDUSD"] == ["binance-spot", "bybit-spot"]  # reported short
 
 
 def test_daemon_sets_the_gauge_and_warns_for_coins_below_the_quorum(tmp_path: Path) -> None:
