@@ -24,14 +24,19 @@ def _settings(tmp_path: Path, **kw: object) -> Settings:
 
 def test_default_config_quotes_the_major_stablecoins_on_three_venues(tmp_path: Path) -> None:
     """USDT, USDC, DAI, PYUSD, USDe and FDUSD have a quorum by default; converted USDT pairs
-    count (FDUSD's third venue is Gate, FDUSD_USDT)."""
+    count (FDUSD's third venue is Gate, FDUSD_USDT).
+
+    USDS is listed on only two of the venues the project speaks (see the spot venues'
+    SOURCES.md), so it stays short and is reported."""
     venues = peg_quorum_venues(_settings(tmp_path))
     assert set(venues) == set(DEFAULT_PEG_COINS)
     for coin in ("USDT", "USDC", "DAI", "PYUSD", "USDE", "FDUSD"):
         assert len(venues[coin]) >= PEG_QUORUM, (coin, venues[coin])
     assert "okx-spot" in venues["USDC"]  # USDC-USDT, through USDT's USD price
+    assert venues["USDT"] == ["bitstamp", "coinbase", "kraken", "okx-spot"]  # OKX USDT-USD
     assert venues["USDE"] == ["binance-spot", "bybit-spot", "okx-spot"]
     assert venues["FDUSD"] == ["binance-spot", "bybit-spot", "gate-spot"]
+    assert venues["USDS"] == ["coinbase", "kraken"]  # USDS-USD, USDS/USD: reported short
 
 
 def test_daemon_sets_the_gauge_and_warns_for_coins_below_the_quorum(tmp_path: Path) -> None:

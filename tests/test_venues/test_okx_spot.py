@@ -75,9 +75,15 @@ def test_plan_subscribes_tickers_and_trades_on_the_public_path() -> None:
 
 
 def test_instruments_keep_usdt_as_quote() -> None:
-    """USDC-USDT stays USDC-USDT-SPOT, so the peg processor converts it through USDT/USD."""
+    """USDC-USDT stays USDC-USDT-SPOT, so the peg processor converts it through USDT/USD;
+    USDT-USD is USDT's own USD book."""
     reg = load_registry("okx-spot")
+    quotes = {}
     for sym in get_venue("okx-spot").default_symbols:
         inst = reg.get(sym)
         assert inst is not None
-        assert (inst.kind, inst.quote, inst.instrument) == ("spot", "USDT", f"{sym}-SPOT")
+        assert (inst.kind, inst.instrument) == ("spot", f"{sym}-SPOT")
+        quotes[sym] = (inst.base, inst.quote)
+    assert quotes["USDC-USDT"] == ("USDC", "USDT")
+    assert quotes["USDT-USD"] == ("USDT", "USD")
+    assert {q for _, q in quotes.values()} == {"USDT", "USD"}

@@ -134,14 +134,22 @@ def test_liquidation_side_rules(pos_side: str, side: str, liquidated: str) -> No
 
 def test_liquidations_skip_instruments_without_metadata() -> None:
     """The all-swap channel: unknown instruments are skipped, known ones still emitted."""
-    two = json.loads(_doc("liquidation_orders.json"))
-    other = json.loads(json.dumps(two["data"][0]).replace("IOST", "BTC"))
+    unknown = _doc("liquidation_orders.json").replace("IOST", "PEPE")  # listed after the snapshot
+    assert "PEPE-USDT-SWAP" not in {i.symbol for i in packaged_instruments(VID)}
+    two = json.loads(unknown)
+    other = json.loads(json.dumps(two["data"][0]).replace("PEPE", "BTC"))
     two["data"].append(other)
     (event,) = _parser().parse(json.dumps(two), RECV)
     assert isinstance(event, Liquidation)
     assert (event.symbol, event.size) == ("BTC-USDT-SWAP", pytest.approx(0.13))
     with pytest.raises(MissingMetadataError):
-        _parser().parse(_doc("liquidation_orders.json"), RECV)
+        _parser().parse(unknown, RECV)
+
+
+def test_packaged_iost_matches_the_documented_contract_value() -> None:
+    """The packaged snapshot's IOST-USDT-SWAP is the docs example's 1000 IOST per contract."""
+    (packaged,) = [i for i in packaged_instruments(VID) if i.symbol == "IOST-USDT-SWAP"]
+    assert (packaged.contract_size, packaged.inverse) == (IOST.contract_size, False)
 
 
 def test_open_interest_doc_example_uses_coin_and_usd() -> None:

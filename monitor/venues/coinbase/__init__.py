@@ -61,7 +61,7 @@ VENUE = VenueSpec(
     ),
     # keep-alive: the heartbeat channel sends one message per product per second
     channels=("trades", "quotes"),
-    default_symbols=("USDT-USD", "DAI-USD", "PYUSD-USD"),
+    default_symbols=("USDT-USD", "DAI-USD", "PYUSD-USD", "USDS-USD"),
     plan=plan_connections,
     make_parser=CoinbaseParser,
     instruments_url="/products",

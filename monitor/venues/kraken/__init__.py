@@ -77,7 +77,7 @@ VENUE = VenueSpec(
     endpoints=VenueEndpoints(ws="wss://ws.kraken.com", rest="https://api.kraken.com"),
     heartbeat=Heartbeat(interval_s=30.0, message='{"method":"ping"}'),
     channels=("trades", "quotes"),
-    default_symbols=("USDT/USD", "USDC/USD", "DAI/USD", "PYUSD/USD", "USDC/USDT"),
+    default_symbols=("USDT/USD", "USDC/USD", "DAI/USD", "PYUSD/USD", "USDS/USD", "USDC/USDT"),
     plan=plan_connections,
     make_parser=KrakenParser,
     instruments_url="/0/public/AssetPairs",
