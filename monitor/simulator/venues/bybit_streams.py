@@ -39,17 +39,17 @@ class BybitStreamsSim(SimVenue):
         if op == "ping":
             session.pings += 1
             return [_reply(True, "pong", conn_id, req_id, "ping")]
+        if op not in ("subscribe", "unsubscribe"):
+            return [_reply(False, f"error:unknown op {op}", conn_id, req_id, op)]
         args = [str(a) for a in req.get("args") or []]
-        if op == "subscribe":
-            bad, after = self.accept(session, args)
-            if bad:
-                msg = "error:handler not found,topic:" + ",".join(bad)
-                return [_reply(False, msg, conn_id, req_id, op), *after]
-            return [_reply(True, "", conn_id, req_id, op), *after]
         if op == "unsubscribe":
             session.subscriptions.difference_update(args)
             return [_reply(True, "", conn_id, req_id, op)]
-        return [_reply(False, f"error:unknown op {op}", conn_id, req_id, op)]
+        bad, after = self.accept(session, args)
+        if bad:
+            msg = "error:handler not found,topic:" + ",".join(bad)
+            return [_reply(False, msg, conn_id, req_id, op), *after]
+        return [_reply(True, "", conn_id, req_id, op), *after]
 
 
 def _reply(success: bool, ret_msg: str, conn_id: str, req_id: str, op: str) -> str:
