@@ -10,7 +10,9 @@ The base class owns what every venue shares: the instrument table (``instruments
 the ``encode`` preamble (an event of another venue or of an unknown symbol renders nothing; the
 rest is remembered for the REST state endpoints and, for venues that serve history, recorded in
 ``hourly``), and the number format (``num``, after ``decimals``). A subclass renders one event
-in :meth:`SimVenue.render` and speaks its handshake in :meth:`SimVenue.on_message`.
+in :meth:`SimVenue.render` and speaks its handshake in :meth:`SimVenue.on_message`, reading a
+client frame with :func:`json_object` where the venue treats any frame that is not a JSON object
+alike.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
 
 from monitor.instruments import Instrument
 from monitor.simulator.wire import decimal_text
@@ -32,6 +37,7 @@ __all__ = [
     "SimSession",
     "SimVenue",
     "hour_buckets",
+    "json_object",
     "ohlc",
 ]
 
@@ -137,6 +143,16 @@ def ohlc(rows: Sequence[HourRow]) -> tuple[float, float, float, float]:
     """Open, high, low and close of the hourly prices of ``rows`` (oldest first, not empty)."""
     prices = [r.price for r in rows]
     return prices[0], max(prices), min(prices), prices[-1]
+
+
+def json_object(text: str | bytes) -> dict[str, Any] | None:
+    """A client frame (or request body) decoded as a JSON object; None when it is not JSON or
+    not an object."""
+    try:
+        req = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return None
+    return req if isinstance(req, dict) else None
 
 
 class SimVenue(abc.ABC):

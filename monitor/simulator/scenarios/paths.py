@@ -1,8 +1,9 @@
 """Series over event time for the episode scenarios: anchored paths and smooth seeded noise.
 
 A :class:`Path` is given by ``(time, value)`` anchors (UTC text via :func:`ts`, or int ns) and
-interpolated linearly, or log-linearly for prices and amounts; it holds its first value before
-the first anchor and its last value after the last. :class:`Noise` is deterministic smooth noise
+interpolated linearly, or log-linearly for prices and amounts (:func:`amount`, :func:`amounts`:
+the episodes build those paths through them); it holds its first value before the first anchor
+and its last value after the last. :class:`Noise` is deterministic smooth noise
 of unit standard deviation (normal values on knots, cosine-interpolated), seeded by the scenario
 seed and a name so that each series has its own.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from streams.units import NS_PER_SECOND, NS_PER_US
 
-__all__ = ["Noise", "Path", "flat_paths", "ts"]
+__all__ = ["Noise", "Path", "amount", "amounts", "flat_paths", "ts"]
 
 
 def ts(text: str) -> int:
@@ -58,6 +59,16 @@ class Path:
     def const(cls, value: float) -> Path:
         """A flat path."""
         return cls([(0, value)])
+
+
+def amount(anchors: Sequence[tuple[str | int, float]]) -> Path:
+    """A price or an amount (USD per hour, open interest): a log-linear path."""
+    return Path(anchors, log=True)
+
+
+def amounts(**anchors: Sequence[tuple[str | int, float]]) -> dict[str, Path]:
+    """A price or amount path per asset: ``amounts(BTC=[...], ETH=[...])``."""
+    return {name: amount(a) for name, a in anchors.items()}
 
 
 def flat_paths(**values: float) -> dict[str, Path]:

@@ -6,24 +6,20 @@ import importlib
 import importlib.util
 
 from monitor.simulator.base import SimVenue
+from monitor.venues import VENUE_MODULES
 
 __all__ = ["SIM_CLASSES", "all_sim_venues", "sim_venue"]
 
-# venue id -> (module under monitor.simulator.venues, class name)
+
+def _sim_class(module: str) -> str:
+    """The simulator class of a venue module: ``binance_usdm`` -> ``BinanceUsdmSim``."""
+    return "".join(part.capitalize() for part in module.split("_")) + "Sim"
+
+
+#: venue id -> (module under monitor.simulator.venues, class name): a simulator module per venue
+#: module, named alike (:data:`monitor.venues.VENUE_MODULES`)
 SIM_CLASSES: dict[str, tuple[str, str]] = {
-    "binance-usdm": ("binance_usdm", "BinanceUsdmSim"),
-    "bybit-linear": ("bybit_linear", "BybitLinearSim"),
-    "okx-swap": ("okx_swap", "OkxSwapSim"),
-    "hyperliquid": ("hyperliquid", "HyperliquidSim"),
-    "deribit": ("deribit", "DeribitSim"),
-    "bitmex": ("bitmex", "BitmexSim"),
-    "kraken": ("kraken", "KrakenSim"),
-    "coinbase": ("coinbase", "CoinbaseSim"),
-    "bitstamp": ("bitstamp", "BitstampSim"),
-    "binance-spot": ("binance_spot", "BinanceSpotSim"),
-    "okx-spot": ("okx_spot", "OkxSpotSim"),
-    "bybit-spot": ("bybit_spot", "BybitSpotSim"),
-    "gate-spot": ("gate_spot", "GateSpotSim"),
+    vid: (mod, _sim_class(mod)) for vid, mod in VENUE_MODULES.items()
 }
 
 

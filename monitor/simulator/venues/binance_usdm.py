@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import RestReply, SimSession
+from monitor.simulator.base import HourlyHistory, HourRow, RestReply, SimSession
 from monitor.simulator.venues.binance_streams import BinanceStreamsSim
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 from streams.units import MS_PER_HOUR, NS_PER_MS
@@ -128,11 +128,6 @@ class BinanceUsdmSim(BinanceStreamsSim):
                 },
             )
         if path == "/fapi/v1/klines":
-            rows = self.hourly.rows(
-                query.get("symbol", ""),
-                *_time_range(query),
-                limit=int(query.get("limit", "500")),
-            )
             return RestReply(
                 200,
                 [
@@ -150,16 +145,11 @@ class BinanceUsdmSim(BinanceStreamsSim):
                         "0",
                         "0",
                     ]
-                    for r in rows
+                    for r in _history(self.hourly, query, 500)
                     if r.price > 0
                 ],
             )
         if path == "/futures/data/openInterestHist":
-            rows = self.hourly.rows(
-                query.get("symbol", ""),
-                *_time_range(query),
-                limit=int(query.get("limit", "30")),
-            )
             return RestReply(
                 200,
                 [
@@ -169,7 +159,7 @@ class BinanceUsdmSim(BinanceStreamsSim):
                         "sumOpenInterestValue": self.num(r.oi_usd),
                         "timestamp": r.hour_ms,
                     }
-                    for r in rows
+                    for r in _history(self.hourly, query, 30)
                     if r.oi_usd > 0
                 ],
             )
@@ -204,7 +194,13 @@ class BinanceUsdmSim(BinanceStreamsSim):
         return None
 
 
-def _time_range(query: Mapping[str, str]) -> tuple[int | None, int | None]:
-    """``startTime`` and ``endTime`` (Unix ms) of a history request, None when absent."""
+def _history(hourly: HourlyHistory, query: Mapping[str, str], limit: int) -> list[HourRow]:
+    """The hourly rows a history request asks for: ``symbol``, ``startTime``/``endTime`` (Unix
+    ms, open when absent) and ``limit`` (``limit`` when absent)."""
     start, end = query.get("startTime"), query.get("endTime")
-    return (int(start) if start else None, int(end) if end else None)
+    return hourly.rows(
+        query.get("symbol", ""),
+        int(start) if start else None,
+        int(end) if end else None,
+        limit=int(query.get("limit", limit)),
+    )

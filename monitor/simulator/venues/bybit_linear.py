@@ -1,9 +1,10 @@
 """Bybit v5 public websockets on the simulator: ``/v5/public/linear`` and ``/v5/public/inverse``.
 
-Speaks the ``{"op":"subscribe","args":[...]}`` handshake with Bybit's linear/inverse ack shape,
-answers ``{"op":"ping"}`` with the documented pong (``"op":"ping","ret_msg":"pong"``), rejects the
-removed ``liquidation.{symbol}`` topic with "handler not found", and serves ``tickers`` as one
-snapshot followed by deltas that carry only the changed fields.
+Speaks the ``{"op":"subscribe","args":[...]}`` handshake with Bybit's linear/inverse ack shape
+(:class:`~monitor.simulator.venues.bybit_streams.BybitStreamsSim`), answers ``{"op":"ping"}``
+with the documented pong (``"op":"ping","ret_msg":"pong"``), rejects the removed
+``liquidation.{symbol}`` topic with "handler not found", and serves ``tickers`` as one snapshot
+followed by deltas that carry only the changed fields.
 
 REST: ``/v5/market/instruments-info``, and the history the daemon backfills from, built from the
 events published (:class:`~monitor.simulator.base.HourlyHistory`): ``/v5/market/kline``
@@ -23,7 +24,8 @@ from typing import NamedTuple
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import HourRow, RestReply, SimSession, SimVenue, hour_buckets, ohlc
+from monitor.simulator.base import HourRow, RestReply, SimSession, hour_buckets, ohlc
+from monitor.simulator.venues.bybit_streams import BybitStreamsSim
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 from streams.units import MS_PER_HOUR, MS_PER_MINUTE, NS_PER_MS
 
@@ -59,7 +61,7 @@ class _HistoryQuery(NamedTuple):
     size_ms: int  # candle / bucket length
 
 
-class BybitLinearSim(SimVenue):
+class BybitLinearSim(BybitStreamsSim):
     """Bybit's public linear and inverse endpoints."""
 
     venue = "bybit-linear"
@@ -74,40 +76,19 @@ class BybitLinearSim(SimVenue):
 
     # ------------------------------------------------------------------ protocol
 
-    def on_message(self, session: SimSession, text: str) -> list[str]:
-        conn_id = f"sim-{id(session):x}"
-        try:
-            req = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            return [_reply(False, "error:request not json", conn_id, "", "")]
-        if not isinstance(req, dict):
-            return [_reply(False, "error:request not json", conn_id, "", "")]
-        op = str(req.get("op", ""))
-        req_id = str(req.get("req_id", ""))
-        if op == "ping":
-            session.pings += 1
-            return [_reply(True, "pong", conn_id, req_id, "ping")]
-        args = req.get("args") or []
-        if op == "subscribe":
-            inverse = session.path.endswith("/inverse")
-            bad: list[str] = []
-            snapshots: list[str] = []
-            for topic in args:
-                kind, _, symbol = str(topic).partition(".")
-                if kind not in _TOPIC_KINDS or symbol.endswith("USD") != inverse:
-                    bad.append(str(topic))
-                    continue
-                session.subscriptions.add(str(topic))
-                if kind == "tickers" and symbol in self._tickers:
-                    snapshots.append(self._ticker_frame(symbol, "snapshot", self._tickers[symbol]))
-            if bad:
-                msg = "error:handler not found,topic:" + ",".join(bad)
-                return [_reply(False, msg, conn_id, req_id, "subscribe"), *snapshots]
-            return [_reply(True, "", conn_id, req_id, "subscribe"), *snapshots]
-        if op == "unsubscribe":
-            session.subscriptions.difference_update(str(a) for a in args)
-            return [_reply(True, "", conn_id, req_id, "unsubscribe")]
-        return [_reply(False, f"error:unknown op {op}", conn_id, req_id, op)]
+    def accept(self, session: SimSession, topics: list[str]) -> tuple[list[str], list[str]]:
+        inverse = session.path.endswith("/inverse")
+        bad: list[str] = []
+        snapshots: list[str] = []
+        for topic in topics:
+            kind, _, symbol = topic.partition(".")
+            if kind not in _TOPIC_KINDS or symbol.endswith("USD") != inverse:
+                bad.append(topic)
+                continue
+            session.subscriptions.add(topic)
+            if kind == "tickers" and symbol in self._tickers:
+                snapshots.append(self._ticker_frame(symbol, "snapshot", self._tickers[symbol]))
+        return bad, snapshots
 
     def unknown_frame(self) -> str:
         return (
@@ -349,12 +330,6 @@ class BybitLinearSim(SimVenue):
                 "nextPageCursor": f"{_CURSOR_PREFIX}{page[-1][0]}" if more else "",
             }
         )
-
-
-def _reply(success: bool, ret_msg: str, conn_id: str, req_id: str, op: str) -> str:
-    return msgspec.json.encode(
-        {"success": success, "ret_msg": ret_msg, "conn_id": conn_id, "req_id": req_id, "op": op}
-    ).decode()
 
 
 def _envelope(code: int, msg: str, result: Mapping[str, object], time_ms: int) -> RestReply:

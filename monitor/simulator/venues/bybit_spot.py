@@ -1,8 +1,10 @@
 """Bybit v5 spot on the simulator: ``/v5/public/spot`` (``orderbook.1``, ``publicTrade``).
 
-Speaks Bybit's ``{"op":"subscribe","args":[...]}`` handshake (one reply per request, failing with
-``handler not found`` for unknown topics), answers ``{"op":"ping"}``, renders quotes as level-1
-order book snapshots and trades as ``publicTrade`` pushes. REST: the spot instrument list.
+Speaks Bybit's ``{"op":"subscribe","args":[...]}`` handshake
+(:class:`~monitor.simulator.venues.bybit_streams.BybitStreamsSim`: one reply per request, failing
+with ``handler not found`` for topics of other kinds), answers ``{"op":"ping"}``, renders quotes
+as level-1 order book snapshots and trades as ``publicTrade`` pushes. REST: the spot instrument
+list.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.simulator.base import RestReply, SimSession
+from monitor.simulator.venues.bybit_streams import BybitStreamsSim
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS
 
@@ -21,12 +24,7 @@ __all__ = ["BybitSpotSim"]
 _KINDS = ("orderbook.1.", "publicTrade.")
 
 
-def _reply(success: bool, ret_msg: str, conn_id: str, req_id: str, op: str) -> str:
-    body = {"success": success, "ret_msg": ret_msg, "conn_id": conn_id, "req_id": req_id, "op": op}
-    return msgspec.json.encode(body).decode()
-
-
-class BybitSpotSim(SimVenue):
+class BybitSpotSim(BybitStreamsSim):
     """Bybit's public spot endpoint and its spot instrument list."""
 
     venue = "bybit-spot"
@@ -36,30 +34,10 @@ class BybitSpotSim(SimVenue):
         super().__init__()
         self._seq = 1_783_284_617
 
-    def on_message(self, session: SimSession, text: str) -> list[str]:
-        conn_id = f"sim-{id(session):x}"
-        try:
-            req = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            return [_reply(False, "error:request not json", conn_id, "", "")]
-        if not isinstance(req, dict):
-            return [_reply(False, "error:request not json", conn_id, "", "")]
-        op, req_id = str(req.get("op", "")), str(req.get("req_id", ""))
-        if op == "ping":
-            session.pings += 1
-            return [_reply(True, "pong", conn_id, req_id, "ping")]
-        args = [str(a) for a in req.get("args") or []]
-        if op == "subscribe":
-            bad = [a for a in args if not a.startswith(_KINDS)]
-            session.subscriptions.update(a for a in args if a not in bad)
-            if bad:
-                msg = "error:handler not found,topic:" + ",".join(bad)
-                return [_reply(False, msg, conn_id, req_id, op)]
-            return [_reply(True, "", conn_id, req_id, op)]
-        if op == "unsubscribe":
-            session.subscriptions.difference_update(args)
-            return [_reply(True, "", conn_id, req_id, op)]
-        return [_reply(False, f"error:unknown op {op}", conn_id, req_id, op)]
+    def accept(self, session: SimSession, topics: list[str]) -> tuple[list[str], list[str]]:
+        bad = [t for t in topics if not t.startswith(_KINDS)]
+        session.subscriptions.update(t for t in topics if t not in bad)
+        return bad, []
 
     def unknown_frame(self) -> str:
         return (

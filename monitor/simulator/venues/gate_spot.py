@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.simulator.base import RestReply, SimSession, SimVenue, json_object
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS, NS_PER_SECOND
 
@@ -39,11 +39,8 @@ class GateSpotSim(SimVenue):
         self.requests_without_time = 0
 
     def on_message(self, session: SimSession, text: str) -> list[str]:
-        try:
-            req = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            return [_frame("", "", 0, error={"code": 1, "message": "invalid argument"})]
-        if not isinstance(req, dict):
+        req = json_object(text)
+        if req is None:
             return [_frame("", "", 0, error={"code": 1, "message": "invalid argument"})]
         channel, event = str(req.get("channel", "")), str(req.get("event", ""))
         time_s = req.get("time")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import RestReply, SimSession, SimVenue
+from monitor.simulator.base import RestReply, SimSession, SimVenue, json_object
 from streams.events import Event, Funding, OpenInterest, Quote, Trade
 from streams.units import NS_PER_MS
 
@@ -43,11 +43,8 @@ class HyperliquidSim(SimVenue):
     # ------------------------------------------------------------------ protocol
 
     def on_message(self, session: SimSession, text: str) -> list[str]:
-        try:
-            req = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            return [_error(f"Invalid message: {text[:64]}")]
-        if not isinstance(req, dict):
+        req = json_object(text)
+        if req is None:
             return [_error(f"Invalid message: {text[:64]}")]
         method = req.get("method")
         if method == "ping":
@@ -140,11 +137,8 @@ class HyperliquidSim(SimVenue):
         """Answer ``POST /info`` according to its JSON body (``{"type":"meta"}``)."""
         if path != "/info":
             return None
-        try:
-            req = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return RestReply(422, "Failed to deserialize the JSON body")
-        if not isinstance(req, dict) or req.get("type") != "meta":
+        req = json_object(body)
+        if req is None or req.get("type") != "meta":
             return RestReply(422, "Failed to deserialize the JSON body")
         return self._meta()
 

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 import msgspec
 
 from monitor.instruments import Instrument
-from monitor.simulator.base import HourRow, RestReply, SimSession, SimVenue, hour_buckets, ohlc
+from monitor.simulator.base import (
+    HourRow,
+    RestReply,
+    SimSession,
+    SimVenue,
+    hour_buckets,
+    json_object,
+    ohlc,
+)
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
@@ -65,11 +73,8 @@ class OkxSwapSim(SimVenue):
         if text == "ping":
             session.pings += 1
             return ["pong"]
-        try:
-            req = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            return [_error("", "60012", f"Invalid request: {text[:64]}", conn_id)]
-        if not isinstance(req, dict):
+        req = json_object(text)
+        if req is None:
             return [_error("", "60012", f"Invalid request: {text[:64]}", conn_id)]
         rid = str(req.get("id", ""))
         op = req.get("op")
