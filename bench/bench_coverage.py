@@ -14,6 +14,9 @@ Run: ``.venv/bin/python bench/bench_coverage.py`` (about a minute). It measures,
   liquidations, 60 days of hourly open interest per venue, 90 days of hourly prices), then the
   run.
 
+It also times the CPU reference of ``bench/reference.py`` right before the measured run and prints
+the ratio events/s / reference iterations/s: compare runs on the shared machine by that ratio.
+
 Goals: at least 300,000 events/s and under 400 MB RSS. Options: ``--events N`` (measured
 frames' events, default 300,000), ``--rate R``, ``--seed S``.
 """
@@ -30,6 +33,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from prometheus_client import CollectorRegistry
+from reference import cpu_reference, describe
 
 from alerts.evaluator import AlertEvaluator
 from alerts.rules import load_ruleset
@@ -243,6 +247,7 @@ def main() -> None:
     # warm up, then measure in batches (frames rendered outside the timing, then dropped)
     batch = 20_000
     pipeline_run(render(venues, 0, batch, args.rate, rng, price, assets), pipeline)
+    ref = cpu_reference()
     n_events, dt = 0, 0.0
     for start in range(batch, batch + args.events, batch):
         frames = render(venues, start, batch, args.rate, rng, price, assets)
@@ -262,6 +267,7 @@ def main() -> None:
     print(f"start-up (metadata, feeds, pipeline): {startup_s * 1000:.0f} ms")
     print(f"events/s on one core (parse + processors + rules): {eps:,.0f}  "
           f"[goal >= 300,000: {'PASS' if eps >= 300_000 else 'FAIL'}]")  # fmt: skip
+    print(f"{describe(ref)}; events/s / reference: {eps / ref:.4f}")
     print(f"RSS after 60 days of windows: {rss:.0f} MB (before start-up {rss0:.0f} MB)  "
           f"[goal < 400 MB: {'PASS' if rss < 400 else 'FAIL'}]")  # fmt: skip
 

@@ -6,18 +6,28 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
 - **Throughput**: events/s through ``riskmon worker`` processes (the default processors, one
   engine per partition, checkpoints every 5 s) for 1 and 2 workers and 1/10/100 events per
   record. A backlog of synthetic events (8 assets, 4 partitions, 85% trades, 10% quotes, 5%
-  liquidations, 20,000 events per second of event time) is published once the workers own their
-  partitions; the rate is events / (last signal batch - first signal batch), both seen on the
-  signals topic.
-- **Latency** at a fixed live rate (default 20,000 events/s, 2 workers): from the moment the
-  publisher hands a record to Kafka (``published_ns``) to the moment its signal batch is read
-  from the signals topic (the alerter's input), p50/p99/max. The wait for the 1 s event-time tick
-  (processors emit on ticks) is not included: records are timed, not alerts.
+  liquidations, 20,000 events per second of event time) is encoded beforehand and sent as fast
+  as the producer takes it once the workers own their partitions; the rate is events / (first
+  record sent -> last signal batch read on the signals topic), so the workers set the pace, not
+  this process's publishing. Reference, in the same run: the same records through
+  ``PartitionProcessor`` (decode + processors) in this process, without Kafka or faust.
+- **Latency** at a fixed live rate (default 20,000 events/s, 2 workers, 30 s after 3 s of
+  warm-up, whose figures are printed apart): from the moment the publisher hands a record to
+  Kafka (``published_ns``) to the moment its signal batch is
+  read from the signals topic (the alerter's input), p50/p99/max. Only records that produce a
+  batch are timed: those that carry a tick (one per partition and second of event time). The
+  wait for the 1 s event-time tick (processors emit on ticks) is not included. Reference, in the
+  same run: one hop through the broker (send -> read of a small record, the publisher's producer
+  settings and the workers' fetch wait); the signal path has two hops. The workers' CPU share
+  and the published rate are printed too: a worker near a full core, or a rate below the one
+  asked, means the figures measure saturation.
 
-Options: ``--events N`` (backlog at 100 events/record; smaller sizes use less), ``--rate R``,
-``--seconds S`` (latency run), ``--flush-ms MS`` (the publisher's ``flush_interval_ms`` in the
-latency run, default 20: records carry up to that much of each asset's events, and events wait
-up to that long before their record enters Kafka), ``--only throughput|latency``.
+Both end with the CPU reference of ``bench/reference.py`` (compare runs by ratios: the machine
+is shared). Options: ``--events N`` (backlog at 100 events/record; smaller sizes use less),
+``--rate R``, ``--seconds S`` (latency run), ``--flush-ms MS`` (the publisher's
+``flush_interval_ms`` in the latency run, default 20: records carry up to that much of each
+asset's events, and events wait up to that long before their record enters Kafka),
+``--only throughput|latency``.
 """
 
 from __future__ import annotations
@@ -38,11 +48,14 @@ from typing import Any
 import msgspec
 import yaml
 from aiokafka import AIOKafkaConsumer
+from reference import cpu_reference, describe
 
-from monitor.kafka.codec import decode_signals
+from monitor.kafka.codec import decode_signals, encode, events_record, schema_headers
 from monitor.kafka.local_broker import LocalBroker
-from monitor.kafka.publisher import KafkaPublisher
+from monitor.kafka.partition import PartitionProcessor
+from monitor.kafka.publisher import KafkaPublisher, build_producer
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.kafka.topics import ensure_topics
 from streams.events import Event, Liquidation, Quote, Trade
 
 S = 1_000_000_000
@@ -50,6 +63,7 @@ ASSETS = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "AVAX"]
 VENUES = ["binance-usdm", "okx-swap"]
 PARTITIONS = 4
 EV_PER_EVENT_SECOND = 20_000
+WARM_UP_S = 3.0  # latency run: seconds of live rate before records are timed
 
 
 def bus(address: str, name: str, per_record: int) -> dict[str, Any]:
@@ -138,6 +152,15 @@ class Workers:
             await asyncio.sleep(0.2)
         raise RuntimeError(f"workers did not balance: {self.owned()}")
 
+    def cpu_s(self) -> list[float]:
+        """CPU seconds (user + system) each worker used so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = []
+        for p in self.procs:
+            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out.append((int(fields[11]) + int(fields[12])) / tick)
+        return out
+
     def stop(self) -> None:
         for p in self.procs:
             p.terminate()
@@ -163,47 +186,92 @@ async def signals_consumer(
     return consumer
 
 
+def backlog(events: int, per_record: int) -> list[tuple[str, bytes]]:
+    """The events records of a backlog, encoded, in the order the publisher would send them.
+
+    Events of one asset go into one record until ``per_record`` are waiting (the publisher
+    without its time flush); what is left is flushed at the end, then one closing event per
+    asset, each in a later second: its record ticks, so every partition yields a last batch.
+    """
+    rng = random.Random(7)
+    t0 = 1_763_683_200 * S
+    step = S // EV_PER_EVENT_SECOND
+    out: list[tuple[str, bytes]] = []
+    pending: dict[str, list[Event]] = {}
+
+    def send(asset: str) -> None:
+        out.append((asset, encode(events_record(asset, time.time_ns(), pending.pop(asset)))))
+
+    for i in range(events):
+        ev = make_event(rng, t0 + i * step)
+        batch = pending.setdefault(ev.asset, [])
+        batch.append(ev)
+        if len(batch) >= per_record:
+            send(ev.asset)
+    for asset in list(pending):
+        send(asset)
+    end_ts = t0 + events * step + 2 * S
+    for k, asset in enumerate(ASSETS):
+        ev = make_event(rng, end_ts + k * S)
+        pending[asset] = [ev.__class__(**{**msgspec.structs.asdict(ev), "asset": asset})]
+        send(asset)
+    return out
+
+
+def in_process(events: int, per_record: int) -> float:
+    """The reference of the throughput table: events/s of the same records through
+    :class:`~monitor.kafka.partition.PartitionProcessor` (decode + processors, one per
+    partition as a worker has) in this process, without Kafka or faust."""
+    records = backlog(events, per_record)
+    procs = [PartitionProcessor(p) for p in range(PARTITIONS)]
+    t = time.perf_counter()
+    for offset, (asset, value) in enumerate(records):
+        procs[hash(asset) % PARTITIONS].on_record(offset, value)
+    return events / (time.perf_counter() - t)
+
+
 async def throughput(broker: LocalBroker, workers: int, per_record: int, events: int) -> float:
+    """Events/s of ``workers`` workers draining a backlog: from the first record sent to the
+    last signal batch read. The records are encoded beforehand and sent as fast as the producer
+    takes them, so the workers (not this process's publishing) set the pace."""
     name = f"tp{workers}x{per_record}x{time.monotonic_ns() % 10**9}"
     cfg_dict = bus(broker.address, name, per_record)
     cfg = KafkaBusSettings(**cfg_dict)
-    pub = KafkaPublisher(cfg, time_flush=False)
-    await pub.start()  # creates the topics
+    await ensure_topics(cfg)
+    records = backlog(events, per_record)
+    producer = build_producer(cfg)
+    await producer.start()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workers(Path(tmp), cfg_dict, workers)
         try:
             await ws.wait_balanced()
             consumer = await signals_consumer(cfg, "earliest", 20)
-            rng = random.Random(7)
-            t0 = 1_763_683_200 * S
-            step = S // EV_PER_EVENT_SECOND
-            for i in range(events):
-                await pub.publish(make_event(rng, t0 + i * step))
-            await pub.flush()
-            end_ts = t0 + events * step + 2 * S  # one closing event per asset, each in a new
-            for k, asset in enumerate(ASSETS):  # second: its record ticks, so yields a batch
-                ev = make_event(rng, end_ts + k * S)
-                await pub.publish(ev.__class__(**{**msgspec.structs.asdict(ev), "asset": asset}))
-            await pub.flush()
-            last = dict(pub._last_offset)  # the last offset of each partition
+            headers = schema_headers("events")
+            first = time.monotonic()
+            futures = [
+                await producer.send(cfg.topics.events, value, key=asset.encode(), headers=headers)
+                for asset, value in records
+            ]
+            last: dict[int, int] = {}
+            for meta in await asyncio.gather(*futures):
+                last[meta.partition] = max(last.get(meta.partition, -1), meta.offset)
             seen: dict[int, int] = {}
-            first = end = 0.0
+            end = 0.0
             deadline = time.monotonic() + 600
             while any(seen.get(p, -1) < o for p, o in last.items()):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"workers did not finish: {seen} of {last}")
                 got = await consumer.getmany(timeout_ms=200, max_records=10_000)
                 now = time.monotonic()
-                for records in got.values():
-                    for r in records:
+                for recs in got.values():
+                    for r in recs:
                         b = decode_signals(r.value)
-                        first = first or now
                         end = now
                         seen[b.partition] = max(seen.get(b.partition, -1), b.offset)
             await consumer.stop()
         finally:
             ws.stop()
-            await pub.stop()
+            await producer.stop()
     return events / (end - first) if end > first else float("nan")
 
 
@@ -231,9 +299,16 @@ async def latency(
                     for records in got.values():
                         for r in records:
                             b = decode_signals(r.value)
-                            if b.published_ns:
+                            if b.published_ns >= measure_from_ns:
                                 lat_ms.append((now - b.published_ns) / 1e6)
+                            elif b.published_ns:
+                                warm_ms.append((now - b.published_ns) / 1e6)
 
+            # the first seconds of fresh workers are not the steady state (first emission of
+            # every series, cold code paths): they are timed apart
+            measure_from_ns = time.time_ns() + int(WARM_UP_S * S)
+            warm_ms: list[float] = []
+            cpu0, t0 = ws.cpu_s(), time.monotonic()
             reader = asyncio.create_task(read())
             runner = asyncio.create_task(pub.run())
             rng = random.Random(11)
@@ -241,15 +316,25 @@ async def latency(
             per_tick = max(1, int(rate * tick_s))
             start = time.monotonic()
             n = 0
-            while time.monotonic() - start < seconds:
+            while time.monotonic() - start < WARM_UP_S + seconds:
                 for _ in range(per_tick):
                     await pub.publish(make_event(rng, time.time_ns()))
                 n += per_tick
                 ahead = n / rate - (time.monotonic() - start)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
+                # always yield: a publisher behind schedule must not starve the producer's
+                # sender task and the signals reader (records would wait in this process)
+                await asyncio.sleep(max(ahead, 0.0))
+            achieved = n / (time.monotonic() - start)
             await pub.flush()
             await asyncio.sleep(1.0)
+            cpu = [b - a for a, b in zip(cpu0, ws.cpu_s(), strict=True)]
+            print(
+                f"latency run: {achieved:,.0f} events/s published; worker CPU "
+                + ", ".join(f"{c / (time.monotonic() - t0):.0%}" for c in cpu)
+                + f" of a core; the first {WARM_UP_S:.0f} s (not counted): n={len(warm_ms)}, "
+                f"max {max(warm_ms, default=float('nan')):.1f} ms",
+                flush=True,
+            )
             stop.set()
             runner.cancel()
             await asyncio.gather(reader, runner, return_exceptions=True)
@@ -258,6 +343,48 @@ async def latency(
             ws.stop()
             await pub.stop()
     return lat_ms
+
+
+async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
+    """The reference of the latency run: one small record every 10 ms through the broker, with
+    the publisher's producer settings and the workers' fetch wait, send -> read (ms). The path
+    of a signal has two such hops (events topic, then signals topic)."""
+    name = f"rt{time.monotonic_ns() % 10**9}"
+    cfg = KafkaBusSettings(**bus(broker.address, name, 100))
+    await ensure_topics(cfg)
+    producer = build_producer(cfg)
+    await producer.start()
+    consumer = AIOKafkaConsumer(
+        cfg.topics.signals,
+        bootstrap_servers=cfg.brokers,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=cfg.fetch_max_wait_ms,
+    )
+    await consumer.start()
+    out: list[float] = []
+    stop = asyncio.Event()
+
+    async def read() -> None:
+        while not stop.is_set():
+            got = await consumer.getmany(timeout_ms=50)
+            now = time.time_ns()
+            for recs in got.values():
+                out.extend((now - int(r.value)) / 1e6 for r in recs if r.value)
+
+    reader = asyncio.create_task(read())
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await producer.send(cfg.topics.signals, str(time.time_ns()).encode())
+            await asyncio.sleep(0.01)
+        await producer.flush()
+        await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await reader
+        await consumer.stop()
+        await producer.stop()
+    return out
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -269,7 +396,7 @@ async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--events", type=int, default=400_000)
     ap.add_argument("--rate", type=int, default=20_000)
-    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--only", choices=("throughput", "latency"))
     ap.add_argument(
         "--flush-ms", type=int, default=20, help="publisher flush interval in the latency run"
@@ -281,14 +408,22 @@ async def main() -> int:
         if args.only != "latency":
             print("Kafka workers (Tansu, 4 partitions, 8 assets, default processors)")
             print(
-                f"{'events/record':>14} {'1 worker ev/s':>15} {'2 workers ev/s':>15} {'ratio':>6}"
+                f"{'events/record':>14} {'in-process ev/s':>15} {'1 worker ev/s':>15} "
+                f"{'/ in-proc':>9} {'2 workers ev/s':>15} {'2 / 1':>6}"
             )
             for per_record, share in ((1, 0.05), (10, 0.25), (100, 1.0)):
                 n = max(10_000, int(args.events * share))
+                ref = in_process(n, per_record)
                 one = await throughput(broker, 1, per_record, n)
                 two = await throughput(broker, 2, per_record, n)
-                print(f"{per_record:>14} {one:>15,.0f} {two:>15,.0f} {two / one:>6.2f}", flush=True)
+                print(
+                    f"{per_record:>14} {ref:>15,.0f} {one:>15,.0f} {one / ref:>9.2f} "
+                    f"{two:>15,.0f} {two / one:>6.2f}",
+                    flush=True,
+                )
+            print(describe(cpu_reference()))
         if args.only != "throughput":
+            rt = await round_trip(broker, min(args.seconds, 10.0))
             lat = await latency(broker, args.rate, args.seconds, 2, args.flush_ms)
             print(
                 f"latency at {args.rate:,} events/s, 2 workers, records of up to "
@@ -297,6 +432,14 @@ async def main() -> int:
                 f"max {max(lat, default=float('nan')):.1f} ms, "
                 f"mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms"
             )
+            print(
+                f"reference, one hop through the broker (send -> read, 100 records/s): "
+                f"n={len(rt)} p50 {pct(rt, 0.5):.1f} ms, p99 {pct(rt, 0.99):.1f} ms; "
+                f"the signal path has two hops: p50 ratio "
+                f"{pct(lat, 0.5) / (2 * pct(rt, 0.5)):.2f}, "
+                f"p99 ratio {pct(lat, 0.99) / (2 * pct(rt, 0.99)):.2f}"
+            )
+            print(describe(cpu_reference()))
     finally:
         broker.stop()
     return 0

@@ -61,7 +61,12 @@ class Pipeline:
 
     def on_event(self, event: Event) -> Step:
         """Process one event."""
-        return self._rules(self.engine.on_event(event))
+        signals = self.engine.on_event(event)
+        if signals or (
+            self.evaluator is not None and self.engine.last_tick_ns > self._last_rule_tick
+        ):
+            return self._rules(signals)
+        return Step(signals, [])  # most events: no signal and no tick, nothing for the rules
 
     def advance(self, now_ns: int) -> Step:
         """Move event time forward without an event (idle feeds, end of a replay)."""

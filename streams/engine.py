@@ -19,7 +19,7 @@ the dropped one had never arrived. ``FeedStatus`` events are local and never dro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,16 +89,19 @@ class StreamEngine:
         self._last_event_ns = 0
         self.last_tick_ns = 0
         self._next_tick_ns: int | None = None
-        self._routes: dict[type, list[Processor]] = {}
+        # per event class: the bound ``on_event`` of the processors it goes to, and whether it is
+        # a market event (one that moves event time)
+        self._routes: dict[type, tuple[list[Callable[[Event], list[Signal]]], bool]] = {}
 
-    def _route(self, cls: type) -> list[Processor]:
-        route: list[Processor] = []
+    def _route(self, cls: type) -> tuple[list[Callable[[Event], list[Signal]]], bool]:
+        route: list[Callable[[Event], list[Signal]]] = []
         for p in self.processors:
             wanted = getattr(p, "event_types", None)
             if wanted is None or issubclass(cls, wanted):
-                route.append(p)
-        self._routes[cls] = route
-        return route
+                route.append(p.on_event)
+        entry = (route, not issubclass(cls, FeedStatus))
+        self._routes[cls] = entry
+        return entry
 
     def on_event(self, event: Event) -> list[Signal]:
         """Process one event; run any ticks that event time has passed first.
@@ -106,26 +109,42 @@ class StreamEngine:
         Market events move event time forward. :class:`FeedStatus` events do not: they are stamped
         with the local clock, which is not the market's clock when a capture or a scenario plays.
         """
-        ts = event.ts_event
-        market = not isinstance(event, FeedStatus)
+        # the hot path of every event: locals, and no call to advance() between tick boundaries
+        cls = type(event)
+        entry = self._routes.get(cls)
+        if entry is None:
+            entry = self._route(cls)
+        route, market = entry
+        out: list[Signal]
         if market:
-            if 0 < event.ts_recv < ts - self.skew.max_ahead_ns:
+            ts = event.ts_event
+            skew = self.skew
+            if 0 < event.ts_recv < ts - skew.max_ahead_ns:
                 self._drop(event, "ahead", ts - event.ts_recv)
                 return []
-            if ts < self.watermark_ns - self.skew.max_behind_ns:
-                self._drop(event, "behind", self.watermark_ns - ts)
+            wm = self.watermark_ns
+            if ts < wm - skew.max_behind_ns:
+                self._drop(event, "behind", wm - ts)
                 return []
-        out = self.advance(ts) if ts > self.watermark_ns and market else []
-        if market and ts > self._last_event_ns:
-            self._last_event_ns = ts
-            resume = (ts // self.tick_ns + 1) * self.tick_ns
-            if self._next_tick_ns is not None and self._next_tick_ns > resume:
-                self._next_tick_ns = resume  # events flow again: back to every tick
-        route = self._routes.get(type(event))
-        if route is None:
-            route = self._route(type(event))
-        for p in route:
-            got = p.on_event(event)
+            nt = self._next_tick_ns
+            if ts <= wm:
+                out = []
+            elif nt is not None and ts < nt:
+                self.watermark_ns = ts  # no tick boundary crossed: what advance(ts) would do
+                out = []
+            else:
+                out = self.advance(ts)
+                nt = self._next_tick_ns
+            if ts > self._last_event_ns:
+                self._last_event_ns = ts
+                tick = self.tick_ns
+                resume = (ts // tick + 1) * tick
+                if nt is not None and nt > resume:
+                    self._next_tick_ns = resume  # events flow again: back to every tick
+        else:
+            out = []
+        for on_event in route:
+            got = on_event(event)
             if got:
                 out.extend(got)
         return out

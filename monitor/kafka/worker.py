@@ -12,9 +12,12 @@ worker that takes over a partition (after a SIGKILL, a join or a leave) restores
 is re-delivered every record after it, and skips the ones at or below it. faust rewinds every
 partition to its last commit at each rebalance; those re-deliveries are skipped the same way.
 
-Latency: faust hard-codes a 1.5 s fetch wait for its worker consumer; :class:`_FastFetchTransport`
-replaces it by ``bus.fetch_max_wait_ms`` (20 ms by default), which takes the p99 from ~760 ms to
-~20 ms on a broker that answers a waiting fetch only at the end of the wait.
+Latency: a partition's checkpoint is taken synchronously (the snapshot must match the offsets
+it covers), so the checkpoint timer snapshots one partition at a time and lets records through
+between them. faust hard-codes a 1.5 s fetch wait for its worker consumer;
+:class:`_FastFetchTransport` replaces it by ``bus.fetch_max_wait_ms`` (20 ms by default), which
+takes the p99 from ~760 ms to ~20 ms on a broker that answers a waiting fetch only at the end of
+the wait.
 """
 
 from __future__ import annotations
@@ -124,7 +127,11 @@ def build_app(
             unacked.setdefault(m.partition, []).append(m)
 
     async def checkpoints() -> None:
-        await checkpoint(sorted(set(runtime.partitions) | set(unacked)))
+        # one partition at a time: a snapshot holds the event loop (tens to hundreds of ms with
+        # full windows), so records of the other partitions are processed between snapshots
+        for p in sorted(set(runtime.partitions) | set(unacked)):
+            await checkpoint([p])
+            await asyncio.sleep(0)
 
     async def idle_ticks() -> None:
         await runtime.idle_ticks()
