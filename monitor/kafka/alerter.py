@@ -53,6 +53,8 @@ class Alerter:
         service: the alert service (built from the ``alerting`` settings).
         state_dir: where the alerter's state file lives.
         lock_path: the lock that makes one alerter active.
+        endpoint: where to serve ``/metrics``, ``/healthz`` and ``/readyz`` (None: nowhere).
+        registry: the Prometheus registry the endpoint renders.
     """
 
     def __init__(
@@ -61,11 +63,11 @@ class Alerter:
         service: AlertService,
         state_dir: Path,
         lock_path: Path,
-        metrics: MetricsSettings | None = None,
+        endpoint: MetricsSettings | None = None,
         registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.cfg = cfg
-        self.metrics = metrics
+        self.endpoint = endpoint
         self.registry = registry
         self.service = service
         self.state_path = state_dir / "alerter.msgpack"
@@ -135,9 +137,9 @@ class Alerter:
             OSError: the endpoint's port cannot be bound.
         """
         runner = None
-        if self.metrics is not None:
+        if self.endpoint is not None:
             runner = await start_endpoint(
-                "alerter", self.metrics, self.registry, self.health, extra=[self.exporter]
+                "alerter", self.endpoint, self.registry, self.health, extra=[self.exporter]
             )
         beat = asyncio.create_task(self.health.heartbeat(), name="heartbeat")
         self.health.supervise([beat])

@@ -68,18 +68,6 @@ async def start_endpoint(
     return runner
 
 
-def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:
-    fam = CounterMetricFamily(name, help_)
-    fam.add_metric([], value)
-    return fam
-
-
-def _gauge(name: str, help_: str, value: float) -> GaugeMetricFamily:
-    fam = GaugeMetricFamily(name, help_)
-    fam.add_metric([], value)
-    return fam
-
-
 class FamiliesCollector(ScrapeCollector[Iterable[Metric]]):
     """Families made at scrape time by ``read()`` (a role's state read as it is)."""
 
@@ -92,18 +80,20 @@ def worker_families(rt: WorkerRuntime) -> Iterator[Metric]:
     """A worker's Kafka counters, read from its runtime."""
     totals = rt.totals()
     p = "riskmon_kafka_worker"
-    yield _gauge(f"{p}_partitions", "Events partitions this worker owns", len(rt.partitions))
-    yield _counter(f"{p}_records", "Events records folded in", totals["records"])
-    yield _counter(f"{p}_events", "Events folded in", totals["events"])
-    yield _counter(
+    yield GaugeMetricFamily(
+        f"{p}_partitions", "Events partitions this worker owns", len(rt.partitions)
+    )
+    yield CounterMetricFamily(f"{p}_records", "Events records folded in", totals["records"])
+    yield CounterMetricFamily(f"{p}_events", "Events folded in", totals["events"])
+    yield CounterMetricFamily(
         f"{p}_duplicates_skipped",
         "Records re-delivered at or below a checkpoint's offset, skipped",
         totals["duplicates"],
     )
-    yield _counter(
+    yield CounterMetricFamily(
         f"{p}_bad_records", "Records that were not a known events schema", rt.bad_records
     )
-    yield _counter(
+    yield CounterMetricFamily(
         f"{p}_signal_batches", "Signal records published to the signals topic", rt.signal_batches
     )
     wm = GaugeMetricFamily(
@@ -121,16 +111,24 @@ def alerter_families(a: Alerter) -> list[Metric]:
     core = a.core
     p = "riskmon_kafka_alerter"
     return [
-        _gauge(f"{p}_active", "1 when this alerter holds the lock, 0 on standby", a.active),
-        _gauge(f"{p}_held_batches", "Signal batches waiting for slower partitions", core.held),
-        _counter(f"{p}_applied_batches", "Signal batches applied to the rules", core.applied),
-        _counter(
+        GaugeMetricFamily(
+            f"{p}_active", "1 when this alerter holds the lock, 0 on standby", a.active
+        ),
+        GaugeMetricFamily(
+            f"{p}_held_batches", "Signal batches waiting for slower partitions", core.held
+        ),
+        CounterMetricFamily(
+            f"{p}_applied_batches", "Signal batches applied to the rules", core.applied
+        ),
+        CounterMetricFamily(
             f"{p}_duplicates_skipped",
             "Signal batches re-delivered for an already applied source offset, skipped",
             core.duplicates,
         ),
-        _counter(f"{p}_bad_records", "Records that were not a known signals schema", a.bad_records),
-        _gauge(
+        CounterMetricFamily(
+            f"{p}_bad_records", "Records that were not a known signals schema", a.bad_records
+        ),
+        GaugeMetricFamily(
             f"{p}_event_time_seconds",
             "Event time of the last applied tick",
             core.last_tick_ns / NS_PER_SECOND,
