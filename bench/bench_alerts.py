@@ -42,8 +42,8 @@ from streams.engine import StreamEngine
 from streams.events import Event, Liquidation, Trade
 from streams.processors import default_processors
 from streams.signals import Signal
+from streams.units import NS_PER_SECOND as S
 
-S = 1_000_000_000
 T0 = 1_763_700_000 * S
 ASSETS = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "AVAX", "LINK", "TON"]
 COINS = ["USDT", "USDC", "FDUSD", "DAI", "USDe"]

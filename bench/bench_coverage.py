@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from full_windows import fill_windows
 from prometheus_client import CollectorRegistry
 from reference import cpu_reference, describe
 
@@ -49,9 +50,6 @@ from monitor.wiring import build_feed
 from streams.engine import StreamEngine
 from streams.events import Event, EventHeader, Funding, Liquidation, Quote, Trade
 from streams.processors import (
-    LiquidationProcessor,
-    OpenInterestProcessor,
-    PriceProcessor,
     default_processors,
 )
 
@@ -190,33 +188,6 @@ def render(
     return frames
 
 
-def fill_windows(engine: StreamEngine, assets: set[str], venues: Sequence[str]) -> None:
-    """Every covered asset's windows full: 24 h of liquidations, 60 d of OI, 90 d of prices."""
-    liq = next(p for p in engine.processors if isinstance(p, LiquidationProcessor))
-    oi = next(p for p in engine.processors if isinstance(p, OpenInterestProcessor))
-    price = next(p for p in engine.processors if isinstance(p, PriceProcessor))
-    start = T0 - 24 * H
-    for minute in range(24 * 60):
-        ts = start + minute * M
-        for a in assets:
-            liq.on_event(
-                Liquidation(
-                    venue="binance-usdm", symbol=a + "USDT", instrument=f"{a}-USDT-PERP",
-                    asset=a, ts_event=ts, ts_recv=ts, price=1.0, size=1.0,
-                    notional_usd=1000.0, side="long",
-                )
-            )  # fmt: skip
-    hours_60d = [(T0 - h * H, 1e9) for h in range(60 * 24, 0, -1)]
-    minutes = [(T0 - m * M, 1e9) for m in range(24 * 60, 0, -1)]
-    hours_90d = [(T0 - h * H, 100.0) for h in range(90 * 24, 0, -1)]
-    for a in assets:
-        for v in venues:
-            oi.seed_history(a, v, hours_60d)
-            oi.seed_history(a, v, minutes)
-        price.seed_history(a, "binance-usdm", hours_90d)
-        price.seed_history(a, "binance-usdm", [(t, 100.0) for t, _ in minutes])
-
-
 def pipeline_run(frames: Sequence[tuple[FrameParser, str, int]], pipeline: Pipeline) -> int:
     """Parse every frame and run its events through the pipeline; the number of events."""
     n = 0
@@ -243,7 +214,7 @@ def main() -> None:
     for v, sym in cov["liquidations"]:  # every covered asset has full windows
         assets.add(v.sim.instruments[sym].base)
     oi_venues = [v.feed.venue for v in venues if "open_interest" in v.feed.spec.channels]
-    fill_windows(pipeline.engine, assets, oi_venues)
+    fill_windows(pipeline.engine, assets, oi_venues, T0)
     # warm up, then measure in batches (frames rendered outside the timing, then dropped)
     batch = 20_000
     pipeline_run(render(venues, 0, batch, args.rate, rng, price, assets), pipeline)

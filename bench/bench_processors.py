@@ -27,20 +27,16 @@ import sys
 import time
 from pathlib import Path
 
+from full_windows import fill_windows
 from reference import cpu_reference, describe
 
 from streams.engine import StreamEngine
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
 from streams.processors import (
-    LiquidationProcessor,
-    OpenInterestProcessor,
-    PriceProcessor,
     default_processors,
 )
+from streams.units import NS_PER_SECOND as S
 
-S = 1_000_000_000
-M = 60 * S
-H = 60 * M
 T0 = 1_763_683_200 * S
 VENUES = ["binance-usdm", "okx-swap", "bybit-linear", "hyperliquid", "deribit", "kraken-futures"]
 RATE_PER_S = 20_000
@@ -108,39 +104,6 @@ def _make_events(n_instruments: int, n_events: int, seed: int = 1) -> list[Event
     return out
 
 
-def _fill_windows(engine: StreamEngine, n_instruments: int) -> None:
-    """Fill every window: 24 h of liquidations, 60 d of OI and 90 d of prices per asset."""
-    n_assets = max(1, n_instruments // len(VENUES))
-    assets = [f"A{i:03d}" for i in range(n_assets)]
-    liq = next(p for p in engine.processors if isinstance(p, LiquidationProcessor))
-    oi = next(p for p in engine.processors if isinstance(p, OpenInterestProcessor))
-    price = next(p for p in engine.processors if isinstance(p, PriceProcessor))
-    start = T0 - 24 * H
-    for minute in range(24 * 60):
-        ts = start + minute * M
-        for a in assets:
-            liq.on_event(
-                Liquidation(
-                    venue="binance-usdm",
-                    symbol=a + "USDT",
-                    instrument=f"{a}-USDT-PERP",
-                    asset=a,
-                    ts_event=ts,
-                    ts_recv=ts,
-                    price=1.0,
-                    size=1.0,
-                    notional_usd=1000.0,
-                    side="long",
-                )
-            )
-    for a in assets:
-        for v in VENUES:
-            oi.seed_history(a, v, [(T0 - h * H, 1e9) for h in range(60 * 24, 0, -1)])
-            oi.seed_history(a, v, [(T0 - m * M, 1e9) for m in range(24 * 60, 0, -1)])
-        price.seed_history(a, "binance-usdm", [(T0 - h * H, 100.0) for h in range(90 * 24, 0, -1)])
-        price.seed_history(a, "binance-usdm", [(T0 - m * M, 100.0) for m in range(24 * 60, 0, -1)])
-
-
 def run_one(n_instruments: int, n_events: int) -> tuple[float, float, float, float, float]:
     """Return (events/s, events/s of the fastest second of event time, RSS MB after filling and
     running, RSS MB before the processors, reference iterations/s)."""
@@ -148,7 +111,8 @@ def run_one(n_instruments: int, n_events: int) -> tuple[float, float, float, flo
     events = _make_events(n_instruments, n_events)
     rss0 = _rss_mb()
     engine = StreamEngine(default_processors())
-    _fill_windows(engine, n_instruments)
+    n_assets = max(1, n_instruments // len(VENUES))
+    fill_windows(engine, [f"A{i:03d}" for i in range(n_assets)], VENUES, T0)
     warm = events[: n_events // 10]
     engine.on_events(warm)
     rest = events[n_events // 10 :]

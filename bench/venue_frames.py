@@ -19,9 +19,9 @@ import orjson
 from monitor.instruments import Instrument, InstrumentRegistry
 from monitor.venues.base import Channel, VenueSpec
 from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade
+from streams.units import NS_PER_HOUR as H
+from streams.units import NS_PER_SECOND as S
 
-S = 1_000_000_000
-H = 3600 * S
 T0 = 1_763_713_800 * S  # 2025-11-21 08:30 UTC, the cascade morning
 BINANCE = "binance-usdm"
 

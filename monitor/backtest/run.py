@@ -172,15 +172,10 @@ def backtest_scenario(
     return result
 
 
-def backtest_summary(
-    name: str,
-    seed: int = 7,
-    rules: str = "november-2025",
-    tick_s: float = 1.0,
-    coverage: Coverage = "whole",
-) -> dict[str, Any]:
-    """:func:`summary` of :func:`backtest_scenario` (picklable: for worker processes)."""
-    return summary(backtest_scenario(name, seed, rules, tick_s, coverage))
+def backtest_summary(name: str, seed: int = 7) -> dict[str, Any]:
+    """:func:`summary` of :func:`backtest_scenario` with the default pack, tick and coverage
+    (a module-level function: picklable, for worker processes)."""
+    return summary(backtest_scenario(name, seed))
 
 
 def backtest_capture(

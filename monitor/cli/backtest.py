@@ -16,6 +16,7 @@ from monitor.cli.common import (
     CliError,
     add_rules_option,
     add_seed_option,
+    add_verb,
     check_writable,
     load_rules_or_fail,
     no_events,
@@ -24,8 +25,21 @@ from monitor.logs import configure_logging
 
 __all__ = ["add_backtest"]
 
+_EXAMPLES = (
+    "examples: riskmon backtest --scenario november-2025 --report nov.html; "
+    "riskmon backtest capture.jsonl.gz --json"
+)
+
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
+    """Run a scenario or a capture through the pipeline at full speed; write a report.
+
+    Run a scenario (rendered by each venue's simulator and parsed by the real venue parsers,
+    without sockets) or a capture file through processors and rules as fast as possible, in event
+    time. Prints the alert table (first fire, lead time before the episode's worst point,
+    duration) and alerts per day by severity, or one JSON object with --json. The same scenario
+    and seed (or capture) always give the same result.
+    """
     import json
 
     from monitor.backtest.report import write_report
@@ -120,18 +134,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon backtest``."""
-    b = sub.add_parser(
-        "backtest",
-        help="run a scenario or a capture through the pipeline at full speed; write a report",
-        description="Run a scenario (rendered by each venue's simulator and parsed by the real "
-        "venue parsers, without sockets) or a capture file through processors and rules as "
-        "fast as possible, in event time. Prints the alert table (first fire, lead time "
-        "before the episode's worst point, duration) and alerts per day by severity, or one "
-        "JSON object with --json. The same scenario and seed (or capture) always give the "
-        "same result.",
-        epilog="examples: riskmon backtest --scenario november-2025 --report nov.html; "
-        "riskmon backtest capture.jsonl.gz --json",
-    )
+    b = add_verb(sub, "backtest", _cmd_backtest, _EXAMPLES)
     b.add_argument("file", nargs="?", default=None, metavar="CAPTURE", help="capture file (.gz ok)")
     b.add_argument(
         "--scenario",
@@ -169,4 +172,3 @@ def add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "run week-long scenarios several times faster but sample rule timers less often",
     )
     b.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
-    b.set_defaults(func=_cmd_backtest)

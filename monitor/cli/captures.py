@@ -14,7 +14,9 @@ from pathlib import Path
 
 from monitor.cli.common import (
     CliError,
+    add_config_option,
     add_rules_option,
+    add_verb,
     check_writable,
     load_rules_or_fail,
     no_events,
@@ -26,6 +28,11 @@ __all__ = ["add_capture", "add_parse", "add_replay"]
 
 
 def _cmd_capture(args: argparse.Namespace) -> int:
+    """Record raw frames from live venues to a capture file.
+
+    Record every raw frame (and polled REST body) as JSON lines
+    {"ts_recv": ns, "venue": id, "frame": text}; gzip when OUT ends in .gz.
+    """
     from monitor.replay.record import run_capture
     from monitor.settings import ConfigError, load_settings
 
@@ -45,6 +52,11 @@ def _cmd_capture(args: argparse.Namespace) -> int:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
+    """Parse raw frames into normalized events (JSON lines).
+
+    Read capture lines or bare frames (one per line) and print normalized events as JSON lines.
+    Frames that cannot be parsed are reported on stderr with the reason and counted; never fatal.
+    """
     from monitor.capture import read_frames
     from monitor.replay.parse import FrameStats, parse_lines
     from monitor.venues import UnknownVenueError, get_venue
@@ -66,6 +78,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    """Run a capture through the full pipeline, in event time.
+
+    Run a capture file through parsers, processors and rules as fast as possible, in event time,
+    and print JSON lines. The same file always gives the same output.
+    """
     from monitor.capture import read_frames
     from monitor.replay.parse import FrameStats, HeldLines
     from monitor.replay.run import replay
@@ -96,14 +113,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def add_capture(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon capture``."""
-    c = sub.add_parser(
-        "capture",
-        help="record raw frames from live venues to a capture file",
-        description="Record every raw frame (and polled REST body) as JSON lines "
-        '{"ts_recv": ns, "venue": id, "frame": text}; gzip when OUT ends in .gz.',
-    )
+    c = add_verb(sub, "capture", _cmd_capture)
     c.add_argument("out", metavar="OUT", help="capture file to write")
-    c.add_argument("--config", metavar="FILE", help="YAML settings file (venues, symbols, URLs)")
+    add_config_option(c, "YAML settings file (venues, symbols, URLs)")
     c.add_argument(
         "--venue",
         action="append",
@@ -117,18 +129,11 @@ def add_capture(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="SECONDS",
         help="stop after this many seconds (default: until Ctrl-C)",
     )
-    c.set_defaults(func=_cmd_capture)
 
 
 def add_parse(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon parse``."""
-    pa = sub.add_parser(
-        "parse",
-        help="parse raw frames into normalized events (JSON lines)",
-        description="Read capture lines or bare frames (one per line) and print "
-        "normalized events as JSON lines. Frames that cannot be parsed are "
-        "reported on stderr with the reason and counted; never fatal.",
-    )
+    pa = add_verb(sub, "parse", _cmd_parse)
     pa.add_argument("--venue", required=True, metavar="ID", help="venue id, e.g. binance-usdm")
     pa.add_argument(
         "file",
@@ -137,18 +142,11 @@ def add_parse(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="input file (.gz ok), or - for stdin (default)",
     )
-    pa.set_defaults(func=_cmd_parse)
 
 
 def add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon replay``."""
-    rp = sub.add_parser(
-        "replay",
-        help="run a capture through the full pipeline, in event time",
-        description="Run a capture file through parsers, processors and rules "
-        "as fast as possible, in event time, and print JSON lines. The same "
-        "file always gives the same output.",
-    )
+    rp = add_verb(sub, "replay", _cmd_replay)
     rp.add_argument("file", metavar="FILE", help="capture file (.gz ok), or - for stdin")
     rp.add_argument(
         "--emit",
@@ -168,4 +166,3 @@ def add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     from monitor.kafka.cli import add_replay_args
 
     add_replay_args(rp)  # --bus/--config (kafka scale-out)
-    rp.set_defaults(func=_cmd_replay)

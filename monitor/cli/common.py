@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -23,8 +24,10 @@ __all__ = [
     "EXIT_USAGE",
     "CliError",
     "add_command_group",
+    "add_config_option",
     "add_rules_option",
     "add_seed_option",
+    "add_verb",
     "check_writable",
     "first_line",
     "load_daemon_settings",
@@ -141,6 +144,11 @@ def add_rules_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_config_option(p: argparse.ArgumentParser, help: str) -> None:
+    """Add ``--config FILE``, the daemon's YAML settings file; ``help`` says what the verb uses."""
+    p.add_argument("--config", metavar="FILE", help=help)
+
+
 def add_command_group(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
@@ -155,3 +163,27 @@ def add_command_group(
         name, help=help, description=description, formatter_class=formatter_class
     )
     return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+
+
+def add_verb(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    epilog: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add the verb ``riskmon NAME``, run by ``run`` and documented by its docstring.
+
+    As in click, a verb's handler documents it: the docstring's first paragraph is the one-line
+    help that ``riskmon --help`` lists (lower-cased, without its full stop), the rest is the
+    description of ``riskmon NAME --help``.
+    """
+    summary, _, details = inspect.cleandoc(run.__doc__ or "").partition("\n\n")
+    summary = " ".join(summary.split()).removesuffix(".")
+    p = sub.add_parser(
+        name,
+        help=summary[:1].lower() + summary[1:],
+        description=details or summary,
+        epilog=epilog,
+    )
+    p.set_defaults(func=run)
+    return p

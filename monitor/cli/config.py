@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from monitor.cli.common import add_command_group, load_daemon_settings
+from monitor.cli.common import add_command_group, add_config_option, load_daemon_settings
 
 if TYPE_CHECKING:
     from monitor.venues.base import Stream
@@ -91,5 +91,5 @@ def add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "deploy/riskmon.yaml\n  RISKMON_METRICS__PORT=9500 riskmon config show",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    show.add_argument("--config", metavar="FILE", help="YAML settings file (default: built-ins)")
+    add_config_option(show, "YAML settings file (default: built-ins)")
     show.set_defaults(func=_cmd_config_show)

@@ -7,7 +7,13 @@ import asyncio
 import os
 import signal
 
-from monitor.cli.common import CliError, first_line, load_daemon_settings
+from monitor.cli.common import (
+    CliError,
+    add_config_option,
+    add_verb,
+    first_line,
+    load_daemon_settings,
+)
 from monitor.health import BIND_ERRORS
 from monitor.logs import configure_logging
 
@@ -15,6 +21,11 @@ __all__ = ["add_run"]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the always-on daemon.
+
+    Run the daemon: subscribe to the configured venues (live by default, no API keys), compute
+    signals, evaluate rules, deliver alerts, serve /metrics. Stops cleanly on SIGINT/SIGTERM.
+    """
     from alerts.rules import RuleError
     from alerts.service import AlertService
     from alerts.store import Store, StoreError
@@ -61,17 +72,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon run``."""
-    r = sub.add_parser(
-        "run",
-        help="run the always-on daemon",
-        description="Run the daemon: subscribe to the configured venues (live by "
-        "default, no API keys), compute signals, evaluate rules, deliver alerts, "
-        "serve /metrics. Stops cleanly on SIGINT/SIGTERM.",
+    r = add_verb(sub, "run", _cmd_run)
+    add_config_option(
+        r,
+        "YAML settings file (default: built-in defaults: every venue, majors, the "
+        "november-2025 rule pack)",
     )
-    r.add_argument(
-        "--config",
-        metavar="FILE",
-        help="YAML settings file (default: built-in "
-        "defaults: every venue, majors, the november-2025 rule pack)",
-    )
-    r.set_defaults(func=_cmd_run)

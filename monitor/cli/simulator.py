@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from monitor.cli.common import CliError, add_seed_option
+from monitor.cli.common import CliError, add_seed_option, add_verb
 from monitor.logs import configure_logging
 from streams.units import NS_PER_HOUR, NS_PER_SECOND
 
@@ -23,6 +23,16 @@ __all__ = ["add_demo", "add_simulate"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """Play a stress scenario offline through the simulator and the full daemon; print alerts as
+    they fire.
+
+    Start the exchange simulator on 127.0.0.1, run the daemon against it over real websockets,
+    play a scenario compressed in time (the November 2025 deleveraging by default, in about two
+    minutes), show a live view of prices, open interest, liquidations, pegs and the alerts the
+    desk receives (through the real alert path: store, grouping, inhibition, silences,
+    resolutions), and a summary at the end. When stdout is not a terminal, the desk's alerts are
+    printed as JSON lines instead of the live view.
+    """
     from monitor.demo.run import run_demo
     from monitor.simulator.scenarios import SCENARIOS, get_scenario
 
@@ -96,6 +106,12 @@ def _print_demo_summary(result: DemoResult) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the exchange simulator standalone.
+
+    Serve every venue's websocket and REST protocol on one loopback port (venues under
+    /<venue-id>/...). Point the daemon at it with 'simulator: http://HOST:PORT' in the config.
+    Faults can be injected with POST /_control/fault.
+    """
     from monitor.simulator.run import run_simulator
     from monitor.simulator.scenarios import SCENARIOS
 
@@ -109,18 +125,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon demo``."""
-    d = sub.add_parser(
-        "demo",
-        help="play a stress scenario offline through the simulator and "
-        "the full daemon; print alerts as they fire",
-        description="Start the exchange simulator on 127.0.0.1, run the daemon "
-        "against it over real websockets, play a scenario compressed in time (the November "
-        "2025 deleveraging by default, in about two minutes), show a live view of prices, "
-        "open interest, liquidations, pegs and the alerts the desk receives (through the "
-        "real alert path: store, grouping, inhibition, silences, resolutions), and a summary "
-        "at the end. When stdout is not a terminal, the desk's alerts are printed as JSON "
-        "lines instead of the live view.",
-    )
+    d = add_verb(sub, "demo", _cmd_demo)
     d.add_argument(
         "--scenario",
         default="november-2025",
@@ -141,23 +146,14 @@ def add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="no live view: print alerts as JSON lines (the default when stdout is not a terminal)",
     )
     d.add_argument("-v", "--verbose", action="store_true", help="show the daemon's logs")
-    d.set_defaults(func=_cmd_demo)
 
 
 def add_simulate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon simulate``."""
-    s = sub.add_parser(
-        "simulate",
-        help="run the exchange simulator standalone",
-        description="Serve every venue's websocket and REST protocol on one "
-        "loopback port (venues under /<venue-id>/...). Point the daemon at it "
-        "with 'simulator: http://HOST:PORT' in the config. Faults can be "
-        "injected with POST /_control/fault.",
-    )
+    s = add_verb(sub, "simulate", _cmd_simulate)
     s.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     s.add_argument("--scenario", default=None, help="scenario to play once clients connect")
     s.add_argument("--speed", type=float, default=1.0, help="event-time compression (default: 1)")
     add_seed_option(s)
     s.add_argument("--loop", action="store_true", help="replay the scenario forever")
-    s.set_defaults(func=_cmd_simulate)

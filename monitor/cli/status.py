@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from monitor.cli.common import CliError
+from monitor.cli.common import CliError, add_config_option, add_verb
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["add_status", "fetch_status", "render_status"]
 
 _TIMEOUT_S = 5.0
+_EXAMPLES = (
+    "examples: riskmon status --config /etc/riskmon/riskmon.yaml; "
+    "riskmon status --url http://127.0.0.1:9464 --json; riskmon status --watch 5"
+)
 
 
 def _status_url(args: argparse.Namespace) -> str:
@@ -169,6 +173,13 @@ def render_status(body: dict[str, Any], url: str) -> Group:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    """A glance at a running daemon: feeds, key signals per asset, pegs, firing alerts.
+
+    Read a running daemon's /status endpoint (served beside /metrics) and show its feeds by venue
+    (state, age of the newest event), the key signals per asset (deleveraging score, OI vs its
+    peak, liquidations 1 h / 24 h and long share, OI-weighted funding, price drawdown), peg
+    medians and quorum, and the firing alerts with their age.
+    """
     from rich.console import Console
 
     if args.watch is not None and args.watch <= 0:
@@ -197,28 +208,17 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``riskmon status``."""
-    s = sub.add_parser(
-        "status",
-        help="a glance at a running daemon: feeds, key signals per asset, pegs, firing alerts",
-        description="Read a running daemon's /status endpoint (served beside /metrics) and "
-        "show its feeds by venue (state, age of the newest event), the key signals per asset "
-        "(deleveraging score, OI vs its peak, liquidations 1 h / 24 h and long share, "
-        "OI-weighted funding, price drawdown), peg medians and quorum, and the firing "
-        "alerts with their age.",
-        epilog="examples: riskmon status --config /etc/riskmon/riskmon.yaml; "
-        "riskmon status --url http://127.0.0.1:9464 --json; riskmon status --watch 5",
-    )
+    s = add_verb(sub, "status", _cmd_status, _EXAMPLES)
     s.add_argument(
         "--url",
         metavar="URL",
         help="the daemon's HTTP address, e.g. http://127.0.0.1:9464 (default: the metrics "
         "address of --config)",
     )
-    s.add_argument(
-        "--config",
-        metavar="FILE",
-        help="YAML settings file whose metrics host/port to read (default: built-in settings "
-        "and RISKMON_* variables)",
+    add_config_option(
+        s,
+        "YAML settings file whose metrics host/port to read (default: built-in settings and "
+        "RISKMON_* variables)",
     )
     s.add_argument("--json", action="store_true", help="print the endpoint's JSON (one line)")
     s.add_argument(
@@ -228,4 +228,3 @@ def add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="SECONDS",
         help="refresh every SECONDS until Ctrl-C (with --json: one JSON line per refresh)",
     )
-    s.set_defaults(func=_cmd_status)

@@ -292,36 +292,14 @@ def plan_backfill(
     out: list[BackfillRequest] = []
     for sym in symbols:
         for lower, upper in price_windows:
-            query = urlencode(
-                {
-                    "instId": sym,
-                    "bar": CANDLE_BAR,
-                    "after": upper,
-                    "before": lower,
-                    "limit": CANDLE_LIMIT,
-                }
-            )
-            out.append(
-                BackfillRequest("price", sym, f"{base}{CANDLES_PATH}?{query}", parse_candles)
-            )
+            q = {"instId": sym, "bar": CANDLE_BAR, "after": upper, "before": lower}
+            url = f"{base}{CANDLES_PATH}?{urlencode({**q, 'limit': CANDLE_LIMIT})}"
+            out.append(BackfillRequest("price", sym, url, parse_candles))
         for lower, upper in oi_windows:
-            query = urlencode(
-                {
-                    "instId": sym,
-                    "period": OI_PERIOD,
-                    "begin": lower,
-                    "end": upper,
-                    "limit": OI_LIMIT,
-                }
-            )
+            q = {"instId": sym, "period": OI_PERIOD, "begin": lower, "end": upper}
+            url = f"{base}{OI_HISTORY_PATH}?{urlencode({**q, 'limit': OI_LIMIT})}"
             out.append(
-                BackfillRequest(
-                    "open_interest",
-                    sym,
-                    f"{base}{OI_HISTORY_PATH}?{query}",
-                    parse_open_interest_history,
-                    unit="usd",
-                )
+                BackfillRequest("open_interest", sym, url, parse_open_interest_history, unit="usd")
             )
     return out
 
