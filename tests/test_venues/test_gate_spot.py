@@ -97,15 +97,25 @@ def test_plan_one_request_per_channel_stamped_at_send() -> None:
     }
 
 
-def test_fdusd_is_packaged_with_usdt_as_quote() -> None:
+def test_fdusd_and_usds_are_packaged_with_usdt_as_quote() -> None:
+    """Every default pair is USDT-quoted (converted through USDT's USD price); FDUSD and Sky's
+    USDS are among them."""
     reg = load_registry("gate-spot")
-    for sym in get_venue("gate-spot").default_symbols:
+    defaults = get_venue("gate-spot").default_symbols
+    for sym in defaults:
         inst = reg.get(sym)
         assert inst is not None
         assert (inst.kind, inst.quote) == ("spot", "USDT")
-    fdusd = reg.get("FDUSD_USDT")
-    assert fdusd is not None
-    assert (fdusd.instrument, fdusd.base) == ("FDUSD-USDT-SPOT", "FDUSD")
+    bases: dict[str, tuple[str, str]] = {}
+    for sym in ("FDUSD_USDT", "USDS_USDT"):
+        assert sym in defaults
+        inst = reg.get(sym)
+        assert inst is not None
+        bases[sym] = (inst.instrument, inst.base)
+    assert bases == {
+        "FDUSD_USDT": ("FDUSD-USDT-SPOT", "FDUSD"),
+        "USDS_USDT": ("USDS-USDT-SPOT", "USDS"),
+    }
 
 
 async def test_unstamped_requests_are_refused_and_counted() -> None:

@@ -85,5 +85,6 @@ def test_instruments_keep_usdt_as_quote() -> None:
         assert (inst.kind, inst.instrument) == ("spot", f"{sym}-SPOT")
         quotes[sym] = (inst.base, inst.quote)
     assert quotes["USDC-USDT"] == ("USDC", "USDT")
+    assert quotes["USDS-USDT"] == ("USDS", "USDT")  # Sky's USDS, through USDT's USD price
     assert quotes["USDT-USD"] == ("USDT", "USD")
     assert {q for _, q in quotes.values()} == {"USDT", "USD"}

@@ -1,7 +1,8 @@
-"""Gate API v4 spot [gate-spot]: USDT-quoted stablecoin books (FDUSD and USDC vs USDT).
+"""Gate API v4 spot [gate-spot]: USDT-quoted stablecoin books (FDUSD, USDC and USDS vs USDT).
 
 Gate quotes FDUSD against USDT, which neither OKX, Kraken, Coinbase nor Bitstamp list: it is the
-third venue of FDUSD's peg quorum (with Binance and Bybit spot). Channels on
+third venue of FDUSD's peg quorum (with Binance and Bybit spot). It also quotes Sky's USDS (the
+DAI successor, 2024) against USDT, one of USDS's quorum venues (see SOURCES.md). Channels on
 ``wss://api.gateio.ws/ws/v4/`` (Gate's websocket docs and SDK, gateio/gatews): quotes from
 ``spot.book_ticker`` (best bid and ask, sizes in base units), trades from ``spot.trades`` (taker
 side). One subscribe request per channel carries every pair (``payload``); each request states
@@ -76,7 +77,7 @@ VENUE = VenueSpec(
     endpoints=VenueEndpoints(ws="wss://api.gateio.ws", rest="https://api.gateio.ws"),
     heartbeat=Heartbeat(interval_s=10.0, message='{"time":0,"channel":"spot.ping"}'),
     channels=("trades", "quotes"),
-    default_symbols=("FDUSD_USDT", "USDC_USDT"),
+    default_symbols=("FDUSD_USDT", "USDC_USDT", "USDS_USDT"),
     plan=plan_connections,
     make_parser=GateSpotParser,
     instruments_url="/api/v4/spot/currency_pairs",

@@ -1,11 +1,12 @@
-"""OKX v5 spot [okx-spot]: stablecoin books (USDC, DAI, USDe, PYUSD vs USDT; USDT vs USD).
+"""OKX v5 spot [okx-spot]: stablecoin books (USDC, DAI, USDe, PYUSD, USDS vs USDT; USDT vs USD).
 
 Channels on ``/ws/v5/public`` (docs: OKX v5 API, "Market data → WebSocket → tickers" and
 "trades"): quotes from ``tickers`` (best bid/ask, sizes in base units for spot), trades from
 ``trades``. Same connection plan, subscribe handshake and keep-alive as ``okx-swap`` (the text
 ``ping`` after 25 s without a frame). The USDT-quoted books are relative prices: the instrument
 keeps USDT as quote (``USDC-USDT-SPOT``) and the peg processor converts it through USDT's own USD
-deviation (``peg_price_via{coin,venue,via="USDT"}``). ``USDT-USD`` is a USD book of USDT itself.
+deviation (``peg_via_rate{coin,venue,via="USDT"}``). ``USDT-USD`` is a USD book of USDT itself.
+``USDS-USDT`` is Sky's USDS (the DAI successor, 2024), one of USDS's quorum venues (see SOURCES.md).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ VENUE = VenueSpec(
     endpoints=VenueEndpoints(ws="wss://ws.okx.com:8443", rest="https://www.okx.com"),
     heartbeat=Heartbeat(interval_s=25.0, message="ping", idle_only=True),
     channels=("trades", "quotes"),
-    default_symbols=("USDC-USDT", "DAI-USDT", "USDE-USDT", "PYUSD-USDT", "USDT-USD"),
+    default_symbols=("USDC-USDT", "DAI-USDT", "USDE-USDT", "PYUSD-USDT", "USDS-USDT", "USDT-USD"),
     plan=plan_connections,
     make_parser=OkxSpotParser,
     instruments_url="/api/v5/public/instruments?instType=SPOT",
