@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -43,15 +43,19 @@ from monitor.rest import fetch
 from monitor.venues.base import BackfillRequest, VenueEndpoints, VenueSpec
 from streams.backoff import bounded_wait
 from streams.clock import Clock, SystemClock
+from streams.processors.base import Processor
 from streams.retry_after import retry_after_s
 from streams.units import NS_PER_MS, NS_PER_SECOND
 
 __all__ = [
     "Answer",
     "Seedable",
+    "VenueHistory",
     "backfill_venue",
+    "fetch_history",
     "gap_seed_time",
     "seed_answers",
+    "seed_targets",
     "value_in_usd",
 ]
 
@@ -233,6 +237,81 @@ def _request_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+@dataclass(frozen=True)
+class VenueHistory:
+    """A venue's parsed history answers and the end of the requests (``until_ns``)."""
+
+    venue: str
+    answers: list[Answer]
+    until_ns: int
+    requests: int
+
+
+async def fetch_history(
+    spec: VenueSpec,
+    endpoints: VenueEndpoints,
+    symbols: Sequence[str],
+    registry: InstrumentRegistry,
+    http: aiohttp.ClientSession,
+    kinds: Collection[str],
+    *,
+    clock: Clock | None = None,
+    metrics: MonitorMetrics | None = None,
+    since_ns: int | None = None,
+    capture: CaptureWriter | None = None,
+) -> VenueHistory:
+    """Fetch and parse the venue's history of ``kinds`` for ``symbols`` (no seeding).
+
+    The arguments are those of :func:`backfill_venue`; ``kinds`` are the histories wanted
+    (``price``, ``open_interest``). The price history of a symbol whose open interest is in base
+    units is fetched too: it values that open interest in USD.
+    """
+    clock = clock or SystemClock()
+    until_ns = clock.now_ns()
+    if spec.backfill is None:
+        return VenueHistory(spec.venue, [], until_ns, 0)
+    known = [s for s in symbols if s != "*" and s in registry]
+    now_ms = until_ns // NS_PER_MS
+    if since_ns is None:
+        requests = spec.backfill(endpoints, known, now_ms=now_ms)
+    else:
+        requests = spec.backfill(endpoints, known, now_ms=now_ms, since_ms=since_ns // NS_PER_MS)
+    needs_price = {r.symbol for r in requests if r.kind == "open_interest" and r.unit == "base"}
+    requests = [
+        r
+        for r in requests
+        if r.kind in kinds
+        or (r.kind == "price" and "open_interest" in kinds and r.symbol in needs_price)
+    ]
+    sem = asyncio.Semaphore(CONCURRENCY)
+    pacer = _Pacer(spec.backfill_rate, clock)
+    results = await asyncio.gather(
+        *(_fetch(http, r, sem, pacer, spec.venue, metrics) for r in requests)
+    )
+    answered: list[tuple[BackfillRequest, Answer, bytes]] = []
+    for req, got in zip(requests, results, strict=True):
+        inst = registry.get(req.symbol)
+        if got is None or inst is None:
+            continue
+        points, body = got
+        answered.append((req, Answer(req.kind, req.symbol, inst.base, req.unit, points), body))
+    if capture is not None:
+        ts = clock.now_ns()
+        for req, a, body in answered:
+            tag = BackfillTag(
+                kind=a.kind,
+                symbol=a.symbol,
+                asset=a.asset,
+                unit=a.unit,
+                path=_request_path(req.url),
+                since_ns=since_ns or 0,
+                of=len(answered),
+                until_ns=until_ns,
+            )
+            capture.write(spec.venue, body.decode("utf-8", "replace"), ts, backfill=tag)
+    return VenueHistory(spec.venue, [a for _, a, _ in answered], until_ns, len(requests))
+
+
 async def backfill_venue(
     spec: VenueSpec,
     endpoints: VenueEndpoints,
@@ -267,56 +346,35 @@ async def backfill_venue(
     """
     if spec.backfill is None:
         return 0
-    clock = clock or SystemClock()
-    known = [s for s in symbols if s != "*" and s in registry]
-    until_ns = clock.now_ns()
-    now_ms = until_ns // NS_PER_MS
-    if since_ns is None:
-        requests = spec.backfill(endpoints, known, now_ms=now_ms)
-    else:
-        requests = spec.backfill(endpoints, known, now_ms=now_ms, since_ms=since_ns // NS_PER_MS)
-    needs_price = {r.symbol for r in requests if r.kind == "open_interest" and r.unit == "base"}
-    requests = [
-        r
-        for r in requests
-        if r.kind in targets
-        or (r.kind == "price" and "open_interest" in targets and r.symbol in needs_price)
-    ]
-    sem = asyncio.Semaphore(CONCURRENCY)
-    pacer = _Pacer(spec.backfill_rate, clock)
-    results = await asyncio.gather(
-        *(_fetch(http, r, sem, pacer, spec.venue, metrics) for r in requests)
+    got = await fetch_history(
+        spec,
+        endpoints,
+        symbols,
+        registry,
+        http,
+        targets.keys(),
+        clock=clock,
+        metrics=metrics,
+        since_ns=since_ns,
+        capture=capture,
     )
-    answered: list[tuple[BackfillRequest, Answer, bytes]] = []
-    for req, got in zip(requests, results, strict=True):
-        inst = registry.get(req.symbol)
-        if got is None or inst is None:
-            continue
-        points, body = got
-        answered.append((req, Answer(req.kind, req.symbol, inst.base, req.unit, points), body))
-    if capture is not None:
-        ts = clock.now_ns()
-        for req, a, body in answered:
-            tag = BackfillTag(
-                kind=a.kind,
-                symbol=a.symbol,
-                asset=a.asset,
-                unit=a.unit,
-                path=_request_path(req.url),
-                since_ns=since_ns or 0,
-                of=len(answered),
-                until_ns=until_ns,
-            )
-            capture.write(spec.venue, body.decode("utf-8", "replace"), ts, backfill=tag)
-    answers = [a for _, a, _ in answered]
     if since_ns is not None and seed_after is not None:
-        await seed_after(gap_seed_time(answers, since_ns, until_ns))
-    total = seed_answers(spec.venue, answers, targets, since_ns or 0)
+        await seed_after(gap_seed_time(got.answers, since_ns, got.until_ns))
+    total = seed_answers(spec.venue, got.answers, targets, since_ns or 0)
     log.info(
         "backfill.done",
         venue=spec.venue,
-        requests=len(requests),
+        requests=got.requests,
         points=total,
         since_ns=since_ns,
     )
     return total
+
+
+def seed_targets(processors: Iterable[Processor]) -> dict[str, Seedable]:
+    """The processors that take history, by the kind they take (``price``, ``open_interest``)."""
+    return {
+        p.name: p
+        for p in processors
+        if p.name in ("price", "open_interest") and isinstance(p, Seedable)
+    }

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import aiohttp
 import structlog
 
-from monitor.backfill import Seedable, backfill_venue
+from monitor.backfill import backfill_venue, seed_targets
 from monitor.capture import CaptureWriter
 from monitor.feed import VenueFeed
 from monitor.metrics import MonitorMetrics
@@ -66,11 +66,7 @@ async def backfill_feeds(
 ) -> None:
     """Seed the price and OI processors from every feed's venue history (all of it, or after
     ``since_ns``). Never raises: a venue that fails is logged and the others go on."""
-    targets: dict[str, Seedable] = {
-        p.name: p
-        for p in processors
-        if p.name in ("price", "open_interest") and isinstance(p, Seedable)
-    }
+    targets = seed_targets(processors)
 
     async def event_time_past(ts_ns: int) -> None:
         while watermark() < ts_ns:

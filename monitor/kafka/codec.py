@@ -8,7 +8,9 @@ the same field names as their JSON form, so a msgpack-to-JSON dump reads like
 ``riskmon replay --emit events``.
 
 - ``riskmon.events.v1``: key = asset (UTF-8; ``""`` for connection-level feed states, which are
-  sent to every partition), value = :class:`EventBatch`: events of one asset, in receive order.
+  sent to every partition), value = :class:`EventBatch`: events of one asset, in receive order,
+  or (``history`` set, no events) one venue's REST history of the asset, loaded by the feeds at
+  start (:mod:`monitor.kafka.history`).
 - ``riskmon.frames.v1``: key = venue, value = :class:`FrameRecord` (a capture line).
 - ``riskmon.signals.v1``: key = events partition (decimal), value = :class:`SignalBatch`: the
   signals one source record (or one idle tick) produced, with the source offset they cover.
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from monitor.backfill import Answer
 from streams.events import Event
 from streams.signals import Signal
 
@@ -30,6 +33,9 @@ __all__ = [
     "Checkpoint",
     "EventBatch",
     "FrameRecord",
+    "HistoryRecord",
+    "HistoryState",
+    "PendingHistory",
     "SchemaError",
     "SignalBatch",
     "checkpoint_record",
@@ -52,6 +58,21 @@ class SchemaError(ValueError):
     """A record that is not a known version of the expected schema."""
 
 
+class HistoryRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One venue's REST history of one asset (price and open interest), as the feeds loaded it.
+
+    Attributes:
+        venue: the venue.
+        until_ns: the end of the requests (the feeds' clock when it asked).
+        answers: the parsed answers, as the single process seeds them
+            (:func:`monitor.backfill.seed_answers`).
+    """
+
+    venue: str
+    until_ns: int
+    answers: list[Answer]
+
+
 class EventBatch(msgspec.Struct, frozen=True, kw_only=True):
     """Events of one asset (version 1).
 
@@ -61,12 +82,17 @@ class EventBatch(msgspec.Struct, frozen=True, kw_only=True):
         published_ns: the publisher's wall clock when it sent the record; with the record's
             offset it tells a re-delivery from a new log after the broker lost its data.
         events: the events, in the order the feeds produced them.
+        run_ns: when the publishing feeds process started (0: not said); a worker tells from it
+            what its windows held before that run (the gap a history fills).
+        history: one venue's REST history of ``asset`` (a record without events).
     """
 
     v: int
     asset: str
     published_ns: int
     events: list[Event]
+    run_ns: int = 0
+    history: HistoryRecord | None = None
 
 
 class FrameRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,6 +124,31 @@ class SignalBatch(msgspec.Struct, frozen=True, kw_only=True):
     signals: list[Signal]
 
 
+class PendingHistory(msgspec.Struct, frozen=True, kw_only=True):
+    """A history waiting until the partition's event time has passed ``seed_at_ns``; then its
+    points after ``since_ns`` are seeded."""
+
+    since_ns: int
+    seed_at_ns: int
+    record: HistoryRecord
+
+
+class HistoryState(msgspec.Struct, kw_only=True):
+    """What a partition knows of the feeds' runs and their histories.
+
+    Attributes:
+        run_ns: ``run_ns`` of the newest record folded in.
+        held_ns: the newest event time the partition held when that run's first record came.
+        records_ns: the newest event time of the records folded in.
+        pending: histories waiting for event time to pass their gap.
+    """
+
+    run_ns: int = 0
+    held_ns: int = 0
+    records_ns: int = 0
+    pending: list[PendingHistory] = msgspec.field(default_factory=list)
+
+
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     """A partition's processor state and the source offsets it covers (version 1)."""
 
@@ -106,6 +157,7 @@ class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     offset: int
     published_ns: int
     state: dict[str, Any]
+    history: HistoryState = msgspec.field(default_factory=HistoryState)
 
 
 _V = 1
@@ -161,9 +213,22 @@ def decode_frame(data: bytes | None) -> FrameRecord:
     return _decode(_frames, data, "frames")
 
 
-def events_record(asset: str, published_ns: int, events: list[Event]) -> EventBatch:
+def events_record(
+    asset: str,
+    published_ns: int,
+    events: list[Event],
+    run_ns: int = 0,
+    history: HistoryRecord | None = None,
+) -> EventBatch:
     """A version-1 events record value."""
-    return EventBatch(v=_V, asset=asset, published_ns=published_ns, events=events)
+    return EventBatch(
+        v=_V,
+        asset=asset,
+        published_ns=published_ns,
+        events=events,
+        run_ns=run_ns,
+        history=history,
+    )
 
 
 def signals_record(
@@ -181,11 +246,20 @@ def signals_record(
 
 
 def checkpoint_record(
-    partition: int, offset: int, published_ns: int, state: dict[str, Any]
+    partition: int,
+    offset: int,
+    published_ns: int,
+    state: dict[str, Any],
+    history: HistoryState | None = None,
 ) -> Checkpoint:
     """A version-1 checkpoint record value."""
     return Checkpoint(
-        v=_V, partition=partition, offset=offset, published_ns=published_ns, state=state
+        v=_V,
+        partition=partition,
+        offset=offset,
+        published_ns=published_ns,
+        state=state,
+        history=history or HistoryState(),
     )
 
 

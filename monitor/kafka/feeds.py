@@ -22,6 +22,7 @@ from monitor.capture import BackfillTag, CaptureWriter
 from monitor.health import Health, feeds_subscribed
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.endpoint import start_endpoint
+from monitor.kafka.history import publish_histories
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.listing_refresh import refresh_forever, refresh_listings
@@ -61,8 +62,8 @@ class KafkaFrameWriter(CaptureWriter):
     def write(
         self, venue: str, frame: str, ts_recv: int, backfill: BackfillTag | None = None
     ) -> None:
-        """Queue one frame (the Kafka feeds run no backfill: ``backfill`` is never set here,
-        and the frames schema has no field for it)."""
+        """Queue one frame (the REST history the feeds load goes to the events topic, not here:
+        ``backfill`` is never set, and the frames schema has no field for it)."""
         if self._producer is None or len(self._tasks) >= self.max_pending:
             self.dropped += 1
             return
@@ -180,6 +181,9 @@ class FeedsOnly:
                     tasks.append(tg.create_task(self.publisher.run(), name="kafka-publisher"))
                     tasks.append(tg.create_task(self.health.heartbeat(), name="heartbeat"))
                     self.health.supervise(tasks)
+                    # the venues' history loads beside the feeds and ends (not supervised)
+                    history = publish_histories(self.feeds, http, self.publisher, self.metrics)
+                    tasks.append(tg.create_task(history, name="history"))
                     every = self.settings.instruments_refresh_s
                     tasks.append(
                         tg.create_task(

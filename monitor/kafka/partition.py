@@ -7,6 +7,10 @@ every partition to its last commit at each rebalance; a replacement worker start
 checkpoint), so every record goes through an :class:`OffsetGate`: a record at or below the
 offsets already folded in is skipped, and windows never count an event twice.
 
+The venues' REST history reaches a partition as records too (:mod:`monitor.kafka.history`):
+seeded at once into a partition that held nothing, or once event time has passed the gap after
+a downtime of the feeds; what waits is part of the checkpoint.
+
 A broker that loses its data (a memory-only broker restarted, a topic deleted and recreated)
 starts offsets again at 0. The gate tells such a new log from a re-delivery by the publisher's
 send time stamped in every record: a re-delivered record was sent no later than the newest one
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from monitor.backfill import seed_targets
 from monitor.kafka.codec import (
     Checkpoint,
     SchemaError,
@@ -27,6 +32,7 @@ from monitor.kafka.codec import (
     decode_events,
     signals_record,
 )
+from monitor.kafka.history import PartitionHistory
 from streams.engine import StreamEngine
 from streams.processors import default_processors
 
@@ -70,7 +76,7 @@ class PartitionProcessor:
     Attributes:
         records: records folded in; duplicates: re-deliveries skipped; resets: new logs seen;
         bad_records: records that were not a known events schema (skipped);
-        events: events folded in.
+        events: events folded in; history: the venues' REST history it was given.
     """
 
     def __init__(self, partition: int, engine: StreamEngine | None = None) -> None:
@@ -83,6 +89,7 @@ class PartitionProcessor:
         self.resets = 0
         self.bad_records = 0
         self.dirty = False  # folded records since the last checkpoint
+        self.history = PartitionHistory(partition, seed_targets(self.engine.processors))
 
     def on_record(self, offset: int, value: bytes | None) -> SignalBatch | None:
         """Fold one record in; return its signals (None when skipped, or when it produced no
@@ -107,12 +114,16 @@ class PartitionProcessor:
         if verdict == "reset":
             self.resets += 1
         engine = self.engine
+        history = self.history
+        history.on_record(batch, engine.watermark_ns)
         tick_before = engine.last_tick_ns
         signals = []
         for ev in batch.events:
             got = engine.on_event(ev)
             if got:
                 signals.extend(got)
+        if history.state.pending:
+            history.seed_due(engine.watermark_ns)
         self.records += 1
         self.events += len(batch.events)
         self.dirty = True
@@ -128,6 +139,8 @@ class PartitionProcessor:
             return None
         before = self.engine.last_tick_ns
         signals = self.engine.advance(now_ns)
+        if self.history.state.pending:
+            self.history.seed_due(self.engine.watermark_ns)
         if not signals and self.engine.last_tick_ns == before:
             return None
         self.dirty = True
@@ -137,13 +150,18 @@ class PartitionProcessor:
         """The processors' state and the offsets it covers."""
         self.dirty = False
         return checkpoint_record(
-            self.partition, self.gate.offset, self.gate.published_ns, self.engine.snapshot()
+            self.partition,
+            self.gate.offset,
+            self.gate.published_ns,
+            self.engine.snapshot(),
+            self.history.snapshot(),
         )
 
     def restore(self, cp: Checkpoint) -> None:
         """Load a checkpoint of this partition."""
         self.engine.restore(cp.state)
         self.gate = OffsetGate(cp.offset, cp.published_ns)
+        self.history = PartitionHistory(self.partition, self.history.targets, cp.history)
         self.dirty = False
 
 

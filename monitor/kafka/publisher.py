@@ -26,7 +26,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from monitor.kafka.codec import encode, events_record, schema_headers
+from monitor.kafka.codec import HistoryRecord, encode, events_record, schema_headers
 from monitor.kafka.settings import KafkaBusSettings
 from monitor.kafka.topics import ensure_topics
 from monitor.metrics import MetricSet
@@ -118,9 +118,12 @@ class KafkaPublisher:
         self.lost_events = 0
         self.log_resets = 0
         self._log = log.bind(component="kafka-publisher")
+        #: when this publisher started (stamped in every record: the feeds' run)
+        self.run_ns = 0
 
     async def start(self) -> None:
         """Create the topics and connect the producer."""
+        self.run_ns = self.clock()
         await ensure_topics(self.cfg)
         self._producer = build_producer(self.cfg)
         await self._producer.start()
@@ -210,7 +213,7 @@ class KafkaPublisher:
         producer = self._producer
         if producer is None:
             raise RuntimeError("publisher not started")
-        value = encode(events_record(asset, self.clock(), events))
+        value = encode(events_record(asset, self.clock(), events, self.run_ns))
         headers = schema_headers("events")
         targets: list[int | None] = list(self._partitions) if asset == "" else [None]
         for partition in targets:
@@ -231,6 +234,23 @@ class KafkaPublisher:
         self.events += len(events)
         self.metrics.records.inc()
         self.metrics.events.inc(len(events))
+
+    async def publish_history(self, asset: str, history: HistoryRecord) -> None:
+        """Send one venue's REST history of ``asset`` (after the asset's pending events, on its
+        partition) and wait for the broker's acknowledgement.
+
+        Raises:
+            Exception: the producer's error when the record was refused or not acknowledged.
+        """
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("publisher not started")
+        await self._send(asset)
+        value = encode(events_record(asset, self.clock(), [], self.run_ns, history))
+        fut = await producer.send(
+            self.topic, value, key=asset.encode(), headers=schema_headers("events")
+        )
+        await fut
 
     def _delivered(self, fut: asyncio.Future[Any], n: int) -> None:
         self._inflight.discard(fut)
