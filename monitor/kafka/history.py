@@ -108,13 +108,11 @@ class PartitionHistory:
         self.state = state or HistoryState()
 
     def on_record(self, batch: EventBatch, watermark_ns: int) -> int:
-        """Note an admitted record (before its events are folded in): a new run, the newest event
-        time, a history to seed now or later. Return the points seeded."""
+        """Note an admitted record before its events are folded in: a new run of the feeds, a
+        history to seed now or later. Return the points seeded."""
         st = self.state
         if batch.run_ns and batch.run_ns != st.run_ns:
             st.run_ns, st.held_ns = batch.run_ns, st.records_ns
-        if batch.events:
-            st.records_ns = max(st.records_ns, max(ev.ts_event for ev in batch.events))
         record = batch.history
         if record is None:
             return 0
@@ -133,6 +131,12 @@ class PartitionHistory:
         seed_at = gap_seed_time(record.answers, since, record.until_ns)
         st.pending.append(PendingHistory(since_ns=since, seed_at_ns=seed_at, record=record))
         return self.seed_due(watermark_ns)
+
+    def folded(self, watermark_ns: int) -> int:
+        """Note the partition's event time after a record's events were folded in (idle ticks
+        are not noted: what a partition held is what its records brought); seed what is due."""
+        self.state.records_ns = watermark_ns
+        return self.seed_due(watermark_ns) if self.state.pending else 0
 
     def seed_due(self, watermark_ns: int) -> int:
         """Seed the pending histories whose gap event time has passed; return the points."""

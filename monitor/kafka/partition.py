@@ -122,8 +122,7 @@ class PartitionProcessor:
             got = engine.on_event(ev)
             if got:
                 signals.extend(got)
-        if history.state.pending:
-            history.seed_due(engine.watermark_ns)
+        history.folded(engine.watermark_ns)
         self.records += 1
         self.events += len(batch.events)
         self.dirty = True

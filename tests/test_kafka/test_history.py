@@ -90,8 +90,10 @@ def test_after_a_downtime_only_the_gap_is_seeded_once_event_time_has_passed_it()
     for s in range(3):
         p.send(RUN1, [oi(T + s * NS_PER_SECOND)])
     assert p.drawdown == 0.0
-    # the feeds were down three hours; their new run's history has a peak inside the gap and an
-    # older, higher one from before the partition's newest event (which must not be seeded)
+    # the feeds were down three hours, in which the worker's idle ticks moved event time on;
+    # their new run's history has a peak inside the gap and an older, higher one from before
+    # the partition's newest event (which must not be seeded)
+    p.proc.advance(T + 2 * NS_PER_HOUR)
     hist = history(RUN2, peak_at=T + 2 * NS_PER_HOUR, old_peak_at=T - 5 * NS_PER_HOUR)
     with capture_logs() as logs:
         p.send(RUN2, [], hist)
