@@ -21,12 +21,18 @@ import aiohttp
 import structlog
 
 from monitor.feed import VenueFeed
-from monitor.simulator.clock import ScenarioClock
+from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
 from streams.engine import SkewLimits, StreamEngine
 from streams.processors.feed_health import FeedHealthProcessor
 from streams.units import NS_PER_SECOND
 
-__all__ = ["SKEW_WALL_FLOOR_S", "WALL_FLOOR_S", "ClockFollower", "apply_wall_floors"]
+__all__ = [
+    "SKEW_WALL_FLOOR_S",
+    "WALL_FLOOR_S",
+    "ClockFollower",
+    "apply_feed_wall_floors",
+    "apply_wall_floors",
+]
 
 #: on a scenario clock: wall seconds of silence before a connection stalls or idle ticks run
 WALL_FLOOR_S = 1.0
@@ -51,6 +57,14 @@ def apply_wall_floors(
     for p in engine.processors:
         if isinstance(p, FeedHealthProcessor):
             p.age_grace_ns = round(floor * NS_PER_SECOND)
+    apply_feed_wall_floors(speed, feeds)
+
+
+def apply_feed_wall_floors(speed: float, feeds: Sequence[VenueFeed]) -> None:
+    """The feeds' part of :func:`apply_wall_floors` (the Kafka feeds role has no engine)."""
+    if speed <= 1.0:
+        return
+    floor = WALL_FLOOR_S * speed
     for feed in feeds:
         feed.quiet_floor_s = max(feed.quiet_floor_s, floor)
         for conn in feed.connections:
@@ -74,6 +88,16 @@ class ClockFollower:
         self.clock = clock
         self.url = url
         self._log = log
+
+    @classmethod
+    def of(
+        cls, clock: object, simulator: str | None, log: structlog.BoundLogger
+    ) -> ClockFollower | None:
+        """The follower of the simulator's clock, when the run's ``clock`` is a scenario clock
+        (``simulator:`` set, :func:`monitor.wiring.run_clock`); else None."""
+        if not (isinstance(clock, ScenarioClock) and simulator):
+            return None
+        return cls(clock, simulator.rstrip("/") + CLOCK_PATH, log)
 
     async def read(self, http: aiohttp.ClientSession) -> bool:
         """Adopt the simulator's clock; False when it has none (no scenario: 404)."""

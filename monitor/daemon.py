@@ -65,7 +65,7 @@ from monitor.notices import PendingNotices, log_notice
 from monitor.peg_quorum import check_peg_quorum
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.simulator.clock import CLOCK_PATH, ScenarioClock
+from monitor.simulator.clock import ScenarioClock
 from monitor.wiring import build_feeds, run_clock
 from streams.clock import Clock
 from streams.durable_file import write_atomic
@@ -249,10 +249,7 @@ class Daemon:
 
     def _clock_follower(self) -> ClockFollower | None:
         """The follower of the simulator's clock, when the run's clock is a scenario clock."""
-        if not (isinstance(self.clock, ScenarioClock) and self.settings.simulator):
-            return None
-        url = self.settings.simulator.rstrip("/") + CLOCK_PATH
-        return ClockFollower(self.clock, url, self._log)
+        return ClockFollower.of(self.clock, self.settings.simulator, self._log)
 
     async def _anchor_clock(self, http: aiohttp.ClientSession) -> bool:
         """Anchor the scenario clock on the simulator's; True to keep following it."""

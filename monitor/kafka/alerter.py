@@ -37,6 +37,7 @@ from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
 from monitor.kafka.endpoint import FamiliesCollector, alerter_families, start_endpoint
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.kafka.topics import wait_for_broker
 from monitor.notices import log_notice
 from monitor.settings import MetricsSettings
 
@@ -151,7 +152,7 @@ class Alerter:
                 await runner.cleanup()
 
     async def _run_active(self) -> None:
-        if not await self._acquire():
+        if not await wait_for_broker(self.cfg, self._stop) or not await self._acquire():
             return
         self.active = True
         self._log.info("kafka.alerter_active", lock=str(self.lock_path))

@@ -19,17 +19,19 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.capture import BackfillTag, CaptureWriter
+from monitor.clock_follower import ClockFollower, apply_feed_wall_floors
 from monitor.health import Health, feeds_subscribed
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.endpoint import start_endpoint
 from monitor.kafka.history import publish_histories
 from monitor.kafka.publisher import KafkaPublisher, PublisherMetrics, build_producer
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.kafka.topics import wait_for_broker
 from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics
 from monitor.settings import Settings
-from monitor.wiring import build_feeds
-from streams.clock import SystemClock
+from monitor.simulator.clock import ScenarioClock
+from monitor.wiring import build_feeds, run_clock
 from streams.supervisor import TaskSupervisor
 
 __all__ = ["FeedsOnly", "KafkaFrameWriter"]
@@ -118,6 +120,9 @@ class FeedsOnly:
         self.metrics = MonitorMetrics(registry)
         self.publisher = KafkaPublisher(self.cfg, PublisherMetrics(registry))
         self.frames = KafkaFrameWriter(self.cfg) if self.cfg.frames else None
+        #: the wall clock, or with ``simulator:`` set the simulator's scenario clock (receive
+        #: stamps, history requests, watchdogs), as for the single process
+        self.clock = run_clock(settings)
         self.feeds = build_feeds(
             settings,
             self.publisher.publish,
@@ -125,6 +130,7 @@ class FeedsOnly:
             capture=self.frames,
             stall_after_s=stall_after_s,
             ping_interval_s=ping_interval_s,
+            clock=self.clock,
         )
         #: every connection and poll of every feed runs under it, restarted on failure
         self.supervisor = TaskSupervisor(registry)
@@ -138,6 +144,10 @@ class FeedsOnly:
     def stop(self) -> None:
         """Ask the feeds to stop."""
         self._stop.set()
+
+    def _apply_wall_floors(self) -> None:
+        if isinstance(self.clock, ScenarioClock):
+            apply_feed_wall_floors(self.clock.speed, self.feeds)
 
     async def run(self) -> None:
         """Run until :meth:`stop`; then send what is pending.
@@ -159,12 +169,16 @@ class FeedsOnly:
                 await runner.cleanup()
 
     async def _run(self) -> None:
+        if not await wait_for_broker(self.cfg, self._stop):
+            return
         await self.publisher.start()
         if self.frames is not None:
             await self.frames.start()
         started = time.monotonic()
         try:
             async with aiohttp.ClientSession() as http:
+                follower = ClockFollower.of(self.clock, self.settings.simulator, self._log)
+                following = follower is not None and await follower.anchor(http)
                 cache = str(self.settings.state_dir / "instruments")
                 await refresh_listings(self.feeds, http, cache)
                 self._log.info(
@@ -182,15 +196,21 @@ class FeedsOnly:
                     tasks.append(tg.create_task(self.health.heartbeat(), name="heartbeat"))
                     self.health.supervise(tasks)
                     # the venues' history loads beside the feeds and ends (not supervised)
-                    history = publish_histories(self.feeds, http, self.publisher, self.metrics)
+                    history = publish_histories(
+                        self.feeds, http, self.publisher, self.clock, self.metrics
+                    )
                     tasks.append(tg.create_task(history, name="history"))
                     every = self.settings.instruments_refresh_s
                     tasks.append(
                         tg.create_task(
-                            refresh_forever(self.feeds, http, SystemClock(), every, cache),
+                            refresh_forever(self.feeds, http, self.clock, every, cache),
                             name="listings",
                         )
                     )
+                    if following:
+                        assert follower is not None
+                        follow = follower.follow(http, on_read=self._apply_wall_floors)
+                        tasks.append(tg.create_task(follow, name="clock"))
                     await self._stop.wait()
                     for t in tasks:
                         t.cancel()

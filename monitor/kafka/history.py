@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from monitor.feed import VenueFeed
     from monitor.kafka.publisher import KafkaPublisher
     from monitor.metrics import MonitorMetrics
+    from streams.clock import Clock
 
 __all__ = ["PartitionHistory", "publish_histories"]
 
@@ -55,10 +56,11 @@ async def publish_histories(
     feeds: Sequence[VenueFeed],
     http: aiohttp.ClientSession,
     publisher: KafkaPublisher,
+    clock: Clock | None = None,
     metrics: MonitorMetrics | None = None,
 ) -> None:
-    """Fetch every feed's venue history and publish it per asset. Never raises: a venue that
-    fails is logged and the others go on."""
+    """Fetch every feed's venue history up to ``clock``'s now and publish it per asset. Never
+    raises: a venue that fails is logged and the others go on."""
 
     async def one(feed: VenueFeed) -> None:
         got = await fetch_history(
@@ -68,6 +70,7 @@ async def publish_histories(
             feed.registry,
             http,
             KINDS,
+            clock=clock,
             metrics=metrics,
         )
         by_asset: dict[str, list[Answer]] = {}

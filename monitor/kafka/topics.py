@@ -7,12 +7,16 @@ partitions at all (Tansu), so creation is the only time they are set.
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from monitor.kafka.settings import KafkaBusSettings
+from streams.backoff import Backoff
 
-__all__ = ["ensure_topics", "topic_specs"]
+__all__ = ["ensure_topics", "topic_specs", "wait_for_broker"]
 
 log = structlog.get_logger(__name__)
 
@@ -66,3 +70,43 @@ async def ensure_topics(cfg: KafkaBusSettings) -> list[str]:
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+#: retries of a cluster that cannot be reached at start: 1 s, 2 s, ... up to 30 s
+START_BACKOFF = Backoff(initial_s=1.0, max_s=30.0)
+
+
+async def wait_for_broker(
+    cfg: KafkaBusSettings, stop: asyncio.Event | None = None, backoff: Backoff = START_BACKOFF
+) -> bool:
+    """Create the topics (:func:`ensure_topics`), retrying while the cluster cannot be reached,
+    as a service started before its broker should; return False if ``stop`` was set first.
+
+    Each failed attempt is logged (``kafka.broker_unreachable``): a role waits, it does not exit,
+    so a supervisor does not restart it in a loop while Kafka starts.
+    """
+    attempt = 0
+    while True:
+        try:
+            await ensure_topics(cfg)
+            if attempt:
+                log.info("kafka.broker_reachable", brokers=cfg.brokers, attempts=attempt + 1)
+            return True
+        except KafkaError as e:
+            delay = backoff.delay(attempt)
+            attempt += 1
+            log.warning(
+                "kafka.broker_unreachable",
+                brokers=cfg.brokers,
+                error=str(e) or type(e).__name__,
+                attempt=attempt,
+                retry_in_s=round(delay, 1),
+            )
+        if stop is None:
+            await asyncio.sleep(delay)
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return False
+        except TimeoutError:
+            pass

@@ -23,7 +23,9 @@ the wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from monitor.health import Health
 from monitor.kafka.endpoint import FamiliesCollector, start_endpoint, worker_families
 from monitor.kafka.partition import PartitionFactory
 from monitor.kafka.settings import KafkaBusSettings
+from monitor.kafka.topics import wait_for_broker
 from monitor.kafka.worker_runtime import WorkerRuntime
 from monitor.metrics import SkewCounters
 from monitor.settings import MetricsSettings
@@ -162,7 +165,7 @@ def build_app(
 
 def _observe(
     app: Any, runtime: WorkerRuntime, metrics: MetricsSettings, loop: asyncio.AbstractEventLoop
-) -> None:
+) -> Health:
     """Serve the worker's ``/metrics``, ``/healthz`` and ``/readyz`` on faust's loop.
 
     The server is bound before faust starts (a taken port is a start-up error); the loop
@@ -177,6 +180,26 @@ def _observe(
     SkewCounters(runtime.skewed, REGISTRY)
     loop.run_until_complete(start_endpoint("worker", metrics, REGISTRY, health))
     app.task(health.heartbeat)
+    return health
+
+
+async def _await_broker(cfg: KafkaBusSettings, health: Health | None) -> bool:
+    """Wait until the cluster answers (:func:`wait_for_broker`), the endpoint alive meanwhile;
+    False when SIGINT or SIGTERM came first (before faust installs its own handlers)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    beat = asyncio.create_task(health.heartbeat()) if health is not None else None
+    try:
+        return await wait_for_broker(cfg, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if beat is not None:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
 
 
 def run_worker(
@@ -196,8 +219,11 @@ def run_worker(
     datadir.mkdir(parents=True, exist_ok=True)
     app, runtime = build_app(cfg, datadir, factory)
     loop = asyncio.new_event_loop()
+    health = None
     if metrics is not None and metrics.enabled:
-        _observe(app, runtime, metrics, loop)
+        health = _observe(app, runtime, metrics, loop)
+    if not loop.run_until_complete(_await_broker(cfg, health)):
+        return 0
     worker = faust.Worker(
         app,
         loglevel=logging.WARNING if log_level != "debug" else logging.INFO,
