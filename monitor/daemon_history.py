@@ -11,7 +11,7 @@ overwritten.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import structlog
@@ -25,7 +25,15 @@ from streams.processors.base import Processor
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.units import NS_PER_SECOND
 
-__all__ = ["GAP_MAX_S", "GAP_MIN_S", "backfill_feeds", "history_needed", "log_rejected"]
+__all__ = [
+    "GAP_MAX_S",
+    "GAP_MIN_S",
+    "backfill_feeds",
+    "feed_symbols",
+    "for_each_feed",
+    "history_needed",
+    "log_rejected",
+]
 
 #: event-time seconds between a restored snapshot's newest event and now above which the daemon
 #: backfills the gap from the venues' REST history (their history is hourly or coarser, so a
@@ -72,28 +80,41 @@ async def backfill_feeds(
         while watermark() < ts_ns:
             await clock.sleep(1.0)
 
-    results = await asyncio.gather(
-        *(
-            backfill_venue(
-                f.spec,
-                f.endpoints,
-                sorted({s.symbol for s in f.streams}),
-                f.registry,
-                http,
-                targets,
-                clock=clock,
-                metrics=metrics,
-                since_ns=since_ns,
-                capture=capture,
-                seed_after=event_time_past,
-            )
-            for f in feeds
-        ),
-        return_exceptions=True,
-    )
+    async def one(f: VenueFeed) -> None:
+        await backfill_venue(
+            f.spec,
+            f.endpoints,
+            feed_symbols(f),
+            f.registry,
+            http,
+            targets,
+            clock=clock,
+            metrics=metrics,
+            since_ns=since_ns,
+            capture=capture,
+            seed_after=event_time_past,
+        )
+
+    await for_each_feed(feeds, one, log, "backfill.venue_failed")
+
+
+def feed_symbols(feed: VenueFeed) -> list[str]:
+    """The symbols whose history a feed loads: those of its streams."""
+    return sorted({s.symbol for s in feed.streams})
+
+
+async def for_each_feed(
+    feeds: Sequence[VenueFeed],
+    run: Callable[[VenueFeed], Awaitable[None]],
+    log: structlog.typing.FilteringBoundLogger,
+    failed: str,
+) -> None:
+    """Run ``run(feed)`` for every feed at once; one that fails is logged as ``failed`` (with
+    its venue and error) and the others go on. Never raises."""
+    results = await asyncio.gather(*(run(f) for f in feeds), return_exceptions=True)
     for feed, r in zip(feeds, results, strict=True):
         if isinstance(r, Exception):
-            log.error("backfill.venue_failed", venue=feed.venue, error=repr(r))
+            log.error(failed, venue=feed.venue, error=repr(r))
 
 
 def log_rejected(

@@ -25,6 +25,8 @@
           await eventually(lambda: len(s.raw) == len(plan.subscribe))   # the acks
 - :func:`run_clock_until`: advance a manual clock in steps until a condition holds, for code
   whose progress needs both the clock and real I/O (REST polls, paced backfills).
+- :func:`btc_funding`, :func:`btc_open_interest`: Binance USD-M BTCUSDT marks and open interest,
+  the events the history tests publish to the simulator (its REST history) or feed to processors.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from monitor.venues import get_venue, load_registry
 from monitor.venues.base import ConnectionPlan, FrameParser, ParseError, Stream, VenueEndpoints
 from streams.backoff import Backoff
 from streams.clock import ManualClock
-from streams.events import Event, FeedStatus, Trade
+from streams.events import Event, FeedStatus, Funding, OpenInterest, Trade
 from streams.supervisor import TaskSupervisor
 
 DATA = Path(__file__).parent / "data"
@@ -65,6 +67,39 @@ FAST_BACKOFF = Backoff(initial_s=0.05, max_s=0.2, jitter=0.5)
 _POLL_S = 0.01  # how often eventually looks again (real time)
 
 E = TypeVar("E", bound=Event)
+
+
+def btc_funding(ts: int, mark: float) -> Funding:
+    """A Binance USD-M BTCUSDT funding update with its mark price (0.01% per 8 h)."""
+    return Funding(
+        venue="binance-usdm",
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=ts,
+        ts_recv=0,
+        rate=0.0001,
+        interval_h=8.0,
+        rate_8h=0.0001,
+        mark_price=mark,
+        next_funding_ts=None,
+    )
+
+
+def btc_open_interest(
+    ts: int, usd: float, price: float = 100_000.0, ts_recv: int = 0
+) -> OpenInterest:
+    """Binance USD-M BTCUSDT open interest of ``usd`` (``usd / price`` coins)."""
+    return OpenInterest(
+        venue="binance-usdm",
+        symbol="BTCUSDT",
+        instrument="BTC-USDT-PERP",
+        asset="BTC",
+        ts_event=ts,
+        ts_recv=ts_recv,
+        size=usd / price,
+        notional_usd=usd,
+    )
 
 
 def free_port() -> int:

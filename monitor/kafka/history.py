@@ -24,7 +24,6 @@ events topic:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ import msgspec
 import structlog
 
 from monitor.backfill import Answer, Seedable, fetch_history, gap_seed_time, seed_answers
-from monitor.daemon_history import GAP_MAX_S, GAP_MIN_S
+from monitor.daemon_history import GAP_MAX_S, GAP_MIN_S, feed_symbols, for_each_feed
 from monitor.kafka.codec import EventBatch, HistoryRecord, HistoryState, PendingHistory
 from streams.units import NS_PER_SECOND
 
@@ -66,7 +65,7 @@ async def publish_histories(
         got = await fetch_history(
             feed.spec,
             feed.endpoints,
-            sorted({s.symbol for s in feed.streams}),
+            feed_symbols(feed),
             feed.registry,
             http,
             KINDS,
@@ -87,10 +86,7 @@ async def publish_histories(
             points=sum(len(a.points) for a in got.answers),
         )
 
-    results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
-    for feed, r in zip(feeds, results, strict=True):
-        if isinstance(r, Exception):
-            log.error("kafka.history_failed", venue=feed.venue, error=repr(r))
+    await for_each_feed(feeds, one, log, "kafka.history_failed")
 
 
 class PartitionHistory:

@@ -17,6 +17,7 @@ from monitor.kafka.codec import (
 from monitor.kafka.partition import PartitionProcessor
 from streams.events import Event, OpenInterest
 from streams.units import NS_PER_HOUR, NS_PER_SECOND
+from tests.helpers import btc_open_interest
 
 V = "binance-usdm"
 T = 1_760_000_400 * NS_PER_SECOND // NS_PER_HOUR * NS_PER_HOUR  # an hour boundary, Oct 2025
@@ -25,16 +26,7 @@ RUN1, RUN2 = T - 10 * NS_PER_HOUR, T + 3 * NS_PER_HOUR
 
 
 def oi(ts: int, usd: float = BASE) -> OpenInterest:
-    return OpenInterest(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=ts,
-        size=usd / 100_000.0,
-        notional_usd=usd,
-    )
+    return btc_open_interest(ts, usd, ts_recv=ts)
 
 
 def history(until: int, peak_at: int, old_peak_at: int | None = None) -> HistoryRecord:

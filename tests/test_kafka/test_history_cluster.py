@@ -11,9 +11,8 @@ from pathlib import Path
 from monitor.kafka.local_broker import LocalBroker
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
-from streams.events import Funding, OpenInterest
 from streams.units import NS_PER_HOUR
-from tests.helpers import free_port
+from tests.helpers import btc_funding, btc_open_interest, free_port
 from tests.test_kafka.conftest import Cluster, wait_until
 from tests.test_kafka.test_endpoints import samples
 
@@ -25,35 +24,6 @@ OI_DD = BASE_OI / BASE_PX * LIVE_PX / PEAK_OI - 1
 PRICE_DD = LIVE_PX / HIGH_PX - 1
 
 
-def _funding(ts: int, px: float) -> Funding:
-    return Funding(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=0,
-        rate=0.0001,
-        interval_h=8.0,
-        rate_8h=0.0001,
-        mark_price=px,
-        next_funding_ts=None,
-    )
-
-
-def _oi(ts: int, usd: float, px: float) -> OpenInterest:
-    return OpenInterest(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=0,
-        size=usd / px,
-        notional_usd=usd,
-    )
-
-
 async def test_feeds_publish_history_and_workers_seed_it(
     tmp_path: Path, broker: LocalBroker
 ) -> None:
@@ -61,8 +31,8 @@ async def test_feeds_publish_history_and_workers_seed_it(
     hour = time.time_ns() // NS_PER_HOUR * NS_PER_HOUR
     for h in range(-48, 0):  # the venue's REST history: two days, a peak and a high in it
         px = HIGH_PX if h == -5 else BASE_PX
-        sim.encode(_funding(hour + h * NS_PER_HOUR, px))
-        sim.encode(_oi(hour + h * NS_PER_HOUR, PEAK_OI if h == -10 else BASE_OI, px))
+        sim.encode(btc_funding(hour + h * NS_PER_HOUR, px))
+        sim.encode(btc_open_interest(hour + h * NS_PER_HOUR, PEAK_OI if h == -10 else BASE_OI, px))
     cluster = Cluster(tmp_path, broker)
     try:
         async with ExchangeSimulator([sim]) as server:
@@ -91,7 +61,7 @@ async def test_feeds_publish_history_and_workers_seed_it(
                 )
 
             def live() -> bool:
-                server.publish(_funding(time.time_ns(), LIVE_PX))  # a live mark, every poll
+                server.publish(btc_funding(time.time_ns(), LIVE_PX))  # a live mark, every poll
                 oi, px = drawdowns()
                 return (
                     oi is not None

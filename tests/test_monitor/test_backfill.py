@@ -18,60 +18,29 @@ from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
 from monitor.venues import get_venue, load_registry
 from monitor.venues.base import VenueEndpoints
 from streams.clock import ManualClock
-from streams.events import Funding, OpenInterest
+from streams.events import OpenInterest
 from streams.processors import default_processors
 from streams.processors.open_interest import OpenInterestProcessor
 from streams.units import NS_PER_SECOND
-from tests.helpers import RUN_START_NS, SeedRecorder, eventually, run_clock_until
+from tests.helpers import (
+    RUN_START_NS,
+    SeedRecorder,
+    btc_funding,
+    btc_open_interest,
+    eventually,
+    run_clock_until,
+)
 
 V = "binance-usdm"
 H = 3_600_000_000_000
 T0 = 1_760_000_400_000_000_000 // H * H  # an hour boundary in Oct 2025
 
 
-def _oi_at(ts: int, usd: float) -> OpenInterest:
-    return OpenInterest(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=0,
-        size=usd / 100_000.0,
-        notional_usd=usd,
-    )
-
-
 def _three_hours() -> BinanceUsdmSim:
     sim = BinanceUsdmSim()
     for h, (px, oi) in enumerate([(120_000.0, 9e9), (121_000.0, 9.2e9), (119_500.0, 8.8e9)]):
-        sim.encode(
-            Funding(
-                venue=V,
-                symbol="BTCUSDT",
-                instrument="BTC-USDT-PERP",
-                asset="BTC",
-                ts_event=T0 + h * H,
-                ts_recv=0,
-                rate=0.0001,
-                interval_h=8.0,
-                rate_8h=0.0001,
-                mark_price=px,
-                next_funding_ts=None,
-            )
-        )
-        sim.encode(
-            OpenInterest(
-                venue=V,
-                symbol="BTCUSDT",
-                instrument="BTC-USDT-PERP",
-                asset="BTC",
-                ts_event=T0 + h * H,
-                ts_recv=0,
-                size=oi / px,
-                notional_usd=oi,
-            )
-        )
+        sim.encode(btc_funding(T0 + h * H, px))
+        sim.encode(btc_open_interest(T0 + h * H, oi, px))
     return sim
 
 
@@ -214,7 +183,7 @@ async def test_daemon_backfills_beside_the_running_feeds(tmp_path: Path) -> None
     the seeded 60-day OI peak then gives the first live value its drawdown."""
     sim = BinanceUsdmSim()
     for h in range(48):
-        sim.encode(_oi_at(T0 + h * H, 10e9))
+        sim.encode(btc_open_interest(T0 + h * H, 10e9))
     async with ExchangeSimulator([sim]) as server:
         settings = Settings(
             venues={V: VenueSettings(symbols=["BTCUSDT"], channels=["funding", "open_interest"])},
@@ -239,7 +208,7 @@ async def test_daemon_backfills_beside_the_running_feeds(tmp_path: Path) -> None
             assert done["points"] == 48  # the OI history (no prices were published)
             # the first live value, 30% under the seeded hourly values
             now = T0 + 48 * H
-            oi.on_event(_oi_at(now, 7e9))
+            oi.on_event(btc_open_interest(now, 7e9))
             dd = [s.value for s in oi.on_tick(now + 10**9) if s.name == "oi_drawdown_pct"]
             daemon.stop()
             await task

@@ -35,11 +35,10 @@ from monitor.venues.binance_usdm import plan_backfill as binance_plan
 from monitor.venues.bybit_linear import plan_backfill as bybit_plan
 from monitor.venues.okx_swap import plan_backfill as okx_plan
 from streams.clock import ManualClock
-from streams.events import Funding, OpenInterest
 from streams.processors import default_processors
 from streams.signals import Signal
 from streams.units import NS_PER_MS
-from tests.helpers import SeedRecorder, run_clock_until
+from tests.helpers import SeedRecorder, btc_funding, btc_open_interest, run_clock_until
 
 V = "binance-usdm"
 H = 3_600_000_000_000
@@ -50,41 +49,12 @@ BASE_PX, HIGH_PX, LIVE_PX = 100_000.0, 150_000.0, 120_000.0
 LIVE_OI_DD = round((BASE_OI / BASE_PX * LIVE_PX / PEAK_OI - 1) * 100, 6)
 
 
-def _funding(ts: int, px: float) -> Funding:
-    return Funding(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=0,
-        rate=0.0001,
-        interval_h=8.0,
-        rate_8h=0.0001,
-        mark_price=px,
-        next_funding_ts=None,
-    )
-
-
-def _oi(ts: int, usd: float, px: float) -> OpenInterest:
-    return OpenInterest(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=ts,
-        ts_recv=0,
-        size=usd / px,
-        notional_usd=usd,
-    )
-
-
 def _hours(sim: BinanceUsdmSim, hours: range, peak_oi_at: int = -1, high_at: int = -1) -> None:
     """Hourly marks and open interest (the simulator's REST history) for ``hours``."""
     for h in hours:
         px = HIGH_PX if h == high_at else BASE_PX
-        sim.encode(_funding(T0 + h * H, px))
-        sim.encode(_oi(T0 + h * H, PEAK_OI if h == peak_oi_at else BASE_OI, px))
+        sim.encode(btc_funding(T0 + h * H, px))
+        sim.encode(btc_open_interest(T0 + h * H, PEAK_OI if h == peak_oi_at else BASE_OI, px))
 
 
 def _settings(tmp: Path, url: str, capture: Path) -> Settings:
@@ -125,7 +95,7 @@ async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
         with capture_logs() as logs:
             task = asyncio.create_task(daemon.run())
             # a live mark (it values the polled open interest), sent once a subscriber takes it
-            mark = _funding(T0 + 24 * H, BASE_PX)
+            mark = btc_funding(T0 + 24 * H, BASE_PX)
             await run_clock_until(
                 clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
             )
@@ -167,7 +137,7 @@ async def test_restart_backfills_the_gap_and_a_replay_of_the_captures_agrees(
                 what="the gap's history requests",
             )
             # the gap is seeded once live event time has passed it: here with a live mark
-            mark = _funding(T0 + 30 * H, LIVE_PX)
+            mark = btc_funding(T0 + 30 * H, LIVE_PX)
             await run_clock_until(
                 clock, lambda: server.publish(mark) > 0, step_s=0.5, timeout_s=30, what="a mark"
             )

@@ -23,7 +23,14 @@ from monitor.venues import get_venue, load_registry
 from monitor.venues.base import Stream, VenueEndpoints
 from streams.clock import ManualClock
 from streams.events import Funding, OpenInterest
-from tests.helpers import RUN_START_NS, SeedRecorder, eventually, run_clock_until, venue_run
+from tests.helpers import (
+    RUN_START_NS,
+    SeedRecorder,
+    btc_funding,
+    eventually,
+    run_clock_until,
+    venue_run,
+)
 
 V = "binance-usdm"
 T = RUN_START_NS
@@ -36,22 +43,6 @@ EXPECTED = {
     "truncated": 1.0,
     "too_large": 1.0,
 }
-
-
-def funding(mark: float) -> Funding:
-    return Funding(
-        venue=V,
-        symbol="BTCUSDT",
-        instrument="BTC-USDT-PERP",
-        asset="BTC",
-        ts_event=T,
-        ts_recv=0,
-        rate=0.0001,
-        interval_h=8.0,
-        rate_8h=0.0001,
-        mark_price=mark,
-        next_funding_ts=None,
-    )
 
 
 def oi(size: float) -> OpenInterest:
@@ -112,7 +103,7 @@ async def test_poll_goes_on_after_every_bad_answer() -> None:
     websocket connection and the supervisor never notice."""
     streams = [Stream(ch, "BTCUSDT") for ch in ("trades", "funding", "open_interest")]
     async with venue_run(V, streams, poll_interval_s=0.05) as h:
-        h.sim.publish(funding(85_000.0))
+        h.sim.publish(btc_funding(T, 85_000.0))
         await eventually(lambda: bool(h.of_type(Funding)), what="funding")
         for name in BAD:
             h.sim.rest_bad_answers(V, name)

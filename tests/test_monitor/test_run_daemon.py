@@ -13,8 +13,8 @@ import aiohttp
 
 from monitor.simulator.server import ExchangeSimulator
 from monitor.simulator.venues.binance_usdm import BinanceUsdmSim
-from streams.events import Funding, Liquidation, Trade
-from tests.helpers import eventually
+from streams.events import Liquidation, Trade
+from tests.helpers import btc_funding, eventually
 
 V = "binance-usdm"
 T = 1_763_714_000_000_000_000
@@ -74,21 +74,7 @@ async def test_run_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path: Path) -
                         side="sell",
                     )
                 )
-                sim.publish(
-                    Funding(
-                        venue=V,
-                        symbol="BTCUSDT",
-                        instrument="BTC-USDT-PERP",
-                        asset="BTC",
-                        ts_event=ts,
-                        ts_recv=0,
-                        rate=0.0001,
-                        interval_h=8.0,
-                        rate_8h=0.0001,
-                        mark_price=85_000.0,
-                        next_funding_ts=None,
-                    )
-                )
+                sim.publish(btc_funding(ts, 85_000.0))
             sim.publish(
                 Liquidation(
                     venue=V,
