@@ -53,10 +53,37 @@ __all__ = ["AlertEvaluator"]
 
 _SNAPSHOT_VERSION = 1
 
+#: a label and the values that a signal's label must have for some rule to select it
+Gate = tuple[str, frozenset[str]]
+
 
 def _value_id(rule: Rule) -> str:
     """The id of the condition whose value is the alert's value (rules with conditions)."""
     return rule.value_from or rule.conditions[0].id
+
+
+def _gates(rules: Sequence[Rule], refs: list[tuple[int, int]]) -> tuple[Gate, ...]:
+    """The labels that every rule condition (or absence) in ``refs`` pins with ``=``, each with
+    the values they pin it to: a series whose label is none of them is selected by none.
+
+    A cheap test before the selection (most liquidation series, e.g. ``side="long"`` or
+    ``window="1m"``, are selected by no rule of the default pack).
+    """
+    pinned: list[dict[str, set[str]]] = []
+    for ri, ci in refs:
+        r = rules[ri]
+        if ci >= 0:
+            matchers = r.conditions[ci].matchers
+        else:
+            assert r.absent is not None
+            matchers = r.absent.matchers
+        eq: dict[str, set[str]] = {}
+        for m in matchers:
+            if m.op == "=":
+                eq.setdefault(m.name, set()).add(m.value)
+        pinned.append(eq)
+    common = set.intersection(*(set(eq) for eq in pinned)) if pinned else set()
+    return tuple((lbl, frozenset(v for eq in pinned for v in eq[lbl])) for lbl in sorted(common))
 
 
 def _value_condition(rule: Rule) -> Condition:
@@ -85,6 +112,7 @@ class AlertEvaluator:
             if r.absent is not None:
                 self._by_signal.setdefault(r.absent.signal, []).append((i, -1))
                 self._absent.append(i)
+        self._gates = {name: _gates(self.rules, refs) for name, refs in self._by_signal.items()}
         # (name, labels as emitted) -> (sorted labels, the (rule, condition) pairs selecting it)
         self._select_cache: dict[tuple[str, LabelKey], tuple[LabelKey, list[tuple[int, int]]]] = {}
         self._scale_names = frozenset(
@@ -100,29 +128,39 @@ class AlertEvaluator:
     def on_signals(self, signals: Iterable[Signal]) -> list[AlertNotice]:
         """Fold signals in (each evaluated at its own timestamp); return the state changes."""
         out: list[AlertNotice] = []
+        by_signal = self._by_signal
+        gates = self._gates
+        scale_names = self._scale_names
+        cache = self._select_cache
         for s in signals:
             if s.ts > self.now_ns:
                 self.now_ns = s.ts
             if self.start_ns is None:
                 self.start_ns = s.ts
-            if s.name in self._scale_names:
-                self._scales[s.name] = s.value
-            refs = self._by_signal.get(s.name)
+            name = s.name
+            if name in scale_names:
+                self._scales[name] = s.value
+            refs = by_signal.get(name)
             if refs is None:
                 continue
-            # keyed by the labels as emitted (another order of the same labels gets its own entry
-            # with the same sorted key), which saves sorting them for every signal
-            ckey = (s.name, tuple(s.labels.items()))
-            cached = self._select_cache.get(ckey)
-            if cached is None:
-                lkey: LabelKey = tuple(sorted(s.labels.items()))
-                cached = (lkey, self._select(refs, s.labels))
-                if len(self._select_cache) > 1_000_000:
-                    self._select_cache.clear()
-                self._select_cache[ckey] = cached
-            lkey, selected = cached
-            for ri, ci in selected:
-                self._update(ri, ci, s, lkey, out)
+            labels = s.labels
+            for lbl, allowed in gates[name]:
+                if labels.get(lbl, "") not in allowed:
+                    break  # no rule can select this series
+            else:
+                # keyed by the labels as emitted (another order of the same labels gets its own
+                # entry with the same sorted key), which saves sorting them for every signal
+                ckey = (name, tuple(labels.items()))
+                cached = cache.get(ckey)
+                if cached is None:
+                    lkey: LabelKey = tuple(sorted(labels.items()))
+                    cached = (lkey, self._select(refs, labels))
+                    if len(cache) > 1_000_000:
+                        cache.clear()
+                    cache[ckey] = cached
+                lkey, selected = cached
+                for ri, ci in selected:
+                    self._update(ri, ci, s, lkey, out)
         return out
 
     def on_tick(self, now_ns: int) -> list[AlertNotice]:

@@ -5,8 +5,10 @@ wait for.
 
 A venue parser subclasses :class:`VenueParser` (which holds the instrument registry and states
 the venue id), decodes frames with :func:`decode` so a bad frame is always a counted
-``malformed`` one, and builds each event as ``Trade(**self.header(inst, ts_event, ts_recv),
-price=..., ...)``.
+``malformed`` one, and builds trades, liquidations and quotes with the base class's
+``self.trade(inst, ts_event, ts_recv, price, qty, side)`` and the like (one constructor call:
+they are most of the events), the other events as ``Funding(**self.header(inst, ts_event,
+ts_recv), rate=..., ...)``.
 
 Sides: the wire schemas type side fields as ``Literal`` values, so msgspec rejects an unknown
 side while decoding (a ``malformed`` frame); :func:`mapped` turns a venue's side value into ours
@@ -33,8 +35,9 @@ from monitor.venues.base import (
 from streams.events import (
     Event,
     EventHeader,
-    FillFields,
     Funding,
+    Liquidation,
+    PositionSide,
     Quote,
     TakerSide,
     Trade,
@@ -47,14 +50,12 @@ __all__ = [
     "MarkPrices",
     "Route",
     "VenueParser",
-    "book_quote",
     "decode",
     "dispatch",
     "funding",
     "mapped",
     "require_any",
     "require_usd_quote",
-    "spot_trade",
     "to_ns",
 ]
 
@@ -132,17 +133,6 @@ def dispatch(
     return route(parser, data, ts_recv)
 
 
-def book_quote(
-    header: EventHeader,
-    bids: Sequence[tuple[float, float]],
-    asks: Sequence[tuple[float, float]],
-) -> Quote:
-    """The Quote of a book's best levels: ``bids``/``asks`` are ``(price, size)``, best first,
-    neither empty."""
-    (bid, bid_size), (ask, ask_size) = bids[0], asks[0]
-    return Quote(**header, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size)
-
-
 class MarkPrices(Generic[T]):
     """The last mark price of each symbol, and what waits for a symbol's first mark.
 
@@ -207,17 +197,6 @@ def require_usd_quote(inst: Instrument) -> None:
     """Raise ParseError unless ``inst`` is quoted in a currency taken at par with USD."""
     if inst.quote not in USD_QUOTES:
         raise ParseError(f"cannot value a {inst.instrument} trade in USD")
-
-
-def spot_trade(
-    inst: Instrument, header: EventHeader, price: float, size: float, side: TakerSide
-) -> Trade:
-    """A spot trade of ``size`` base units at ``price``, its quote currency taken at par with USD.
-
-    Raises ParseError for a pair not quoted in such a currency (:func:`require_usd_quote`).
-    """
-    require_usd_quote(inst)
-    return Trade(**header, price=price, size=size, notional_usd=price * size, side=side)
 
 
 class VenueParser:
@@ -291,19 +270,121 @@ class VenueParser:
             "ts_recv": ts_recv,
         }
 
-    def fill(
-        self, inst: Instrument, ts_event: int, ts_recv: int, price: float, qty: float
-    ) -> FillFields:
-        """The fields of a trade or liquidation of ``qty`` in the venue's unit at ``price``.
+    def trade(
+        self,
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        price: float,
+        qty: float,
+        side: TakerSide,
+    ) -> Trade:
+        """A trade of ``qty`` in the venue's unit at ``price``.
 
         ``qty`` is converted by :meth:`Instrument.size_and_notional` (contracts, USD contracts
         of inverse instruments, or base units when ``contract_size`` is 1); the price is per
         coin (:meth:`Instrument.unit_price`, for bundled symbols such as ``1000PEPEUSDT``).
         """
         size, notional = inst.size_and_notional(qty, price)
-        return {
-            **self.header(inst, ts_event, ts_recv),
-            "price": inst.unit_price(price),
-            "size": size,
-            "notional_usd": notional,
-        }
+        return Trade(
+            venue=self.venue,
+            symbol=inst.symbol,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=ts_event,
+            ts_recv=ts_recv,
+            price=inst.unit_price(price),
+            size=size,
+            notional_usd=notional,
+            side=side,
+        )
+
+    def liquidation(
+        self,
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        price: float,
+        qty: float,
+        side: PositionSide,
+    ) -> Liquidation:
+        """A liquidation of ``qty`` in the venue's unit at ``price`` (converted as in
+        :meth:`trade`); ``side`` is the liquidated position's."""
+        size, notional = inst.size_and_notional(qty, price)
+        return Liquidation(
+            venue=self.venue,
+            symbol=inst.symbol,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=ts_event,
+            ts_recv=ts_recv,
+            price=inst.unit_price(price),
+            size=size,
+            notional_usd=notional,
+            side=side,
+        )
+
+    def spot_trade(
+        self,
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        price: float,
+        size: float,
+        side: TakerSide,
+    ) -> Trade:
+        """A spot trade of ``size`` base units at ``price``, its quote currency taken at par
+        with USD.
+
+        Raises ParseError for a pair not quoted in such a currency (:func:`require_usd_quote`).
+        """
+        require_usd_quote(inst)
+        return Trade(
+            venue=self.venue,
+            symbol=inst.symbol,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=ts_event,
+            ts_recv=ts_recv,
+            price=price,
+            size=size,
+            notional_usd=price * size,
+            side=side,
+        )
+
+    def quote(
+        self,
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        bid: float,
+        ask: float,
+        bid_size: float | None,
+        ask_size: float | None,
+    ) -> Quote:
+        """A best bid and ask, as given (prices per coin, sizes in base units)."""
+        return Quote(
+            venue=self.venue,
+            symbol=inst.symbol,
+            instrument=inst.instrument,
+            asset=inst.base,
+            ts_event=ts_event,
+            ts_recv=ts_recv,
+            bid=bid,
+            ask=ask,
+            bid_size=bid_size,
+            ask_size=ask_size,
+        )
+
+    def book_quote(
+        self,
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        bids: Sequence[tuple[float, float]],
+        asks: Sequence[tuple[float, float]],
+    ) -> Quote:
+        """The Quote of a book's best levels: ``bids``/``asks`` are ``(price, size)``, best
+        first, neither empty."""
+        (bid, bid_size), (ask, ask_size) = bids[0], asks[0]
+        return self.quote(inst, ts_event, ts_recv, bid, ask, bid_size, ask_size)

@@ -144,6 +144,9 @@ class LiquidationProcessor:
         # window key they were computed at
         self._last_rows: list[list[list[float]]] = [[] for _ in cfg.windows]
         self._window_keys: list[tuple[int, int, int] | None] = [None for _ in cfg.windows]
+        # per window, per asset row: the (name, labels) of each column's series, built once
+        # (a series' signals share its labels dict; signals are never mutated)
+        self._series_ids: list[list[list[tuple[str, dict[str, str]]]]] = [[] for _ in cfg.windows]
         self._burst_key: tuple[Any, ...] | None = None
         self._sat_key: tuple[int, int, int] | None = None
         self._series = SeriesCache()
@@ -241,7 +244,7 @@ class LiquidationProcessor:
                 m = _figures(raw, n)
                 before = self._last_rows[wi]
                 if m != before:
-                    self._emit_window(out, m, before, wlabel, now_ns)
+                    self._emit_window(out, m, before, wi, now_ns)
                     self._last_rows[wi] = m
                     self._last[wi][:] = m
                 if not math.isfinite(sum(raw)):
@@ -268,22 +271,38 @@ class LiquidationProcessor:
         out: list[Signal],
         m: list[list[float]],
         before: list[list[float]],
-        wlabel: str,
+        wi: int,
         ts: int,
     ) -> None:
-        assets = self.assets
+        ids = self._window_series(wi)
+        n_before = len(before)
         for i, row in enumerate(m):
-            old = before[i] if i < len(before) else _NAN_ROW
+            old = before[i] if i < n_before else _NAN_ROW
+            if row == old:  # no NaN is shared between the two (fresh floats): all equal
+                continue
+            row_ids = ids[i]
             for c, v in enumerate(row):
-                if v == old[c]:
-                    continue
-                name, side = _COLUMNS[c]
-                labels = (
-                    {"asset": assets[i], "window": wlabel}
-                    if side is None
-                    else {"asset": assets[i], "side": side, "window": wlabel}
-                )
-                out.append(Signal(name, labels, v, ts))
+                if v != old[c]:
+                    name, labels = row_ids[c]
+                    out.append(Signal(name, labels, v, ts))
+
+    def _window_series(self, wi: int) -> list[list[tuple[str, dict[str, str]]]]:
+        """The (name, labels) of every asset row's columns in window ``wi``."""
+        ids = self._series_ids[wi]
+        wlabel = self._labels[wi]
+        for asset in self.assets[len(ids) :]:
+            ids.append(
+                [
+                    (
+                        name,
+                        {"asset": asset, "window": wlabel}
+                        if side is None
+                        else {"asset": asset, "side": side, "window": wlabel},
+                    )
+                    for name, side in _COLUMNS
+                ]
+            )
+        return ids
 
     def _update_baseline(self, now_ns: int) -> None:
         cfg = self.config
@@ -422,5 +441,6 @@ class LiquidationProcessor:
         self.rejected_events = int(state["rejected_events"])
         self._last_rows = [a.tolist() for a in self._last]
         self._window_keys = [None for _ in self._labels]
+        self._series_ids = [[] for _ in self._labels]
         self._burst_key = None
         self._sat_key = None

@@ -203,3 +203,68 @@ def test_never_seen_absence_alert_resolves_when_data_arrives() -> None:
     out = ev.on_tick(T0 + 303 * S)
     assert [(n.status, n.labels.get("signal")) for n in out] == [("resolved", "price_ref")]
     assert ev.active() == []
+
+
+GATED = """\
+rules:
+  - name: short
+    signal: liq_usd
+    match: {side: all, window: 5m}
+    op: ">="
+    annotations: {summary: "{asset} 5m"}
+    levels:
+      - {level: warning, threshold: 100}
+  - name: long
+    signal: liq_usd
+    match: {side: all, window: 1h, asset: all}
+    op: ">="
+    annotations: {summary: "{asset} 1h"}
+    levels:
+      - {level: warning, threshold: 100}
+  - name: any_window
+    signal: liq_count
+    match: {side: all}
+    op: ">="
+    annotations: {summary: "{asset} {window} count"}
+    levels:
+      - {level: warning, threshold: 5}
+  - name: one_window
+    signal: liq_count
+    match: {window: 1m}
+    op: ">="
+    annotations: {summary: "{asset} {window} count"}
+    levels:
+      - {level: warning, threshold: 5}
+"""
+
+
+def test_series_selected_by_some_rule_are_evaluated_and_the_rest_skipped() -> None:
+    """Labels every rule of a signal pins (side, window of liq_usd) skip the series no rule
+    selects; a label only some rules pin (liq_count's side, window) skips nothing they select."""
+    ev = make(GATED)
+
+    def usd(asset: str, side: str, window: str) -> Signal:
+        return Signal("liq_usd", {"asset": asset, "side": side, "window": window}, 500.0, T0)
+
+    def count(side: str, window: str) -> Signal:
+        return Signal("liq_count", {"asset": "BTC", "side": side, "window": window}, 9.0, T0)
+
+    out = ev.on_signals(
+        [
+            usd("BTC", "all", "5m"),  # short
+            usd("BTC", "long", "5m"),  # no rule: side
+            usd("BTC", "all", "1m"),  # no rule: window
+            usd("BTC", "all", "1h"),  # no rule: long wants asset all
+            usd("all", "all", "1h"),  # long, and not short (window)
+            count("long", "1m"),  # one_window only
+            count("all", "24h"),  # any_window only
+            count("short", "1h"),  # none
+        ]
+    )
+    fired = sorted((n.rule, n.labels["asset"], n.labels["side"], n.labels["window"]) for n in out)
+    assert fired == [
+        ("any_window", "BTC", "all", "24h"),
+        ("long", "all", "all", "1h"),
+        ("one_window", "BTC", "long", "1m"),
+        ("short", "BTC", "all", "5m"),
+    ]

@@ -17,7 +17,7 @@ from monitor.venues.binance_spot.schemas import (
     BinanceSpotFrame,
 )
 from monitor.venues.binance_usdm.parse import is_reply
-from monitor.venues.parsing import VenueParser, decode, spot_trade
+from monitor.venues.parsing import VenueParser, decode
 from streams.events import Event, Quote, Trade
 from streams.units import NS_PER_MS
 
@@ -62,15 +62,9 @@ class BinanceSpotParser(VenueParser):
 
     def _quote(self, p: BinanceSpotBookTicker, ts_recv: int) -> Quote:
         inst = self.instrument(p.s)
-        return Quote(
-            **self.header(inst, ts_recv, ts_recv),  # spot bookTicker carries no time
-            bid=p.b,
-            ask=p.a,
-            bid_size=p.B,
-            ask_size=p.A,
-        )
+        # spot bookTicker carries no time
+        return self.quote(inst, ts_recv, ts_recv, p.b, p.a, p.B, p.A)
 
     def _trade(self, p: BinanceSpotAggTrade, ts_recv: int) -> Trade:
         inst = self.instrument(p.s)
-        header = self.header(inst, p.T * NS_PER_MS, ts_recv)
-        return spot_trade(inst, header, p.p, p.q, "sell" if p.m else "buy")
+        return self.spot_trade(inst, p.T * NS_PER_MS, ts_recv, p.p, p.q, "sell" if p.m else "buy")

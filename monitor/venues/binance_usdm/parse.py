@@ -17,7 +17,7 @@ from monitor.venues.binance_usdm.schemas import (
     BinancePayload,
 )
 from monitor.venues.parsing import MarkPrices, VenueParser, funding, mapped
-from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, Trade
+from streams.events import Event, OpenInterest, PositionSide
 from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BinanceUsdmParser", "is_reply"]
@@ -112,16 +112,7 @@ class BinanceUsdmParser(VenueParser):
         inst = self.instruments.get(p.s)
         if inst is None:
             raise MissingMetadataError(f"no instrument metadata for {p.s}")
-        m = inst.multiplier  # coins per unit of a bundled symbol (1000PEPEUSDT), else 1
-        return [
-            Trade(
-                **self.header(inst, p.T * NS_PER_MS, ts_recv),
-                price=p.p / m,
-                size=p.q * m,
-                notional_usd=p.p * p.q,
-                side="sell" if p.m else "buy",
-            )
-        ]
+        return [self.trade(inst, p.T * NS_PER_MS, ts_recv, p.p, p.q, "sell" if p.m else "buy")]
 
     def _payload(self, p: BinancePayload, ts_recv: int) -> list[Event]:
         if isinstance(p, BinanceAggTrade):
@@ -131,16 +122,8 @@ class BinanceUsdmParser(VenueParser):
             inst = self.instrument(o.s)
             qty = o.z if o.z > 0 else o.q
             price = o.ap if o.ap > 0 else o.p
-            m = inst.multiplier
-            return [
-                Liquidation(
-                    **self.header(inst, o.T * NS_PER_MS, ts_recv),
-                    price=price / m,
-                    size=qty * m,
-                    notional_usd=price * qty,
-                    side=mapped(_LIQUIDATED, o.S, "forceOrder side"),
-                )
-            ]
+            side = mapped(_LIQUIDATED, o.S, "forceOrder side")
+            return [self.liquidation(inst, o.T * NS_PER_MS, ts_recv, price, qty, side)]
         if isinstance(p, BinanceMarkPrice):
             inst = self.instrument(p.s)
             out: list[Event] = []
@@ -162,12 +145,14 @@ class BinanceUsdmParser(VenueParser):
             ]
         inst = self.instrument(p.s)
         return [
-            Quote(
-                **self.header(inst, (p.T or p.E) * NS_PER_MS, ts_recv),
-                bid=inst.unit_price(p.b),
-                ask=inst.unit_price(p.a),
-                bid_size=p.B * inst.multiplier,
-                ask_size=p.A * inst.multiplier,
+            self.quote(
+                inst,
+                (p.T or p.E) * NS_PER_MS,
+                ts_recv,
+                inst.unit_price(p.b),
+                inst.unit_price(p.a),
+                p.B * inst.multiplier,
+                p.A * inst.multiplier,
             )
         ]
 

@@ -43,7 +43,7 @@ from monitor.venues.bitmex.schemas import (
     BitmexTradeRow,
 )
 from monitor.venues.parsing import VenueParser, decode, funding, mapped, require_any, to_ns
-from streams.events import Event, Liquidation, OpenInterest, PositionSide, Quote, TakerSide, Trade
+from streams.events import Event, OpenInterest, PositionSide, TakerSide
 
 __all__ = ["VENUE_ID", "BitmexParser", "interval_hours", "to_ns"]
 
@@ -127,10 +127,8 @@ class BitmexParser(VenueParser):
                 return None  # the snapshot repeats trades we already published (reconnect)
             if last is None or r.timestamp > last:
                 self._last_trade[r.symbol] = r.timestamp
-            return Trade(
-                **self.fill(inst, to_ns(r.timestamp), ts_recv, r.price, r.size),
-                side=mapped(_TAKER, r.side, "trade side"),
-            )
+            side = mapped(_TAKER, r.side, "trade side")
+            return self.trade(inst, to_ns(r.timestamp), ts_recv, r.price, r.size, side)
 
         return self.each_row(rows, lambda r: r.symbol, trade)
 
@@ -152,13 +150,9 @@ class BitmexParser(VenueParser):
             self._seen_liq[r.orderID] = None
             if len(self._seen_liq) > SEEN_LIQUIDATIONS:
                 self._seen_liq.popitem(last=False)
-            out.append(
-                Liquidation(
-                    # the table has no timestamps
-                    **self.fill(inst, ts_recv, ts_recv, r.price, r.leavesQty),
-                    side=mapped(_LIQUIDATED, r.side, "liquidation side"),
-                )
-            )
+            side = mapped(_LIQUIDATED, r.side, "liquidation side")
+            # the table has no timestamps
+            out.append(self.liquidation(inst, ts_recv, ts_recv, r.price, r.leavesQty, side))
         return require_any(out, missing)
 
     def _instrument_rows(
@@ -214,12 +208,14 @@ class BitmexParser(VenueParser):
             bid, ask = r.bidPrice, r.askPrice
             if not bid or not ask:
                 return None
-            return Quote(
-                **self.header(inst, to_ns(r.timestamp), ts_recv),
-                bid=bid,
-                ask=ask,
-                bid_size=None if r.bidSize is None else inst.size_and_notional(r.bidSize, bid)[0],
-                ask_size=None if r.askSize is None else inst.size_and_notional(r.askSize, ask)[0],
+            return self.quote(
+                inst,
+                to_ns(r.timestamp),
+                ts_recv,
+                bid,
+                ask,
+                None if r.bidSize is None else inst.size_and_notional(r.bidSize, bid)[0],
+                None if r.askSize is None else inst.size_and_notional(r.askSize, ask)[0],
             )
 
         return self.each_row(rows, lambda r: r.symbol, quote)

@@ -17,7 +17,7 @@ from monitor.venues.bitstamp.schemas import (
     BitstampTrade,
     BitstampTradeType,
 )
-from monitor.venues.parsing import VenueParser, book_quote, decode, mapped, spot_trade
+from monitor.venues.parsing import VenueParser, decode, mapped
 from streams.events import Event, TakerSide
 from streams.units import NS_PER_US
 
@@ -69,11 +69,13 @@ class BitstampParser(VenueParser):
         book = _book_decoder.decode(data)
         if not book.bids or not book.asks:
             return []  # a side of the book is empty
-        header = self.header(inst, book.microtimestamp * NS_PER_US, ts_recv)
-        return [book_quote(header, book.bids, book.asks)]
+        ts_event = book.microtimestamp * NS_PER_US
+        return [self.book_quote(inst, ts_event, ts_recv, book.bids, book.asks)]
 
     def _trade(self, symbol: str, data: msgspec.Raw, ts_recv: int) -> list[Event]:
         inst = self.instrument(symbol)
         t = _trade_decoder.decode(data)
-        header = self.header(inst, t.microtimestamp * NS_PER_US, ts_recv)
-        return [spot_trade(inst, header, t.price, t.amount, mapped(_TAKER, t.type, "trade type"))]
+        side = mapped(_TAKER, t.type, "trade type")
+        return [
+            self.spot_trade(inst, t.microtimestamp * NS_PER_US, ts_recv, t.price, t.amount, side)
+        ]

@@ -18,13 +18,9 @@ from monitor.venues.bybit_linear.schemas import (
 from monitor.venues.parsing import VenueParser, decode, funding, mapped
 from streams.events import (
     Event,
-    FillFields,
-    Liquidation,
     OpenInterest,
     PositionSide,
-    Quote,
     TakerSide,
-    Trade,
 )
 from streams.units import NS_PER_MS
 
@@ -120,17 +116,29 @@ class BybitLinearParser(VenueParser):
 
     def _trades(self, trades: list[BybitTrade], ts_recv: int) -> list[Event]:
         return [
-            Trade(**self._fill(t, ts_recv), side=mapped(_TAKER, t.S, "trade side")) for t in trades
+            self.trade(
+                self.instrument(t.s),
+                t.T * NS_PER_MS,
+                ts_recv,
+                t.p,
+                t.v,
+                mapped(_TAKER, t.S, "trade side"),
+            )
+            for t in trades
         ]
 
     def _liquidations(self, liqs: list[BybitLiquidation], ts_recv: int) -> list[Event]:
         return [
-            Liquidation(**self._fill(q, ts_recv), side=mapped(_LIQUIDATED, q.S, "liquidation side"))
+            self.liquidation(
+                self.instrument(q.s),
+                q.T * NS_PER_MS,
+                ts_recv,
+                q.p,
+                q.v,
+                mapped(_LIQUIDATED, q.S, "liquidation side"),
+            )
             for q in liqs
         ]
-
-    def _fill(self, row: BybitTrade | BybitLiquidation, ts_recv: int) -> FillFields:
-        return self.fill(self.instrument(row.s), row.T * NS_PER_MS, ts_recv, row.p, row.v)
 
     def _ticker(self, env: BybitEnvelope, t: BybitTicker, ts_recv: int) -> list[Event]:
         inst = self.instrument(t.symbol)
@@ -151,7 +159,8 @@ class BybitLinearParser(VenueParser):
         oi_changed = "open_interest" in changed
         quote_changed = "quote" in changed
 
-        header = self.header(inst, env.ts * NS_PER_MS, ts_recv)
+        ts_event = env.ts * NS_PER_MS
+        header = self.header(inst, ts_event, ts_recv)
         out: list[Event] = []
         mark = st.markPrice
         rate = st.fundingRate
@@ -172,12 +181,14 @@ class BybitLinearParser(VenueParser):
         bid, ask = st.bid1Price, st.ask1Price
         if quote_changed and bid is not None and ask is not None:
             out.append(
-                Quote(
-                    **header,
-                    bid=inst.unit_price(bid),
-                    ask=inst.unit_price(ask),
-                    bid_size=_base_size(inst, st.bid1Size, bid),
-                    ask_size=_base_size(inst, st.ask1Size, ask),
+                self.quote(
+                    inst,
+                    ts_event,
+                    ts_recv,
+                    inst.unit_price(bid),
+                    inst.unit_price(ask),
+                    _base_size(inst, st.bid1Size, bid),
+                    _base_size(inst, st.ask1Size, ask),
                 )
             )
         return out

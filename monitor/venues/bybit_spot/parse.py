@@ -14,8 +14,8 @@ from monitor.venues.base import UnknownMessageError
 from monitor.venues.bybit_linear.parse import op_reply
 from monitor.venues.bybit_linear.schemas import BybitEnvelope, BybitTrade
 from monitor.venues.bybit_spot.schemas import BybitOrderbook
-from monitor.venues.parsing import VenueParser, book_quote, decode, spot_trade
-from streams.events import Event
+from monitor.venues.parsing import VenueParser, decode
+from streams.events import Event, TakerSide
 from streams.units import NS_PER_MS
 
 __all__ = ["VENUE_ID", "BybitSpotParser"]
@@ -43,12 +43,12 @@ class BybitSpotParser(VenueParser):
             if not book.b or not book.a:
                 return []  # one side of the book is empty
             inst = self.instrument(book.s)
-            return [book_quote(self.header(inst, env.ts * NS_PER_MS, ts_recv), book.b, book.a)]
+            return [self.book_quote(inst, env.ts * NS_PER_MS, ts_recv, book.b, book.a)]
         if kind == "publicTrade":
             out: list[Event] = []
             for t in decode(_trades_decoder, env.data):
                 inst = self.instrument(t.s)
-                header = self.header(inst, t.T * NS_PER_MS, ts_recv)
-                out.append(spot_trade(inst, header, t.p, t.v, "buy" if t.S == "Buy" else "sell"))
+                side: TakerSide = "buy" if t.S == "Buy" else "sell"
+                out.append(self.spot_trade(inst, t.T * NS_PER_MS, ts_recv, t.p, t.v, side))
             return out
         raise UnknownMessageError(f"unknown topic {env.topic!r}")

@@ -14,8 +14,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.coinbase.schemas import CoinbaseMessage, CoinbaseSide
-from monitor.venues.parsing import VenueParser, decode, mapped, spot_trade, to_ns
-from streams.events import Event, EventHeader, Quote, TakerSide
+from monitor.venues.parsing import VenueParser, decode, mapped, to_ns
+from streams.events import Event, TakerSide
 
 __all__ = ["VENUE_ID", "CoinbaseParser"]
 
@@ -44,30 +44,26 @@ class CoinbaseParser(VenueParser):
             raise ParseError(f"error: {m.message} ({m.reason})")
         raise UnknownMessageError(f"unknown message type {m.type!r}")
 
-    def _header(self, m: CoinbaseMessage, ts_recv: int) -> tuple[Instrument, EventHeader]:
+    def _product(self, m: CoinbaseMessage, ts_recv: int) -> tuple[Instrument, int]:
+        """The message's instrument and event time."""
         if m.product_id is None:
             raise ParseError(f"{m.type} without product_id")
         inst = self.instrument(m.product_id)
-        ts_event = to_ns(m.time) if m.time is not None else ts_recv
-        return inst, self.header(inst, ts_event, ts_recv)
+        return inst, to_ns(m.time) if m.time is not None else ts_recv
 
     def _ticker(self, m: CoinbaseMessage, ts_recv: int) -> list[Event]:
-        _, header = self._header(m, ts_recv)
+        inst, ts_event = self._product(m, ts_recv)
         if not m.best_bid or not m.best_ask:
             return []  # a side of the book is empty
         return [
-            Quote(
-                **header,
-                bid=m.best_bid,
-                ask=m.best_ask,
-                bid_size=m.best_bid_size,
-                ask_size=m.best_ask_size,
+            self.quote(
+                inst, ts_event, ts_recv, m.best_bid, m.best_ask, m.best_bid_size, m.best_ask_size
             )
         ]
 
     def _match(self, m: CoinbaseMessage, ts_recv: int) -> list[Event]:
-        inst, header = self._header(m, ts_recv)
+        inst, ts_event = self._product(m, ts_recv)
         if m.price is None or m.size is None or m.side is None:
             raise ParseError("match without price, size or side")
         side = mapped(_TAKER, m.side, "match side")
-        return [spot_trade(inst, header, m.price, m.size, side)]
+        return [self.spot_trade(inst, ts_event, ts_recv, m.price, m.size, side)]

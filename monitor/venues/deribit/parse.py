@@ -33,7 +33,7 @@ from monitor.instruments import Instrument
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.deribit.schemas import DeribitFrame, DeribitTicker, DeribitTrade
 from monitor.venues.parsing import Route, VenueParser, decode, dispatch
-from streams.events import Event, Funding, Liquidation, OpenInterest, Quote, Trade, rate_8h
+from streams.events import Event, Funding, OpenInterest, PositionSide, rate_8h
 from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "DeribitParser"]
@@ -74,19 +74,21 @@ class DeribitParser(VenueParser):
     def _trades(self, trades: list[DeribitTrade], ts_recv: int) -> list[Event]:
         def events(t: DeribitTrade, inst: Instrument) -> Iterator[Event]:
             # amounts are USD (inverse) or base coin (linear), never contracts: contract_size 1
-            fill = self.fill(inst, t.timestamp * NS_PER_MS, ts_recv, t.price, t.amount)
-            yield Trade(**fill, side=t.direction)
+            ts_event = t.timestamp * NS_PER_MS
+            yield self.trade(inst, ts_event, ts_recv, t.price, t.amount, t.direction)
             taker_sell = t.direction == "sell"
             for who in t.liquidation or "":
                 # liquidated ORDER side: the taker's for "T", the maker's (opposite) for "M"
                 order_sell = taker_sell if who == "T" else not taker_sell
-                yield Liquidation(**fill, side="long" if order_sell else "short")
+                side: PositionSide = "long" if order_sell else "short"
+                yield self.liquidation(inst, ts_event, ts_recv, t.price, t.amount, side)
 
         return self.each_row_events(trades, lambda t: t.instrument_name, events)
 
     def _ticker(self, tk: DeribitTicker, ts_recv: int) -> list[Event]:
         inst = self.instrument(tk.instrument_name)
-        header = self.header(inst, tk.timestamp * NS_PER_MS, ts_recv)
+        ts_event = tk.timestamp * NS_PER_MS
+        header = self.header(inst, ts_event, ts_recv)
         out: list[Event] = []
         if tk.current_funding is not None:
             out.append(
@@ -109,12 +111,14 @@ class DeribitParser(VenueParser):
         bid, ask = tk.best_bid_price, tk.best_ask_price
         if bid and ask:
             out.append(
-                Quote(
-                    **header,
-                    bid=bid,
-                    ask=ask,
-                    bid_size=_book_size(tk.best_bid_amount, bid, inst),
-                    ask_size=_book_size(tk.best_ask_amount, ask, inst),
+                self.quote(
+                    inst,
+                    ts_event,
+                    ts_recv,
+                    bid,
+                    ask,
+                    _book_size(tk.best_bid_amount, bid, inst),
+                    _book_size(tk.best_ask_amount, ask, inst),
                 )
             )
         return out

@@ -16,7 +16,7 @@ import msgspec
 
 from monitor.venues.base import ParseError, UnknownMessageError
 from monitor.venues.gate_spot.schemas import GateBookTicker, GateEnvelope, GateTrade
-from monitor.venues.parsing import Route, VenueParser, book_quote, decode, dispatch, spot_trade
+from monitor.venues.parsing import Route, VenueParser, decode, dispatch
 from streams.events import Event
 from streams.units import NS_PER_MS, NS_PER_SECOND
 
@@ -49,13 +49,12 @@ class GateSpotParser(VenueParser):
 
     def _book_ticker(self, book: GateBookTicker, ts_recv: int) -> list[Event]:
         inst = self.instrument(book.s)
-        header = self.header(inst, book.t * NS_PER_MS, ts_recv)
-        return [book_quote(header, [(book.b, book.B)], [(book.a, book.A)])]
+        return [self.quote(inst, book.t * NS_PER_MS, ts_recv, book.b, book.a, book.B, book.A)]
 
     def _trade(self, t: GateTrade, ts_recv: int) -> list[Event]:
         inst = self.instrument(t.currency_pair)
         ts = _ms_to_ns(t.create_time_ms) or t.create_time * NS_PER_SECOND
-        return [spot_trade(inst, self.header(inst, ts, ts_recv), t.price, t.amount, t.side)]
+        return [self.spot_trade(inst, ts, ts_recv, t.price, t.amount, t.side)]
 
 
 def _ms_to_ns(ms: str | int) -> int:

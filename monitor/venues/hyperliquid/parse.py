@@ -18,7 +18,7 @@ from monitor.venues.hyperliquid.schemas import (
     HlTradeSide,
 )
 from monitor.venues.parsing import VenueParser, funding, mapped
-from streams.events import Event, OpenInterest, Quote, TakerSide, Trade
+from streams.events import Event, OpenInterest, TakerSide, Trade
 from streams.units import NS_PER_MS
 
 __all__ = ["FUNDING_INTERVAL_H", "VENUE_ID", "HyperliquidParser"]
@@ -126,11 +126,13 @@ class HyperliquidParser(VenueParser):
         if bid is None or ask is None:
             return []  # one side of the book is empty: no quote
         return [
-            Quote(
-                **self.header(inst, msg.time * NS_PER_MS, ts_recv),
-                bid=inst.unit_price(bid.px),
-                ask=inst.unit_price(ask.px),
-                bid_size=bid.sz * inst.contract_size * inst.multiplier,
-                ask_size=ask.sz * inst.contract_size * inst.multiplier,
+            self.quote(
+                inst,
+                msg.time * NS_PER_MS,
+                ts_recv,
+                inst.unit_price(bid.px),
+                inst.unit_price(ask.px),
+                bid.sz * inst.contract_size * inst.multiplier,
+                ask.sz * inst.contract_size * inst.multiplier,
             )
         ]

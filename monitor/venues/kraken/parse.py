@@ -14,8 +14,8 @@ import msgspec
 from monitor.instruments import Instrument
 from monitor.venues.base import ParseError
 from monitor.venues.kraken.schemas import KrakenFrame, KrakenTicker, KrakenTrade
-from monitor.venues.parsing import Route, VenueParser, decode, dispatch, spot_trade, to_ns
-from streams.events import Event, Quote
+from monitor.venues.parsing import Route, VenueParser, decode, dispatch, to_ns
+from streams.events import Event
 
 __all__ = ["VENUE_ID", "KrakenParser"]
 
@@ -50,20 +50,13 @@ class KrakenParser(VenueParser):
     def _tickers(self, rows: list[KrakenTicker], ts_recv: int) -> list[Event]:
         def quote(r: KrakenTicker, inst: Instrument) -> Event:
             ts_event = to_ns(r.timestamp) if r.timestamp is not None else ts_recv
-            return Quote(
-                **self.header(inst, ts_event, ts_recv),
-                bid=r.bid,
-                ask=r.ask,
-                bid_size=r.bid_qty,
-                ask_size=r.ask_qty,
-            )
+            return self.quote(inst, ts_event, ts_recv, r.bid, r.ask, r.bid_qty, r.ask_qty)
 
         return self.each_row(rows, lambda r: r.symbol, quote)
 
     def _trades(self, rows: list[KrakenTrade], ts_recv: int) -> list[Event]:
         def trade(r: KrakenTrade, inst: Instrument) -> Event:
-            header = self.header(inst, to_ns(r.timestamp), ts_recv)
-            return spot_trade(inst, header, r.price, r.qty, r.side)
+            return self.spot_trade(inst, to_ns(r.timestamp), ts_recv, r.price, r.qty, r.side)
 
         return self.each_row(rows, lambda r: r.symbol, trade)
 

@@ -23,11 +23,8 @@ from monitor.venues.parsing import MarkPrices, Route, VenueParser, decode, dispa
 from streams.events import (
     Event,
     Funding,
-    Liquidation,
     OpenInterest,
     PositionSide,
-    Quote,
-    Trade,
 )
 from streams.units import MS_PER_HOUR, NS_PER_MS
 
@@ -101,7 +98,7 @@ class OkxSwapParser(VenueParser):
         out: list[Event] = []
         for t in trades:
             inst = self.instrument(t.instId)
-            out.append(Trade(**self.fill(inst, t.ts * NS_PER_MS, ts_recv, t.px, t.sz), side=t.side))
+            out.append(self.trade(inst, t.ts * NS_PER_MS, ts_recv, t.px, t.sz, t.side))
         return out
 
     def _liquidations(self, items: list[OkxLiquidation], ts_recv: int) -> list[Event]:
@@ -109,8 +106,8 @@ class OkxSwapParser(VenueParser):
 
         def liquidations(item: OkxLiquidation, inst: Instrument) -> Iterator[Event]:
             for d in item.details:
-                fill = self.fill(inst, d.ts * NS_PER_MS, ts_recv, d.bkPx, d.sz)
-                yield Liquidation(**fill, side=liquidated_side(d))
+                side = liquidated_side(d)
+                yield self.liquidation(inst, d.ts * NS_PER_MS, ts_recv, d.bkPx, d.sz, side)
 
         return self.each_row_events(items, lambda item: item.instId, liquidations)
 
@@ -187,12 +184,14 @@ class OkxSwapParser(VenueParser):
             bid, ask = _float(t.bidPx), _float(t.askPx)
             bid_sz, ask_sz = _opt_float(t.bidSz), _opt_float(t.askSz)
             out.append(
-                Quote(
-                    **self.header(inst, t.ts * NS_PER_MS, ts_recv),
-                    bid=bid,
-                    ask=ask,
-                    bid_size=None if bid_sz is None else inst.size_and_notional(bid_sz, bid)[0],
-                    ask_size=None if ask_sz is None else inst.size_and_notional(ask_sz, ask)[0],
+                self.quote(
+                    inst,
+                    t.ts * NS_PER_MS,
+                    ts_recv,
+                    bid,
+                    ask,
+                    None if bid_sz is None else inst.size_and_notional(bid_sz, bid)[0],
+                    None if ask_sz is None else inst.size_and_notional(ask_sz, ask)[0],
                 )
             )
         return out
