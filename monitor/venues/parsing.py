@@ -63,6 +63,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 T = TypeVar("T")
 P = TypeVar("P")
+_Fill = TypeVar("_Fill", Trade, Liquidation)
 
 # quote currencies valued at par in ``notional_usd``; trades in other quotes are not valued
 USD_QUOTES = frozenset({"USD", "USDT", "USDC", "FDUSD", "DAI", "USDS", "PYUSD", "USDE", "TUSD"})
@@ -286,17 +287,8 @@ class VenueParser:
         coin (:meth:`Instrument.unit_price`, for bundled symbols such as ``1000PEPEUSDT``).
         """
         size, notional = inst.size_and_notional(qty, price)
-        return Trade(
-            venue=self.venue,
-            symbol=inst.symbol,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=ts_event,
-            ts_recv=ts_recv,
-            price=inst.unit_price(price),
-            size=size,
-            notional_usd=notional,
-            side=side,
+        return self._fill(
+            Trade, inst, ts_event, ts_recv, inst.unit_price(price), size, notional, side
         )
 
     def liquidation(
@@ -311,17 +303,8 @@ class VenueParser:
         """A liquidation of ``qty`` in the venue's unit at ``price`` (converted as in
         :meth:`trade`); ``side`` is the liquidated position's."""
         size, notional = inst.size_and_notional(qty, price)
-        return Liquidation(
-            venue=self.venue,
-            symbol=inst.symbol,
-            instrument=inst.instrument,
-            asset=inst.base,
-            ts_event=ts_event,
-            ts_recv=ts_recv,
-            price=inst.unit_price(price),
-            size=size,
-            notional_usd=notional,
-            side=side,
+        return self._fill(
+            Liquidation, inst, ts_event, ts_recv, inst.unit_price(price), size, notional, side
         )
 
     def spot_trade(
@@ -339,7 +322,21 @@ class VenueParser:
         Raises ParseError for a pair not quoted in such a currency (:func:`require_usd_quote`).
         """
         require_usd_quote(inst)
-        return Trade(
+        return self._fill(Trade, inst, ts_event, ts_recv, price, size, price * size, side)
+
+    def _fill(
+        self,
+        cls: type[_Fill],
+        inst: Instrument,
+        ts_event: int,
+        ts_recv: int,
+        price: float,
+        size: float,
+        notional: float,
+        side: Any,  # TakerSide for a Trade, PositionSide for a Liquidation (the callers' types)
+    ) -> _Fill:
+        """A trade or liquidation of ``inst`` in one constructor call (no header dict merged)."""
+        return cls(
             venue=self.venue,
             symbol=inst.symbol,
             instrument=inst.instrument,
@@ -348,7 +345,7 @@ class VenueParser:
             ts_recv=ts_recv,
             price=price,
             size=size,
-            notional_usd=price * size,
+            notional_usd=notional,
             side=side,
         )
 
