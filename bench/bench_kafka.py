@@ -48,6 +48,7 @@ from typing import Any
 import msgspec
 import yaml
 from aiokafka import AIOKafkaConsumer
+from kafka_alert_path import AlertPath, pct
 from reference import cpu_reference, describe
 
 from monitor.kafka.codec import decode_signals, encode, events_record, schema_headers
@@ -94,7 +95,7 @@ def bus(address: str, name: str, per_record: int) -> dict[str, Any]:
 def make_event(rng: random.Random, ts: int) -> Event:
     asset = rng.choice(ASSETS)
     venue = rng.choice(VENUES)
-    common = {
+    common: dict[str, Any] = {
         "venue": venue,
         "symbol": f"{asset}USDT",
         "instrument": f"{asset}-USDT-PERP",
@@ -276,17 +277,23 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
 
 
 async def latency(
-    broker: LocalBroker, rate: int, seconds: float, workers: int, flush_ms: int
-) -> list[float]:
+    broker: LocalBroker, rate: int, seconds: float, workers: int, flush_ms: int, alert_rate: float
+) -> tuple[list[float], list[str]]:
+    """The latency run: record published -> signal batch read (ms), and the alert path's report
+    lines (``kafka_alert_path.AlertPath``; none when ``alert_rate`` is 0)."""
     name = f"lat{time.monotonic_ns() % 10**9}"
     cfg_dict = {**bus(broker.address, name, 100), "flush_interval_ms": flush_ms}
     cfg = KafkaBusSettings(**cfg_dict)
     pub = KafkaPublisher(cfg)
     await pub.start()
     lat_ms: list[float] = []
+    report: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workers(Path(tmp), cfg_dict, workers)
+        alerts = AlertPath(Path(tmp), cfg_dict, PARTITIONS) if alert_rate > 0 else None
         try:
+            if alerts is not None:
+                await alerts.start()
             await ws.wait_balanced()
             consumer = await signals_consumer(cfg, "latest", 5)
             await consumer.getmany(timeout_ms=500)
@@ -299,6 +306,8 @@ async def latency(
                     for records in got.values():
                         for r in records:
                             b = decode_signals(r.value)
+                            if alerts is not None:
+                                alerts.on_batch(b, now)
                             if b.published_ns >= measure_from_ns:
                                 lat_ms.append((now - b.published_ns) / 1e6)
                             elif b.published_ns:
@@ -316,10 +325,17 @@ async def latency(
             per_tick = max(1, int(rate * tick_s))
             start = time.monotonic()
             n = 0
-            while time.monotonic() - start < WARM_UP_S + seconds:
+            # liquidations that fire an alert each, until 1.5 s before the end (their tick
+            # needs events of the next second)
+            n_alerts, inject_until = 0, WARM_UP_S + seconds - 1.5
+            while (elapsed := time.monotonic() - start) < WARM_UP_S + seconds:
                 for _ in range(per_tick):
                     await pub.publish(make_event(rng, time.time_ns()))
                 n += per_tick
+                due = elapsed < inject_until and n_alerts < elapsed * alert_rate
+                if alerts is not None and due:
+                    await pub.publish(alerts.liquidation(time.time_ns()))
+                    n_alerts += 1
                 ahead = n / rate - (time.monotonic() - start)
                 # always yield: a publisher behind schedule must not starve the producer's
                 # sender task and the signals reader (records would wait in this process)
@@ -327,6 +343,9 @@ async def latency(
             achieved = n / (time.monotonic() - start)
             await pub.flush()
             await asyncio.sleep(1.0)
+            if alerts is not None:
+                await alerts.settle()
+                report = alerts.report(measure_from_ns, alert_rate)
             cpu = [b - a for a, b in zip(cpu0, ws.cpu_s(), strict=True)]
             print(
                 f"latency run: {achieved:,.0f} events/s published; worker CPU "
@@ -341,8 +360,10 @@ async def latency(
             await consumer.stop()
         finally:
             ws.stop()
+            if alerts is not None:
+                await alerts.stop()
             await pub.stop()
-    return lat_ms
+    return lat_ms, report
 
 
 async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
@@ -387,11 +408,6 @@ async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
     return out
 
 
-def pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
-
-
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--events", type=int, default=400_000)
@@ -400,6 +416,12 @@ async def main() -> int:
     ap.add_argument("--only", choices=("throughput", "latency"))
     ap.add_argument(
         "--flush-ms", type=int, default=20, help="publisher flush interval in the latency run"
+    )
+    ap.add_argument(
+        "--alerts-per-s",
+        type=float,
+        default=4.0,
+        help="latency run: alerts fired per second through riskmon alerter (0: no alerter)",
     )
     args = ap.parse_args()
     broker = LocalBroker()
@@ -424,7 +446,9 @@ async def main() -> int:
             print(describe(cpu_reference()))
         if args.only != "throughput":
             rt = await round_trip(broker, min(args.seconds, 10.0))
-            lat = await latency(broker, args.rate, args.seconds, 2, args.flush_ms)
+            lat, alert_lines = await latency(
+                broker, args.rate, args.seconds, 2, args.flush_ms, args.alerts_per_s
+            )
             print(
                 f"latency at {args.rate:,} events/s, 2 workers, records of up to "
                 f"{args.flush_ms} ms of events, record published -> signals read: "
@@ -439,6 +463,8 @@ async def main() -> int:
                 f"{pct(lat, 0.5) / (2 * pct(rt, 0.5)):.2f}, "
                 f"p99 ratio {pct(lat, 0.99) / (2 * pct(rt, 0.99)):.2f}"
             )
+            for line in alert_lines:
+                print(line)
             print(describe(cpu_reference()))
     finally:
         broker.stop()
