@@ -243,8 +243,16 @@ class Alerter:
                     log_notice(self._log, n, starts_at=n.starts_at)
                 await self.service.submit(notices)
             saving = self._saving
-            if now - last_save >= self.cfg.alerter_snapshot_interval_s and (
-                saving is None or saving.done()
+            since = now - last_save
+            interval = self.cfg.alerter_snapshot_interval_s
+            # encoding the snapshot holds the event loop (10-20 ms with a few hundred series on a
+            # busy host): not right after notices were submitted, while the dispatcher and the
+            # deliverers wait for the loop to send them; at the next quiet pass (within one
+            # more interval at most)
+            if (
+                since >= interval
+                and (saving is None or saving.done())
+                and not (notices and since < 2 * interval)
             ):
                 if saving is not None:
                     saving.result()  # a failed save stops the alerter, as before
