@@ -245,14 +245,13 @@ class Alerter:
             saving = self._saving
             since = now - last_save
             interval = self.cfg.alerter_snapshot_interval_s
-            # encoding the snapshot holds the event loop (10-20 ms with a few hundred series on a
-            # busy host): not right after notices were submitted, while the dispatcher and the
-            # deliverers wait for the loop to send them; at the next quiet pass (within one
-            # more interval at most)
+            # encoding the snapshot holds the event loop (10-30 ms with a few hundred series on a
+            # busy host): taken when a fetch found nothing for 100 ms, so not while a tick's
+            # notices are being stored and sent (within one more interval at most)
             if (
                 since >= interval
                 and (saving is None or saving.done())
-                and not (notices and since < 2 * interval)
+                and (not got or since >= 2 * interval)
             ):
                 if saving is not None:
                     saving.result()  # a failed save stops the alerter, as before
