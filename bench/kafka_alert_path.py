@@ -10,8 +10,9 @@ Not a benchmark on its own (``bench/run.py`` runs only ``bench_*.py``). :class:`
   alert name and asset, ``group_wait`` and ``group_interval`` 0 (the smallest allowed), so every
   alert is its own notification and no grouping timer delays it;
 - hands the benchmark a fresh asset's $2M long liquidation whenever it asks (:meth:`liquidation`),
-  so alerts fire at a known rate, each exactly once (the 1 m window keeps it firing past the run),
-  well under the pack's own liquidation thresholds;
+  so alerts fire at a known rate, each exactly once (the 1 m window keeps it firing past the run);
+  their sum also crosses the pack's ``liquidations_1h`` warning once in a 30 s run, which is
+  counted apart as an alert of another rule;
 - watches every signal batch the benchmark reads (:meth:`on_batch`) to know, per events partition
   and tick, when the record that carried the tick was handed to Kafka (its ``published_ns``) and
   when the benchmark read its batch.
