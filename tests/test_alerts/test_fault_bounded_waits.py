@@ -102,3 +102,41 @@ async def test_absurd_retry_after_is_capped_counted_and_raises_the_meta_alert(
                 lambda: (META_RULE, "resolved") in [a[:2] for a in alerts_of(ok)],
                 what="meta-alert resolved",
             )
+
+
+async def test_a_retry_after_holds_rows_enqueued_during_the_hold(tmp_path: Path) -> None:
+    """``Retry-After: 60`` holds the whole receiver: a notification enqueued during the hold
+    (another group) waits for its end too, while the other receiver gets it at once."""
+    clock = FakeClock()
+    held = Receiver(script=[(429, {"Retry-After": "60"}, "slow down")])
+    ok = Receiver()
+    async with serve(held), serve(ok):
+        svc = AlertService(
+            AlertsSettings(
+                db_path=tmp_path / "alerts.db",
+                receivers=[
+                    WebhookReceiver(name="held", url=SecretStr(held.url + "/hook")),
+                    WebhookReceiver(name="ok", url=SecretStr(ok.url + "/hook")),
+                ],
+            ),
+            registry=CollectorRegistry(),
+            clock=clock,
+        )
+        svc.dispatcher.routes = [
+            Route(name, group_wait_s=0.0, group_interval_s=0.0, continue_=True)
+            for name in ("held", "ok")
+        ]
+        async with svc:
+            await svc.submit([critical("liquidations_1h")])
+            await eventually(lambda: len(held.requests) == 1, what="429 answered")
+            await eventually(lambda: len(ok.accepted) == 1, what="the first alert at ok")
+            await svc.submit([critical("oi_drawdown")])
+            await eventually(
+                lambda: "oi_drawdown" in [a[0] for a in alerts_of(ok)], what="the second at ok"
+            )
+            assert len(held.requests) == 1  # the second waits for the hold
+            clock.advance(61)
+            await eventually(
+                lambda: {"liquidations_1h", "oi_drawdown"} <= {a[0] for a in alerts_of(held)},
+                what="held delivers both after the hold",
+            )
