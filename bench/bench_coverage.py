@@ -39,6 +39,7 @@ from reference import cpu_reference, describe
 from alerts.evaluator import AlertEvaluator
 from alerts.rules import load_ruleset
 from monitor.feed import VenueFeed
+from monitor.health import freeze_startup_objects
 from monitor.listings import listed_symbols
 from monitor.metrics import MonitorMetrics
 from monitor.pipeline import Pipeline
@@ -232,6 +233,7 @@ def main() -> None:
         assets.add(v.sim.instruments[sym].base)
     oi_venues = [v.feed.venue for v in venues if "open_interest" in v.feed.spec.channels]
     fill_windows(pipeline.engine, assets, oi_venues, T0)
+    freeze_startup_objects()  # as the daemon does once started (its state restored by then)
     # warm up, then measure in batches (frames rendered outside the timing, then dropped)
     batch = 20_000
     pipeline_run(render(venues, 0, batch, args.rate, rng, price, assets), pipeline)

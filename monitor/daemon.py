@@ -58,7 +58,7 @@ from monitor.daemon_endpoint import daemon_health, serve_endpoint
 from monitor.daemon_history import backfill_feeds, history_needed, log_rejected
 from monitor.daemon_state import SNAPSHOT_VERSION, encode_state, restore_state
 from monitor.exporter import SignalExporter
-from monitor.health import Health
+from monitor.health import Health, freeze_startup_objects
 from monitor.listing_refresh import refresh_forever, refresh_listings
 from monitor.metrics import MonitorMetrics, SkewCounters, WindowCounters
 from monitor.notices import PendingNotices, log_notice
@@ -191,6 +191,7 @@ class Daemon:
                     self.health.supervise(self.alert_service.tasks)
                 await self._refresh_instruments(http)  # may add connections (new listings)
                 self._apply_wall_floor()
+                freeze_startup_objects()
                 self._last_progress = self.clock.monotonic()
                 self._log.info(
                     "daemon.started",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -41,6 +42,7 @@ __all__ = [
     "ReadinessCheck",
     "build_app",
     "feeds_subscribed",
+    "freeze_startup_objects",
     "serve",
 ]
 
@@ -48,6 +50,16 @@ log = structlog.get_logger(__name__)
 
 #: the errors of a port that cannot be bound (a one-line start-up error, not a traceback)
 BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
+
+
+def freeze_startup_objects() -> None:
+    """Move what exists once a process has started (modules, settings, rules, instrument lists,
+    restored state) out of the garbage collector's sight, so that a full collection scans only
+    what came since: one over everything paused a busy event loop for 50-270 ms (the Kafka
+    alerter on 2 shared cores). Call it once, when start-up is done."""
+    gc.collect()
+    gc.freeze()
+
 
 #: a named readiness check: returns None when ready, else why not
 ReadinessCheck = tuple[str, Callable[[], str | None]]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import gc
 import os
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from alerts.service import AlertService
 from monitor.exporter import SignalExporter
-from monitor.health import Health
+from monitor.health import Health, freeze_startup_objects
 from monitor.kafka.alerter_core import AlerterCore
 from monitor.kafka.codec import SchemaError, decode_signals
 from monitor.kafka.endpoint import FamiliesCollector, alerter_families, start_endpoint
@@ -195,11 +194,7 @@ class Alerter:
             consumer.seek(tp, committed)
         else:
             await consumer.seek_to_beginning(tp)
-        # what exists by now (modules, rules, settings, the restored state) lives as long as the
-        # process: out of the collector's sight, a full collection scans only what came since
-        # (one over everything paused the event loop for 50-270 ms on a busy 2-core machine)
-        gc.collect()
-        gc.freeze()
+        freeze_startup_objects()
         try:
             await self._consume(consumer, tp)
         finally:

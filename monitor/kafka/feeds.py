@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from monitor.capture import BackfillTag, CaptureWriter
 from monitor.clock_follower import ClockFollower, apply_feed_wall_floors
-from monitor.health import Health, feeds_subscribed
+from monitor.health import Health, feeds_subscribed, freeze_startup_objects
 from monitor.kafka.codec import encode, frame_record, schema_headers
 from monitor.kafka.endpoint import start_endpoint
 from monitor.kafka.history import publish_histories
@@ -181,6 +181,7 @@ class FeedsOnly:
                 following = follower is not None and await follower.anchor(http)
                 cache = str(self.settings.state_dir / "instruments")
                 await refresh_listings(self.feeds, http, cache)
+                freeze_startup_objects()
                 self._log.info(
                     "kafka.feeds_started",
                     venues=[f.venue for f in self.feeds],

@@ -34,7 +34,7 @@ import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import REGISTRY
 
-from monitor.health import Health
+from monitor.health import Health, freeze_startup_objects
 from monitor.kafka.endpoint import FamiliesCollector, start_endpoint, worker_families
 from monitor.kafka.partition import PartitionFactory
 from monitor.kafka.settings import KafkaBusSettings
@@ -148,6 +148,8 @@ def build_app(
     async def on_assigned(app: Any, assigned: Any, **kwargs: Any) -> None:
         owned = {tp.partition for tp in assigned if tp.topic == cfg.topics.events}
         runtime.assignments += 1
+        if runtime.assignments == 1:
+            freeze_startup_objects()
         log.info("kafka.worker_assigned", partitions=sorted(owned))
         stale = [p for p in runtime.partitions if p not in owned]
         counts = {p: len(unacked.get(p, [])) for p in stale}
