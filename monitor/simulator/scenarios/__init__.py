@@ -1,7 +1,8 @@
 """The scenario library: ``get_scenario(name, seed)``.
 
 ``cascade`` is the spine's hand-written Binance-only scenario (:mod:`.cascade`); the episodes are
-:class:`~.market.MarketSpec` descriptions (one module each, ``spec()``) played by the market model
+:class:`~.market.MarketSpec` descriptions (one module each, ``spec()``, whose numbers are the data
+file ``episodes/<module>.toml``, read by :mod:`.episode_file`) played by the market model
 (:class:`~.market.MarketScenario`).
 """
 

@@ -20,8 +20,9 @@ Stream (8 Sep 00:00 → 15 Sep 00:00 UTC, 7 days):
 
 from __future__ import annotations
 
+from monitor.simulator.scenarios.episode_file import load_episode
 from monitor.simulator.scenarios.market import MarketSpec
-from monitor.simulator.scenarios.paths import Path, amount, amounts, flat_paths, ts
+from monitor.simulator.scenarios.paths import amount, ts
 from streams.units import NS_PER_HOUR
 
 __all__ = ["spec"]
@@ -38,7 +39,7 @@ def _daily(start: str, days: int, base: float, peak: float) -> list[tuple[int, f
 
 
 def spec() -> MarketSpec:
-    """The week."""
+    """The week (its numbers: ``episodes/calm_week.toml``; its liquidations' rhythm here)."""
     liq_anchors = _daily("2025-09-08 00:00", 7, 15e6, 24e6)
     spikes = [
         ("2025-09-09 14:10", 24e6),
@@ -62,86 +63,4 @@ def spec() -> MarketSpec:
             if (t, v) in spike_ts or not any(a < t < b for a, b in windows)
         ]
     )
-    return MarketSpec(
-        name="calm-week",
-        description=(
-            "An ordinary week, 8-15 Sep 2025: tens of $M of liquidations per hour with a few "
-            "small spikes, funding ~0.01%/8h, USDT within ±15 bps, one venue glitching for "
-            "100 s. Nothing should page."
-        ),
-        start=ts("2025-09-08 00:00"),
-        end=ts("2025-09-15 00:00"),
-        backfill_start=ts("2025-06-08 00:00"),
-        worst=None,
-        price=amounts(
-            BTC=[
-                ("2025-06-08 00:00", 105_500),
-                ("2025-06-22 00:00", 101_000),
-                ("2025-07-14 12:00", 122_800),
-                ("2025-08-14 12:00", 124_100),
-                ("2025-08-25 00:00", 110_500),
-                ("2025-09-01 00:00", 108_300),
-                ("2025-09-08 00:00", 111_200),
-                ("2025-09-09 00:00", 112_500),
-                ("2025-09-10 00:00", 113_800),
-                ("2025-09-11 00:00", 114_300),
-                ("2025-09-12 00:00", 115_200),
-                ("2025-09-12 13:30", 115_500),
-                ("2025-09-12 14:00", 116_400),
-                ("2025-09-13 00:00", 115_700),
-                ("2025-09-14 00:00", 115_300),
-                ("2025-09-15 00:00", 115_400),
-            ],
-            ETH=[
-                ("2025-06-08 00:00", 2_520),
-                ("2025-07-14 12:00", 3_050),
-                ("2025-08-24 12:00", 4_955),
-                ("2025-09-01 00:00", 4_350),
-                ("2025-09-08 00:00", 4_300),
-                ("2025-09-10 00:00", 4_350),
-                ("2025-09-12 00:00", 4_500),
-                ("2025-09-12 14:00", 4_620),
-                ("2025-09-14 00:00", 4_650),
-                ("2025-09-15 00:00", 4_600),
-            ],
-        ),
-        oi=amounts(
-            BTC=[
-                ("2025-06-08 00:00", 72e9),
-                ("2025-07-14 12:00", 84e9),
-                ("2025-08-14 12:00", 86e9),
-                ("2025-09-01 00:00", 81e9),
-                ("2025-09-08 00:00", 83e9),
-                ("2025-09-12 00:00", 84.5e9),
-                ("2025-09-15 00:00", 84e9),
-            ],
-            ETH=[
-                ("2025-06-08 00:00", 36e9),
-                ("2025-08-24 12:00", 62e9),
-                ("2025-09-08 00:00", 58e9),
-                ("2025-09-15 00:00", 59.5e9),
-            ],
-        ),
-        funding=flat_paths(BTC=0.0001, ETH=0.00009),
-        liq_usd_h=liq,
-        long_share=Path(
-            [
-                ("2025-09-08 00:00", 0.55),
-                ("2025-09-12 13:20", 0.52),
-                ("2025-09-12 13:40", 0.3),
-                ("2025-09-12 14:10", 0.5),
-                ("2025-09-15 00:00", 0.55),
-            ]
-        ),
-        liq_split={"BTC": 0.55, "ETH": 0.45},
-        pegs=flat_paths(USDT=1.0002, USDC=0.99998, DAI=0.9999, FDUSD=0.9990, USDE=0.9995),
-        peg_noise_bps={"USDT": 5.0, "USDC": 1.5, "DAI": 3.0, "FDUSD": 4.0, "USDE": 4.0},
-        price_noise={"BTC": 0.004, "ETH": 0.005},
-        calm_periods=(6, 6, 6),
-        silent=[("okx-swap", ts("2025-09-10 13:20"), ts("2025-09-10 13:21:40"))],
-        notes=[
-            "Market totals split by venue share as in every episode scenario.",
-            "The OKX glitch is 100 s of silence in event time (in the demo the simulator stays "
-            "connected): long enough for the feed-staleness watch level, short of a warning.",
-        ],
-    )
+    return load_episode("calm_week", liq_usd_h=liq)

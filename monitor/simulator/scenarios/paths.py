@@ -2,9 +2,9 @@
 
 A :class:`Path` is given by ``(time, value)`` anchors (UTC text via :func:`ts`, or int ns) and
 interpolated linearly, or log-linearly for prices and amounts (:func:`amount`, :func:`amounts`:
-the episodes build those paths through them); it holds its first value before the first anchor
-and its last value after the last. :class:`Noise` is deterministic smooth noise
-of unit standard deviation (normal values on knots, cosine-interpolated), seeded by the scenario
+the episode files' loader builds those paths through them); it holds its first value before the
+first anchor and its last value after the last. :class:`Noise` is deterministic smooth noise of
+unit standard deviation (normal values on knots, cosine-interpolated), seeded by the scenario
 seed and a name so that each series has its own.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from streams.units import NS_PER_SECOND, NS_PER_US
 
-__all__ = ["Noise", "Path", "amount", "amounts", "flat_paths", "ts"]
+__all__ = ["Noise", "Path", "amount", "amounts", "ts"]
 
 
 def ts(text: str) -> int:
@@ -69,11 +69,6 @@ def amount(anchors: Sequence[tuple[str | int, float]]) -> Path:
 def amounts(**anchors: Sequence[tuple[str | int, float]]) -> dict[str, Path]:
     """A price or amount path per asset: ``amounts(BTC=[...], ETH=[...])``."""
     return {name: amount(a) for name, a in anchors.items()}
-
-
-def flat_paths(**values: float) -> dict[str, Path]:
-    """A flat path per name: ``flat_paths(USDT=1.0002)`` → ``{"USDT": Path.const(1.0002)}``."""
-    return {name: Path.const(v) for name, v in values.items()}
 
 
 class Noise:
