@@ -10,7 +10,10 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
   as the producer takes it once the workers own their partitions; the rate is events / (first
   record sent -> last signal batch read on the signals topic), so the workers set the pace, not
   this process's publishing. Reference, in the same run: the same records through
-  ``PartitionProcessor`` (decode + processors) in this process, without Kafka or faust.
+  ``PartitionProcessor`` (decode + processors) in this process, without Kafka or faust. Then the
+  CPU budget of the 1-worker run at 100 events/record: CPU per event of the workers, the broker
+  and this process in its window (on a machine whose cores they share, a second worker only gains
+  the CPU the first leaves free).
 - **Latency** at a fixed live rate (default 20,000 events/s, 2 workers, 30 s after 3 s of
   warm-up, whose figures are printed apart): from the moment the publisher hands a record to
   Kafka (``published_ns``) to the moment its signal batch is
@@ -60,7 +63,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import yaml
@@ -248,10 +251,27 @@ def in_process(events: int, per_record: int) -> float:
     return events / (time.perf_counter() - t)
 
 
-async def throughput(broker: LocalBroker, workers: int, per_record: int, events: int) -> float:
+def _proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` used so far, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Throughput(NamedTuple):
+    """A throughput run: its rate, and the CPU seconds each side used in its window."""
+
+    events_s: float
+    workers_cpu_s: float
+    broker_cpu_s: float
+    bench_cpu_s: float
+
+
+async def throughput(broker: LocalBroker, workers: int, per_record: int, events: int) -> Throughput:
     """Events/s of ``workers`` workers draining a backlog: from the first record sent to the
     last signal batch read. The records are encoded beforehand and sent as fast as the producer
-    takes them, so the workers (not this process's publishing) set the pace."""
+    takes them, so the workers (not this process's publishing) set the pace. The CPU the
+    workers, the broker and this process (publishing, reading the signals) used from the first
+    record sent to the last signal read comes with it."""
     name = f"tp{workers}x{per_record}x{time.monotonic_ns() % 10**9}"
     cfg_dict = bus(broker.address, name, per_record)
     cfg = KafkaBusSettings(**cfg_dict)
@@ -265,6 +285,8 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
             await ws.wait_balanced()
             consumer = await signals_consumer(cfg, "earliest", 20)
             headers = schema_headers("events")
+            assert broker.proc is not None
+            cpu0 = (sum(ws.cpu_s()), _proc_cpu_s(broker.proc.pid), _proc_cpu_s(os.getpid()))
             first = time.monotonic()
             futures = [
                 await producer.send(cfg.topics.events, value, key=asset.encode(), headers=headers)
@@ -286,11 +308,13 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
                         b = decode_signals(r.value)
                         end = now
                         seen[b.partition] = max(seen.get(b.partition, -1), b.offset)
+            cpu1 = (sum(ws.cpu_s()), _proc_cpu_s(broker.proc.pid), _proc_cpu_s(os.getpid()))
             await consumer.stop()
         finally:
             ws.stop()
             await producer.stop()
-    return events / (end - first) if end > first else float("nan")
+    rate = events / (end - first) if end > first else float("nan")
+    return Throughput(rate, *(b - a for a, b in zip(cpu0, cpu1, strict=True)))
 
 
 async def latency(
@@ -427,6 +451,22 @@ async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
     return out
 
 
+def cpu_budget(one: Throughput, events: int) -> str:
+    """Where the CPU of one worker's run went, per event: the workers (their consumer threads
+    included), the broker and this process (publishing, reading signals). On a machine whose
+    cores they all share, a second worker only gains the CPU the first leaves free."""
+    total = one.workers_cpu_s + one.broker_cpu_s + one.bench_cpu_s
+    parts = (("workers", one.workers_cpu_s), ("broker", one.broker_cpu_s))
+    shares = ", ".join(
+        f"{name} {cpu / events * 1e6:.2f} ({cpu / total:.0%})"
+        for name, cpu in (*parts, ("benchmark", one.bench_cpu_s))
+    )
+    return (
+        f"CPU per event in the 1-worker run at the last size, us: {shares}; all "
+        f"{total / events * 1e6:.2f} on {os.cpu_count()} cores shared by every process"
+    )
+
+
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--events", type=int, default=400_000)
@@ -452,16 +492,20 @@ async def main() -> int:
                 f"{'events/record':>14} {'in-process ev/s':>15} {'1 worker ev/s':>15} "
                 f"{'/ in-proc':>9} {'2 workers ev/s':>15} {'2 / 1':>6}"
             )
+            budget = ""
             for per_record, share in ((1, 0.05), (10, 0.25), (100, 1.0)):
                 n = max(10_000, int(args.events * share))
                 ref = in_process(n, per_record)
                 one = await throughput(broker, 1, per_record, n)
                 two = await throughput(broker, 2, per_record, n)
                 print(
-                    f"{per_record:>14} {ref:>15,.0f} {one:>15,.0f} {one / ref:>9.2f} "
-                    f"{two:>15,.0f} {two / one:>6.2f}",
+                    f"{per_record:>14} {ref:>15,.0f} {one.events_s:>15,.0f} "
+                    f"{one.events_s / ref:>9.2f} {two.events_s:>15,.0f} "
+                    f"{two.events_s / one.events_s:>6.2f}",
                     flush=True,
                 )
+                budget = cpu_budget(one, n)
+            print(budget)
             print(describe(cpu_reference()))
         if args.only != "throughput":
             rt = await round_trip(broker, min(args.seconds, 10.0))
