@@ -5,11 +5,11 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
 
 - **Throughput**: events/s through ``riskmon worker`` processes (the default processors, one
   engine per partition, checkpoints every 5 s) for 1 and 2 workers and 1/10/100 events per
-  record. A backlog of synthetic events (8 assets, 4 partitions, 85% trades, 10% quotes, 5%
-  liquidations, 20,000 events per second of event time) is encoded beforehand and sent as fast
-  as the producer takes it once the workers own their partitions; the rate is events / (first
-  record sent -> last signal batch read on the signals topic), so the workers set the pace, not
-  this process's publishing. Reference, in the same run: the same records through
+  record. A backlog of synthetic events (8 assets, two per partition of 4, 85% trades, 10%
+  quotes, 5% liquidations, 20,000 events per second of event time) is encoded beforehand and
+  sent as fast as the producer takes it once the workers own their partitions; the rate is
+  events / (first record sent -> last signal batch read on the signals topic), so the workers
+  set the pace, not this process's publishing. Reference, in the same run: the same records through
   ``PartitionProcessor`` (decode + processors) in this process, without Kafka or faust. Then the
   CPU budget of the 1-worker run at 100 events/record: CPU per event of the workers, the broker
   and this process in its window (on a machine whose cores they share, a second worker only gains
@@ -54,21 +54,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import msgspec
-import yaml
 from aiokafka import AIOKafkaConsumer
 from kafka_alert_path import AlertPath, pct
+from kafka_workers import Workers, proc_cpu_s
 from reference import cpu_reference, describe
 
 from monitor.kafka.codec import decode_signals, encode, events_record, schema_headers
@@ -80,7 +77,10 @@ from monitor.kafka.topics import ensure_topics
 from streams.events import Event, Liquidation, Quote, Trade
 
 S = 1_000_000_000
-ASSETS = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "AVAX"]
+#: two per partition under Kafka's default partitioner (murmur2 of the key): BNB, ADA -> 0;
+#: ETH, AVAX -> 1; BTC, HYPE -> 2; SOL, XRP -> 3. Two workers then hold the same load each,
+#: so the 2/1 ratio measures the workers, not how the assignor pairs uneven partitions.
+ASSETS = ["BTC", "ETH", "SOL", "XRP", "HYPE", "BNB", "ADA", "AVAX"]
 VENUES = ["binance-usdm", "okx-swap"]
 PARTITIONS = 4
 EV_PER_EVENT_SECOND = 20_000
@@ -130,67 +130,6 @@ def make_event(rng: random.Random, ts: int) -> Event:
     if r < 0.95:
         return Quote(**common, bid=px, ask=px + 0.01)
     return Liquidation(**common, price=px, size=2.0, notional_usd=2 * px, side="long")
-
-
-class Workers:
-    """``riskmon worker`` subprocesses on one config."""
-
-    def __init__(self, tmp: Path, bus_cfg: dict[str, Any], n: int) -> None:
-        cfg = {"state_dir": str(tmp / "state"), "metrics": {"enabled": False}, "bus": bus_cfg}
-        self.config = tmp / "bench.yaml"
-        self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-        self.logs = [tmp / f"worker{i}.log" for i in range(n)]
-        self.procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "monitor.cli", "worker", "--config", str(self.config)],
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-            for log in self.logs
-        ]
-
-    def owned(self) -> list[list[int]]:
-        out = []
-        for log in self.logs:
-            last: list[int] = []
-            for raw in log.read_text(errors="replace").splitlines():
-                line = raw[raw.find("{") :]
-                if '"kafka.worker_assigned"' in line:
-                    last = json.loads(line)["partitions"]
-            out.append(last)
-        return out
-
-    async def wait_balanced(self, timeout_s: float = 60.0) -> None:
-        n = len(self.procs)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            owned = self.owned()
-            if all(len(o) == PARTITIONS // n for o in owned):
-                await asyncio.sleep(1.0)
-                if self.owned() == owned:
-                    return
-            await asyncio.sleep(0.2)
-        raise RuntimeError(f"workers did not balance: {self.owned()}")
-
-    def cpu_s(self) -> list[float]:
-        """CPU seconds (user + system) each worker used so far."""
-        tick = os.sysconf("SC_CLK_TCK")
-        out = []
-        for p in self.procs:
-            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out.append((int(fields[11]) + int(fields[12])) / tick)
-        return out
-
-    def stop(self) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 async def signals_consumer(
@@ -251,12 +190,6 @@ def in_process(events: int, per_record: int) -> float:
     return events / (time.perf_counter() - t)
 
 
-def _proc_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` used so far, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Throughput(NamedTuple):
     """A throughput run: its rate, and the CPU seconds each side used in its window."""
 
@@ -282,11 +215,11 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workers(Path(tmp), cfg_dict, workers)
         try:
-            await ws.wait_balanced()
+            await ws.wait_balanced(PARTITIONS)
             consumer = await signals_consumer(cfg, "earliest", 20)
             headers = schema_headers("events")
             assert broker.proc is not None
-            cpu0 = (sum(ws.cpu_s()), _proc_cpu_s(broker.proc.pid), _proc_cpu_s(os.getpid()))
+            cpu0 = (sum(ws.cpu_s()), proc_cpu_s(broker.proc.pid), proc_cpu_s(os.getpid()))
             first = time.monotonic()
             futures = [
                 await producer.send(cfg.topics.events, value, key=asset.encode(), headers=headers)
@@ -308,7 +241,7 @@ async def throughput(broker: LocalBroker, workers: int, per_record: int, events:
                         b = decode_signals(r.value)
                         end = now
                         seen[b.partition] = max(seen.get(b.partition, -1), b.offset)
-            cpu1 = (sum(ws.cpu_s()), _proc_cpu_s(broker.proc.pid), _proc_cpu_s(os.getpid()))
+            cpu1 = (sum(ws.cpu_s()), proc_cpu_s(broker.proc.pid), proc_cpu_s(os.getpid()))
             await consumer.stop()
         finally:
             ws.stop()
@@ -335,7 +268,7 @@ async def latency(
         try:
             if alerts is not None:
                 await alerts.start()
-            await ws.wait_balanced()
+            await ws.wait_balanced(PARTITIONS)
             consumer = await signals_consumer(cfg, "latest", 5)
             await consumer.getmany(timeout_ms=500)
             stop = asyncio.Event()
