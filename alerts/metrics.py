@@ -70,7 +70,7 @@ class MetricSet:
 
 
 class FiringAlert(Protocol):
-    """What the firing-alerts gauge needs from an alert (``alerts.notify.base.AlertItem``)."""
+    """What the firing-alerts gauge needs from an alert (an :class:`~alerts.model.AlertNotice`)."""
 
     @property
     def rule(self) -> str: ...
