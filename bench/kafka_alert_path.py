@@ -50,6 +50,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 from aiokafka.partitioner import DefaultPartitioner
+from kafka_workers import proc_cpu_s
 
 from monitor.kafka.codec import SignalBatch
 from streams.events import Liquidation
@@ -168,8 +169,7 @@ class AlertPath:
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the alerter used so far."""
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return proc_cpu_s(self.proc.pid)
 
     def mark(self) -> None:
         """Start of the timed run: the alerter's CPU share is measured from here."""
