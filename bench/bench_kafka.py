@@ -11,9 +11,10 @@ Run: ``.venv/bin/python bench/bench_kafka.py`` (about 3-5 minutes on 2 cores; ne
   events / (first record sent -> last signal batch read on the signals topic), so the workers
   set the pace, not this process's publishing. Reference, in the same run: the same records through
   ``PartitionProcessor`` (decode + processors) in this process, without Kafka or faust. Then the
-  CPU budget of the 1-worker run at 100 events/record: CPU per event of the workers, the broker
-  and this process in its window (on a machine whose cores they share, a second worker only gains
-  the CPU the first leaves free).
+  CPU budget of the 1- and 2-worker runs at 100 events/record: CPU per event of the workers, the
+  broker and this process in its window, the cores they kept busy, and the ceiling this machine's
+  cores put on any number of workers (cores / CPU per event: on a machine whose cores they share,
+  a second worker only gains the CPU the first leaves free).
 - **Latency** at a fixed live rate (default 20,000 events/s, 2 workers, 30 s after 3 s of
   warm-up, whose figures are printed apart): from the moment the publisher hands a record to
   Kafka (``published_ns``) to the moment its signal batch is
@@ -384,19 +385,29 @@ async def round_trip(broker: LocalBroker, seconds: float) -> list[float]:
     return out
 
 
-def cpu_budget(one: Throughput, events: int) -> str:
-    """Where the CPU of one worker's run went, per event: the workers (their consumer threads
-    included), the broker and this process (publishing, reading signals). On a machine whose
-    cores they all share, a second worker only gains the CPU the first leaves free."""
-    total = one.workers_cpu_s + one.broker_cpu_s + one.bench_cpu_s
-    parts = (("workers", one.workers_cpu_s), ("broker", one.broker_cpu_s))
+def cpu_budget(label: str, run: Throughput, events: int) -> str:
+    """Where the CPU of a run went, per event: the workers (their consumer threads included),
+    the broker and this process (publishing, reading signals), and how many cores they kept
+    busy together over the run's wall time."""
+    total = run.workers_cpu_s + run.broker_cpu_s + run.bench_cpu_s
+    parts = (("workers", run.workers_cpu_s), ("broker", run.broker_cpu_s))
     shares = ", ".join(
         f"{name} {cpu / events * 1e6:.2f} ({cpu / total:.0%})"
-        for name, cpu in (*parts, ("benchmark", one.bench_cpu_s))
+        for name, cpu in (*parts, ("benchmark", run.bench_cpu_s))
     )
+    busy = total * run.events_s / events
+    return f"  {label}: {shares}; all {total / events * 1e6:.2f}, {busy:.2f} cores busy"
+
+
+def ceiling(two: Throughput, events: int) -> str:
+    """The most events/s this machine's cores can carry at the 2-worker run's CPU per event
+    (workers, broker and publisher together): on cores they all share, two workers cannot go
+    faster, however the work is split between them."""
+    cores = os.cpu_count() or 1
+    per_event = (two.workers_cpu_s + two.broker_cpu_s + two.bench_cpu_s) / events
     return (
-        f"CPU per event in the 1-worker run at the last size, us: {shares}; all "
-        f"{total / events * 1e6:.2f} on {os.cpu_count()} cores shared by every process"
+        f"ceiling on {cores} cores at the 2-worker run's CPU per event: "
+        f"{cores / per_event:,.0f} events/s"
     )
 
 
@@ -425,7 +436,7 @@ async def main() -> int:
                 f"{'events/record':>14} {'in-process ev/s':>15} {'1 worker ev/s':>15} "
                 f"{'/ in-proc':>9} {'2 workers ev/s':>15} {'2 / 1':>6}"
             )
-            budget = ""
+            budget: list[str] = []
             for per_record, share in ((1, 0.05), (10, 0.25), (100, 1.0)):
                 n = max(10_000, int(args.events * share))
                 ref = in_process(n, per_record)
@@ -437,8 +448,13 @@ async def main() -> int:
                     f"{two.events_s / one.events_s:>6.2f}",
                     flush=True,
                 )
-                budget = cpu_budget(one, n)
-            print(budget)
+                budget = [
+                    f"CPU per event at {per_record} events/record, us:",
+                    cpu_budget("1 worker ", one, n),
+                    cpu_budget("2 workers", two, n),
+                    ceiling(two, n),
+                ]
+            print("\n".join(budget))
             print(describe(cpu_reference()))
         if args.only != "throughput":
             rt = await round_trip(broker, min(args.seconds, 10.0))
