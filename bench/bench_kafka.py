@@ -199,6 +199,11 @@ class Throughput(NamedTuple):
     broker_cpu_s: float
     bench_cpu_s: float
 
+    @property
+    def cpu_s(self) -> float:
+        """The CPU seconds of the workers, the broker and this process together."""
+        return self.workers_cpu_s + self.broker_cpu_s + self.bench_cpu_s
+
 
 async def throughput(broker: LocalBroker, workers: int, per_record: int, events: int) -> Throughput:
     """Events/s of ``workers`` workers draining a backlog: from the first record sent to the
@@ -389,7 +394,7 @@ def cpu_budget(label: str, run: Throughput, events: int) -> str:
     """Where the CPU of a run went, per event: the workers (their consumer threads included),
     the broker and this process (publishing, reading signals), and how many cores they kept
     busy together over the run's wall time."""
-    total = run.workers_cpu_s + run.broker_cpu_s + run.bench_cpu_s
+    total = run.cpu_s
     parts = (("workers", run.workers_cpu_s), ("broker", run.broker_cpu_s))
     shares = ", ".join(
         f"{name} {cpu / events * 1e6:.2f} ({cpu / total:.0%})"
@@ -404,7 +409,7 @@ def ceiling(two: Throughput, events: int) -> str:
     (workers, broker and publisher together): on cores they all share, two workers cannot go
     faster, however the work is split between them."""
     cores = os.cpu_count() or 1
-    per_event = (two.workers_cpu_s + two.broker_cpu_s + two.bench_cpu_s) / events
+    per_event = two.cpu_s / events
     return (
         f"ceiling on {cores} cores at the 2-worker run's CPU per event: "
         f"{cores / per_event:,.0f} events/s"
